@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/v1/", include("trial.urls_api")),
+    path("api/v1/", include("randomization.urls_api")),
+    path("api/v1/", include("followup.urls_api")),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("", include("trial.urls")),
+]

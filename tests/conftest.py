@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import SiteFactory, protocol_with_criteria, user_with_role
+from trial.models import Role, Site, User
+
+
+@pytest.fixture
+def site_a(db: None) -> Site:
+    return SiteFactory(code="PAR", name="Paris Saint-Louis")
+
+
+@pytest.fixture
+def site_b(db: None) -> Site:
+    return SiteFactory(code="LYO", name="Lyon Sud")
+
+
+@pytest.fixture
+def protocol(db: None):  # type: ignore[no-untyped-def]
+    return protocol_with_criteria()
+
+
+@pytest.fixture
+def coordinator(site_a: Site) -> User:
+    return user_with_role(Role.SITE_COORDINATOR, site_a, "coord_a")
+
+
+@pytest.fixture
+def investigator(site_a: Site) -> User:
+    return user_with_role(Role.INVESTIGATOR, site_a, "inv_a")
+
+
+@pytest.fixture
+def coordinator_b(site_b: Site) -> User:
+    return user_with_role(Role.SITE_COORDINATOR, site_b, "coord_b")
+
+
+@pytest.fixture
+def investigator_b(site_b: Site) -> User:
+    return user_with_role(Role.INVESTIGATOR, site_b, "inv_b")
+
+
+@pytest.fixture
+def data_manager(db: None) -> User:
+    return user_with_role(Role.DATA_MANAGER, None, "dm")
+
+
+@pytest.fixture
+def monitor(site_a: Site) -> User:
+    return user_with_role(Role.MONITOR, site_a, "monitor_a")
+
+
+@pytest.fixture
+def statistician(db: None) -> User:
+    return user_with_role(Role.STATISTICIAN, None, "stat")
+
+
+@pytest.fixture
+def sponsor_admin(db: None) -> User:
+    return user_with_role(Role.SPONSOR_ADMIN, None, "sponsor")

@@ -1,0 +1,48 @@
+from trial.models.base import AuditedModel, ClinicalRecord
+from trial.models.screening import (
+    Baseline,
+    BaselineMutation,
+    Consent,
+    CriterionKind,
+    CytogeneticRisk,
+    DiseaseStatus,
+    EligibilityAnswer,
+    EligibilityCriterion,
+    MutationGene,
+    MutationResult,
+    Patient,
+    PatientStatus,
+    ProtocolVersion,
+    Regimen,
+    ScreenFailureReason,
+    Sex,
+)
+from trial.models.sites import Membership, Role, Site, User
+from trial.models.treatment import EndOfTreatment, EndOfTreatmentReason
+
+__all__ = [
+    "AuditedModel",
+    "Baseline",
+    "BaselineMutation",
+    "ClinicalRecord",
+    "Consent",
+    "CriterionKind",
+    "CytogeneticRisk",
+    "DiseaseStatus",
+    "EligibilityAnswer",
+    "EligibilityCriterion",
+    "EndOfTreatment",
+    "EndOfTreatmentReason",
+    "Membership",
+    "MutationGene",
+    "MutationResult",
+    "Patient",
+    "PatientStatus",
+    "ProtocolVersion",
+    "Regimen",
+    "Role",
+    "ScreenFailureReason",
+    "Sex",
+    "Site",
+    "User",
+]

@@ -1,0 +1,29 @@
+"""Abstract bases: every model of the project has history; clinical records are never deleted."""
+
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+
+class AuditedModel(models.Model):
+    """A record whose every change is kept (who, when, old and new values, why)."""
+
+    created_at = models.DateTimeField(auto_now_add=True, editable=False)
+    history = HistoricalRecords(inherit=True)
+
+    # Changes to configuration need no reason; changes to clinical data do (see ClinicalRecord).
+    requires_change_reason = False
+
+    class Meta:
+        abstract = True
+
+
+class ClinicalRecord(AuditedModel):
+    """Patient data: a correction needs a reason, and a wrong record is marked, never deleted."""
+
+    entered_in_error = models.BooleanField(default=False)
+    entered_in_error_reason = models.TextField(blank=True)
+
+    requires_change_reason = True
+
+    class Meta:
+        abstract = True

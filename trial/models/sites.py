@@ -1,0 +1,135 @@
+"""Sites, users and their roles (PROTOCOL.md "Who uses it")."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from trial.models.base import AuditedModel
+
+if TYPE_CHECKING:
+    from trial.permissions import Action
+
+
+class Role(models.TextChoices):
+    SITE_COORDINATOR = "coordinator", "Site coordinator"
+    INVESTIGATOR = "investigator", "Investigator"
+    DATA_MANAGER = "data_manager", "Data manager"
+    MONITOR = "monitor", "Monitor"
+    STATISTICIAN = "statistician", "Trial statistician"
+    SPONSOR_ADMIN = "sponsor_admin", "Sponsor administrator"
+
+
+# Roles that always belong to a site; the others may be trial-wide (membership without a site).
+SITE_BOUND_ROLES = (Role.SITE_COORDINATOR, Role.INVESTIGATOR)
+
+
+class Site(AuditedModel):
+    code = models.CharField(
+        max_length=8,
+        unique=True,
+        help_text="Short upper-case code; prefix of the site's subject identifiers.",
+    )
+    name = models.CharField(max_length=200)
+    active = models.BooleanField(default=True)
+    # Counters only ever go up, so a number is never given twice, even after an error.
+    next_screening_number = models.PositiveIntegerField(default=1, editable=False)
+    next_subject_number = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(code__regex=r"^[A-Z0-9]{2,8}$"), name="site_code_format"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} – {self.name}"
+
+
+class User(AbstractUser):
+    """A person using the system; what they may do comes from their memberships."""
+
+    history = HistoricalRecords(m2m_fields=["groups", "user_permissions"])
+
+    def memberships_for(self, action: Action) -> list[Membership]:
+        from trial.permissions import roles_for
+
+        allowed = roles_for(action)
+        return [m for m in self.active_memberships if m.role in allowed]
+
+    @property
+    def active_memberships(self) -> list[Membership]:
+        cached = getattr(self, "_memberships_cache", None)
+        if cached is None:
+            cached = list(self.memberships.filter(active=True).select_related("site"))
+            self._memberships_cache = cached
+        return cached
+
+    def can(self, action: Action, site: Site | None = None) -> bool:
+        """Return whether a role of this user allows the action at the site (or trial-wide)."""
+        if not self.is_active:
+            return False
+        for membership in self.memberships_for(action):
+            if membership.site_id is None or site is None or membership.site_id == site.pk:
+                return True
+        return False
+
+    def site_ids_for(self, action: Action) -> set[int] | None:
+        """Return the sites where the action is allowed, or None for all sites."""
+        site_ids: set[int] = set()
+        for membership in self.memberships_for(action):
+            if membership.site_id is None:
+                return None
+            site_ids.add(membership.site_id)
+        return site_ids
+
+    @property
+    def role_labels(self) -> list[str]:
+        return sorted({m.get_role_display() for m in self.active_memberships})
+
+    @property
+    def site_labels(self) -> list[str]:
+        if any(m.site_id is None for m in self.active_memberships):
+            return ["All sites"]
+        return sorted({m.site.code for m in self.active_memberships if m.site})
+
+
+class Membership(AuditedModel):
+    """A user's role at one site, or trial-wide when no site is given."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    site = models.ForeignKey(
+        Site,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="memberships",
+        help_text="Leave empty for a trial-wide role.",
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "role", "site"], name="membership_unique_per_site"
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role"],
+                condition=Q(site__isnull=True),
+                name="membership_unique_trial_wide",
+            ),
+            models.CheckConstraint(
+                condition=~Q(role__in=[r.value for r in SITE_BOUND_ROLES]) | Q(site__isnull=False),
+                name="membership_site_bound_role_has_site",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        where = self.site.code if self.site else "all sites"
+        return f"{self.user} – {self.get_role_display()} ({where})"

@@ -1,0 +1,49 @@
+"""Who may do what (PROTOCOL.md "Who uses it"): one table, read by every interface."""
+
+from django.db import models
+
+from trial.models.sites import Role
+
+
+class Action(models.TextChoices):
+    VIEW = "view", "Read patient records"
+    SCREEN = "screen", "Screen, consent, record baseline and enrol"
+    CONFIRM_ELIGIBILITY = "confirm_eligibility", "Confirm eligibility"
+    RANDOMIZE = "randomize", "Randomise"
+    ENTER_TREATMENT = "enter_treatment", "Enter cycles, responses and adverse events"
+    SIGN = "sign", "Sign treatment-period records"
+    ENTER_FOLLOWUP = "enter_followup", "Enter follow-up visits"
+    RAISE_QUERY = "raise_query", "Raise and close data queries"
+    MANAGE_CUTOFF = "manage_cutoff", "Freeze data cut-offs"
+    EXPORT = "export", "Export analysis datasets"
+    VIEW_REPORTS = "view_reports", "See trial-wide reports"
+    MANAGE_ALLOCATION = "manage_allocation", "Generate and see allocation lists"
+    CORRECT_RANDOMIZATION = "correct_randomization", "Record a randomisation correction"
+    ADMINISTER = "administer", "Administer sites, users and protocol versions"
+
+
+_ALL = frozenset(Role)
+_SITE_TEAM = frozenset({Role.SITE_COORDINATOR, Role.INVESTIGATOR})
+
+ALLOWED_ROLES: dict[Action, frozenset[Role]] = {
+    Action.VIEW: _ALL,
+    Action.SCREEN: _SITE_TEAM,
+    Action.CONFIRM_ELIGIBILITY: frozenset({Role.INVESTIGATOR}),
+    Action.RANDOMIZE: _SITE_TEAM,
+    Action.ENTER_TREATMENT: frozenset({Role.INVESTIGATOR}),
+    Action.SIGN: frozenset({Role.INVESTIGATOR}),
+    Action.ENTER_FOLLOWUP: _SITE_TEAM,
+    Action.RAISE_QUERY: frozenset({Role.DATA_MANAGER, Role.MONITOR}),
+    Action.MANAGE_CUTOFF: frozenset({Role.DATA_MANAGER}),
+    Action.EXPORT: frozenset({Role.DATA_MANAGER, Role.STATISTICIAN, Role.SPONSOR_ADMIN}),
+    Action.VIEW_REPORTS: frozenset(
+        {Role.DATA_MANAGER, Role.STATISTICIAN, Role.SPONSOR_ADMIN, Role.MONITOR}
+    ),
+    Action.MANAGE_ALLOCATION: frozenset({Role.STATISTICIAN, Role.SPONSOR_ADMIN}),
+    Action.CORRECT_RANDOMIZATION: frozenset({Role.SPONSOR_ADMIN}),
+    Action.ADMINISTER: frozenset({Role.SPONSOR_ADMIN}),
+}
+
+
+def roles_for(action: Action) -> frozenset[Role]:
+    return ALLOWED_ROLES[action]

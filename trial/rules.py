@@ -1,0 +1,148 @@
+"""Protocol rules on screening data (PROTOCOL.md "Screening and eligibility").
+
+Pure functions: they take the values and the date of today and return field errors, so the
+services, forms and API all give the same message. Numbers come from settings.TRIAL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, cast
+
+from django.conf import settings
+
+from trial.dates import add_months
+
+if TYPE_CHECKING:
+    from trial.models import Baseline
+
+Errors = dict[str, list[str]]
+
+
+def _cfg(name: str) -> int:
+    return int(cast(int, settings.TRIAL[name]))
+
+
+def _add(errors: Errors, field: str, message: str) -> None:
+    errors.setdefault(field, []).append(message)
+
+
+def dates_not_in_future(values: dict[str, dt.date | None], *, today: dt.date) -> Errors:
+    errors: Errors = {}
+    for field, value in values.items():
+        if value is not None and value > today:
+            _add(errors, field, f"This date ({value:%Y-%m-%d}) is in the future.")
+    return errors
+
+
+def age_check(age: int) -> Errors:
+    minimum = _cfg("MINIMUM_AGE")
+    if age < minimum:
+        return {"age_at_screening": [f"Patients must be at least {minimum} years old (age {age})."]}
+    return {}
+
+
+def baseline_check(baseline: Baseline, *, today: dt.date) -> Errors:
+    """Check the dates of the disease history and that they support the disease status."""
+    b = baseline
+    errors = dates_not_in_future(
+        {
+            "assessment_date": b.assessment_date,
+            "diagnosis_date": b.diagnosis_date,
+            "induction_start_date": b.induction_start_date,
+            "first_cr_date": b.first_cr_date,
+            "relapse_date": b.relapse_date,
+        },
+        today=today,
+    )
+    order = [
+        ("diagnosis_date", "induction_start_date", "Induction cannot start before diagnosis."),
+        ("induction_start_date", "first_cr_date", "CR/CRi cannot precede the start of induction."),
+        ("first_cr_date", "relapse_date", "Relapse must come after the CR/CRi."),
+        ("relapse_date", "assessment_date", "The baseline assessment cannot precede the relapse."),
+        ("diagnosis_date", "assessment_date", "The baseline assessment cannot precede diagnosis."),
+    ]
+    for earlier, later, message in order:
+        a, z = getattr(b, earlier), getattr(b, later)
+        if a is not None and z is not None and z < a:
+            _add(errors, later, message)
+    if b.relapse_date and not b.first_cr_date:
+        _add(errors, "first_cr_date", "A relapse needs the date of the CR/CRi it follows.")
+    for field, messages in disease_status_check(b).items():
+        for message in messages:
+            _add(errors, field, message)
+    return errors
+
+
+def disease_status_check(b: Baseline) -> Errors:
+    """First relapse vs refractory, as the protocol defines them (inclusion criterion 3)."""
+    min_days, max_months = _cfg("FIRST_RELAPSE_MIN_DAYS"), _cfg("FIRST_RELAPSE_MAX_MONTHS")
+    max_cycles = _cfg("MAX_PRIOR_INDUCTION_CYCLES")
+    if b.disease_status == "first_relapse":
+        if not (b.first_cr_date and b.relapse_date):
+            return {"relapse_date": ["First relapse needs the dates of the CR/CRi and of relapse."]}
+        if b.relapse_date < b.first_cr_date + dt.timedelta(days=min_days):
+            return {
+                "disease_status": [
+                    f"Relapse less than {min_days} days after CR/CRi is refractory disease, "
+                    "not first relapse."
+                ]
+            }
+        if b.relapse_date > add_months(b.first_cr_date, max_months):
+            return {
+                "relapse_date": [
+                    f"Relapse more than {max_months} months after CR/CRi is outside the "
+                    "protocol's definition of first relapse."
+                ]
+            }
+        if b.prior_induction_cycles > max_cycles:
+            return {
+                "prior_induction_cycles": [
+                    f"First relapse requires a CR/CRi from at most {max_cycles} induction cycles."
+                ]
+            }
+        return {}
+    if b.disease_status == "refractory":
+        if b.first_cr_date and b.relapse_date:
+            if b.relapse_date >= b.first_cr_date + dt.timedelta(days=min_days):
+                return {
+                    "disease_status": [
+                        f"Relapse {min_days} days or more after CR/CRi is a first relapse, "
+                        "not refractory disease."
+                    ]
+                }
+            return {}
+        if b.first_cr_date and not b.relapse_date:
+            return {
+                "relapse_date": ["A patient who reached CR/CRi is refractory only after relapse."]
+            }
+        min_after = _cfg("REFRACTORY_MIN_DAYS_AFTER_INDUCTION")
+        if b.prior_induction_cycles > max_cycles:
+            return {
+                "prior_induction_cycles": [
+                    f"Refractory disease is defined after 1 or {max_cycles} induction cycles."
+                ]
+            }
+        if b.assessment_date < b.induction_start_date + dt.timedelta(days=min_after):
+            return {
+                "assessment_date": [
+                    f"Persistent AML counts as refractory only {min_after} days or more after "
+                    "day 1 of induction."
+                ]
+            }
+    return {}
+
+
+def blast_check(b: Baseline) -> Errors:
+    """At least 5% marrow blasts or at least 1% blood blasts (inclusion criterion 3)."""
+    marrow_ok = b.marrow_blast_pct is not None and b.marrow_blast_pct >= 5
+    if marrow_ok or b.blood_blast_pct >= 1:
+        return {}
+    return {"marrow_blast_pct": ["At least 5% marrow blasts or 1% blood blasts are required."]}
+
+
+def ecog_check(b: Baseline) -> Errors:
+    limit = _cfg("MAX_ECOG")
+    if b.ecog > limit:
+        return {"ecog": [f"ECOG {b.ecog} is above the protocol's limit of {limit}."]}
+    return {}

@@ -1,0 +1,76 @@
+"""A record's audit trail as people read it: who, when, which field, old → new, why."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import cast
+
+from django.db import models
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    label: str
+    old: str | None
+    new: str | None
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    history_id: int
+    when: dt.datetime
+    who: str
+    kind: str  # "created", "changed" or "deleted"
+    reason: str
+    changes: list[FieldChange] = field(default_factory=list)
+
+
+_KINDS = {"+": "created", "~": "changed", "-": "deleted"}
+_HIDDEN = {"created_at"}
+
+
+def _display(record: models.Model, name: str) -> str | None:
+    f = cast(models.Field, record._meta.get_field(name))  # type: ignore[type-arg]
+    value = getattr(record, f.attname)
+    if value is None:
+        return None
+    if getattr(f, "choices", None):
+        return str(dict(f.flatchoices).get(value, value))
+    if f.is_relation:
+        return str(getattr(record, name))
+    return str(value)
+
+
+def record_history(record: models.Model) -> list[HistoryEntry]:
+    """Return the record's history, newest first, with the fields each change touched."""
+    history = getattr(record, "history")  # noqa: B009 - added by simple-history
+    rows = list(history.select_related("history_user").order_by("history_date", "history_id"))
+    model_fields = [
+        f for f in record._meta.concrete_fields if f.name not in _HIDDEN and not f.primary_key
+    ]
+    entries: list[HistoryEntry] = []
+    previous = None
+    for row in rows:
+        changes = []
+        for f in model_fields:
+            new = _display(row, f.name)
+            old = _display(previous, f.name) if previous is not None else None
+            if previous is None and new is None:
+                continue
+            if previous is None or old != new:
+                changes.append(FieldChange(f.name, str(f.verbose_name), old, new))
+        entries.append(
+            HistoryEntry(
+                history_id=row.history_id,
+                when=row.history_date,
+                who=row.history_user.get_username() if row.history_user else "system",
+                kind=_KINDS.get(row.history_type, row.history_type),
+                reason=row.history_change_reason or "",
+                changes=changes,
+            )
+        )
+        previous = row
+    entries.reverse()
+    return entries

@@ -1,0 +1,367 @@
+"""Screening, eligibility, consent, baseline and enrolment (PROTOCOL.md "Screening and eligibility")."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from trial import rules
+from trial.audit import record_save, require
+from trial.exceptions import StateConflict
+from trial.models import (
+    Baseline,
+    BaselineMutation,
+    Consent,
+    EligibilityAnswer,
+    MutationGene,
+    Patient,
+    PatientStatus,
+    ProtocolVersion,
+    ScreenFailureReason,
+    Site,
+    User,
+)
+from trial.permissions import Action
+
+
+def _raise_if(errors: rules.Errors) -> None:
+    if errors:
+        raise ValidationError(errors)
+
+
+def protocol_version_in_force(*, on: dt.date) -> ProtocolVersion:
+    """Return the protocol version effective on a date.
+
+    :raises ValidationError: no version was effective yet.
+    """
+    version = (
+        ProtocolVersion.objects.filter(effective_date__lte=on).order_by("-effective_date").first()
+    )
+    if version is None:
+        raise ValidationError(
+            {"screening_date": [f"No protocol version is in force on {on:%Y-%m-%d}."]}
+        )
+    return version
+
+
+def _require_screening(patient: Patient) -> None:
+    if patient.status != PatientStatus.SCREENING:
+        raise StateConflict(
+            f"Patient {patient} is {patient.get_status_display().lower()}; "
+            "this step belongs to screening."
+        )
+
+
+@transaction.atomic
+def patient_screen(
+    *,
+    site: Site,
+    screening_date: dt.date,
+    sex: str,
+    age_at_screening: int,
+    by: User,
+    today: dt.date,
+) -> Patient:
+    """Add a screened person to the site's screening log, with the next screening number.
+
+    :raises PermissionDenied: the user may not screen at this site.
+    :raises ValidationError: the site is closed, a date is in the future, or no protocol version.
+    """
+    require(user=by, action=Action.SCREEN, site=site)
+    site = Site.objects.select_for_update().get(pk=site.pk)
+    if not site.active:
+        raise ValidationError({"site": [f"Site {site.code} is not active."]})
+    _raise_if(rules.dates_not_in_future({"screening_date": screening_date}, today=today))
+    number = site.next_screening_number
+    site.next_screening_number = number + 1
+    record_save(instance=site, by=by, reason="Screening number issued")
+    patient = Patient(
+        site=site,
+        screening_number=f"S-{site.code}-{number:04d}",
+        screening_date=screening_date,
+        sex=sex,
+        age_at_screening=age_at_screening,
+        protocol_version=protocol_version_in_force(on=screening_date),
+    )
+    record_save(instance=patient, by=by)
+    return patient
+
+
+@transaction.atomic
+def patient_update(
+    *, patient: Patient, by: User, reason: str, today: dt.date, **fields: Any
+) -> Patient:
+    """Correct the screening-log data of a patient (sex, age, screening date).
+
+    :raises ValidationError: without a reason, or with a date in the future.
+    """
+    require(user=by, action=Action.SCREEN, site=patient.site)
+    allowed = {"screening_date", "sex", "age_at_screening"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValidationError({f: ["This field cannot be changed here."] for f in unknown})
+    _raise_if(
+        rules.dates_not_in_future({"screening_date": fields.get("screening_date")}, today=today)
+    )
+    for name, value in fields.items():
+        setattr(patient, name, value)
+    record_save(instance=patient, by=by, reason=reason)
+    return patient
+
+
+def _clear_confirmation(patient: Patient, *, by: User, why: str) -> None:
+    """Eligibility rests on the data; when the data change before enrolment it must be re-confirmed."""
+    if patient.status == PatientStatus.SCREENING and patient.eligibility_confirmed_at:
+        patient.eligibility_confirmed_at = None
+        patient.eligibility_confirmed_by = None
+        record_save(instance=patient, by=by, reason=f"Eligibility to be confirmed again: {why}")
+
+
+@transaction.atomic
+def eligibility_record(
+    *,
+    patient: Patient,
+    answers: dict[str, bool],
+    by: User,
+    reason: str = "",
+    notes: dict[str, str] | None = None,
+) -> list[EligibilityAnswer]:
+    """Record answers to the criteria of the patient's protocol version, keyed by criterion code.
+
+    :raises ValidationError: a code is not a criterion of that version, or a changed answer
+        has no reason.
+    """
+    require(user=by, action=Action.SCREEN, site=patient.site)
+    notes = notes or {}
+    criteria = {c.code: c for c in patient.protocol_version.criteria.all()}
+    unknown = sorted(set(answers) - set(criteria))
+    if unknown:
+        raise ValidationError(
+            {
+                "answers": [
+                    f"Not a criterion of protocol v{patient.protocol_version.number}: {', '.join(unknown)}."
+                ]
+            }
+        )
+    existing = {
+        a.criterion.code: a for a in patient.eligibility_answers.select_related("criterion")
+    }
+    saved, changed = [], False
+    for code, answer in answers.items():
+        row = existing.get(code) or EligibilityAnswer(patient=patient, criterion=criteria[code])
+        note = notes.get(code, row.note)
+        if row.pk and row.answer == answer and row.note == note:
+            saved.append(row)
+            continue
+        changed = changed or bool(row.pk)
+        row.answer, row.note = answer, note
+        record_save(instance=row, by=by, reason=reason)
+        saved.append(row)
+    if changed:
+        _clear_confirmation(patient, by=by, why="eligibility answers changed")
+    return saved
+
+
+@transaction.atomic
+def consent_record(
+    *,
+    patient: Patient,
+    consent_date: dt.date,
+    form_version: str,
+    obtained_by: User,
+    by: User,
+    today: dt.date,
+    reason: str = "",
+) -> Consent:
+    """Record (or correct, with a reason) the patient's written informed consent.
+
+    :raises ValidationError: a date in the future, or study data dated before the consent.
+    """
+    require(user=by, action=Action.SCREEN, site=patient.site)
+    _raise_if(rules.dates_not_in_future({"consent_date": consent_date}, today=today))
+    baseline = Baseline.objects.filter(patient=patient).first()
+    if baseline and baseline.assessment_date < consent_date:
+        raise ValidationError(
+            {"consent_date": ["The baseline assessment is dated before this consent date."]}
+        )
+    consent = Consent.objects.filter(patient=patient).first() or Consent(patient=patient)
+    consent.consent_date, consent.form_version, consent.obtained_by = (
+        consent_date,
+        form_version,
+        obtained_by,
+    )
+    record_save(instance=consent, by=by, reason=reason)
+    return consent
+
+
+BASELINE_FIELDS = (
+    "assessment_date",
+    "disease_status",
+    "diagnosis_date",
+    "induction_start_date",
+    "prior_induction_cycles",
+    "first_cr_date",
+    "relapse_date",
+    "ecog",
+    "wbc",
+    "blood_blast_pct",
+    "marrow_blast_pct",
+    "cytogenetic_risk",
+    "mrd_pct",
+    "planned_regimen",
+)
+
+
+@transaction.atomic
+def baseline_record(
+    *,
+    patient: Patient,
+    data: dict[str, Any],
+    mutations: dict[str, str],
+    by: User,
+    today: dt.date,
+    reason: str = "",
+) -> Baseline:
+    """Record (or correct, with a reason) the baseline record and mutation results.
+
+    :raises ValidationError: no consent yet, assessment before consent, dates in the future or
+        out of order, or dates that contradict the disease status.
+    """
+    require(user=by, action=Action.SCREEN, site=patient.site)
+    consent = Consent.objects.filter(patient=patient, entered_in_error=False).first()
+    if consent is None:
+        raise ValidationError(
+            {"__all__": ["Record the informed consent before any baseline data."]}
+        )
+    baseline = Baseline.objects.filter(patient=patient).first() or Baseline(patient=patient)
+    was_saved = baseline.pk is not None
+    for name in BASELINE_FIELDS:
+        if name in data:
+            setattr(baseline, name, data[name])
+    baseline.full_clean()
+    errors = rules.baseline_check(baseline, today=today)
+    if baseline.assessment_date < consent.consent_date:
+        errors.setdefault("assessment_date", []).append(
+            f"No study data may be dated before the consent ({consent.consent_date:%Y-%m-%d})."
+        )
+    _raise_if(errors)
+    record_save(instance=baseline, by=by, reason=reason)
+    _mutations_record(baseline=baseline, mutations=mutations, by=by, reason=reason)
+    if was_saved:
+        _clear_confirmation(patient, by=by, why="baseline changed")
+    return baseline
+
+
+def _mutations_record(
+    *, baseline: Baseline, mutations: dict[str, str], by: User, reason: str
+) -> None:
+    genes = {g.code: g for g in MutationGene.objects.all()}
+    unknown = sorted(set(mutations) - set(genes))
+    if unknown:
+        raise ValidationError({"mutations": [f"Unknown gene(s): {', '.join(unknown)}."]})
+    existing = {m.gene.code: m for m in baseline.mutations.select_related("gene")}
+    for code, result in mutations.items():
+        row = existing.get(code) or BaselineMutation(baseline=baseline, gene=genes[code])
+        if row.pk and row.result == result:
+            continue
+        row.result = result
+        record_save(instance=row, by=by, reason=reason)
+
+
+def eligibility_problems(patient: Patient) -> list[str]:
+    """Return every reason the patient cannot be confirmed eligible; empty when eligible."""
+    problems: list[str] = []
+    consent = Consent.objects.filter(patient=patient, entered_in_error=False).first()
+    baseline = Baseline.objects.filter(patient=patient, entered_in_error=False).first()
+    if consent is None:
+        problems.append("Informed consent is not recorded.")
+    if baseline is None:
+        problems.append("The baseline record is missing.")
+    for messages in rules.age_check(patient.age_at_screening).values():
+        problems.extend(messages)
+    criteria = list(patient.protocol_version.criteria.order_by("position", "code"))
+    answers = {
+        a.criterion_id: a for a in patient.eligibility_answers.filter(entered_in_error=False)
+    }
+    for criterion in criteria:
+        answer = answers.get(criterion.pk)
+        if answer is None:
+            problems.append(f"Criterion {criterion.code} is not answered.")
+        elif not answer.met:
+            problems.append(f"Criterion {criterion.code} is not met: {criterion.text}")
+    if baseline is not None:
+        for check in (rules.disease_status_check, rules.blast_check, rules.ecog_check):
+            for messages in check(baseline).values():
+                problems.extend(messages)
+    return problems
+
+
+@transaction.atomic
+def patient_eligibility_confirm(*, patient: Patient, by: User, now: dt.datetime) -> Patient:
+    """Record the investigator's confirmation that the patient is eligible.
+
+    :raises PermissionDenied: the user is not an investigator of the patient's site.
+    :raises StateConflict: the patient is no longer in screening.
+    :raises ValidationError: listing every criterion or rule not satisfied.
+    """
+    require(user=by, action=Action.CONFIRM_ELIGIBILITY, site=patient.site)
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    _require_screening(patient)
+    problems = eligibility_problems(patient)
+    if problems:
+        raise ValidationError({"__all__": problems})
+    patient.eligibility_confirmed_by, patient.eligibility_confirmed_at = by, now
+    record_save(instance=patient, by=by, reason="Eligibility confirmed by investigator")
+    return patient
+
+
+@transaction.atomic
+def patient_screen_fail(*, patient: Patient, reason: str, detail: str, by: User) -> Patient:
+    """Close screening for a patient who will not be enrolled, with the reason (CONSORT).
+
+    :raises StateConflict: the patient is no longer in screening.
+    :raises ValidationError: the reason is not one of the listed ones, or "other" without detail.
+    """
+    require(user=by, action=Action.SCREEN, site=patient.site)
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    _require_screening(patient)
+    if reason not in ScreenFailureReason.values:
+        raise ValidationError({"reason": ["Choose a screen-failure reason from the list."]})
+    if reason == ScreenFailureReason.OTHER and not detail.strip():
+        raise ValidationError({"detail": ["Describe the reason when it is 'Other'."]})
+    patient.status = PatientStatus.SCREEN_FAILED
+    patient.screen_failure_reason, patient.screen_failure_detail = reason, detail.strip()
+    record_save(
+        instance=patient,
+        by=by,
+        reason=f"Screen failure: {patient.get_screen_failure_reason_display()}",
+    )
+    return patient
+
+
+@transaction.atomic
+def patient_enrol(*, patient: Patient, by: User, now: dt.datetime) -> Patient:
+    """Enrol an eligible patient and give the study subject identifier (site code + sequence).
+
+    :raises StateConflict: the patient is not in screening (already enrolled or failed).
+    :raises ValidationError: eligibility is not confirmed by an investigator.
+    """
+    require(user=by, action=Action.SCREEN, site=patient.site)
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    _require_screening(patient)
+    if not patient.eligibility_confirmed:
+        raise ValidationError(
+            {"__all__": ["An investigator must confirm eligibility before enrolment."]}
+        )
+    site = Site.objects.select_for_update().get(pk=patient.site_id)
+    number = site.next_subject_number
+    site.next_subject_number = number + 1
+    record_save(instance=site, by=by, reason="Subject identifier issued")
+    patient.subject_id = f"{site.code}-{number:03d}"
+    patient.status = PatientStatus.ENROLLED
+    patient.enrolled_at, patient.enrolled_by = now, by
+    record_save(instance=patient, by=by, reason="Enrolled")
+    return patient
