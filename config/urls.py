@@ -10,5 +10,7 @@ urlpatterns = [
     path("api/v1/", include("randomization.urls_api")),
     path("api/v1/", include("followup.urls_api")),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("randomization/", include("randomization.urls")),
+    path("followup/", include("followup.urls")),
     path("", include("trial.urls")),
 ]

@@ -147,3 +147,28 @@ def enrolled_patient(
 ) -> Patient:
     patient = eligible_patient(site, coordinator, investigator, **kwargs)  # type: ignore[arg-type]
     return screening.patient_enrol(patient=patient, by=coordinator, now=NOW)
+
+
+def randomized_patient(
+    site: Site,
+    coordinator: User,
+    investigator: User,
+    *,
+    arm: str = "DEX",
+    regimen: str = "IC",
+    randomized_at: dt.datetime = NOW,
+) -> Patient:
+    """An enrolled patient with an allocation, for tests of what comes after randomisation."""
+    from randomization.models import Randomization
+
+    patient = enrolled_patient(site, coordinator, investigator, regimen=regimen)
+    Randomization.objects.create(
+        patient=patient,
+        arm=arm,
+        randomization_number=f"R-{patient.subject_id}",
+        randomized_at=randomized_at,
+        randomized_by=coordinator,
+        stratum_regimen=regimen,
+        stratum_disease_status=patient.baseline.disease_status,
+    )
+    return patient

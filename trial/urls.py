@@ -1,7 +1,3 @@
-from django.urls import path
+from trial.views import screening, treatment
 
-from trial import views
-
-urlpatterns = [
-    path("", views.home, name="home"),
-]
+urlpatterns = [*screening.urlpatterns, *treatment.urlpatterns]

@@ -1,3 +1,3 @@
-from django.urls import path  # noqa: F401
+from trial.apis import screening, treatment
 
-urlpatterns: list = []
+urlpatterns = [*screening.urlpatterns, *treatment.urlpatterns]

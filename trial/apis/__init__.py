@@ -1,0 +1,1 @@
+"""DRF API views of the trial app, one module per subdomain."""

@@ -1,0 +1,5 @@
+"""Pages: an investigator's treatment-period entry and sign-off."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
