@@ -37,3 +37,40 @@ venv_ensure() {
 free_port() {
   "$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
+
+services_start() {
+  # Start a throwaway PostgreSQL (as the postgres user: it refuses to run as root) and Redis on
+  # free loopback ports; export DATABASE_URL and REDIS_URL; stop and remove both on exit.
+  PGBIN="${PGBIN:-/usr/lib/postgresql/15/bin}"
+  [ -x "$PGBIN/initdb" ] || PGBIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
+  SERVICES_DIR="$(mktemp -d /tmp/dexaml-services.XXXXXX)"
+  local pgdata="$SERVICES_DIR/pg"
+  trap services_stop EXIT
+  log "Starting a throwaway PostgreSQL"
+  local pgport; pgport="$(free_port)"
+  mkdir -p "$pgdata"; chmod 700 "$SERVICES_DIR"
+  [ "$(id -u)" -eq 0 ] && chown -R postgres:postgres "$SERVICES_DIR"
+  as_pg "$PGBIN/initdb" -D "$pgdata" -U postgres --auth=trust -E UTF8 >/dev/null
+  as_pg "$PGBIN/pg_ctl" -D "$pgdata" -l "$SERVICES_DIR/pg.log" -w -o "-h 127.0.0.1 -p $pgport \
+    -k $SERVICES_DIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+    -c max_connections=300" start >/dev/null
+  as_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$pgport" -U postgres dexaml
+  export DATABASE_URL="postgres://postgres@127.0.0.1:$pgport/dexaml"
+
+  log "Starting a throwaway Redis"
+  local redisport; redisport="$(free_port)"
+  redis-server --port "$redisport" --bind 127.0.0.1 --save "" --appendonly no --daemonize yes \
+    --pidfile "$SERVICES_DIR/redis.pid" --logfile "$SERVICES_DIR/redis.log" --dir "$SERVICES_DIR" >/dev/null
+  for _ in $(seq 50); do redis-cli -p "$redisport" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  export REDIS_URL="redis://127.0.0.1:$redisport/0"
+}
+
+services_stop() {
+  [ -n "${SERVICES_DIR:-}" ] || return 0
+  [ -f "$SERVICES_DIR/redis.pid" ] && kill "$(cat "$SERVICES_DIR/redis.pid")" 2>/dev/null
+  [ -d "$SERVICES_DIR/pg" ] && as_pg "$PGBIN/pg_ctl" -D "$SERVICES_DIR/pg" -m immediate stop >/dev/null 2>&1
+  rm -rf "$SERVICES_DIR"
+  return 0
+}
+
+as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }

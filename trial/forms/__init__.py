@@ -1,0 +1,1 @@
+"""HTML forms of the trial app, one module per subdomain."""
