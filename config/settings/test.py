@@ -13,3 +13,5 @@ STORAGES = {
 }
 CELERY_TASK_ALWAYS_EAGER = env("CELERY_TASK_ALWAYS_EAGER", "1") == "1"
 CELERY_TASK_EAGER_PROPAGATES = True
+# Static files come from the finders here; no collected STATIC_ROOT is needed.
+STATIC_ROOT = None
