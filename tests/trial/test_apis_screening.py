@@ -87,7 +87,7 @@ class TestScreeningToEnrolment:
         assert enrolled.json()["subject_id"] == "PAR-001"
         assert enrolled.json()["enrolled_by"] == coordinator.username
 
-    def test_reads_return_what_was_recorded(
+    def test_each_read_returns_what_was_recorded(
         self, site_a: Site, coordinator: User, investigator: User
     ) -> None:
         patient = eligible_patient(site_a, coordinator, investigator)
@@ -136,6 +136,23 @@ class TestScreeningToEnrolment:
         assert [p["id"] for p in by_status["results"]] == [screening.pk]
         assert by_site["count"] == 2
         assert [p["id"] for p in by_subject["results"]] == [enrolled.pk]
+
+    def test_the_list_reads_a_fixed_number_of_queries_whatever_its_length(
+        self,
+        site_a: Site,
+        coordinator: User,
+        investigator: User,
+        django_assert_max_num_queries: Any,
+    ) -> None:
+        for _ in range(5):
+            eligible_patient(site_a, coordinator, investigator)
+        client = _client(coordinator)
+
+        # (memberships of the user,) count, one page joining sites, versions and users
+        with django_assert_max_num_queries(3):
+            response = client.get(f"{API}/patients/")
+
+        assert response.json()["count"] == 5
 
 
 class TestRefusals:
@@ -369,7 +386,7 @@ class TestHistory:
         assert history[0]["reason"] == "Steroid allergy found in notes"
         assert detail["eligibility_confirmed_by"] is None  # to be confirmed again
 
-    def test_the_consent_history_and_entered_in_error(
+    def test_a_consent_marked_entered_in_error_stays_with_the_reason_in_its_history(
         self, site_a: Site, coordinator: User, investigator: User
     ) -> None:
         patient = eligible_patient(site_a, coordinator, investigator)
