@@ -179,3 +179,8 @@ TRIAL: dict[str, Any] = {
     "REFRACTORY_MIN_DAYS_AFTER_INDUCTION": int(env("TRIAL_REFRACTORY_MIN_DAYS", "28")),
     "MAX_ECOG": int(env("TRIAL_MAX_ECOG", "2")),
 }
+
+# One name per choice set in the API schema where a set appears under several field names.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    "ScreenFailureReasonEnum": "trial.models.ScreenFailureReason",
+}

@@ -1,0 +1,249 @@
+"""The admin, for sponsor administrators only: configuration is edited here, clinical records
+are only read (they are entered through the services, with reasons, and never deleted)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.admin.utils import unquote
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
+from django.forms import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from simple_history.admin import SimpleHistoryAdmin
+
+from trial.models import (
+    Baseline,
+    BaselineMutation,
+    Consent,
+    EligibilityAnswer,
+    EligibilityCriterion,
+    EndOfTreatment,
+    Membership,
+    MutationGene,
+    Patient,
+    ProtocolVersion,
+    Site,
+    User,
+)
+from trial.permissions import Action
+
+
+def is_sponsor_admin(user: Any) -> bool:
+    """Superusers and holders of the sponsor-administrator role; `is_staff` is not enough."""
+    if not (user.is_active and user.is_authenticated):
+        return False
+    return bool(user.is_superuser or user.can(Action.ADMINISTER))
+
+
+def _admin_site_has_permission(request: HttpRequest) -> bool:
+    return is_sponsor_admin(request.user)
+
+
+class SponsorAdminAuthenticationForm(AdminAuthenticationForm):
+    """The admin sign-in form accepts sponsor administrators, whatever their `is_staff` flag."""
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        if not is_sponsor_admin(user):
+            raise ValidationError(
+                self.error_messages["invalid_login"],
+                code="invalid_login",
+                params={"username": self.username_field.verbose_name},
+            )
+
+
+admin.site.has_permission = _admin_site_has_permission  # type: ignore[method-assign]
+admin.site.login_form = SponsorAdminAuthenticationForm
+admin.site.site_header = "DEXAML-03 administration"
+admin.site.site_title = "DEXAML-03 administration"
+
+
+class SponsorAdmin(SimpleHistoryAdmin):
+    """Configuration edited by sponsor administrators; only a superuser deletes."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_sponsor_admin(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return is_sponsor_admin(request.user)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return is_sponsor_admin(request.user)
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return is_sponsor_admin(request.user)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        # Sites, users and versions are referenced by history; deactivate rather than delete.
+        return bool(getattr(request.user, "is_superuser", False))
+
+
+class SponsorInline(admin.TabularInline):  # type: ignore[type-arg]
+    extra = 0
+
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return is_sponsor_admin(request.user)
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return is_sponsor_admin(request.user)
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return is_sponsor_admin(request.user)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return bool(getattr(request.user, "is_superuser", False))
+
+
+class ClinicalRecordAdmin(SimpleHistoryAdmin):
+    """Clinical records are read here, never written: entered through services with a reason."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_sponsor_admin(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return is_sponsor_admin(request.user)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        queryset = super().get_queryset(request)
+        if getattr(request.user, "is_superuser", False):
+            return queryset
+        return queryset.filter(pk__in=self.model.objects.for_user(request.user).values("pk"))  # type: ignore[attr-defined]
+
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        # The history view would fall back to the history of records outside the queryset.
+        self._require_visible(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        version_id: str,
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        # Reverting to an old version would be a write without a reason: read only.
+        if request.method != "GET":
+            raise PermissionDenied
+        self._require_visible(request, object_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def _require_visible(self, request: HttpRequest, object_id: str) -> None:
+        if not self.get_queryset(request).filter(pk=unquote(object_id)).exists():
+            raise Http404
+
+
+# --- configuration -----------------------------------------------------------------------------
+
+
+@admin.register(Site)
+class SiteAdmin(SponsorAdmin):
+    list_display = ["code", "name", "active"]
+    list_filter = ["active"]
+    search_fields = ["code", "name"]
+    readonly_fields = ["next_screening_number", "next_subject_number"]
+
+
+class MembershipInline(SponsorInline):
+    model = Membership
+    fields = ["role", "site", "active"]
+
+
+@admin.register(User)
+class UserAdmin(SponsorAdmin, BaseUserAdmin):  # type: ignore[misc]
+    inlines = [MembershipInline]
+    list_display = ["username", "first_name", "last_name", "email", "is_active"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not getattr(request.user, "is_superuser", False):
+            # Roles come from memberships; Django's superuser and permissions stay with superusers.
+            readonly += ["is_superuser", "groups", "user_permissions"]
+        return readonly
+
+
+@admin.register(Membership)
+class MembershipAdmin(SponsorAdmin):
+    list_display = ["user", "role", "site", "active"]
+    list_filter = ["role", "site", "active"]
+    search_fields = ["user__username", "user__last_name"]
+    list_select_related = ["user", "site"]
+
+
+class CriterionInline(SponsorInline):
+    model = EligibilityCriterion
+    fields = ["position", "code", "kind", "text", "editable"]
+
+
+@admin.register(ProtocolVersion)
+class ProtocolVersionAdmin(SponsorAdmin):
+    list_display = ["number", "effective_date"]
+    inlines = [CriterionInline]
+
+
+@admin.register(EligibilityCriterion)
+class EligibilityCriterionAdmin(SponsorAdmin):
+    list_display = ["code", "protocol_version", "kind", "text", "position"]
+    list_filter = ["protocol_version", "kind"]
+    list_select_related = ["protocol_version"]
+
+
+@admin.register(MutationGene)
+class MutationGeneAdmin(SponsorAdmin):
+    list_display = ["code", "name", "active", "position"]
+    list_filter = ["active"]
+
+
+# --- clinical records (read only) ----------------------------------------------------------------
+
+
+@admin.register(Patient)
+class PatientAdmin(ClinicalRecordAdmin):
+    list_display = ["screening_number", "subject_id", "site", "status", "screening_date"]
+    list_filter = ["site", "status"]
+    search_fields = ["screening_number", "subject_id"]
+    list_select_related = ["site"]
+
+
+@admin.register(Consent)
+class ConsentAdmin(ClinicalRecordAdmin):
+    list_display = ["patient", "consent_date", "form_version", "entered_in_error"]
+    list_select_related = ["patient"]
+
+
+@admin.register(Baseline)
+class BaselineAdmin(ClinicalRecordAdmin):
+    list_display = ["patient", "assessment_date", "disease_status", "planned_regimen"]
+    list_filter = ["disease_status", "planned_regimen"]
+    list_select_related = ["patient"]
+
+
+@admin.register(EligibilityAnswer)
+class EligibilityAnswerAdmin(ClinicalRecordAdmin):
+    list_display = ["patient", "criterion", "answer", "entered_in_error"]
+    list_select_related = ["patient", "criterion"]
+
+
+@admin.register(BaselineMutation)
+class BaselineMutationAdmin(ClinicalRecordAdmin):
+    list_display = ["baseline", "gene", "result"]
+    list_select_related = ["baseline__patient", "gene"]
+
+
+@admin.register(EndOfTreatment)
+class EndOfTreatmentAdmin(ClinicalRecordAdmin):
+    list_display = ["patient", "end_date", "reason"]
+    list_select_related = ["patient"]
