@@ -1,14 +1,443 @@
-"""Pages: home, patient list, screening, eligibility, consent, baseline, enrolment, history."""
+"""Pages: home, patient list, screening, eligibility, consent, baseline, enrolment, history.
 
+Every page that shows a patient loads it through `Patient.objects.for_user`, so another site's
+patient is simply not found (404). Each page makes one service call; the services decide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, cast
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, path
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from trial.exceptions import PermissionDenied, StateConflict
+from trial.forms.screening import (
+    BaselineForm,
+    ConfirmEligibilityForm,
+    ConsentForm,
+    EligibilityForm,
+    EnrolForm,
+    PatientScreenForm,
+    PatientSearchForm,
+    ScreenFailForm,
+    TrialForm,
+)
+from trial.models import (
+    Baseline,
+    Consent,
+    EligibilityAnswer,
+    MutationGene,
+    Patient,
+    PatientStatus,
+    Site,
+    User,
+)
+from trial.permissions import Action
+from trial.selectors import worklist
+from trial.selectors.history import record_history
+from trial.services import screening
+
+View = Callable[..., HttpResponse]
 
 
-@login_required
+def _user(request: HttpRequest) -> User:
+    return cast(User, request.user)
+
+
+def _patient(request: HttpRequest, patient_id: int) -> Patient:
+    patients = Patient.objects.for_user(_user(request)).select_related("site", "protocol_version")
+    return get_object_or_404(patients, pk=patient_id)
+
+
+def page(view: View) -> View:
+    """Signed-in users only; a refusal by the rules becomes a 403 page, a state conflict a message."""
+
+    @login_required
+    @require_http_methods(["GET", "POST"])
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except PermissionDenied as error:
+            context = {"message": error.message}
+            return render(request, "trial/forbidden.html", context, status=403)
+        except StateConflict as error:
+            messages.error(request, error.message)
+            if "patient_id" in kwargs:
+                return redirect("patient_detail", patient_id=kwargs["patient_id"])
+            return redirect("home")
+
+    return wrapper
+
+
+def _form_page(
+    request: HttpRequest,
+    form: TrialForm,
+    submit: Callable[[], Any],
+    *,
+    template: str,
+    context: dict[str, Any],
+    done: Callable[[Any], tuple[str, HttpResponse]],
+) -> HttpResponse:
+    """Render the form; on a valid POST call the service once, then redirect with a message."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = submit()
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            message, response = done(result)
+            messages.success(request, message)
+            return response
+    return render(request, template, {**context, "form": form})
+
+
+def _back_to(patient: Patient, message: str) -> Callable[[Any], tuple[str, HttpResponse]]:
+    return lambda _result: (message, redirect("patient_detail", patient_id=patient.pk))
+
+
+@page
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html")
+    user = _user(request)
+    items = worklist.screening_worklist(user)
+    groups = [
+        (label, [item for item in items if item.step == step])
+        for step, label in worklist.NEXT_STEP_LABELS.items()
+    ]
+    context = {
+        "confirmations": worklist.awaiting_confirmation(user),
+        "count": len(items),
+        "groups": [(label, group) for label, group in groups if group],
+        "can_screen": user.can(Action.SCREEN),
+    }
+    return render(request, "home.html", context)
 
 
-urlpatterns: list[URLPattern] = [path("", home, name="home")]
+@page
+def patient_list(request: HttpRequest) -> HttpResponse:
+    search = PatientSearchForm(request.GET or None)
+    patients: QuerySet[Patient] = Patient.objects.for_user(_user(request)).select_related("site")
+    if search.is_valid():
+        if q := search.cleaned_data["q"].strip():
+            patients = patients.filter(
+                Q(screening_number__icontains=q) | Q(subject_id__icontains=q)
+            )
+        if status := search.cleaned_data["status"]:
+            patients = patients.filter(status=status)
+    patients = worklist.with_screening_progress(
+        patients.order_by("-screening_date", "-screening_number")
+    )
+    paginated = Paginator(patients, 50).get_page(request.GET.get("page"))
+    for patient in paginated:
+        patient.next_step = worklist.NEXT_STEP_LABELS.get(  # type: ignore[attr-defined]
+            worklist.patient_next_step(patient) or "", ""
+        )
+    context = {"search": search, "page": paginated, "query": _query_without_page(request)}
+    return render(request, "trial/patient_list.html", context)
+
+
+def _query_without_page(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def _screening_sites(user: User) -> Any:
+    site_ids = user.site_ids_for(Action.SCREEN)
+    sites = Site.objects.filter(active=True).order_by("code")
+    return sites if site_ids is None else sites.filter(pk__in=site_ids)
+
+
+@page
+def patient_screen(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if not user.can(Action.SCREEN):
+        raise PermissionDenied("Your role does not allow you to screen patients.")
+    sites = _screening_sites(user)
+    today = timezone.localdate()
+    form = PatientScreenForm(
+        request.POST or None, sites=sites, initial={"screening_date": today, "site": sites.first()}
+    )
+
+    def submit() -> Patient:
+        return screening.patient_screen(**form.cleaned_data, by=user, today=today)
+
+    def done(patient: Patient) -> tuple[str, HttpResponse]:
+        message = f"Patient {patient.screening_number} added to the screening log."
+        return message, redirect("patient_detail", patient_id=patient.pk)
+
+    return _form_page(
+        request, form, submit, template="trial/patient_screen.html", context={}, done=done
+    )
+
+
+@page
+def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = _patient(request, patient_id)
+    user = _user(request)
+    context = {
+        "patient": patient,
+        "steps": worklist.patient_steps(patient),
+        "can_screen": user.can(Action.SCREEN, patient.site),
+        "can_confirm": user.can(Action.CONFIRM_ELIGIBILITY, patient.site),
+        "in_screening": patient.status == PatientStatus.SCREENING,
+    }
+    return render(request, "trial/patient_detail.html", context)
+
+
+@page
+def consent_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = _patient(request, patient_id)
+    user = _user(request)
+    consent = Consent.objects.filter(patient=patient).first()
+    initial = {"obtained_by": user.pk}
+    if consent:
+        initial = {f: getattr(consent, f) for f in ("consent_date", "form_version")}
+        initial["obtained_by"] = consent.obtained_by_id
+    form = ConsentForm(
+        request.POST or None, initial=initial, site=patient.site, editing=consent is not None
+    )
+
+    def submit() -> Consent:
+        data = form.cleaned_data
+        return screening.consent_record(
+            patient=patient,
+            consent_date=data["consent_date"],
+            form_version=data["form_version"],
+            obtained_by=data["obtained_by"],
+            by=user,
+            today=timezone.localdate(),
+            reason=data.get("reason", ""),
+        )
+
+    context = {"patient": patient, "record": consent}
+    return _form_page(
+        request,
+        form,
+        submit,
+        template="trial/consent_form.html",
+        context=context,
+        done=_back_to(patient, "Informed consent saved."),
+    )
+
+
+def _baseline_initial(baseline: Baseline | None, genes: list[MutationGene]) -> dict[str, Any]:
+    if baseline is None:
+        return {}
+    initial = {name: getattr(baseline, name) for name in screening.BASELINE_FIELDS}
+    results = {m.gene_id: m.result for m in baseline.mutations.all()}
+    for gene in genes:
+        if gene.pk in results:
+            initial[BaselineForm.gene_field(gene)] = results[gene.pk]
+    return initial
+
+
+@page
+def baseline_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = _patient(request, patient_id)
+    baseline = Baseline.objects.filter(patient=patient).first()
+    genes = list(MutationGene.objects.filter(active=True).order_by("position", "code"))
+    form = BaselineForm(
+        request.POST or None,
+        initial=_baseline_initial(baseline, genes),
+        genes=genes,
+        editing=baseline is not None,
+    )
+
+    def submit() -> Baseline:
+        return screening.baseline_record(
+            patient=patient,
+            data=form.record_data(),
+            mutations=form.mutations(),
+            by=_user(request),
+            today=timezone.localdate(),
+            reason=form.cleaned_data.get("reason", ""),
+        )
+
+    context = {"patient": patient, "record": baseline}
+    return _form_page(
+        request,
+        form,
+        submit,
+        template="trial/baseline_form.html",
+        context=context,
+        done=_back_to(patient, "Baseline record saved."),
+    )
+
+
+@page
+def eligibility_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = _patient(request, patient_id)
+    criteria = list(patient.protocol_version.criteria.order_by("position", "code"))
+    answers = {a.criterion_id: a for a in patient.eligibility_answers.all()}
+    initial: dict[str, Any] = {}
+    for c in criteria:
+        if c.pk in answers:
+            initial[f"answer_{c.code}"] = "yes" if answers[c.pk].answer else "no"
+            initial[f"note_{c.code}"] = answers[c.pk].note
+    form = EligibilityForm(
+        request.POST or None, initial=initial, criteria=criteria, editing=bool(answers)
+    )
+
+    def submit() -> list[EligibilityAnswer]:
+        return screening.eligibility_record(
+            patient=patient,
+            answers=form.answers(),
+            notes=form.notes(),
+            by=_user(request),
+            reason=form.cleaned_data.get("reason", ""),
+        )
+
+    context = {"patient": patient, "record": answers or None}
+    return _form_page(
+        request,
+        form,
+        submit,
+        template="trial/eligibility_form.html",
+        context=context,
+        done=_back_to(patient, "Eligibility checklist saved."),
+    )
+
+
+@page
+def eligibility_confirm(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = _patient(request, patient_id)
+    form = ConfirmEligibilityForm(request.POST or None)
+
+    def submit() -> Patient:
+        return screening.patient_eligibility_confirm(
+            patient=patient, by=_user(request), now=timezone.now()
+        )
+
+    problems = [] if request.method == "POST" else screening.eligibility_problems(patient)
+    context = {"patient": patient, "problems": problems}
+    return _form_page(
+        request,
+        form,
+        submit,
+        template="trial/confirm_form.html",
+        context=context,
+        done=_back_to(patient, "Eligibility confirmed."),
+    )
+
+
+@page
+def patient_enrol(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = _patient(request, patient_id)
+    form = EnrolForm(request.POST or None)
+
+    def submit() -> Patient:
+        return screening.patient_enrol(patient=patient, by=_user(request), now=timezone.now())
+
+    def done(enrolled: Patient) -> tuple[str, HttpResponse]:
+        message = f"Patient enrolled as subject {enrolled.subject_id}."
+        return message, redirect("patient_detail", patient_id=patient.pk)
+
+    context = {"patient": patient}
+    return _form_page(
+        request, form, submit, template="trial/enrol_form.html", context=context, done=done
+    )
+
+
+@page
+def patient_screen_fail(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = _patient(request, patient_id)
+    form = ScreenFailForm(request.POST or None)
+
+    def submit() -> Patient:
+        return screening.patient_screen_fail(
+            patient=patient,
+            reason=form.cleaned_data["reason"],
+            detail=form.cleaned_data["detail"],
+            by=_user(request),
+        )
+
+    context = {"patient": patient}
+    return _form_page(
+        request,
+        form,
+        submit,
+        template="trial/screen_fail_form.html",
+        context=context,
+        done=_back_to(patient, "Screening closed as a screen failure."),
+    )
+
+
+def _history_page(
+    request: HttpRequest, patient: Patient, title: str, sections: list[tuple[str, Any]]
+) -> HttpResponse:
+    context = {
+        "patient": patient,
+        "title": title,
+        "sections": [(heading, record_history(record)) for heading, record in sections],
+    }
+    return render(request, "trial/history.html", context)
+
+
+@page
+def patient_history(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = _patient(request, patient_id)
+    return _history_page(request, patient, "Screening log entry", [("Patient", patient)])
+
+
+@page
+def consent_history(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = _patient(request, patient_id)
+    consent = get_object_or_404(Consent, patient=patient)
+    return _history_page(request, patient, "Informed consent", [("Consent", consent)])
+
+
+@page
+def baseline_history(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = _patient(request, patient_id)
+    baseline = get_object_or_404(Baseline, patient=patient)
+    mutations = baseline.mutations.select_related("gene").order_by("gene__position", "gene__code")
+    sections = [("Baseline", baseline), *((f"Mutation {m.gene.code}", m) for m in mutations)]
+    return _history_page(request, patient, "Baseline record", sections)
+
+
+@page
+def eligibility_history(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = _patient(request, patient_id)
+    answers = patient.eligibility_answers.select_related("criterion").order_by(
+        "criterion__position", "criterion__code"
+    )
+    sections = [(f"{a.criterion.code}: {a.criterion.text}", a) for a in answers]
+    return _history_page(request, patient, "Eligibility checklist", sections)
+
+
+urlpatterns: list[URLPattern] = [
+    path("", home, name="home"),
+    path("patients/", patient_list, name="patient_list"),
+    path("patients/new/", patient_screen, name="patient_screen"),
+    path("patients/<int:patient_id>/", patient_detail, name="patient_detail"),
+    path("patients/<int:patient_id>/history/", patient_history, name="patient_history"),
+    path("patients/<int:patient_id>/consent/", consent_edit, name="consent_edit"),
+    path("patients/<int:patient_id>/consent/history/", consent_history, name="consent_history"),
+    path("patients/<int:patient_id>/baseline/", baseline_edit, name="baseline_edit"),
+    path("patients/<int:patient_id>/baseline/history/", baseline_history, name="baseline_history"),
+    path("patients/<int:patient_id>/eligibility/", eligibility_edit, name="eligibility_edit"),
+    path(
+        "patients/<int:patient_id>/eligibility/history/",
+        eligibility_history,
+        name="eligibility_history",
+    ),
+    path(
+        "patients/<int:patient_id>/eligibility/confirm/",
+        eligibility_confirm,
+        name="eligibility_confirm",
+    ),
+    path("patients/<int:patient_id>/enrol/", patient_enrol, name="patient_enrol"),
+    path("patients/<int:patient_id>/screen-failure/", patient_screen_fail, name="screen_fail"),
+]

@@ -1,0 +1,372 @@
+"""Screening pages (PROTOCOL.md "Screening and eligibility", "Who uses it"): each role sees its
+pages, the coordinator and the investigator take a patient to enrolment through the forms, and
+errors come back next to the fields in plain words."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.factories import eligible_patient, enrolled_patient, screened_patient
+from trial.audit import REASON_REQUIRED
+from trial.models import Consent, Patient, PatientStatus
+from trial.selectors.history import record_history
+
+pytestmark = pytest.mark.django_db
+
+PATIENT_PAGES = [
+    "patient_detail",
+    "patient_history",
+    "consent_edit",
+    "baseline_edit",
+    "eligibility_edit",
+    "eligibility_history",
+    "eligibility_confirm",
+    "patient_enrol",
+    "screen_fail",
+]
+
+
+def _client(user) -> Client:  # type: ignore[no-untyped-def]
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _url(name: str, patient: Patient) -> str:
+    return reverse(name, kwargs={"patient_id": patient.pk})
+
+
+def _days_ago(days: int) -> str:
+    return (timezone.localdate() - dt.timedelta(days=days)).isoformat()
+
+
+def _baseline_post(**overrides: str) -> dict[str, str]:
+    data = {
+        "assessment_date": _days_ago(8),
+        "disease_status": "first_relapse",
+        "diagnosis_date": _days_ago(500),
+        "induction_start_date": _days_ago(495),
+        "prior_induction_cycles": "1",
+        "first_cr_date": _days_ago(450),
+        "relapse_date": _days_ago(12),
+        "ecog": "1",
+        "wbc": "4.2",
+        "blood_blast_pct": "3",
+        "marrow_blast_pct": "22",
+        "cytogenetic_risk": "intermediate",
+        "mrd_pct": "",
+        "planned_regimen": "IC",
+        "mutation_NPM1": "mutated",
+        "mutation_FLT3-ITD": "not_mutated",
+        "mutation_RUNX1": "not_tested",
+        "mutation_TP53": "not_tested",
+    }
+    data.update(overrides)
+    return data
+
+
+ALL_MET_POST = {
+    "answer_I1": "yes",
+    "answer_I2": "yes",
+    "answer_I3": "yes",
+    "answer_I4": "yes",
+    "answer_E1": "no",
+    "answer_E2": "no",
+}
+
+
+class TestPagesRender:
+    def test_anonymous_user_is_sent_to_the_login_page(self, client: Client) -> None:
+        response = client.get(reverse("patient_list"))
+
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+        assert client.get(reverse("login")).status_code == 200
+
+    @pytest.mark.parametrize("role", ["coordinator", "investigator", "monitor", "data_manager"])
+    def test_every_patient_page_renders_for_each_role_that_may_read(
+        self, request, role, site_a, coordinator, investigator
+    ) -> None:
+        patient = enrolled_patient(site_a, coordinator, investigator)
+        client = _client(request.getfixturevalue(role))
+
+        pages = [reverse("home"), reverse("patient_list")]
+        pages += [_url(name, patient) for name in PATIENT_PAGES]
+        pages += [_url("consent_history", patient), _url("baseline_history", patient)]
+
+        assert {url: client.get(url).status_code for url in pages} == dict.fromkeys(pages, 200)
+
+    def test_every_page_shows_the_user_name_roles_and_sites(self, coordinator) -> None:
+        html = _client(coordinator).get(reverse("home")).content.decode()
+
+        assert "Test User" in html
+        assert "Site coordinator" in html
+        assert "PAR" in html
+        assert reverse("patient_screen") in html
+
+    def test_monitor_has_no_new_screening_link(self, monitor) -> None:
+        html = _client(monitor).get(reverse("home")).content.decode()
+
+        assert reverse("patient_screen") not in html
+
+
+class TestScreeningToEnrolmentThroughThePages:
+    def test_coordinator_completes_screening_consent_baseline_and_eligibility(
+        self, site_a, coordinator, investigator, protocol
+    ) -> None:
+        client = _client(coordinator)
+
+        response = client.post(
+            reverse("patient_screen"),
+            {
+                "site": site_a.pk,
+                "screening_date": _days_ago(10),
+                "sex": "F",
+                "age_at_screening": "64",
+            },
+        )
+        patient = Patient.objects.get()
+        assert response.status_code == 302
+        assert response["Location"] == _url("patient_detail", patient)
+        consent = {
+            "consent_date": _days_ago(9),
+            "form_version": "ICF v2.1",
+            "obtained_by": investigator.pk,
+        }
+        assert client.post(_url("consent_edit", patient), consent).status_code == 302
+        assert client.post(_url("baseline_edit", patient), _baseline_post()).status_code == 302
+        assert client.post(_url("eligibility_edit", patient), ALL_MET_POST).status_code == 302
+
+        patient.refresh_from_db()
+        assert patient.screening_number == "S-PAR-0001"
+        assert patient.consent.obtained_by == investigator
+        assert patient.baseline.mutations.get(gene__code="NPM1").result == "mutated"
+        assert patient.eligibility_answers.count() == 6
+        home = _client(investigator).get(reverse("home")).content.decode()
+        assert "Awaiting your confirmation" in home
+        assert patient.screening_number in home
+
+    def test_investigator_confirms_then_coordinator_enrols(
+        self, site_a, coordinator, investigator
+    ) -> None:
+        patient = eligible_patient(site_a, coordinator, investigator)
+        patient.eligibility_confirmed_at = None
+        patient.eligibility_confirmed_by = None
+        patient.save()
+
+        confirm = _client(investigator).get(_url("eligibility_confirm", patient))
+        confirmed = _client(investigator).post(
+            _url("eligibility_confirm", patient), {"confirm": "on"}
+        )
+        coordinator_client = _client(coordinator)
+        enrolled = coordinator_client.post(_url("patient_enrol", patient), {"confirm": "on"})
+
+        patient.refresh_from_db()
+        assert "Every criterion is answered and met" in confirm.content.decode()
+        assert confirmed.status_code == 302
+        assert enrolled.status_code == 302
+        assert patient.status == PatientStatus.ENROLLED
+        assert patient.subject_id == "PAR-001"
+        page = coordinator_client.get(enrolled["Location"]).content.decode()
+        assert "Patient enrolled as subject PAR-001." in page
+
+    def test_confirmation_page_lists_what_is_missing(self, site_a, coordinator, investigator):
+        patient = screened_patient(site_a, coordinator)
+
+        html = _client(investigator).get(_url("eligibility_confirm", patient)).content.decode()
+        refused = _client(investigator).post(
+            _url("eligibility_confirm", patient), {"confirm": "on"}
+        )
+
+        assert "Informed consent is not recorded." in html
+        assert refused.status_code == 200
+        assert "Criterion I1 is not answered." in refused.content.decode()
+
+    def test_screen_failure_is_recorded_with_its_reason(self, site_a, coordinator) -> None:
+        patient = screened_patient(site_a, coordinator)
+
+        missing = _client(coordinator).post(_url("screen_fail", patient), {"reason": "other"})
+        done = _client(coordinator).post(
+            _url("screen_fail", patient), {"reason": "consent_refused", "detail": ""}
+        )
+
+        patient.refresh_from_db()
+        assert "Describe the reason when it is" in missing.content.decode()
+        assert done.status_code == 302
+        assert patient.status == PatientStatus.SCREEN_FAILED
+        assert patient.screen_failure_reason == "consent_refused"
+
+    def test_enrolling_twice_gives_a_message_not_an_error(
+        self, site_a, coordinator, investigator
+    ) -> None:
+        patient = enrolled_patient(site_a, coordinator, investigator)
+        client = _client(coordinator)
+
+        response = client.post(_url("patient_enrol", patient), {"confirm": "on"}, follow=True)
+
+        assert response.status_code == 200
+        assert "this step belongs to screening" in response.content.decode()
+
+
+class TestFormErrors:
+    def test_service_error_is_shown_next_to_its_field_and_the_typed_values_stay(
+        self, site_a, coordinator, investigator
+    ) -> None:
+        patient = screened_patient(site_a, coordinator)
+        tomorrow = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
+
+        response = _client(coordinator).post(
+            _url("consent_edit", patient),
+            {
+                "consent_date": tomorrow,
+                "form_version": "ICF typed 3.0",
+                "obtained_by": investigator.pk,
+            },
+        )
+
+        html = response.content.decode()
+        assert response.status_code == 200
+        field = html.split('for="id_consent_date"')[1].split('<div class="field')[0]
+        assert "is in the future" in field
+        assert 'value="ICF typed 3.0"' in html
+        assert f'value="{tomorrow}"' in html
+        assert not Consent.objects.exists()
+
+    def test_form_error_uses_plain_words_and_keeps_other_values(self, coordinator) -> None:
+        response = _client(coordinator).post(
+            reverse("patient_screen"),
+            {"screening_date": _days_ago(1), "sex": "M", "age_at_screening": "150"},
+        )
+
+        html = response.content.decode()
+        assert "less than or equal to 120" in html
+        assert 'value="150"' in html
+        assert f'value="{_days_ago(1)}"' in html
+        assert not Patient.objects.exists()
+
+    def test_baseline_rule_error_lands_on_the_field(self, site_a, coordinator, investigator):
+        patient = screened_patient(site_a, coordinator)
+        Consent.objects.create(
+            patient=patient,
+            consent_date=dt.date(2026, 10, 16),
+            form_version="ICF",
+            obtained_by=investigator,
+        )
+
+        response = _client(coordinator).post(
+            _url("baseline_edit", patient),
+            _baseline_post(relapse_date=_days_ago(400), first_cr_date=_days_ago(380)),
+        )
+
+        html = response.content.decode()
+        field = html.split('for="id_relapse_date"')[1].split('<div class="field')[0]
+        assert "Relapse must come after the CR/CRi." in field
+
+
+class TestCorrections:
+    def test_correcting_consent_without_a_reason_is_refused(
+        self, site_a, coordinator, investigator
+    ) -> None:
+        patient = eligible_patient(site_a, coordinator, investigator)
+        client = _client(coordinator)
+        data = {
+            "consent_date": "2026-10-16",
+            "form_version": "ICF v2.2",
+            "obtained_by": investigator.pk,
+        }
+
+        form = client.get(_url("consent_edit", patient)).content.decode()
+        refused = client.post(_url("consent_edit", patient), data)
+        accepted = client.post(_url("consent_edit", patient), {**data, "reason": "Typo in version"})
+
+        assert "Reason for change" in form
+        assert REASON_REQUIRED in refused.content.decode()
+        assert accepted.status_code == 302
+        consent = Consent.objects.get(patient=patient)
+        assert consent.form_version == "ICF v2.2"
+        assert record_history(consent)[0].reason == "Typo in version"
+
+    def test_changing_an_eligibility_answer_needs_a_reason_and_shows_in_history(
+        self, site_a, coordinator, investigator
+    ) -> None:
+        patient = eligible_patient(site_a, coordinator, investigator)
+        client = _client(coordinator)
+        changed = {**ALL_MET_POST, "answer_E2": "yes", "note_E2": "Uncontrolled diabetes"}
+
+        refused = client.post(_url("eligibility_edit", patient), changed)
+        client.post(_url("eligibility_edit", patient), {**changed, "reason": "Source review"})
+        history = client.get(_url("eligibility_history", patient)).content.decode()
+
+        assert REASON_REQUIRED in refused.content.decode()
+        assert "Source review" in history
+        assert "Uncontrolled diabetes" in history
+        patient.refresh_from_db()
+        assert not patient.eligibility_confirmed
+
+
+class TestAccess:
+    def test_monitor_gets_403_on_a_data_entry_post(self, site_a, coordinator, monitor) -> None:
+        patient = screened_patient(site_a, coordinator)
+        data = {"consent_date": "2026-10-16", "form_version": "ICF", "obtained_by": coordinator.pk}
+
+        response = _client(monitor).post(_url("consent_edit", patient), data)
+
+        assert response.status_code == 403
+        assert "does not allow you" in response.content.decode()
+        assert not Consent.objects.exists()
+
+    def test_monitor_cannot_open_new_screening(self, monitor) -> None:
+        assert _client(monitor).post(reverse("patient_screen"), {}).status_code == 403
+
+    def test_coordinator_cannot_confirm_eligibility(self, site_a, coordinator, investigator):
+        patient = eligible_patient(site_a, coordinator, investigator)
+        patient.eligibility_confirmed_at = None
+        patient.save()
+
+        response = _client(coordinator).post(
+            _url("eligibility_confirm", patient), {"confirm": "on"}
+        )
+
+        assert response.status_code == 403
+
+    @pytest.mark.parametrize("name", [*PATIENT_PAGES, "consent_history", "baseline_history"])
+    def test_another_sites_patient_is_not_found(
+        self, name, site_a, coordinator, investigator, coordinator_b
+    ) -> None:
+        patient = enrolled_patient(site_a, coordinator, investigator)
+        client = _client(coordinator_b)
+
+        assert client.get(_url(name, patient)).status_code == 404
+        assert client.post(_url(name, patient), {"confirm": "on"}).status_code == 404
+
+    def test_new_screening_offers_only_the_users_sites(self, coordinator, site_b) -> None:
+        html = _client(coordinator).get(reverse("patient_screen")).content.decode()
+
+        assert "PAR" in html
+        assert "LYO" not in html
+
+
+class TestPatientList:
+    def test_list_shows_only_own_sites_and_filters(
+        self, site_a, site_b, coordinator, investigator, coordinator_b
+    ) -> None:
+        enrolled = enrolled_patient(site_a, coordinator, investigator)
+        screening_only = screened_patient(site_a, coordinator)
+        other_site = screened_patient(site_b, coordinator_b)
+        client = _client(coordinator)
+
+        everything = client.get(reverse("patient_list")).content.decode()
+        by_subject = client.get(reverse("patient_list"), {"q": "PAR-001"}).content.decode()
+        by_status = client.get(reverse("patient_list"), {"status": "screening"}).content.decode()
+
+        assert enrolled.screening_number in everything
+        assert other_site.screening_number not in everything
+        assert screening_only.screening_number not in by_subject
+        assert enrolled.screening_number in by_subject
+        assert enrolled.screening_number not in by_status
+        assert "Awaiting informed consent" in by_status

@@ -1,0 +1,223 @@
+"""HTML forms of screening: new patient, consent, baseline, eligibility checklist, confirmation,
+enrolment and screen failure. They check the shape of what was typed; the services check the rules.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+
+from trial.audit import REASON_REQUIRED
+from trial.models import (
+    Baseline,
+    EligibilityCriterion,
+    MutationGene,
+    MutationResult,
+    PatientStatus,
+    Role,
+    ScreenFailureReason,
+    Sex,
+    Site,
+    User,
+)
+from trial.services.screening import BASELINE_FIELDS
+
+
+class DateInput(forms.DateInput):
+    """A browser date picker that always sends YYYY-MM-DD."""
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+def reason_field() -> forms.CharField:
+    return forms.CharField(
+        label="Reason for change",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Required because this changes data already recorded.",
+        error_messages={"required": REASON_REQUIRED},
+    )
+
+
+class ServiceErrorsMixin:
+    """Put a service's ValidationError on the form: known fields by name, the rest on top."""
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        form: Any = self
+        if not hasattr(error, "error_dict"):
+            for message in error.messages:
+                form.add_error(None, message)
+            return
+        for key, errors in error.error_dict.items():
+            target = key if key in form.fields else None
+            for message in (m for e in errors for m in e.messages):
+                form.add_error(target, message)
+
+
+class TrialForm(ServiceErrorsMixin, forms.Form):
+    required_css_class = "required"
+    error_css_class = "has-error"
+
+    def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.editing = editing
+        if editing:
+            self.fields["reason"] = reason_field()
+
+
+class PatientScreenForm(TrialForm):
+    site = forms.ModelChoiceField(queryset=Site.objects.none(), empty_label=None)
+    screening_date = forms.DateField(widget=DateInput)
+    sex = forms.ChoiceField(choices=[("", "Choose…"), *Sex.choices])
+    age_at_screening = forms.IntegerField(
+        label="Age at screening", min_value=0, max_value=120, help_text="Whole years."
+    )
+
+    def __init__(self, *args: Any, sites: QuerySet[Site], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = sites  # type: ignore[attr-defined]
+
+
+def site_team(site: Site) -> QuerySet[User]:
+    """Users who can obtain consent at a site: its coordinators and investigators."""
+    return (
+        User.objects.filter(
+            is_active=True,
+            memberships__site=site,
+            memberships__active=True,
+            memberships__role__in=[Role.INVESTIGATOR, Role.SITE_COORDINATOR],
+        )
+        .distinct()
+        .order_by("last_name", "first_name", "username")
+    )
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.get_full_name() or obj.get_username())
+
+
+class ConsentForm(TrialForm):
+    consent_date = forms.DateField(label="Date of consent", widget=DateInput)
+    form_version = forms.CharField(
+        label="Consent form version", max_length=40, help_text="As printed on the signed form."
+    )
+    obtained_by = UserChoiceField(queryset=User.objects.none(), label="Consent obtained by")
+
+    def __init__(self, *args: Any, site: Site, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["obtained_by"].queryset = site_team(site)  # type: ignore[attr-defined]
+
+
+def _baseline_fields() -> dict[str, forms.Field]:
+    date_fields = [f for f in BASELINE_FIELDS if f.endswith("_date")]
+    fields = forms.fields_for_model(
+        Baseline, fields=BASELINE_FIELDS, widgets={f: DateInput for f in date_fields}
+    )
+    return {name: field for name, field in fields.items() if field is not None}
+
+
+class BaselineForm(TrialForm):
+    """The baseline record, then one result per configured gene (PROTOCOL.md: exploratory biology)."""
+
+    def __init__(self, *args: Any, genes: list[MutationGene], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        reason = self.fields.pop("reason", None)
+        self.fields.update(_baseline_fields())
+        self.genes = genes
+        for gene in genes:
+            self.fields[self.gene_field(gene)] = forms.ChoiceField(
+                label=f"{gene.code} ({gene.name})" if gene.name != gene.code else gene.code,
+                choices=MutationResult.choices,
+                initial=MutationResult.NOT_TESTED,
+            )
+        if reason is not None:
+            self.fields["reason"] = reason
+
+    @staticmethod
+    def gene_field(gene: MutationGene) -> str:
+        return f"mutation_{gene.code}"
+
+    def record_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in BASELINE_FIELDS]
+
+    def mutation_fields(self) -> list[forms.BoundField]:
+        return [self[self.gene_field(gene)] for gene in self.genes]
+
+    def record_data(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in BASELINE_FIELDS}
+
+    def mutations(self) -> dict[str, str]:
+        return {gene.code: self.cleaned_data[self.gene_field(gene)] for gene in self.genes}
+
+
+YES_NO = [("yes", "Yes"), ("no", "No")]
+
+
+class EligibilityForm(TrialForm):
+    """One yes/no answer and an optional note per criterion of the patient's protocol version."""
+
+    def __init__(self, *args: Any, criteria: list[EligibilityCriterion], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        reason = self.fields.pop("reason", None)
+        self.criteria = criteria
+        for c in criteria:
+            self.fields[f"answer_{c.code}"] = forms.ChoiceField(
+                label=f"{c.code}: {c.text}",
+                choices=YES_NO,
+                widget=forms.RadioSelect,
+                error_messages={"required": "Answer yes or no."},
+            )
+            self.fields[f"note_{c.code}"] = forms.CharField(
+                label=f"Note on {c.code}", max_length=500, required=False
+            )
+        if reason is not None:
+            self.fields["reason"] = reason
+
+    def rows(self) -> list[tuple[EligibilityCriterion, forms.BoundField, forms.BoundField]]:
+        return [(c, self[f"answer_{c.code}"], self[f"note_{c.code}"]) for c in self.criteria]
+
+    def answers(self) -> dict[str, bool]:
+        return {c.code: self.cleaned_data[f"answer_{c.code}"] == "yes" for c in self.criteria}
+
+    def notes(self) -> dict[str, str]:
+        return {c.code: self.cleaned_data[f"note_{c.code}"] for c in self.criteria}
+
+
+class ConfirmEligibilityForm(TrialForm):
+    confirm = forms.BooleanField(
+        label="I have checked the source documents and confirm that this patient is eligible.",
+        error_messages={"required": "Tick the box to confirm eligibility."},
+    )
+
+
+class EnrolForm(TrialForm):
+    confirm = forms.BooleanField(
+        label="Enrol this patient in the trial and issue a subject identifier.",
+        error_messages={"required": "Tick the box to confirm the enrolment."},
+    )
+
+
+class ScreenFailForm(TrialForm):
+    reason = forms.ChoiceField(
+        label="Reason for screen failure",
+        choices=[("", "Choose…"), *ScreenFailureReason.choices],
+    )
+    detail = forms.CharField(
+        label="Details",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text="Required when the reason is “Other”.",
+    )
+
+
+class PatientSearchForm(forms.Form):
+    q = forms.CharField(label="Screening number or subject id", required=False, max_length=40)
+    status = forms.ChoiceField(
+        label="Status", choices=[("", "Any status"), *PatientStatus.choices], required=False
+    )

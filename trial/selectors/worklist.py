@@ -1,0 +1,177 @@
+"""What is left to do in screening, per patient and per user (PROTOCOL.md "Screening and eligibility").
+
+The order of the steps follows the protocol: consent comes before any study procedure
+(inclusion criterion 4), the baseline record before the checklist that rests on it, and the
+investigator's confirmation before enrolment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+
+from trial.models import (
+    Baseline,
+    Consent,
+    EligibilityAnswer,
+    EligibilityCriterion,
+    Patient,
+    PatientStatus,
+)
+from trial.permissions import Action
+
+if TYPE_CHECKING:
+    from trial.models import User
+
+NEXT_STEP_LABELS = {
+    "consent": "Awaiting informed consent",
+    "baseline": "Awaiting baseline record",
+    "eligibility": "Awaiting eligibility answers",
+    "confirmation": "Awaiting investigator confirmation",
+    "enrolment": "Ready for enrolment",
+}
+
+
+def _count(queryset: QuerySet, group: str) -> Coalesce:  # type: ignore[type-arg]
+    counted = queryset.order_by().values(group).annotate(n=Count("pk")).values("n")[:1]
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def with_screening_progress(patients: QuerySet[Patient]) -> QuerySet[Patient]:
+    """Annotate what each patient already has: consent, baseline, answers and criteria counts."""
+    valid = {"patient": OuterRef("pk"), "entered_in_error": False}
+    return patients.annotate(
+        has_consent=Exists(Consent.objects.filter(**valid)),
+        has_baseline=Exists(Baseline.objects.filter(**valid)),
+        answered=_count(EligibilityAnswer.objects.filter(**valid), "patient"),
+        criteria_count=_count(
+            EligibilityCriterion.objects.filter(protocol_version=OuterRef("protocol_version")),
+            "protocol_version",
+        ),
+    )
+
+
+def patient_next_step(patient: Patient) -> str | None:
+    """Return the key of the first missing screening step of an annotated patient."""
+    if patient.status != PatientStatus.SCREENING:
+        return None
+    p = patient
+    checks = [
+        ("consent", p.has_consent),  # type: ignore[attr-defined]
+        ("baseline", p.has_baseline),  # type: ignore[attr-defined]
+        ("eligibility", p.answered >= p.criteria_count),  # type: ignore[attr-defined]
+        ("confirmation", p.eligibility_confirmed),
+    ]
+    return next((key for key, done in checks if not done), "enrolment")
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    patient: Patient
+    step: str
+    label: str
+
+
+def screening_worklist(user: User, action: Action = Action.SCREEN) -> list[WorkItem]:
+    """Return the patients in screening at the user's sites with their next step, oldest first."""
+    patients = with_screening_progress(
+        Patient.objects.for_user(user, action)
+        .filter(status=PatientStatus.SCREENING)
+        .select_related("site")
+        .order_by("screening_date", "screening_number")
+    )
+    items = []
+    for patient in patients:
+        step = patient_next_step(patient) or ""
+        items.append(WorkItem(patient, step, NEXT_STEP_LABELS.get(step, "")))
+    return items
+
+
+def awaiting_confirmation(user: User) -> list[WorkItem]:
+    """Patients whose data are complete and who wait for this investigator's confirmation."""
+    items = screening_worklist(user, Action.CONFIRM_ELIGIBILITY)
+    return [item for item in items if item.step == "confirmation"]
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str
+    title: str
+    state: str  # "done", "todo", "waiting" (a prior step is missing) or "closed"
+    detail: str
+
+
+def _open_state(done: bool, ready: bool, status: str) -> str:
+    if done:
+        return "done"
+    if status != PatientStatus.SCREENING:
+        return "closed"
+    return "todo" if ready else "waiting"
+
+
+def patient_steps(patient: Patient) -> list[Step]:
+    """The screening path of one patient, each step with its state and a one-line summary."""
+    p = with_screening_progress(Patient.objects.filter(pk=patient.pk)).get()
+    consent = Consent.objects.filter(patient=patient, entered_in_error=False).first()
+    baseline = Baseline.objects.filter(patient=patient, entered_in_error=False).first()
+    answered, criteria_count = p.answered, p.criteria_count  # type: ignore[attr-defined]
+    answered_all = answered >= criteria_count
+    confirmed_by = patient.eligibility_confirmed_by
+    data_ready = bool(consent and baseline and answered_all)
+    rows = [
+        (
+            "consent",
+            "Informed consent",
+            consent is not None,
+            True,
+            f"Signed {consent.consent_date:%Y-%m-%d} (form {consent.form_version})"
+            if consent
+            else "Not recorded",
+        ),
+        (
+            "baseline",
+            "Baseline record",
+            baseline is not None,
+            consent is not None,
+            f"Assessed {baseline.assessment_date:%Y-%m-%d}, {baseline.get_disease_status_display().lower()}, planned {baseline.planned_regimen}"
+            if baseline
+            else "Not recorded",
+        ),
+        (
+            "eligibility",
+            "Eligibility checklist",
+            answered_all,
+            True,
+            f"{answered} of {criteria_count} criteria answered",
+        ),
+        (
+            "confirmation",
+            "Investigator confirmation",
+            patient.eligibility_confirmed,
+            data_ready,
+            f"Confirmed by {confirmed_by.get_full_name() or confirmed_by.get_username()}"
+            if confirmed_by
+            else "Not confirmed",
+        ),
+        (
+            "enrolment",
+            "Enrolment",
+            patient.status == PatientStatus.ENROLLED,
+            patient.eligibility_confirmed,
+            f"Subject {patient.subject_id}" if patient.subject_id else "Not enrolled",
+        ),
+    ]
+    steps = [
+        Step(
+            "screening",
+            "Screening",
+            "done",
+            f"{patient.screening_number} on {patient.screening_date:%Y-%m-%d}",
+        )
+    ]
+    for key, title, done, ready, detail in rows:
+        steps.append(Step(key, title, _open_state(done, ready, patient.status), detail))
+    return steps
