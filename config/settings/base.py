@@ -179,3 +179,16 @@ TRIAL: dict[str, Any] = {
     "REFRACTORY_MIN_DAYS_AFTER_INDUCTION": int(env("TRIAL_REFRACTORY_MIN_DAYS", "28")),
     "MAX_ECOG": int(env("TRIAL_MAX_ECOG", "2")),
 }
+
+# Treatment period (PROTOCOL.md "Treatment period"): limits, SAE reporting and default doses.
+TRIAL_TREATMENT: dict[str, Any] = {
+    # IC: one induction and up to three consolidation cycles.
+    "MAX_IC_CYCLES": int(env("TRIAL_MAX_IC_CYCLES", "4")),
+    # AZA: a response assessment is due after this cycle.
+    "AZA_RESPONSE_DUE_CYCLE": int(env("TRIAL_AZA_RESPONSE_DUE_CYCLE", "3")),
+    "SAE_REPORT_HOURS": int(env("TRIAL_SAE_REPORT_HOURS", "24")),
+    "SPONSOR_SAFETY_EMAIL": env("TRIAL_SPONSOR_SAFETY_EMAIL", "pharmacovigilance@sponsor.example"),
+    # Dexamethasone planned per cycle in the dexamethasone arm (total dose, unit).
+    "DEXAMETHASONE_PLANNED_DOSE": env("TRIAL_DEXAMETHASONE_PLANNED_DOSE", "160"),
+    "DEXAMETHASONE_UNIT": env("TRIAL_DEXAMETHASONE_UNIT", "mg"),
+}
