@@ -192,3 +192,9 @@ TRIAL_TREATMENT: dict[str, Any] = {
     "DEXAMETHASONE_PLANNED_DOSE": env("TRIAL_DEXAMETHASONE_PLANNED_DOSE", "160"),
     "DEXAMETHASONE_UNIT": env("TRIAL_DEXAMETHASONE_UNIT", "mg"),
 }
+# Choice sets used by several fields of the treatment API get one name in the OpenAPI schema.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    **dict(SPECTACULAR_SETTINGS.get("ENUM_NAME_OVERRIDES", {})),  # type: ignore[call-overload]
+    "RelatednessEnum": "trial.models.treatment.Relatedness",
+    "EndOfTreatmentReasonEnum": "trial.models.treatment.EndOfTreatmentReason",
+}
