@@ -1,0 +1,100 @@
+"""Admin of the treatment period: clinical data are view-only here (they change only through
+the services, with a reason); every record shows its history. The CTCAE list is editable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+from simple_history.admin import SimpleHistoryAdmin
+
+from trial.models import (
+    AdverseEvent,
+    CtcaeTerm,
+    Cycle,
+    DrugAdministration,
+    EndOfTreatment,
+    ProtocolDeviation,
+    ResponseAssessment,
+    Signature,
+    Transplant,
+)
+
+
+class ViewOnlyHistoryAdmin(SimpleHistoryAdmin):  # type: ignore[type-arg]
+    """Clinical records: read and see their history; writes go through the services."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class DrugInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = DrugAdministration
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ("drug", "planned_dose", "given_dose", "unit", "reduction_reason")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Cycle)
+class CycleAdmin(ViewOnlyHistoryAdmin):
+    list_display = ["patient", "number", "kind", "regimen", "start_date", "bsa_m2"]
+    list_filter = ["regimen", "kind", "patient__site"]
+    search_fields = ["patient__subject_id"]
+    inlines = [DrugInline]
+
+
+@admin.register(DrugAdministration)
+class DrugAdministrationAdmin(ViewOnlyHistoryAdmin):
+    list_display = ["cycle", "drug", "planned_dose", "given_dose", "unit"]
+    list_filter = ["drug"]
+
+
+@admin.register(ResponseAssessment)
+class ResponseAssessmentAdmin(ViewOnlyHistoryAdmin):
+    list_display = ["patient", "assessment_date", "response", "marrow_blast_pct"]
+    list_filter = ["response"]
+
+
+@admin.register(AdverseEvent)
+class AdverseEventAdmin(ViewOnlyHistoryAdmin):
+    list_display = ["patient", "term_label", "grade", "start_date", "serious", "report_due_at"]
+    list_filter = ["serious", "grade", "patient__site"]
+
+
+@admin.register(Transplant)
+class TransplantAdmin(ViewOnlyHistoryAdmin):
+    list_display = ["patient", "transplant_date", "donor_type", "disease_status"]
+
+
+@admin.register(EndOfTreatment)
+class EndOfTreatmentAdmin(ViewOnlyHistoryAdmin):
+    list_display = ["patient", "end_date", "reason"]
+    list_filter = ["reason"]
+
+
+@admin.register(ProtocolDeviation)
+class ProtocolDeviationAdmin(ViewOnlyHistoryAdmin):
+    list_display = ["patient", "cycle", "kind", "detected_at", "entered_in_error"]
+    list_filter = ["kind"]
+
+
+@admin.register(Signature)
+class SignatureAdmin(ViewOnlyHistoryAdmin):
+    list_display = ["patient", "signer_name", "signed_at", "meaning", "broken_at"]
+
+
+@admin.register(CtcaeTerm)
+class CtcaeTermAdmin(SimpleHistoryAdmin):  # type: ignore[type-arg]
+    list_display = ["term", "soc", "active"]
+    list_filter = ["soc", "active"]
+    search_fields = ["term"]
