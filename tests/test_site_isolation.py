@@ -14,9 +14,10 @@ import pytest
 from django.test import Client
 from django.urls import resolve, reverse
 
-from tests.factories import eligible_patient, screened_patient
+from tests.factories import randomized_patient, screened_patient
+from tests.trial.test_treatment_builders import STARTS, record_cycle
 from tests.url_walk import Route, all_routes
-from trial.models import Patient, Site, User
+from trial.models import Cycle, Patient, Site, User
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,8 @@ class SiteB:
     """Records of site B, fully entered, for the walk to ask for."""
 
     site: Site
-    patient: Patient  # consent, baseline and eligibility recorded, confirmed
+    patient: Patient  # consent, baseline and eligibility recorded, confirmed, randomised
+    cycle: Cycle  # a treatment record of that patient
 
 
 # URL parameter name → the site-B value to put in the URL. Register every new kind of
@@ -32,6 +34,8 @@ class SiteB:
 SITE_B_OBJECTS: dict[str, Callable[[SiteB], object]] = {
     "patient_id": lambda b: b.patient.pk,
     "site_id": lambda b: b.site.pk,
+    # Records nested under a patient (cycles, responses, adverse events, …) take `pk`.
+    "pk": lambda b: b.cycle.pk,
 }
 
 # URL parameters that do not identify site data, and why.
@@ -64,7 +68,9 @@ def _routes_with_site_data() -> list[Route]:
 
 @pytest.fixture
 def site_b_records(site_b: Site, coordinator_b: User, investigator_b: User) -> SiteB:
-    return SiteB(site=site_b, patient=eligible_patient(site_b, coordinator_b, investigator_b))
+    patient = randomized_patient(site_b, coordinator_b, investigator_b)
+    cycle = record_cycle(patient, investigator_b, STARTS[0])
+    return SiteB(site=site_b, patient=patient, cycle=cycle)
 
 
 @pytest.fixture

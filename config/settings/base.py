@@ -132,6 +132,8 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "trial.api.exception_handler",
+    # The schema's path parameters keep the names the URLs use (patient_id, pk).
+    "SCHEMA_COERCE_PATH_PK": False,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "DEXAML-03 trial API",
@@ -181,7 +183,24 @@ TRIAL: dict[str, Any] = {
     "MAX_ECOG": int(env("TRIAL_MAX_ECOG", "2")),
 }
 
+# Treatment period (PROTOCOL.md "Treatment period"): limits, SAE reporting and default doses.
+TRIAL_TREATMENT: dict[str, Any] = {
+    # IC: one induction and up to three consolidation cycles.
+    "MAX_IC_CYCLES": int(env("TRIAL_MAX_IC_CYCLES", "4")),
+    # AZA: a response assessment is due after this cycle.
+    "AZA_RESPONSE_DUE_CYCLE": int(env("TRIAL_AZA_RESPONSE_DUE_CYCLE", "3")),
+    "SAE_REPORT_HOURS": int(env("TRIAL_SAE_REPORT_HOURS", "24")),
+    "SPONSOR_SAFETY_EMAIL": env("TRIAL_SPONSOR_SAFETY_EMAIL", "pharmacovigilance@sponsor.example"),
+    # Dexamethasone planned per cycle in the dexamethasone arm (total dose, unit).
+    "DEXAMETHASONE_PLANNED_DOSE": env("TRIAL_DEXAMETHASONE_PLANNED_DOSE", "160"),
+    "DEXAMETHASONE_UNIT": env("TRIAL_DEXAMETHASONE_UNIT", "mg"),
+}
 # One name per choice set in the API schema where a set appears under several field names.
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "ScreenFailureReasonEnum": "trial.models.ScreenFailureReason",
+    "RelatednessEnum": "trial.models.treatment.Relatedness",
+    "EndOfTreatmentReasonEnum": "trial.models.treatment.EndOfTreatmentReason",
+    "RegimenEnum": "trial.models.Regimen",
+    "DiseaseStatusEnum": "trial.models.DiseaseStatus",
+    "TransplantDiseaseStatusEnum": "trial.models.treatment.TransplantDiseaseStatus",
 }

@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.factories import eligible_patient
-from trial.admin import ClinicalRecordAdmin
+from trial.admin.base import ClinicalRecordAdmin
 from trial.models import Patient, Site, User
 
 CLINICAL = ["patient", "consent", "baseline", "eligibilityanswer", "baselinemutation"]

@@ -1,0 +1,162 @@
+"""Reads of the treatment period: the patient timeline, derived best response, flags."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from django.conf import settings
+from django.db.models import F, Prefetch, Q, QuerySet
+
+from randomization.models import Randomization
+from trial.models import (
+    AdverseEvent,
+    Cycle,
+    DrugAdministration,
+    EndOfTreatment,
+    Patient,
+    ProtocolDeviation,
+    Regimen,
+    ResponseAssessment,
+    Signature,
+    Transplant,
+    User,
+)
+from trial.models.treatment import RESPONSE_RANK
+
+
+def _setting(name: str) -> Any:
+    return cast(dict[str, Any], settings.TRIAL_TREATMENT)[name]
+
+
+def best_response(patient: Patient) -> ResponseAssessment | None:
+    """The best ELN 2017 response after salvage (CR > CRi > MLFS > PR > SD > PD), the earliest
+    one on ties; derived from the assessments, never typed."""
+    assessments = ResponseAssessment.objects.filter(patient=patient, entered_in_error=False)
+    ranked = sorted(assessments, key=lambda a: (RESPONSE_RANK[a.response], a.assessment_date))
+    return ranked[0] if ranked else None
+
+
+def aza_response_due(patient: Patient) -> str:
+    """Return why a response assessment is overdue for an AZA patient, or "" when none is.
+
+    Due once the patient has had `AZA_RESPONSE_DUE_CYCLE` azacitidine cycles and no assessment
+    is dated on or after the start of that cycle (PROTOCOL.md: 3 cycles, then evaluation).
+    """
+    due_cycle = int(_setting("AZA_RESPONSE_DUE_CYCLE"))
+    aza = list(
+        Cycle.objects.filter(patient=patient, entered_in_error=False, regimen=Regimen.AZA)
+        .order_by("number")
+        .values_list("start_date", flat=True)
+    )
+    if len(aza) < due_cycle:
+        return ""
+    anchor = aza[due_cycle - 1]
+    assessed = ResponseAssessment.objects.filter(
+        patient=patient, entered_in_error=False, assessment_date__gte=anchor
+    ).exists()
+    if assessed:
+        return ""
+    return (
+        f"A response assessment is due after azacitidine cycle {due_cycle} "
+        f"(started {anchor:%Y-%m-%d}) and none is recorded."
+    )
+
+
+def sae_overdue(*, user: User, now: dt.datetime) -> QuerySet[AdverseEvent]:
+    """Serious adverse events of the user's sites whose report is past its deadline: not sent
+    yet, or sent late (a late report stays visible to the data manager)."""
+    return (
+        AdverseEvent.objects.for_user(user)
+        .filter(
+            serious=True,
+            entered_in_error=False,
+            report_due_at__lt=now,
+        )
+        .filter(Q(reported_at__isnull=True) | Q(reported_at__gt=F("report_due_at")))
+        .select_related("patient__site", "term")
+        .order_by("report_due_at")
+    )
+
+
+def sae_is_overdue(event: AdverseEvent, now: dt.datetime) -> bool:
+    if not event.serious or event.report_due_at is None:
+        return False
+    done = event.reported_at
+    return (done or now) > event.report_due_at
+
+
+def current_signature(patient: Patient) -> Signature | None:
+    """The latest signature of the patient's treatment period, valid or broken."""
+    return Signature.objects.filter(patient=patient).order_by("-signed_at", "-pk").first()
+
+
+@dataclass
+class TreatmentTimeline:
+    patient: Patient
+    randomization: Randomization | None
+    cycles: list[Cycle]
+    responses: list[ResponseAssessment]
+    adverse_events: list[AdverseEvent]
+    transplants: list[Transplant]
+    deviations: list[ProtocolDeviation]
+    end_of_treatment: EndOfTreatment | None
+    signature: Signature | None
+    best_response: ResponseAssessment | None
+    flags: list[str] = field(default_factory=list)
+
+
+def patient_treatment(*, patient: Patient, now: dt.datetime) -> TreatmentTimeline:
+    """Everything recorded in the patient's treatment period, in date order, with flags."""
+    live = Q(entered_in_error=False)
+    drugs = Prefetch("drugs", queryset=DrugAdministration.objects.filter(live).order_by("drug"))
+    events = list(
+        AdverseEvent.objects.filter(live, patient=patient)
+        .select_related("term")
+        .order_by("start_date", "pk")
+    )
+    flags = [m for m in [aza_response_due(patient)] if m]
+    flags += [
+        f"SAE report overdue: {e.term_label} (due {e.report_due_at:%Y-%m-%d %H:%M})"
+        for e in events
+        if e.reported_at is None and sae_is_overdue(e, now)
+    ]
+    return TreatmentTimeline(
+        patient=patient,
+        randomization=Randomization.objects.filter(patient=patient).first(),
+        cycles=list(
+            Cycle.objects.filter(live, patient=patient).prefetch_related(drugs).order_by("number")
+        ),
+        responses=list(
+            ResponseAssessment.objects.filter(live, patient=patient)
+            .select_related("cycle")
+            .order_by("assessment_date", "pk")
+        ),
+        adverse_events=events,
+        transplants=list(
+            Transplant.objects.filter(live, patient=patient).order_by("transplant_date", "pk")
+        ),
+        deviations=list(
+            ProtocolDeviation.objects.filter(live, patient=patient)
+            .select_related("cycle")
+            .order_by("detected_at", "pk")
+        ),
+        end_of_treatment=EndOfTreatment.objects.filter(live, patient=patient).first(),
+        signature=current_signature(patient),
+        best_response=best_response(patient),
+        flags=flags,
+    )
+
+
+def aza_response_due_patients(*, user: User) -> list[tuple[Patient, str]]:
+    """Patients of the user's sites for whom an AZA response assessment is overdue."""
+    due_cycle = int(_setting("AZA_RESPONSE_DUE_CYCLE"))
+    candidates = (
+        Patient.objects.for_user(user)
+        .filter(cycles__regimen=Regimen.AZA, cycles__number__gte=due_cycle)
+        .distinct()
+        .order_by("subject_id")
+    )
+    result = [(p, aza_response_due(p)) for p in candidates]
+    return [(p, why) for p, why in result if why]

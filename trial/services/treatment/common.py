@@ -1,0 +1,80 @@
+"""What every treatment-period write shares: access, the randomisation gate, dates, and the
+one place where a change to signed data breaks the investigator's signature."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, cast
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from randomization.models import Randomization
+from trial.audit import record_save, require
+from trial.exceptions import StateConflict
+from trial.models import Patient, Signature, User
+from trial.permissions import Action
+
+Errors = dict[str, list[str]]
+
+
+def setting(name: str) -> Any:
+    return cast(dict[str, Any], settings.TRIAL_TREATMENT)[name]
+
+
+def local_date(now: dt.datetime) -> dt.date:
+    """The calendar day of an instant in the trial's time zone."""
+    return timezone.localdate(now)
+
+
+def raise_if(errors: Errors) -> None:
+    if errors:
+        raise ValidationError(errors)
+
+
+def add_error(errors: Errors, field: str, message: str) -> None:
+    errors.setdefault(field, []).append(message)
+
+
+def not_in_future(errors: Errors, *, today: dt.date, **dates: dt.date | None) -> None:
+    for field, value in dates.items():
+        if value is not None and value > today:
+            add_error(errors, field, f"This date ({value:%Y-%m-%d}) is in the future.")
+
+
+def require_entry(*, patient: Patient, by: User) -> Randomization:
+    """Refuse treatment-period data for a user who may not enter it or an unrandomised patient.
+
+    :raises PermissionDenied: the user is not an investigator of the patient's site.
+    :raises StateConflict: the patient is not randomised.
+    """
+    require(user=by, action=Action.ENTER_TREATMENT, site=patient.site)
+    randomization = Randomization.objects.filter(patient=patient).first()
+    if randomization is None:
+        raise StateConflict(
+            f"Patient {patient} is not randomised: treatment-period data start at randomisation."
+        )
+    return randomization
+
+
+def randomization_date(randomization: Randomization) -> dt.date:
+    return local_date(randomization.randomized_at)
+
+
+def treatment_signature_break(*, patient: Patient, by: User, now: dt.datetime, what: str) -> None:
+    """Mark the patient's valid signature as broken by a change to the signed data.
+
+    Every service that writes treatment-period data calls this (21 CFR 11.70: the signature
+    must stay linked to the records as they were signed).
+    """
+    signature = (
+        Signature.objects.select_for_update()
+        .filter(patient=patient, broken_at__isnull=True)
+        .first()
+    )
+    if signature is None:
+        return
+    signature.broken_at = now
+    signature.broken_reason = f"{what} by {by.get_username()} after signature"
+    record_save(instance=signature, by=by, reason="Signature broken by a change to signed data")

@@ -1,0 +1,301 @@
+"""Salvage cycles and the doses given in them (PROTOCOL.md "Treatment period")."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+
+from followup.models import Death
+from randomization.models import Arm, Randomization
+from trial.audit import record_save
+from trial.exceptions import StateConflict
+from trial.models import (
+    Cycle,
+    CycleKind,
+    DeviationKind,
+    Drug,
+    DrugAdministration,
+    EndOfTreatment,
+    Patient,
+    ProtocolDeviation,
+    Regimen,
+    Response,
+    ResponseAssessment,
+    User,
+)
+from trial.models.treatment import REGIMEN_DRUGS
+from trial.services.treatment.common import (
+    Errors,
+    add_error,
+    local_date,
+    not_in_future,
+    raise_if,
+    randomization_date,
+    require_entry,
+    setting,
+    treatment_signature_break,
+)
+
+
+@dataclass(frozen=True)
+class DrugDose:
+    """What was planned and given of one drug in a cycle."""
+
+    drug: str
+    planned_dose: Decimal
+    given_dose: Decimal
+    unit: str
+    reduction_reason: str = ""
+    delayed: bool = False
+    delay_reason: str = ""
+
+
+@transaction.atomic
+def cycle_record(
+    *,
+    patient: Patient,
+    start_date: dt.date,
+    regimen: str,
+    height_cm: Decimal,
+    weight_kg: Decimal,
+    drugs: Sequence[DrugDose],
+    by: User,
+    now: dt.datetime,
+    delay_days: int = 0,
+    delay_reason: str = "",
+    regimen_change_reason: str = "",
+    cycle: Cycle | None = None,
+    reason: str = "",
+) -> Cycle:
+    """Record a new cycle (cycle None) or correct one (with a reason), with its doses.
+
+    Dexamethasone given in the control arm, missing in the dexamethasone arm, or a regimen
+    other than the planned one raise protocol deviations; they are not refused.
+
+    :raises PermissionDenied: the user is not an investigator of the patient's site.
+    :raises StateConflict: not randomised, or the treatment period has ended.
+    :raises ValidationError: dates out of order or before randomisation, a cycle beyond the
+        regimen's limit, a regimen change without a reason, or doses without their reasons.
+    """
+    randomization = require_entry(patient=patient, by=by)
+    Patient.objects.select_for_update().get(pk=patient.pk)
+    today = local_date(now)
+    live = patient.cycles.filter(entered_in_error=False)
+    if cycle is not None:
+        live = live.exclude(pk=cycle.pk)
+    others = list(live.order_by("number"))
+    if cycle is None:
+        _refuse_after_end(patient)
+        cycle = Cycle(patient=patient, number=(others[-1].number + 1) if others else 1)
+    errors: Errors = {}
+    not_in_future(errors, today=today, start_date=start_date)
+    _check_dates(errors, cycle, others, start_date, randomization)
+    _check_regimen(errors, randomization, regimen, regimen_change_reason)
+    _check_limits(errors, cycle, others, regimen, start_date)
+    _check_drugs(errors, regimen, drugs)
+    raise_if(errors)
+    cycle.kind = _kind(cycle, others, regimen)
+    cycle.regimen, cycle.start_date = regimen, start_date
+    cycle.height_cm, cycle.weight_kg = height_cm, weight_kg
+    cycle.delay_days, cycle.delay_reason = delay_days, delay_reason.strip()
+    cycle.regimen_change_reason = regimen_change_reason.strip()
+    cycle.compute_bsa()
+    changing = cycle.pk is not None
+    record_save(instance=cycle, by=by, reason=reason)
+    _drugs_record(cycle=cycle, drugs=drugs, by=by, reason=reason)
+    _deviations_refresh(cycle=cycle, randomization=randomization, by=by, now=now)
+    what = f"Cycle {cycle.number} {'changed' if changing else 'added'}"
+    treatment_signature_break(patient=patient, by=by, now=now, what=what)
+    return cycle
+
+
+def _refuse_after_end(patient: Patient) -> None:
+    eot = EndOfTreatment.objects.filter(patient=patient, entered_in_error=False).first()
+    if eot is not None:
+        raise StateConflict(
+            f"The treatment period ended on {eot.end_date:%Y-%m-%d}; no further cycle can be "
+            "recorded."
+        )
+
+
+def _check_dates(
+    errors: Errors,
+    cycle: Cycle,
+    others: list[Cycle],
+    start_date: dt.date,
+    randomization: Randomization,
+) -> None:
+    day0 = randomization_date(randomization)
+    if start_date < day0:
+        add_error(
+            errors,
+            "start_date",
+            f"No cycle may start before randomisation ({day0:%Y-%m-%d}).",
+        )
+    before = [c for c in others if c.number < cycle.number]
+    after = [c for c in others if c.number > cycle.number]
+    if before and start_date <= before[-1].start_date:
+        add_error(
+            errors,
+            "start_date",
+            f"Cycle start dates must increase: cycle {before[-1].number} started on "
+            f"{before[-1].start_date:%Y-%m-%d}.",
+        )
+    if after and start_date >= after[0].start_date:
+        add_error(
+            errors,
+            "start_date",
+            f"Cycle start dates must increase: cycle {after[0].number} started on "
+            f"{after[0].start_date:%Y-%m-%d}.",
+        )
+    death = Death.objects.filter(patient=cycle.patient, entered_in_error=False).first()
+    if death is not None and start_date > death.death_date:
+        add_error(errors, "start_date", f"The patient died on {death.death_date:%Y-%m-%d}.")
+
+
+def _check_regimen(
+    errors: Errors, randomization: Randomization, regimen: str, change_reason: str
+) -> None:
+    if regimen not in Regimen.values:
+        add_error(errors, "regimen", "Choose IC or AZA.")
+        return
+    planned = randomization.stratum_regimen
+    if regimen != planned and not change_reason.strip():
+        add_error(
+            errors,
+            "regimen_change_reason",
+            f"The planned regimen is {planned}; give the reason for giving {regimen} "
+            "(it is recorded as a protocol deviation).",
+        )
+
+
+def _check_limits(
+    errors: Errors, cycle: Cycle, others: list[Cycle], regimen: str, start_date: dt.date
+) -> None:
+    if regimen == Regimen.IC:
+        maximum = int(setting("MAX_IC_CYCLES"))
+        ic_cycles = [c for c in others if c.regimen == Regimen.IC] + [cycle]
+        if len(ic_cycles) > maximum:
+            add_error(
+                errors,
+                "__all__",
+                f"IC allows one induction cycle and at most {maximum - 1} consolidation cycles "
+                f"({maximum} in all); cycle {len(ic_cycles)} cannot be recorded.",
+            )
+    elif regimen == Regimen.AZA:
+        progression = (
+            ResponseAssessment.objects.filter(
+                patient=cycle.patient,
+                entered_in_error=False,
+                response=Response.PD,
+                assessment_date__lt=start_date,
+            )
+            .order_by("assessment_date")
+            .first()
+        )
+        if progression is not None:
+            add_error(
+                errors,
+                "__all__",
+                "Azacitidine continues until progression, which was recorded on "
+                f"{progression.assessment_date:%Y-%m-%d}; record the end of treatment instead.",
+            )
+
+
+def _check_drugs(errors: Errors, regimen: str, drugs: Sequence[DrugDose]) -> None:
+    allowed = (*REGIMEN_DRUGS.get(regimen, ()), Drug.DEXAMETHASONE)
+    seen: set[str] = set()
+    for dose in drugs:
+        label = Drug(dose.drug).label if dose.drug in Drug.values else dose.drug
+        if dose.drug not in allowed:
+            add_error(errors, "drugs", f"{label} is not part of the {regimen} regimen.")
+        if dose.drug in seen:
+            add_error(errors, "drugs", f"{label} is listed twice.")
+        seen.add(dose.drug)
+        if dose.given_dose < dose.planned_dose and not dose.reduction_reason.strip():
+            add_error(errors, "drugs", f"{label}: give the reason why less than planned was given.")
+        if dose.delayed and not dose.delay_reason.strip():
+            add_error(errors, "drugs", f"{label}: give the reason for the delay.")
+
+
+def _kind(cycle: Cycle, others: list[Cycle], regimen: str) -> str:
+    if regimen == Regimen.AZA:
+        return CycleKind.AZACITIDINE
+    earlier_ic = [c for c in others if c.regimen == Regimen.IC and c.number < cycle.number]
+    return CycleKind.CONSOLIDATION if earlier_ic else CycleKind.INDUCTION
+
+
+def _drugs_record(*, cycle: Cycle, drugs: Sequence[DrugDose], by: User, reason: str) -> None:
+    existing = {d.drug: d for d in cycle.drugs.filter(entered_in_error=False)}
+    for dose in drugs:
+        row = existing.pop(dose.drug, None) or DrugAdministration(cycle=cycle, drug=dose.drug)
+        values = {
+            "planned_dose": dose.planned_dose,
+            "given_dose": dose.given_dose,
+            "unit": dose.unit,
+            "reduction_reason": dose.reduction_reason.strip(),
+            "delayed": dose.delayed,
+            "delay_reason": dose.delay_reason.strip(),
+        }
+        if row.pk and all(getattr(row, k) == v for k, v in values.items()):
+            continue
+        for name, value in values.items():
+            setattr(row, name, value)
+        record_save(instance=row, by=by, reason=reason)
+    for row in existing.values():  # a drug taken off the corrected cycle
+        row.entered_in_error = True
+        row.entered_in_error_reason = reason.strip() or "Removed from the cycle"
+        record_save(instance=row, by=by, reason=reason or "Removed from the cycle")
+
+
+def deviations_due(cycle: Cycle, randomization: Randomization) -> dict[str, str]:
+    """Return the deviations the cycle's data show (kind → description)."""
+    found: dict[str, str] = {}
+    dex = cycle.drugs.filter(
+        entered_in_error=False, drug=Drug.DEXAMETHASONE, given_dose__gt=0
+    ).first()
+    if randomization.arm == Arm.CONTROL and dex is not None:
+        found[DeviationKind.DEXAMETHASONE_IN_CONTROL] = (
+            f"Cycle {cycle.number}: {dex.given_dose} {dex.unit} dexamethasone given to a patient "
+            "of the control arm."
+        )
+    if randomization.arm == Arm.DEXAMETHASONE and dex is None:
+        found[DeviationKind.DEXAMETHASONE_MISSING] = (
+            f"Cycle {cycle.number}: no dexamethasone given to a patient of the dexamethasone arm."
+        )
+    if cycle.regimen != randomization.stratum_regimen:
+        found[DeviationKind.REGIMEN_CHANGE] = (
+            f"Cycle {cycle.number}: {cycle.regimen} given instead of the planned "
+            f"{randomization.stratum_regimen}. Reason: {cycle.regimen_change_reason}"
+        )
+    return found
+
+
+def _deviations_refresh(
+    *, cycle: Cycle, randomization: Randomization, by: User, now: dt.datetime
+) -> None:
+    due = deviations_due(cycle, randomization)
+    for deviation in ProtocolDeviation.objects.filter(cycle=cycle, entered_in_error=False):
+        description = due.pop(deviation.kind, None)
+        if description is None:
+            deviation.entered_in_error = True
+            deviation.entered_in_error_reason = "The corrected cycle no longer shows it."
+            record_save(instance=deviation, by=by, reason="No longer applies after correction")
+        elif description != deviation.description:
+            deviation.description = description
+            record_save(instance=deviation, by=by, reason="Cycle corrected")
+    for kind, description in due.items():
+        record_save(
+            instance=ProtocolDeviation(
+                patient=cycle.patient,
+                cycle=cycle,
+                kind=kind,
+                description=description,
+                detected_at=now,
+            ),
+            by=by,
+        )

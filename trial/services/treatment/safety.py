@@ -1,0 +1,159 @@
+"""Adverse events and the 24-hour reporting of serious ones (PROTOCOL.md "Treatment period")."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.mail import send_mail
+from django.db import transaction
+
+from followup.models import Death
+from trial.audit import record_save
+from trial.exceptions import StateConflict
+from trial.models import AdverseEvent, CtcaeTerm, Patient, User
+from trial.services.treatment.common import (
+    Errors,
+    add_error,
+    local_date,
+    not_in_future,
+    raise_if,
+    require_entry,
+    setting,
+    treatment_signature_break,
+)
+
+
+@transaction.atomic
+def adverse_event_record(
+    *,
+    patient: Patient,
+    term: CtcaeTerm | None,
+    term_text: str,
+    grade: int,
+    start_date: dt.date,
+    end_date: dt.date | None,
+    relation_dexamethasone: str,
+    relation_salvage: str,
+    serious: bool,
+    by: User,
+    now: dt.datetime,
+    awareness_at: dt.datetime | None = None,
+    event: AdverseEvent | None = None,
+    reason: str = "",
+) -> AdverseEvent:
+    """Record (or correct, with a reason) an adverse event.
+
+    When the event is (or becomes) serious, the sponsor is e-mailed at once and the report is
+    due `SAE_REPORT_HOURS` after the site became aware (awareness_at, default now).
+
+    :raises ValidationError: no term, dates out of order or in the future, or a grade 5 event
+        that does not agree with the patient's death record.
+    """
+    require_entry(patient=patient, by=by)
+    errors: Errors = {}
+    today = local_date(now)
+    if term is None and not term_text.strip():
+        add_error(errors, "term", "Choose a CTCAE v5 term from the list or describe the event.")
+    if term is not None and not term.active:
+        add_error(errors, "term", f"'{term}' is no longer in the reference list.")
+    not_in_future(errors, today=today, start_date=start_date, end_date=end_date)
+    if end_date is not None and end_date < start_date:
+        add_error(errors, "end_date", "The event cannot end before it starts.")
+    if awareness_at is not None and awareness_at > now:
+        add_error(errors, "awareness_at", "The site cannot become aware in the future.")
+    if grade == 5:
+        _fatal_check(errors, patient, serious, start_date, end_date)
+    raise_if(errors)
+    event = event or AdverseEvent(patient=patient)
+    changing, becomes_serious = event.pk is not None, serious and not event.serious
+    event.term, event.term_text, event.grade = term, term_text.strip(), grade
+    event.start_date, event.end_date = start_date, end_date
+    event.relation_dexamethasone, event.relation_salvage = relation_dexamethasone, relation_salvage
+    event.serious = serious
+    if becomes_serious:
+        event.awareness_at = awareness_at or now
+        event.report_due_at = event.awareness_at + dt.timedelta(
+            hours=int(setting("SAE_REPORT_HOURS"))
+        )
+        event.sponsor_notified_at = now
+    record_save(instance=event, by=by, reason=reason)
+    if becomes_serious:
+        _notify_sponsor(event)
+    what = f"Adverse event {event.term_label} {'changed' if changing else 'added'}"
+    treatment_signature_break(patient=patient, by=by, now=now, what=what)
+    return event
+
+
+def _fatal_check(
+    errors: Errors, patient: Patient, serious: bool, start: dt.date, end: dt.date | None
+) -> None:
+    """A grade 5 (fatal) event agrees with the death record (CTCAE v5: grade 5 is death)."""
+    if not serious:
+        add_error(errors, "serious", "A fatal (grade 5) event is a serious adverse event.")
+    death = Death.objects.filter(patient=patient, entered_in_error=False).first()
+    if death is None:
+        add_error(
+            errors,
+            "grade",
+            "A grade 5 (fatal) event needs the patient's death record; record the death first.",
+        )
+        return
+    if start > death.death_date:
+        add_error(
+            errors, "start_date", f"The patient died on {death.death_date:%Y-%m-%d}, before this."
+        )
+    if end is not None and end != death.death_date:
+        add_error(
+            errors,
+            "end_date",
+            f"A fatal event ends on the date of death ({death.death_date:%Y-%m-%d}).",
+        )
+
+
+def _notify_sponsor(event: AdverseEvent) -> None:
+    """E-mail the sponsor's safety desk once the event is committed (no names: subject id)."""
+    patient = event.patient
+    assert event.report_due_at is not None and event.awareness_at is not None
+    subject = f"[{patient.site.code}] SAE {patient}: {event.term_label}, grade {event.grade}"
+    body = "\n".join(
+        [
+            f"A serious adverse event was recorded for patient {patient} at site {patient.site}.",
+            f"Term (CTCAE v5): {event.term_label}; grade {event.grade}.",
+            f"Start date: {event.start_date:%Y-%m-%d}.",
+            f"Relation to dexamethasone: {event.get_relation_dexamethasone_display()}; "
+            f"to salvage: {event.get_relation_salvage_display()}.",
+            f"Site aware at: {event.awareness_at:%Y-%m-%d %H:%M %Z}.",
+            f"Full SAE report due by: {event.report_due_at:%Y-%m-%d %H:%M %Z}.",
+        ]
+    )
+    recipient = str(setting("SPONSOR_SAFETY_EMAIL"))
+    transaction.on_commit(lambda: send_mail(subject, body, None, [recipient], fail_silently=False))
+
+
+@transaction.atomic
+def sae_report_record(
+    *, event: AdverseEvent, reported_at: dt.datetime, by: User, now: dt.datetime
+) -> AdverseEvent:
+    """Record when the full report of a serious adverse event was sent to the sponsor.
+
+    :raises StateConflict: the event is not serious or its report is already recorded.
+    :raises ValidationError: a report time in the future or before the site was aware.
+    """
+    require_entry(patient=event.patient, by=by)
+    event = AdverseEvent.objects.select_for_update().get(pk=event.pk)
+    if not event.serious:
+        raise StateConflict("Only a serious adverse event has a report to record.")
+    if event.reported_at is not None:
+        raise StateConflict(f"The report was already recorded as sent at {event.reported_at}.")
+    errors: Errors = {}
+    if reported_at > now:
+        add_error(errors, "reported_at", "The report cannot be sent in the future.")
+    if event.awareness_at and reported_at < event.awareness_at:
+        add_error(errors, "reported_at", "The report cannot precede awareness of the event.")
+    raise_if(errors)
+    event.reported_at = reported_at
+    record_save(instance=event, by=by, reason="SAE report sent to the sponsor")
+    treatment_signature_break(
+        patient=event.patient, by=by, now=now, what=f"SAE {event.term_label} report recorded"
+    )
+    return event
