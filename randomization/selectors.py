@@ -288,3 +288,14 @@ def consort_counts(user: User) -> dict[str, int]:
     )
     counts["enrolled_not_randomized"] = counts["enrolled"] - counts["randomized"]
     return counts
+
+
+@dataclass(frozen=True)
+class RandomizationReport:
+    balance: list[BalanceRow]
+    consort: dict[str, int]
+
+
+def randomization_report(user: User) -> RandomizationReport:
+    """The balance report and CONSORT counts for the sites the user may see in reports."""
+    return RandomizationReport(balance=balance_report(user), consort=consort_counts(user))
