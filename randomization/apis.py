@@ -79,7 +79,7 @@ class PatientRandomizationApi(APIView):
 class RandomizationCorrectApi(APIView):
     """Record a correction of a randomisation (sponsor administrator); the allocation stands."""
 
-    class InputSerializer(serializers.Serializer):
+    class CorrectionInputSerializer(serializers.Serializer):
         kind = serializers.ChoiceField(choices=CorrectionKind.choices)
         reason = serializers.CharField()
         correct_regimen = serializers.ChoiceField(
@@ -89,7 +89,7 @@ class RandomizationCorrectApi(APIView):
             choices=DiseaseStatus.choices, required=False, allow_blank=True, default=""
         )
 
-    class OutputSerializer(serializers.Serializer):
+    class CorrectionOutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
         kind = serializers.CharField()
         reason = serializers.CharField()
@@ -97,11 +97,11 @@ class RandomizationCorrectApi(APIView):
         correct_disease_status = serializers.CharField()
         recorded_at = serializers.DateTimeField()
 
-    @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
+    @extend_schema(request=CorrectionInputSerializer, responses={201: CorrectionOutputSerializer})
     def post(self, request: Request, patient_id: int) -> Response:
         patient = _patient(request, patient_id)
         randomization = get_object_or_404(Randomization, patient=patient)
-        data = self.InputSerializer(data=request.data)
+        data = self.CorrectionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         correction = services.randomization_correct(
             randomization=randomization,
@@ -109,13 +109,15 @@ class RandomizationCorrectApi(APIView):
             now=timezone.now(),
             **data.validated_data,
         )
-        return Response(self.OutputSerializer(correction).data, status=status.HTTP_201_CREATED)
+        return Response(
+            self.CorrectionOutputSerializer(correction).data, status=status.HTTP_201_CREATED
+        )
 
 
 class RandomizationReportApi(APIView):
     """Balance by arm × stratum × site and CONSORT allocation counts."""
 
-    class BalanceSerializer(serializers.Serializer):
+    class BalanceRowSerializer(serializers.Serializer):
         regimen = serializers.CharField()
         disease_status = serializers.CharField()
         site = serializers.CharField()
@@ -123,11 +125,11 @@ class RandomizationReportApi(APIView):
         ctrl = serializers.IntegerField()
         total = serializers.IntegerField()
 
-    class OutputSerializer(serializers.Serializer):
+    class RandomizationReportSerializer(serializers.Serializer):
         balance = serializers.ListField(child=serializers.DictField())
         consort = serializers.DictField(child=serializers.IntegerField())
 
-    @extend_schema(responses=OutputSerializer)
+    @extend_schema(responses=RandomizationReportSerializer)
     def get(self, request: Request) -> Response:
         user: User = request.user  # type: ignore[assignment]
         if not user.can(Action.VIEW_REPORTS):
@@ -135,7 +137,7 @@ class RandomizationReportApi(APIView):
         report = selectors.randomization_report(user)
         return Response(
             {
-                "balance": self.BalanceSerializer(report.balance, many=True).data,
+                "balance": self.BalanceRowSerializer(report.balance, many=True).data,
                 "consort": report.consort,
             }
         )
@@ -178,14 +180,14 @@ class AllocationListListApi(APIView):
 class AllocationListDetailApi(APIView):
     """One list with its verification and used/unused slots per stratum (statistician only)."""
 
-    class OutputSerializer(serializers.Serializer):
+    class AllocationListVerifySerializer(serializers.Serializer):
         allocation_list = AllocationListOutputSerializer()
         ok = serializers.BooleanField()
         computed_checksum = serializers.CharField()
         problems = serializers.ListField(child=serializers.CharField())
         strata = serializers.ListField(child=serializers.DictField())
 
-    @extend_schema(responses=OutputSerializer)
+    @extend_schema(responses=AllocationListVerifySerializer)
     def get(self, request: Request, list_id: int) -> Response:
         _require_manager(request)
         report = selectors.allocation_list_verify(get_object_or_404(AllocationList, pk=list_id))
