@@ -17,7 +17,7 @@ from typing import Any, cast
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Max, OuterRef, Subquery
 from simple_history.utils import bulk_create_with_history
 
 from randomization import allocation, notifications, selectors
@@ -324,6 +324,7 @@ def allocation_list_import(*, text: str, by: User, now: dt.datetime) -> Allocati
 
 
 def _active_list_locked() -> AllocationList:
+    """Lock the active list row: the one serialisation point of all allocations."""
     allocation_list = AllocationList.objects.select_for_update().filter(active=True).first()
     if allocation_list is None:
         raise StateConflict(NOT_OPEN)
@@ -334,13 +335,19 @@ def _active_list_locked() -> AllocationList:
 
 def _next_slot(allocation_list: AllocationList, values: dict[str, str]) -> AllocationSlot:
     key = allocation.stratum_key(values, allocation_list.factors)
+    last_position = (
+        AllocationSlot.objects.filter(stratum=OuterRef("stratum"))
+        .order_by("-position")
+        .values("position")[:1]
+    )
     slot = (
         AllocationSlot.objects.filter(
             stratum__allocation_list=allocation_list,
             stratum__key=key,
             randomization__isnull=True,
         )
-        .select_related("stratum")
+        .select_related("stratum__allocation_list")
+        .annotate(last_position=Subquery(last_position))
         .order_by("position")
         .first()
     )
@@ -400,13 +407,17 @@ def patient_randomize(*, patient: Patient, by: User, now: dt.datetime) -> Random
     :raises ValidationError: consent or a stratification value is missing. Nothing is written.
     """
     require(user=by, action=Action.RANDOMIZE, site=patient.site)
-    patient = Patient.objects.select_for_update().select_related("site").get(pk=patient.pk)
+    patient = (
+        Patient.objects.select_for_update(of=("self",)).select_related("site").get(pk=patient.pk)
+    )
     existing = Randomization.objects.filter(patient=patient).first()
     if existing is not None:
         existing.created = False  # type: ignore[attr-defined]
         return existing
     values = _check_randomizable(patient)
     allocation_list = _active_list_locked()
+    # A statement of its own, after the lock is granted: a subquery of the locking statement
+    # would read the snapshot taken before the wait and miss the previous holder's allocation.
     last = Randomization.objects.filter(allocation_list=allocation_list).aggregate(
         m=Max("sequence")
     )
@@ -428,18 +439,36 @@ def patient_randomize(*, patient: Patient, by: User, now: dt.datetime) -> Random
     else:
         slot = _next_slot(allocation_list, values)
         randomization.arm, randomization.slot = slot.arm, slot
-    record_save(instance=randomization, by=by, reason="Randomised")
+    _allocation_save(randomization, by=by)
     randomization.created = True  # type: ignore[attr-defined]
     transaction.on_commit(partial(notifications.randomization_notify, pk=randomization.pk))
     if randomization.slot is not None:
-        _warn_if_low(randomization.slot.stratum)
+        slot = randomization.slot
+        _warn_if_low(slot.stratum, unused=slot.last_position - slot.position)  # type: ignore[attr-defined]
     return randomization
 
 
-def _warn_if_low(stratum: Stratum) -> None:
-    """Warn once when the stratum falls below the threshold, and again when it is empty."""
+def _allocation_save(randomization: Randomization, *, by: User) -> None:
+    """Save a new allocation with its history, as `record_save` does, but without the existence
+    and uniqueness queries of `full_clean`: the related rows were just read under lock and the
+    database enforces every uniqueness (patient, number, slot, sequence). This keeps the time
+    the list row stays locked to a few statements."""
+    randomization.full_clean(
+        exclude=["patient", "randomized_by", "allocation_list", "slot"],
+        validate_unique=False,
+        validate_constraints=False,
+    )
+    randomization._history_user = by  # type: ignore[attr-defined]
+    randomization._change_reason = "Randomised"  # type: ignore[attr-defined]
+    randomization.save()
+
+
+def _warn_if_low(stratum: Stratum, *, unused: int) -> None:
+    """Warn once when the stratum falls below the threshold, and again when it is empty.
+
+    Slots are used in position order without gaps, so the unused count is the distance from
+    this slot to the stratum's last one."""
     threshold = int(_config("LOW_SLOT_WARNING"))
-    unused = stratum.slots.filter(randomization__isnull=True).count()
     if unused == threshold - 1 or (unused == 0 and threshold > 1):
         transaction.on_commit(
             partial(notifications.low_slots_warn, stratum_pk=stratum.pk, unused=unused)
