@@ -42,6 +42,7 @@ SITE_B_OBJECTS: dict[str, Callable[[SiteB], object]] = {
 NOT_SITE_DATA: dict[str, str] = {
     "uidb64": "password-reset link of django.contrib.auth",
     "token": "password-reset link of django.contrib.auth",
+    "list_id": "trial-wide allocation list: every site role is refused it (tests/randomization)",
 }
 
 # The admin is closed to coordinators whatever the URL; its parameters only need to resolve.

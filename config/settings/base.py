@@ -183,6 +183,21 @@ TRIAL: dict[str, Any] = {
     "MAX_ECOG": int(env("TRIAL_MAX_ECOG", "2")),
 }
 
+# Randomisation (PROTOCOL.md "Randomisation"): method, stratification and list safety.
+TRIAL_RANDOMIZATION: dict[str, Any] = {
+    # "blocks" (stratified permuted blocks) or "minimization" (Pocock–Simon): default method of
+    # new lists; each list keeps the method it was generated with.
+    "METHOD": env("TRIAL_RANDOMIZATION_METHOD", "blocks"),
+    "FACTORS": env_list("TRIAL_RANDOMIZATION_FACTORS", "regimen,disease_status"),
+    "STRATIFY_BY_SITE": env_bool("TRIAL_RANDOMIZATION_STRATIFY_BY_SITE", False),
+    "BLOCK_SIZES": [int(s) for s in env_list("TRIAL_RANDOMIZATION_BLOCK_SIZES", "2,4,6")],
+    # Warn the data manager and statistician when a stratum has fewer unused slots than this.
+    "LOW_SLOT_WARNING": int(env("TRIAL_RANDOMIZATION_LOW_SLOT_WARNING", "10")),
+    "MINIMIZATION_PROBABILITY": float(env("TRIAL_RANDOMIZATION_MINIMIZATION_PROBABILITY", "0.8")),
+    # A test list may be active only where this is on (never in production).
+    "ALLOW_TEST_LIST": env_bool("TRIAL_RANDOMIZATION_ALLOW_TEST_LIST", False),
+}
+
 # Treatment period (PROTOCOL.md "Treatment period"): limits, SAE reporting and default doses.
 TRIAL_TREATMENT: dict[str, Any] = {
     # IC: one induction and up to three consolidation cycles.

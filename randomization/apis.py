@@ -1,0 +1,201 @@
+"""API of the randomisation app: randomise, read the allocation, corrections, reports, lists.
+
+Concealment: nothing here returns a slot, an unused slot or a count of arms left, except the
+allocation-list endpoints, which answer only the statistician and sponsor administrator.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from randomization import selectors, services
+from randomization.models import AllocationList, CorrectionKind, Randomization
+from trial.exceptions import PermissionDenied
+from trial.models import DiseaseStatus, Patient, Regimen, User
+from trial.permissions import Action
+
+
+def _patient(request: Request, patient_id: int) -> Patient:
+    return get_object_or_404(Patient.objects.for_user(request.user), pk=patient_id)  # type: ignore[arg-type]
+
+
+class RandomizationOutputSerializer(serializers.ModelSerializer[Randomization]):
+    subject_id = serializers.CharField(source="patient.subject_id")
+    arm_display = serializers.CharField(source="get_arm_display")
+    randomized_by = serializers.CharField(source="randomized_by.username")
+
+    class Meta:
+        model = Randomization
+        fields = [
+            "subject_id",
+            "randomization_number",
+            "arm",
+            "arm_display",
+            "randomized_at",
+            "randomized_by",
+            "stratum_regimen",
+            "stratum_disease_status",
+            "stratum_site",
+        ]
+
+
+class PatientRandomizeApi(APIView):
+    """Randomise an enrolled patient; a repeated request returns the allocation already made."""
+
+    @extend_schema(
+        request=None,
+        responses={201: RandomizationOutputSerializer, 200: RandomizationOutputSerializer},
+    )
+    def post(self, request: Request, patient_id: int) -> Response:
+        randomization = services.patient_randomize(
+            patient=_patient(request, patient_id),
+            by=request.user,  # type: ignore[arg-type]
+            now=timezone.now(),
+        )
+        code = status.HTTP_201_CREATED if randomization.created else status.HTTP_200_OK  # type: ignore[attr-defined]
+        return Response(RandomizationOutputSerializer(randomization).data, status=code)
+
+
+class PatientRandomizationApi(APIView):
+    """The patient's allocation (404 when not randomised)."""
+
+    @extend_schema(responses=RandomizationOutputSerializer)
+    def get(self, request: Request, patient_id: int) -> Response:
+        patient = _patient(request, patient_id)
+        randomization = get_object_or_404(
+            Randomization.objects.select_related("patient", "randomized_by"), patient=patient
+        )
+        return Response(RandomizationOutputSerializer(randomization).data)
+
+
+class RandomizationCorrectApi(APIView):
+    """Record a correction of a randomisation (sponsor administrator); the allocation stands."""
+
+    class CorrectionInputSerializer(serializers.Serializer):
+        kind = serializers.ChoiceField(choices=CorrectionKind.choices)
+        reason = serializers.CharField()
+        correct_regimen = serializers.ChoiceField(
+            choices=Regimen.choices, required=False, allow_blank=True, default=""
+        )
+        correct_disease_status = serializers.ChoiceField(
+            choices=DiseaseStatus.choices, required=False, allow_blank=True, default=""
+        )
+
+    class CorrectionOutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        kind = serializers.CharField()
+        reason = serializers.CharField()
+        correct_regimen = serializers.CharField()
+        correct_disease_status = serializers.CharField()
+        recorded_at = serializers.DateTimeField()
+
+    @extend_schema(request=CorrectionInputSerializer, responses={201: CorrectionOutputSerializer})
+    def post(self, request: Request, patient_id: int) -> Response:
+        patient = _patient(request, patient_id)
+        randomization = get_object_or_404(Randomization, patient=patient)
+        data = self.CorrectionInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        correction = services.randomization_correct(
+            randomization=randomization,
+            by=request.user,  # type: ignore[arg-type]
+            now=timezone.now(),
+            **data.validated_data,
+        )
+        return Response(
+            self.CorrectionOutputSerializer(correction).data, status=status.HTTP_201_CREATED
+        )
+
+
+class RandomizationReportApi(APIView):
+    """Balance by arm × stratum × site and CONSORT allocation counts."""
+
+    class BalanceRowSerializer(serializers.Serializer):
+        regimen = serializers.CharField()
+        disease_status = serializers.CharField()
+        site = serializers.CharField()
+        dex = serializers.IntegerField()
+        ctrl = serializers.IntegerField()
+        total = serializers.IntegerField()
+
+    class RandomizationReportSerializer(serializers.Serializer):
+        balance = serializers.ListField(child=serializers.DictField())
+        consort = serializers.DictField(child=serializers.IntegerField())
+
+    @extend_schema(responses=RandomizationReportSerializer)
+    def get(self, request: Request) -> Response:
+        user: User = request.user  # type: ignore[assignment]
+        if not user.can(Action.VIEW_REPORTS):
+            raise PermissionDenied("Your role does not allow you to see trial-wide reports.")
+        report = selectors.randomization_report(user)
+        return Response(
+            {
+                "balance": self.BalanceRowSerializer(report.balance, many=True).data,
+                "consort": report.consort,
+            }
+        )
+
+
+def _require_manager(request: Request) -> None:
+    if not request.user.can(Action.MANAGE_ALLOCATION):  # type: ignore[union-attr]
+        raise PermissionDenied("Only the trial statistician and sponsor administrator see lists.")
+
+
+class AllocationListOutputSerializer(serializers.ModelSerializer[AllocationList]):
+    class Meta:
+        model = AllocationList
+        fields = [
+            "id",
+            "code",
+            "purpose",
+            "method",
+            "seed",
+            "block_sizes",
+            "factors",
+            "slots_per_stratum",
+            "minimization_probability",
+            "checksum",
+            "active",
+            "generated_at",
+        ]
+
+
+class AllocationListListApi(APIView):
+    """Allocation lists (statistician and sponsor administrator only)."""
+
+    @extend_schema(responses=AllocationListOutputSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        _require_manager(request)
+        lists = selectors.lists_for(request.user)  # type: ignore[arg-type]
+        return Response(AllocationListOutputSerializer(lists, many=True).data)
+
+
+class AllocationListDetailApi(APIView):
+    """One list with its verification and used/unused slots per stratum (statistician only)."""
+
+    class AllocationListVerifySerializer(serializers.Serializer):
+        allocation_list = AllocationListOutputSerializer()
+        ok = serializers.BooleanField()
+        computed_checksum = serializers.CharField()
+        problems = serializers.ListField(child=serializers.CharField())
+        strata = serializers.ListField(child=serializers.DictField())
+
+    @extend_schema(responses=AllocationListVerifySerializer)
+    def get(self, request: Request, list_id: int) -> Response:
+        _require_manager(request)
+        report = selectors.allocation_list_verify(get_object_or_404(AllocationList, pk=list_id))
+        data: dict[str, Any] = {
+            "allocation_list": AllocationListOutputSerializer(report.allocation_list).data,
+            "ok": report.ok,
+            "computed_checksum": report.computed_checksum,
+            "problems": report.problems,
+            "strata": [vars(s) for s in report.strata],
+        }
+        return Response(data)

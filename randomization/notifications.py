@@ -1,0 +1,69 @@
+"""E-mails of the randomisation app, sent once the transaction that caused them has committed."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+
+from randomization.models import Randomization, Stratum
+from trial.models import Membership, Role, Site
+
+_SITE_TEAM = (Role.SITE_COORDINATOR, Role.INVESTIGATOR)
+_LIST_KEEPERS = (Role.DATA_MANAGER, Role.STATISTICIAN)
+
+
+def _addresses(roles: tuple[Role, ...], site: Site | None = None) -> list[str]:
+    memberships = Membership.objects.filter(
+        role__in=roles, active=True, user__is_active=True
+    ).exclude(user__email="")
+    if site is not None:
+        memberships = memberships.filter(site=site)
+    return sorted(set(memberships.values_list("user__email", flat=True)))
+
+
+def site_team_addresses(site: Site) -> list[str]:
+    """The site's coordinators and investigators."""
+    return _addresses(_SITE_TEAM, site)
+
+
+def randomization_notify(*, pk: int) -> None:
+    """Tell the site team the result of a randomisation (patient, number, arm, day 0)."""
+    randomization = Randomization.objects.select_related("patient__site", "randomized_by").get(
+        pk=pk
+    )
+    recipients = site_team_addresses(randomization.patient.site)
+    if not recipients:
+        return
+    study = settings.TRIAL["STUDY_ID"]
+    send_mail(
+        subject=f"[{study}] Patient {randomization.patient} randomised: "
+        f"{randomization.randomization_number}",
+        message=render_to_string(
+            "randomization/email_result.txt", {"r": randomization, "study_id": study}
+        ),
+        from_email=None,
+        recipient_list=recipients,
+    )
+
+
+def low_slots_warn(*, stratum_pk: int, unused: int) -> None:
+    """Tell the data managers and statisticians (never a site) that a stratum runs low."""
+    stratum = Stratum.objects.select_related("allocation_list").get(pk=stratum_pk)
+    recipients = _addresses(_LIST_KEEPERS)
+    if not recipients:
+        return
+    study = settings.TRIAL["STUDY_ID"]
+    send_mail(
+        subject=f"[{study}] Allocation list {stratum.allocation_list.code}: "
+        f"stratum {stratum.key} has {unused} unused slot(s)",
+        message=(
+            f"Stratum {stratum.key} of allocation list {stratum.allocation_list.code} has "
+            f"{unused} unused slot(s) left; the warning threshold is "
+            f"{settings.TRIAL_RANDOMIZATION['LOW_SLOT_WARNING']}.\n"
+            "The trial statistician can append slots with "
+            "`python manage.py allocation_list_append` (a reason is required).\n"
+        ),
+        from_email=None,
+        recipient_list=recipients,
+    )

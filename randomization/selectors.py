@@ -1,0 +1,301 @@
+"""Reads of the randomisation app: stratification values, list verification, reports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q
+
+from randomization import allocation
+from randomization.models import (
+    AllocationList,
+    AllocationSlot,
+    Arm,
+    Method,
+    Randomization,
+    Stratum,
+)
+from trial.models import (
+    Baseline,
+    Consent,
+    DiseaseStatus,
+    Patient,
+    PatientStatus,
+    Regimen,
+    Site,
+    User,
+)
+from trial.permissions import Action
+
+CSV_COLUMNS = (
+    "stratum",
+    "regimen",
+    "disease_status",
+    "site",
+    "position",
+    "block_number",
+    "block_size",
+    "arm",
+    "append_round",
+)
+
+
+def stratification_values(patient: Patient) -> dict[str, str]:
+    """The patient's level of every possible factor; empty where it is not recorded."""
+    baseline = Baseline.objects.filter(patient=patient, entered_in_error=False).first()
+    return {
+        "regimen": baseline.planned_regimen if baseline else "",
+        "disease_status": baseline.disease_status if baseline else "",
+        "site": patient.site.code,
+    }
+
+
+def stratification_labels(values: dict[str, str]) -> dict[str, str]:
+    return {
+        "Salvage regimen": str(dict(Regimen.choices).get(values["regimen"], "not recorded")),
+        "Disease status": str(
+            dict(DiseaseStatus.choices).get(values["disease_status"], "not recorded")
+        ),
+        "Site": values["site"],
+    }
+
+
+def randomization_problems(patient: Patient, values: dict[str, str] | None = None) -> list[str]:
+    """Why the patient cannot be randomised now; empty when nothing stands in the way."""
+    problems: list[str] = []
+    if patient.status != PatientStatus.ENROLLED:
+        problems.append("Only an enrolled patient can be randomised.")
+    if not patient.eligibility_confirmed:
+        problems.append("An investigator must confirm eligibility before randomisation.")
+    if not Consent.objects.filter(patient=patient, entered_in_error=False).exists():
+        problems.append("Informed consent is not recorded.")
+    values = values or stratification_values(patient)
+    if not values["regimen"]:
+        problems.append("The planned salvage regimen (baseline) is not recorded.")
+    if not values["disease_status"]:
+        problems.append("The disease status (baseline) is not recorded.")
+    return problems
+
+
+def levels(factor: str) -> list[str]:
+    """The levels of a stratification factor, in a fixed order."""
+    if factor == "regimen":
+        return list(Regimen.values)
+    if factor == "disease_status":
+        return list(DiseaseStatus.values)
+    if factor == "site":
+        return list(
+            Site.objects.filter(active=True).order_by("code").values_list("code", flat=True)
+        )
+    raise ValueError(f"Unknown stratification factor: {factor}")
+
+
+def strata_keys(factors: list[str]) -> list[tuple[str, dict[str, str]]]:
+    """Every stratum of a list (key and levels), in key order."""
+    combos = itertools.product(*(levels(f) for f in factors))
+    strata = [dict(zip(factors, combo, strict=True)) for combo in combos]
+    return sorted(((allocation.stratum_key(s, factors), s) for s in strata), key=lambda x: x[0])
+
+
+def slot_rows(allocation_list: AllocationList) -> list[tuple[object, ...]]:
+    """Every slot of the list in canonical order, as in the checksum and the CSV."""
+    slots = (
+        AllocationSlot.objects.filter(stratum__allocation_list=allocation_list)
+        .select_related("stratum__site")
+        .order_by("stratum__key", "position")
+    )
+    return [
+        (
+            s.stratum.key,
+            s.stratum.regimen,
+            s.stratum.disease_status,
+            s.stratum.site.code if s.stratum.site else "",
+            s.position,
+            s.block_number,
+            s.block_size,
+            s.arm,
+            s.append_round,
+        )
+        for s in slots
+    ]
+
+
+def list_checksum(allocation_list: AllocationList) -> str:
+    return allocation.checksum(allocation_list.parameters(), slot_rows(allocation_list))
+
+
+@dataclass
+class StratumUsage:
+    key: str
+    used: int
+    unused: int
+
+
+@dataclass
+class VerifyReport:
+    allocation_list: AllocationList
+    stored_checksum: str
+    computed_checksum: str
+    problems: list[str] = field(default_factory=list)
+    strata: list[StratumUsage] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def strata_usage(allocation_list: AllocationList) -> list[StratumUsage]:
+    rows = (
+        Stratum.objects.filter(allocation_list=allocation_list)
+        .annotate(
+            total=Count("slots"),
+            used=Count("slots", filter=Q(slots__randomization__isnull=False)),
+        )
+        .order_by("key")
+    )
+    return [StratumUsage(r.key, r.used, r.total - r.used) for r in rows]
+
+
+def _regeneration_problems(allocation_list: AllocationList) -> list[str]:
+    """Draw each stratum again from the seed and compare with what is stored."""
+    problems = []
+    by_round: dict[tuple[str, int], list[allocation.SlotDraft]] = defaultdict(list)
+    for row in slot_rows(allocation_list):
+        key, position, block, size, arm, round_number = (
+            str(row[0]),
+            int(row[4]),  # type: ignore[call-overload]
+            int(row[5]),  # type: ignore[call-overload]
+            int(row[6]),  # type: ignore[call-overload]
+            str(row[7]),
+            int(row[8]),  # type: ignore[call-overload]
+        )
+        by_round[(key, round_number)].append(allocation.SlotDraft(position, block, size, arm))
+    for (key, round_number), drafts in sorted(by_round.items()):
+        again = allocation.blocks_draw(
+            seed=allocation_list.seed,
+            key=key,
+            block_sizes=allocation_list.block_sizes,
+            slots=len(drafts),
+            start_position=drafts[0].position,
+            start_block=drafts[0].block_number,
+            round_number=round_number,
+        )
+        if again != drafts:
+            problems.append(f"stratum {key}: slots differ from those drawn from the seed")
+    return problems
+
+
+def allocation_list_verify(allocation_list: AllocationList) -> VerifyReport:
+    """Recompute the checksum, check every block is balanced 1:1 and drawn from the seed."""
+    report = VerifyReport(
+        allocation_list=allocation_list,
+        stored_checksum=allocation_list.checksum,
+        computed_checksum=list_checksum(allocation_list),
+        strata=strata_usage(allocation_list),
+    )
+    if report.stored_checksum != report.computed_checksum:
+        report.problems.append("checksum does not match the stored one")
+    if allocation_list.method == Method.MINIMIZATION:
+        return report
+    for stratum in Stratum.objects.filter(allocation_list=allocation_list).order_by("key"):
+        drafts = [
+            allocation.SlotDraft(s.position, s.block_number, s.block_size, s.arm)
+            for s in stratum.slots.order_by("position")
+        ]
+        positions = [d.position for d in drafts]
+        if positions != list(range(1, len(drafts) + 1)):
+            report.problems.append(f"stratum {stratum.key}: positions are not 1..{len(drafts)}")
+        for problem in allocation.blocks_problems(drafts, allocation_list.block_sizes):
+            report.problems.append(f"stratum {stratum.key}: {problem}")
+    report.problems.extend(_regeneration_problems(allocation_list))
+    return report
+
+
+def allocation_list_csv(allocation_list: AllocationList) -> str:
+    """The list as CSV: its parameters and checksum in leading '#' lines, then one row a slot."""
+    out = io.StringIO()
+    for name, value in sorted(allocation_list.parameters().items()):
+        out.write(f"# {name}={value}\n")
+    out.write(f"# purpose={allocation_list.purpose}\n")
+    out.write(f"# checksum={allocation_list.checksum}\n")
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    writer.writerows(slot_rows(allocation_list))
+    return out.getvalue()
+
+
+def lists_for(user: User) -> list[AllocationList]:
+    """Allocation lists, for the statistician and sponsor administrator only."""
+    if not user.can(Action.MANAGE_ALLOCATION):
+        return []
+    return list(AllocationList.objects.select_related("generated_by").order_by("-generated_at"))
+
+
+# ---- Reports ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BalanceRow:
+    regimen: str
+    disease_status: str
+    site: str
+    dex: int
+    ctrl: int
+
+    @property
+    def total(self) -> int:
+        return self.dex + self.ctrl
+
+
+def balance_report(user: User) -> list[BalanceRow]:
+    """Allocations by stratum (as randomised, ITT) × site × arm, for the sites the user may see."""
+    rows = (
+        Randomization.objects.for_user(user, Action.VIEW_REPORTS)
+        .filter(entered_in_error=False)
+        .values("stratum_regimen", "stratum_disease_status", "patient__site__code")
+        .annotate(
+            dex=Count("id", filter=Q(arm=Arm.DEXAMETHASONE)),
+            ctrl=Count("id", filter=Q(arm=Arm.CONTROL)),
+        )
+        .order_by("stratum_regimen", "stratum_disease_status", "patient__site__code")
+    )
+    return [
+        BalanceRow(
+            r["stratum_regimen"],
+            r["stratum_disease_status"],
+            r["patient__site__code"],
+            r["dex"],
+            r["ctrl"],
+        )
+        for r in rows
+    ]
+
+
+def consort_counts(user: User) -> dict[str, int]:
+    """CONSORT flow up to allocation: screened, excluded, enrolled, randomised per arm."""
+    patients = Patient.objects.for_user(user, Action.VIEW_REPORTS).filter(entered_in_error=False)
+    counts = patients.aggregate(
+        screened=Count("id"),
+        screen_failed=Count("id", filter=Q(status=PatientStatus.SCREEN_FAILED)),
+        enrolled=Count("id", filter=Q(status=PatientStatus.ENROLLED)),
+        randomized=Count("id", filter=Q(randomization__isnull=False)),
+        allocated_dex=Count("id", filter=Q(randomization__arm=Arm.DEXAMETHASONE)),
+        allocated_ctrl=Count("id", filter=Q(randomization__arm=Arm.CONTROL)),
+    )
+    counts["enrolled_not_randomized"] = counts["enrolled"] - counts["randomized"]
+    return counts
+
+
+@dataclass(frozen=True)
+class RandomizationReport:
+    balance: list[BalanceRow]
+    consort: dict[str, int]
+
+
+def randomization_report(user: User) -> RandomizationReport:
+    """The balance report and CONSORT counts for the sites the user may see in reports."""
+    return RandomizationReport(balance=balance_report(user), consort=consort_counts(user))

@@ -1,0 +1,135 @@
+"""Pages: randomise (confirm → result, printable), corrections, reports, allocation lists."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+
+from randomization import selectors, services
+from randomization.forms import RandomizationCorrectForm, RandomizeConfirmForm
+from randomization.models import AllocationList, Randomization
+from trial.exceptions import ApplicationError
+from trial.models import Patient, User
+from trial.permissions import Action
+
+
+def _patient(request: HttpRequest, patient_id: int) -> Patient:
+    return get_object_or_404(
+        Patient.objects.for_user(request.user).select_related("site"),  # type: ignore[arg-type]
+        pk=patient_id,
+    )
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _error_messages(error: Exception) -> list[str]:
+    if isinstance(error, ApplicationError):
+        return [error.message]
+    assert isinstance(error, ValidationError)
+    return list(error.messages)
+
+
+@login_required
+def patient_randomize(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """Confirmation step (GET) then randomisation (POST); the result has its own page."""
+    patient = _patient(request, patient_id)
+    if Randomization.objects.filter(patient=patient).exists():
+        return redirect("randomization:result", patient_id=patient.pk)
+    if not _user(request).can(Action.RANDOMIZE, patient.site):
+        raise DjangoPermissionDenied
+    form = RandomizeConfirmForm(request.POST or None)
+    errors: list[str] = []
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.patient_randomize(patient=patient, by=_user(request), now=timezone.now())
+        except (ApplicationError, ValidationError) as error:
+            errors = _error_messages(error)
+            status = getattr(error, "status", 400)
+        else:
+            return redirect("randomization:result", patient_id=patient.pk)
+    values = selectors.stratification_values(patient)
+    context = {
+        "patient": patient,
+        "form": form,
+        "errors": errors,
+        "labels": selectors.stratification_labels(values),
+        "problems": selectors.randomization_problems(patient, values=values),
+    }
+    return render(request, "randomization/confirm.html", context, status=status)
+
+
+@login_required
+def randomization_result(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """The allocation and a printable confirmation."""
+    patient = _patient(request, patient_id)
+    randomization = get_object_or_404(
+        Randomization.objects.select_related("randomized_by", "allocation_list"), patient=patient
+    )
+    corrections = randomization.corrections.select_related("recorded_by").order_by("recorded_at")
+    return render(
+        request,
+        "randomization/result.html",
+        {"patient": patient, "r": randomization, "corrections": corrections},
+    )
+
+
+@login_required
+def randomization_correct(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """Sponsor administrator: record an error in a randomisation; the allocation stands."""
+    patient = _patient(request, patient_id)
+    randomization = get_object_or_404(Randomization, patient=patient)
+    if not _user(request).can(Action.CORRECT_RANDOMIZATION, patient.site):
+        raise DjangoPermissionDenied
+    form = RandomizationCorrectForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.randomization_correct(
+                randomization=randomization,
+                by=_user(request),
+                now=timezone.now(),
+                **form.cleaned_data,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return redirect("randomization:result", patient_id=patient.pk)
+    return render(
+        request,
+        "randomization/correct.html",
+        {"patient": patient, "r": randomization, "form": form},
+    )
+
+
+@login_required
+def randomization_report(request: HttpRequest) -> HttpResponse:
+    """Balance by arm × stratum × site and CONSORT allocation counts."""
+    if not _user(request).can(Action.VIEW_REPORTS):
+        raise DjangoPermissionDenied
+    report = selectors.randomization_report(_user(request))
+    return render(request, "randomization/report.html", {"report": report})
+
+
+@login_required
+def allocation_lists(request: HttpRequest) -> HttpResponse:
+    """Allocation lists: statistician and sponsor administrator only."""
+    if not _user(request).can(Action.MANAGE_ALLOCATION):
+        raise DjangoPermissionDenied
+    return render(
+        request, "randomization/lists.html", {"lists": selectors.lists_for(_user(request))}
+    )
+
+
+@login_required
+def allocation_list_detail(request: HttpRequest, list_id: int) -> HttpResponse:
+    """One list: verification and used/unused slots per stratum (statistician and sponsor)."""
+    if not _user(request).can(Action.MANAGE_ALLOCATION):
+        raise DjangoPermissionDenied
+    report = selectors.allocation_list_verify(get_object_or_404(AllocationList, pk=list_id))
+    return render(request, "randomization/list_detail.html", {"report": report})
