@@ -96,8 +96,7 @@ def visit_record(
             raise ValidationError({name: ["This date is after the date of contact."]})
     if vital_status == VitalStatus.DEAD and not Death.objects.filter(patient_id=visit.patient_id):
         raise ValidationError({"vital_status": ["Record the death (date and cause) first."]})
-    if visit.status in RECORDABLE_STATUSES:
-        reason = ""  # first entry, not a correction
+    first_entry = visit.status in RECORDABLE_STATUSES
     visit.status, visit.not_done_reason = VisitStatus.DONE, ""
     visit.contact_date, visit.vital_status, visit.disease_status = (
         contact_date,
@@ -107,18 +106,18 @@ def visit_record(
     visit.relapse_date = relapse_date if disease_status == FollowupDiseaseStatus.RELAPSE else None
     visit.new_treatment, visit.new_treatment_detail = new_treatment, new_treatment_detail
     visit.transplant, visit.transplant_date = transplant, transplant_date if transplant else None
-    _save_entry(visit, by=by, reason=reason)
+    _save_entry(visit, by=by, reason=reason, first_entry=first_entry)
     return visit
 
 
-def _save_entry(visit: Visit, *, by: User, reason: str) -> None:
-    """A first entry on a scheduled visit is data entry, not a correction of recorded data."""
-    if reason:
+def _save_entry(visit: Visit, *, by: User, reason: str, first_entry: bool) -> None:
+    """A first entry on a scheduled visit is data entry; changing it again is a correction."""
+    if not first_entry:
         record_save(instance=visit, by=by, reason=reason)
         return
     visit.full_clean()
     visit._history_user = by  # type: ignore[attr-defined]
-    visit._change_reason = "Visit recorded"  # type: ignore[attr-defined]
+    visit._change_reason = reason.strip() or "Visit recorded"  # type: ignore[attr-defined]
     visit.save()
 
 
@@ -135,11 +134,10 @@ def visit_not_done_record(
     visit = _lock_visit(visit)
     if not not_done_reason.strip():
         raise ValidationError({"not_done_reason": ["Say why the visit was not done."]})
-    if visit.status in RECORDABLE_STATUSES:
-        reason = ""
+    first_entry = visit.status in RECORDABLE_STATUSES
     visit.status, visit.not_done_reason = VisitStatus.NOT_DONE, not_done_reason.strip()
     visit.contact_date = None
-    _save_entry(visit, by=by, reason=reason)
+    _save_entry(visit, by=by, reason=reason, first_entry=first_entry)
     return visit
 
 
