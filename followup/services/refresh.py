@@ -26,10 +26,10 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from followup.models import OPEN_STATUSES, TrialCalendar, Visit, VisitStatus
 from followup.schedule import FollowupRules, PlannedVisit, plan_visit, status_on, visits_due_by
+from followup.services.bulk import visits_insert, visits_update
 from followup.services.calendar import study_end_ensure
 from randomization.models import Randomization
 from trial.dates import add_months
@@ -143,18 +143,22 @@ def visits_refresh_batch(
         .values(*_PATIENT_COLUMNS)
     )
     states = [s for s in (_state(row, rules) for row in rows) if s is not None]
-    visits_by_patient: dict[int, list[Visit]] = defaultdict(list)
-    for visit in Visit.objects.filter(patient_id__in=[s.patient_id for s in states]):
-        visits_by_patient[visit.patient_id].append(visit)
+    ids = [s.patient_id for s in states]
+    numbers: dict[int, set[int]] = defaultdict(set)
+    for patient_id, number in Visit.objects.filter(patient_id__in=ids).values_list(
+        "patient_id", "number"
+    ):
+        numbers[patient_id].add(number)
+    # Only open visits can change; settled ones (done, not done, cancelled) are left alone.
+    open_visits: dict[int, list[Visit]] = defaultdict(list)
+    for visit in Visit.objects.filter(patient_id__in=ids, status__in=OPEN_STATUSES):
+        open_visits[visit.patient_id].append(visit)
     batch = BatchResult()
     for state in states:
-        _plan_patient(state, visits_by_patient[state.patient_id], today, calendar, rules, batch)
-    if batch.to_create:
-        bulk_create_with_history(batch.to_create, Visit, default_change_reason="Scheduled")
-    if batch.to_update:
-        bulk_update_with_history(
-            batch.to_update, Visit, _UPDATE_FIELDS, default_change_reason="Schedule refreshed"
-        )
+        pid = state.patient_id
+        _plan_patient(state, numbers[pid], open_visits[pid], today, calendar, rules, batch)
+    visits_insert(batch.to_create, default_reason="Scheduled")
+    visits_update(batch.to_update, _UPDATE_FIELDS, default_reason="Schedule refreshed")
     batch.created, batch.updated = len(batch.to_create), len(batch.to_update)
     return batch
 
@@ -188,13 +192,13 @@ def _stopped_before_close(state: _PatientState, window_closes: dt.date) -> bool:
 
 def _plan_patient(
     state: _PatientState,
+    existing: set[int],
     visits: list[Visit],
     today: dt.date,
     calendar: TrialCalendar,
     rules: FollowupRules,
     batch: BatchResult,
 ) -> None:
-    existing = {v.number: v for v in visits}
     for planned in visits_due_by(
         anchor=state.anchor, today=today, end_of_study=calendar.end_of_study, rules=rules
     ):
@@ -208,7 +212,7 @@ def _plan_patient(
         batch.to_create.append(visit)
         batch.reminders += _is_reminded_today(visit, today)
     for visit in visits:
-        if visit.status in OPEN_STATUSES and _settle_open(visit, state, today, calendar, rules):
+        if _settle_open(visit, state, today, calendar, rules):
             batch.to_update.append(visit)
             batch.cancelled += visit.status == VisitStatus.CANCELLED
             batch.reminders += _is_reminded_today(visit, today)
