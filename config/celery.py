@@ -2,6 +2,7 @@
 
 import os
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from celery import Celery
@@ -44,3 +45,8 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
 @app.on_after_configure.connect
 def _declare_periodic_tasks(sender: Celery, **kwargs: Any) -> None:
     sender.conf.beat_schedule = beat_schedule()
+    # The embedded filesystem transport needs its folders before the worker starts.
+    options = sender.conf.broker_transport_options or {}
+    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+        if options.get(key):
+            Path(options[key]).mkdir(parents=True, exist_ok=True)
