@@ -166,7 +166,7 @@ def main() -> int:
             ("three months later", TODAY + dt.timedelta(days=91)),
         ):
             seconds, counts, totals = _refresh(today)
-            constant = len(set(counts)) <= 2 and max(counts) <= 8
+            constant = len(set(counts)) <= 2 and max(counts) <= 12
             ok = ok and seconds < LIMIT_SECONDS and constant
             print(
                 f"{label:34s} {seconds:6.2f} s  batches={len(counts)} "
