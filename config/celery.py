@@ -1,8 +1,12 @@
 """The Celery application and the one place where periodic tasks are declared."""
 
 import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
@@ -10,5 +14,39 @@ app = Celery("dexaml")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-# Every periodic task of the trial, in one place (STYLE.md "API and tasks").
-app.conf.beat_schedule = {}
+
+def beat_schedule() -> dict[str, dict[str, Any]]:
+    """Every periodic task of the trial (STYLE.md "API and tasks"); times from settings."""
+    from django.conf import settings
+
+    followup = settings.TRIAL_FOLLOWUP
+    every = int(followup["REFRESH_EVERY_SECONDS"])  # only the end-to-end test sets it
+    return {
+        # PROTOCOL.md "Post-treatment follow-up": create visits as they come due, mark them
+        # overdue and missed, remind the sites (one email per site per day).
+        "followup-refresh-daily": {
+            "task": "followup.refresh",
+            "schedule": timedelta(seconds=every)
+            if every
+            else crontab(hour=followup["REFRESH_HOUR"], minute=followup["REFRESH_MINUTE"]),
+        },
+        # Weekly digest of overdue and missed visits per site to the data managers.
+        "followup-digest-weekly": {
+            "task": "followup.digest_send",
+            "schedule": crontab(
+                day_of_week=followup["DIGEST_DAY_OF_WEEK"],
+                hour=followup["DIGEST_HOUR"],
+                minute=0,
+            ),
+        },
+    }
+
+
+@app.on_after_configure.connect
+def _declare_periodic_tasks(sender: Celery, **kwargs: Any) -> None:
+    sender.conf.beat_schedule = beat_schedule()
+    # The embedded filesystem transport needs its folders before the worker starts.
+    options = sender.conf.broker_transport_options or {}
+    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+        if options.get(key):
+            Path(options[key]).mkdir(parents=True, exist_ok=True)

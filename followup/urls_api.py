@@ -1,3 +1,40 @@
-from django.urls import path  # noqa: F401
+"""API routes of follow-up: patients by `<int:patient_id>`, their visits by `<int:pk>`."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from followup import apis
+
+_P = "patients/<int:patient_id>/followup/"
+
+urlpatterns = [
+    path("followup/worklist/", apis.WorklistApi.as_view(), name="api-followup-worklist"),
+    path("followup/study-end/", apis.StudyEndApi.as_view(), name="api-followup-study-end"),
+    path(f"{_P}visits/", apis.PatientVisitListApi.as_view(), name="api-followup-visits"),
+    path(
+        f"{_P}visits/<int:pk>/record/",
+        apis.VisitRecordApi.as_view(),
+        name="api-followup-visit-record",
+    ),
+    path(
+        f"{_P}visits/<int:pk>/not-done/",
+        apis.VisitNotDoneApi.as_view(),
+        name="api-followup-visit-not-done",
+    ),
+    path(f"{_P}death/", apis.DeathRecordApi.as_view(), name="api-followup-death"),
+    path(f"{_P}withdrawal/", apis.WithdrawalRecordApi.as_view(), name="api-followup-withdrawal"),
+    path(
+        f"{_P}contact-attempts/",
+        apis.ContactAttemptApi.as_view(),
+        name="api-followup-contact-attempt",
+    ),
+    path(
+        f"{_P}loss-to-followup/",
+        apis.LossToFollowUpDeclareApi.as_view(),
+        name="api-followup-loss",
+    ),
+    path(
+        f"{_P}last-known-alive/",
+        apis.LastKnownAliveApi.as_view(),
+        name="api-followup-last-known-alive",
+    ),
+]

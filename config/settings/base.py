@@ -183,6 +183,38 @@ TRIAL: dict[str, Any] = {
     "MAX_ECOG": int(env("TRIAL_MAX_ECOG", "2")),
 }
 
+# Post-treatment follow-up (PROTOCOL.md "Post-treatment follow-up"): the schedule, its windows
+# and the scheduler's timing. Days and months count from the anchor (end of treatment).
+TRIAL_FOLLOWUP: dict[str, Any] = {
+    # A visit every EARLY_INTERVAL_MONTHS up to SWITCH_MONTH, then every LATE_INTERVAL_MONTHS.
+    "EARLY_INTERVAL_MONTHS": int(env("FOLLOWUP_EARLY_INTERVAL_MONTHS", "3")),
+    "SWITCH_MONTH": int(env("FOLLOWUP_SWITCH_MONTH", "24")),
+    "LATE_INTERVAL_MONTHS": int(env("FOLLOWUP_LATE_INTERVAL_MONTHS", "6")),
+    # Window: target ± WINDOW_DAYS. Overdue once the window has closed (+ grace days);
+    # missed MISSED_AFTER_DAYS after the target date.
+    "WINDOW_DAYS": int(env("FOLLOWUP_WINDOW_DAYS", "14")),
+    "OVERDUE_GRACE_DAYS": int(env("FOLLOWUP_OVERDUE_GRACE_DAYS", "0")),
+    "MISSED_AFTER_DAYS": int(env("FOLLOWUP_MISSED_AFTER_DAYS", "45")),
+    # A visit is created (planned) this many days before its window opens.
+    "CREATE_DAYS_BEFORE_WINDOW": int(env("FOLLOWUP_CREATE_DAYS_BEFORE_WINDOW", "14")),
+    # No end-of-treatment record yet: follow from randomisation + this many months (provisional
+    # anchor), re-anchored on the end-of-treatment date once it is recorded.
+    "PROVISIONAL_ANCHOR_MONTHS": int(env("FOLLOWUP_PROVISIONAL_ANCHOR_MONTHS", "6")),
+    # Loss to follow-up may be declared after this many missed visits and contact attempts.
+    "MISSED_VISITS_FOR_LOSS": int(env("FOLLOWUP_MISSED_VISITS_FOR_LOSS", "2")),
+    "CONTACT_ATTEMPTS_FOR_LOSS": int(env("FOLLOWUP_CONTACT_ATTEMPTS_FOR_LOSS", "3")),
+    # End of study: first randomisation + this many years (one date for the trial).
+    "STUDY_DURATION_YEARS": int(env("FOLLOWUP_STUDY_DURATION_YEARS", "5")),
+    "REFRESH_BATCH_SIZE": int(env("FOLLOWUP_REFRESH_BATCH_SIZE", "500")),
+    # Celery beat (config/celery.py): daily refresh and reminders, weekly digest (1 = Monday).
+    "REFRESH_HOUR": int(env("FOLLOWUP_REFRESH_HOUR", "5")),
+    "REFRESH_MINUTE": int(env("FOLLOWUP_REFRESH_MINUTE", "30")),
+    "DIGEST_DAY_OF_WEEK": int(env("FOLLOWUP_DIGEST_DAY_OF_WEEK", "1")),
+    "DIGEST_HOUR": int(env("FOLLOWUP_DIGEST_HOUR", "7")),
+    # Only for the end-to-end scheduler test: run the refresh every N seconds instead of daily.
+    "REFRESH_EVERY_SECONDS": int(env("FOLLOWUP_REFRESH_EVERY_SECONDS", "0")),
+}
+
 # Randomisation (PROTOCOL.md "Randomisation"): method, stratification and list safety.
 TRIAL_RANDOMIZATION: dict[str, Any] = {
     # "blocks" (stratified permuted blocks) or "minimization" (Pocock–Simon): default method of

@@ -1,0 +1,279 @@
+"""API of post-treatment follow-up: the worklist, visits, death, withdrawal, loss to follow-up.
+
+Every patient is looked up through `Patient.objects.for_user(...)`: other sites answer 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from followup import selectors
+from followup.models import (
+    ContactMethod,
+    ContactOutcome,
+    DeathCause,
+    FollowupDiseaseStatus,
+    Visit,
+    VitalStatus,
+)
+from followup.services import records
+from trial.api import ReasonField
+from trial.models import Patient
+
+
+def _patient(request: Request, patient_id: int) -> Patient:
+    return get_object_or_404(Patient.objects.for_user(request.user), pk=patient_id)  # type: ignore[arg-type]
+
+
+def _visit(request: Request, patient_id: int, pk: int) -> Visit:
+    return get_object_or_404(Visit.objects.filter(patient=_patient(request, patient_id)), pk=pk)
+
+
+class VisitOutputSerializer(serializers.ModelSerializer[Visit]):
+    subject_id = serializers.CharField(source="patient.subject_id", read_only=True)
+    site = serializers.CharField(source="patient.site.code", read_only=True)
+
+    class Meta:
+        model = Visit
+        fields = [
+            "id",
+            "patient",
+            "subject_id",
+            "site",
+            "number",
+            "month",
+            "anchor_date",
+            "anchor_provisional",
+            "target_date",
+            "window_opens",
+            "window_closes",
+            "overdue_from",
+            "missed_from",
+            "status",
+            "status_reason",
+            "contact_date",
+            "not_done_reason",
+            "vital_status",
+            "disease_status",
+            "relapse_date",
+            "new_treatment",
+            "new_treatment_detail",
+            "transplant",
+            "transplant_date",
+        ]
+
+
+class WorklistApi(APIView):
+    class FilterSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "FollowupWorklistFilter"
+
+        status = serializers.ChoiceField(
+            choices=["due", "overdue", "missed"], required=False, allow_blank=True
+        )
+
+    @extend_schema(parameters=[FilterSerializer], responses=VisitOutputSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        """Due, overdue and missed visits of the user's sites."""
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        visits = selectors.worklist_for_user(
+            user=request.user,  # type: ignore[arg-type]
+            status=filters.validated_data.get("status") or None,
+        )
+        return Response(VisitOutputSerializer(visits, many=True).data)
+
+
+class StudyEndApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "FollowupStudyEndOutput"
+
+        first_randomized_on = serializers.DateField(allow_null=True)
+        end_of_study = serializers.DateField(allow_null=True)
+
+    @extend_schema(responses=OutputSerializer)
+    def get(self, request: Request) -> Response:
+        """The trial's one end-of-study date (first randomisation + the study duration)."""
+        calendar = selectors.study_end_get()
+        data = {
+            "first_randomized_on": calendar.first_randomized_on if calendar else None,
+            "end_of_study": calendar.end_of_study if calendar else None,
+        }
+        return Response(self.OutputSerializer(data).data)
+
+
+class PatientVisitListApi(APIView):
+    @extend_schema(responses=VisitOutputSerializer(many=True))
+    def get(self, request: Request, patient_id: int) -> Response:
+        visits = selectors.patient_visits(patient=_patient(request, patient_id))
+        return Response(VisitOutputSerializer(visits, many=True).data)
+
+
+class LastKnownAliveApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "FollowupLastKnownAliveOutput"
+
+        last_known_alive = serializers.DateField(allow_null=True)
+
+    @extend_schema(responses=OutputSerializer)
+    def get(self, request: Request, patient_id: int) -> Response:
+        day = selectors.last_known_alive(_patient(request, patient_id))
+        return Response(self.OutputSerializer({"last_known_alive": day}).data)
+
+
+class VisitRecordApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "FollowupVisitRecordInput"
+
+        contact_date = serializers.DateField()
+        vital_status = serializers.ChoiceField(choices=VitalStatus.choices)
+        disease_status = serializers.ChoiceField(choices=FollowupDiseaseStatus.choices)
+        relapse_date = serializers.DateField(required=False, allow_null=True, default=None)
+        new_treatment = serializers.BooleanField(default=False)
+        new_treatment_detail = serializers.CharField(required=False, allow_blank=True, default="")
+        transplant = serializers.BooleanField(default=False)
+        transplant_date = serializers.DateField(required=False, allow_null=True, default=None)
+        reason = ReasonField()
+
+    @extend_schema(request=InputSerializer, responses=VisitOutputSerializer)
+    def post(self, request: Request, patient_id: int, pk: int) -> Response:
+        visit = _visit(request, patient_id, pk)
+        data = _validated(self.InputSerializer, request)
+        visit = records.visit_record(
+            visit=visit,
+            by=request.user,  # type: ignore[arg-type]
+            today=timezone.localdate(),
+            **data,
+        )
+        return Response(VisitOutputSerializer(visit).data)
+
+
+class VisitNotDoneApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "FollowupVisitNotDoneInput"
+
+        not_done_reason = serializers.CharField()
+        reason = ReasonField()
+
+    @extend_schema(request=InputSerializer, responses=VisitOutputSerializer)
+    def post(self, request: Request, patient_id: int, pk: int) -> Response:
+        visit = _visit(request, patient_id, pk)
+        data = _validated(self.InputSerializer, request)
+        visit = records.visit_not_done_record(
+            visit=visit,
+            by=request.user,  # type: ignore[arg-type]
+            **data,
+        )
+        return Response(VisitOutputSerializer(visit).data)
+
+
+class RecordOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+
+
+def _validated(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+class DeathRecordApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "FollowupDeathRecordInput"
+
+        death_date = serializers.DateField()
+        cause = serializers.ChoiceField(choices=DeathCause.choices)
+        cause_detail = serializers.CharField(required=False, allow_blank=True, default="")
+        reason = ReasonField()
+
+    @extend_schema(request=InputSerializer, responses={201: RecordOutputSerializer})
+    def post(self, request: Request, patient_id: int) -> Response:
+        patient = _patient(request, patient_id)
+        data = _validated(self.InputSerializer, request)
+        death = records.death_record(
+            patient=patient,
+            by=request.user,  # type: ignore[arg-type]
+            today=timezone.localdate(),
+            **data,
+        )
+        return Response({"id": death.pk}, status=status.HTTP_201_CREATED)
+
+
+class WithdrawalRecordApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "FollowupWithdrawalRecordInput"
+
+        withdrawal_date = serializers.DateField()
+        vital_status_may_be_collected = serializers.BooleanField()
+        data_may_be_collected = serializers.BooleanField()
+        comment = serializers.CharField(required=False, allow_blank=True, default="")
+        reason = ReasonField()
+
+    @extend_schema(request=InputSerializer, responses={201: RecordOutputSerializer})
+    def post(self, request: Request, patient_id: int) -> Response:
+        patient = _patient(request, patient_id)
+        data = _validated(self.InputSerializer, request)
+        withdrawal = records.withdrawal_record(
+            patient=patient,
+            by=request.user,  # type: ignore[arg-type]
+            today=timezone.localdate(),
+            **data,
+        )
+        return Response({"id": withdrawal.pk}, status=status.HTTP_201_CREATED)
+
+
+class ContactAttemptApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "FollowupContactAttemptInput"
+
+        attempted_on = serializers.DateField()
+        method = serializers.ChoiceField(choices=ContactMethod.choices)
+        outcome = serializers.ChoiceField(choices=ContactOutcome.choices)
+        note = serializers.CharField(required=False, allow_blank=True, default="")
+
+    @extend_schema(request=InputSerializer, responses={201: RecordOutputSerializer})
+    def post(self, request: Request, patient_id: int) -> Response:
+        patient = _patient(request, patient_id)
+        data = _validated(self.InputSerializer, request)
+        attempt = records.contact_attempt_record(
+            patient=patient,
+            by=request.user,  # type: ignore[arg-type]
+            today=timezone.localdate(),
+            **data,
+        )
+        return Response({"id": attempt.pk}, status=status.HTTP_201_CREATED)
+
+
+class LossToFollowUpDeclareApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "FollowupLossToFollowUpDeclareInput"
+
+        comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+    @extend_schema(request=InputSerializer, responses={201: RecordOutputSerializer})
+    def post(self, request: Request, patient_id: int) -> Response:
+        patient = _patient(request, patient_id)
+        data = _validated(self.InputSerializer, request)
+        loss = records.loss_to_followup_declare(
+            patient=patient,
+            by=request.user,  # type: ignore[arg-type]
+            today=timezone.localdate(),
+            **data,
+        )
+        return Response({"id": loss.pk}, status=status.HTTP_201_CREATED)

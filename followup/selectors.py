@@ -1,0 +1,105 @@
+"""Reads of the follow-up app: last date known alive, the coordinator's worklist, end of study."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.apps import apps
+from django.db.models import Max, Q, QuerySet
+from django.utils import timezone
+
+from followup.models import TRIAL_CALENDAR_KEY, TrialCalendar, Visit, VisitStatus
+from trial.models import Patient, User
+from trial.permissions import Action
+
+
+@dataclass(frozen=True)
+class AliveDateSource:
+    """A dated record that shows the patient alive on that date."""
+
+    model: str  # "app_label.Model"
+    date_field: str
+    patient_field: str = "patient_id"
+    condition: Q = field(default_factory=Q)
+
+
+# Every dated record of a patient that proves them alive on its date. Other apps' records
+# (treatment cycles, adverse events, …) join this list as they are built.
+ALIVE_DATE_SOURCES: list[AliveDateSource] = [
+    AliveDateSource("randomization.Randomization", "randomized_at"),
+    AliveDateSource("trial.Consent", "consent_date"),
+    AliveDateSource("trial.Baseline", "assessment_date"),
+    AliveDateSource("trial.EndOfTreatment", "end_date", condition=~Q(reason="death")),
+    AliveDateSource(
+        "followup.Visit",
+        "contact_date",
+        condition=Q(status=VisitStatus.DONE) & ~Q(vital_status="dead"),
+    ),
+    AliveDateSource(
+        "followup.ContactAttempt", "attempted_on", condition=Q(outcome="reached_alive")
+    ),
+    AliveDateSource("followup.Withdrawal", "withdrawal_date"),
+]
+
+
+def _as_date(value: dt.date | dt.datetime) -> dt.date:
+    return timezone.localdate(value) if isinstance(value, dt.datetime) else value
+
+
+def last_known_alive_bulk(patient_ids: Iterable[int]) -> dict[int, dt.date | None]:
+    """The last date each patient is known alive, from every dated record (one query a source).
+
+    Never later than a recorded death. Records entered in error do not count.
+    """
+    ids = list(patient_ids)
+    result: dict[int, dt.date | None] = dict.fromkeys(ids)
+    for source in ALIVE_DATE_SOURCES:
+        model: Any = apps.get_model(source.model)
+        rows = (
+            model.objects.filter(source.condition, **{f"{source.patient_field}__in": ids})
+            .filter(entered_in_error=False, **{f"{source.date_field}__isnull": False})
+            .values(source.patient_field)
+            .annotate(last=Max(source.date_field))
+            .order_by()
+        )
+        for row in rows:
+            pid, day = row[source.patient_field], _as_date(row["last"])
+            current = result[pid]
+            result[pid] = day if current is None or day > current else current
+    deaths: Any = apps.get_model("followup.Death").objects.filter(
+        patient_id__in=ids, entered_in_error=False
+    )
+    for pid, death_date in deaths.values_list("patient_id", "death_date"):
+        current = result[pid]
+        result[pid] = death_date if current is None else min(current, death_date)
+    return result
+
+
+def last_known_alive(patient: Patient) -> dt.date | None:
+    """The last date the patient is known to have been alive (for overall survival censoring)."""
+    return last_known_alive_bulk([patient.pk])[patient.pk]
+
+
+def study_end_get() -> TrialCalendar | None:
+    return TrialCalendar.objects.filter(key=TRIAL_CALENDAR_KEY).first()
+
+
+WORKLIST_STATUSES = (VisitStatus.DUE, VisitStatus.OVERDUE, VisitStatus.MISSED)
+
+
+def worklist_for_user(*, user: User, status: str | None = None) -> QuerySet[Visit]:
+    """Due, overdue and missed visits of the sites where the user enters follow-up."""
+    statuses = [status] if status in WORKLIST_STATUSES else list(WORKLIST_STATUSES)
+    return (
+        Visit.objects.for_user(user, Action.ENTER_FOLLOWUP)
+        .filter(status__in=statuses, entered_in_error=False)
+        .select_related("patient__site")
+        .order_by("target_date", "patient_id", "number")
+    )
+
+
+def patient_visits(*, patient: Patient) -> QuerySet[Visit]:
+    return Visit.objects.filter(patient=patient).order_by("number")

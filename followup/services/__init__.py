@@ -1,0 +1,1 @@
+"""Writes of the follow-up app. Import from the submodules: `from followup.services.refresh import ...`."""

@@ -1,0 +1,298 @@
+"""Follow-up records: visits, death, withdrawal, contact attempts, loss to follow-up.
+
+Recording a death, a withdrawal or a loss to follow-up refreshes that patient's schedule at
+once, so later visits are cancelled (with the reason) without waiting for the nightly run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from followup.models import (
+    RECORDABLE_STATUSES,
+    ContactAttempt,
+    ContactOutcome,
+    Death,
+    FollowupDiseaseStatus,
+    LossToFollowUp,
+    Visit,
+    VisitStatus,
+    VitalStatus,
+    Withdrawal,
+)
+from followup.schedule import FollowupRules
+from followup.services.calendar import study_end_ensure
+from followup.services.refresh import visits_refresh_batch
+from randomization.models import Randomization
+from trial.audit import record_save, require
+from trial.exceptions import StateConflict
+from trial.models import Patient, User
+from trial.permissions import Action
+
+
+def _not_future(field: str, value: dt.date | None, today: dt.date) -> None:
+    if value is not None and value > today:
+        raise ValidationError({field: [f"This date ({value:%Y-%m-%d}) is in the future."]})
+
+
+def _randomized_on(patient: Patient) -> dt.date:
+    randomization = Randomization.objects.filter(patient=patient).first()
+    if randomization is None:
+        raise StateConflict(f"Patient {patient} is not randomised; follow-up does not apply.")
+    return timezone.localdate(randomization.randomized_at)
+
+
+def _schedule_refresh(patient: Patient, today: dt.date) -> None:
+    calendar = study_end_ensure()
+    if calendar is not None:
+        visits_refresh_batch(patient_ids=[patient.pk], today=today, calendar=calendar)
+
+
+def _lock_visit(visit: Visit) -> Visit:
+    visit = Visit.objects.select_for_update().select_related("patient__site").get(pk=visit.pk)
+    if visit.status == VisitStatus.CANCELLED:
+        raise StateConflict(f"Visit {visit.number} was cancelled ({visit.status_reason}).")
+    return visit
+
+
+@transaction.atomic
+def visit_record(
+    *,
+    visit: Visit,
+    by: User,
+    today: dt.date,
+    contact_date: dt.date,
+    vital_status: str,
+    disease_status: str,
+    relapse_date: dt.date | None = None,
+    new_treatment: bool = False,
+    new_treatment_detail: str = "",
+    transplant: bool = False,
+    transplant_date: dt.date | None = None,
+    reason: str = "",
+) -> Visit:
+    """Record (or correct, with a reason) a follow-up visit as done.
+
+    :raises PermissionDenied: the user may not enter follow-up at the patient's site.
+    :raises StateConflict: the visit was cancelled.
+    :raises ValidationError: dates in the future or out of order, a relapse or transplant
+        without its date, or "dead" without a death record.
+    """
+    require(user=by, action=Action.ENTER_FOLLOWUP, site=visit.patient.site)
+    visit = _lock_visit(visit)
+    _not_future("contact_date", contact_date, today)
+    if contact_date < visit.anchor_date and not visit.anchor_provisional:
+        raise ValidationError({"contact_date": ["The contact is before the end of treatment."]})
+    if disease_status == FollowupDiseaseStatus.RELAPSE and relapse_date is None:
+        raise ValidationError({"relapse_date": ["Give the date of the relapse."]})
+    if transplant and transplant_date is None:
+        raise ValidationError({"transplant_date": ["Give the date of the transplant."]})
+    for name, value in (("relapse_date", relapse_date), ("transplant_date", transplant_date)):
+        if value is not None and value > contact_date:
+            raise ValidationError({name: ["This date is after the date of contact."]})
+    if vital_status == VitalStatus.DEAD and not Death.objects.filter(patient_id=visit.patient_id):
+        raise ValidationError({"vital_status": ["Record the death (date and cause) first."]})
+    first_entry = visit.status in RECORDABLE_STATUSES
+    visit.status, visit.not_done_reason = VisitStatus.DONE, ""
+    visit.contact_date, visit.vital_status, visit.disease_status = (
+        contact_date,
+        vital_status,
+        disease_status,
+    )
+    visit.relapse_date = relapse_date if disease_status == FollowupDiseaseStatus.RELAPSE else None
+    visit.new_treatment, visit.new_treatment_detail = new_treatment, new_treatment_detail
+    visit.transplant, visit.transplant_date = transplant, transplant_date if transplant else None
+    _save_entry(visit, by=by, reason=reason, first_entry=first_entry)
+    return visit
+
+
+def _save_entry(visit: Visit, *, by: User, reason: str, first_entry: bool) -> None:
+    """A first entry on a scheduled visit is data entry; changing it again is a correction."""
+    if not first_entry:
+        record_save(instance=visit, by=by, reason=reason)
+        return
+    visit.full_clean()
+    visit._history_user = by  # type: ignore[attr-defined]
+    visit._change_reason = reason.strip() or "Visit recorded"  # type: ignore[attr-defined]
+    visit.save()
+
+
+@transaction.atomic
+def visit_not_done_record(
+    *, visit: Visit, by: User, not_done_reason: str, reason: str = ""
+) -> Visit:
+    """Record why a visit was not done.
+
+    :raises StateConflict: the visit was cancelled.
+    :raises ValidationError: without a reason not done.
+    """
+    require(user=by, action=Action.ENTER_FOLLOWUP, site=visit.patient.site)
+    visit = _lock_visit(visit)
+    if not not_done_reason.strip():
+        raise ValidationError({"not_done_reason": ["Say why the visit was not done."]})
+    first_entry = visit.status in RECORDABLE_STATUSES
+    visit.status, visit.not_done_reason = VisitStatus.NOT_DONE, not_done_reason.strip()
+    visit.contact_date = None
+    _save_entry(visit, by=by, reason=reason, first_entry=first_entry)
+    return visit
+
+
+def _last_seen_alive(patient: Patient) -> dt.date | None:
+    from followup.selectors import last_known_alive
+
+    return last_known_alive(patient)
+
+
+@transaction.atomic
+def death_record(
+    *,
+    patient: Patient,
+    by: User,
+    today: dt.date,
+    death_date: dt.date,
+    cause: str,
+    cause_detail: str = "",
+    reason: str = "",
+) -> Death:
+    """Record (or correct) the patient's death; later planned visits are cancelled.
+
+    :raises StateConflict: the patient is not randomised.
+    :raises ValidationError: a date in the future, before randomisation, or before a date
+        the patient was known alive.
+    """
+    require(user=by, action=Action.ENTER_FOLLOWUP, site=patient.site)
+    randomized_on = _randomized_on(patient)
+    _not_future("death_date", death_date, today)
+    if death_date < randomized_on:
+        raise ValidationError({"death_date": ["The death date is before randomisation."]})
+    death = Death.objects.filter(patient=patient).first() or Death(patient=patient)
+    death.death_date = death_date  # checked below without this record's own date
+    alive = _last_seen_alive(patient) if death.pk is None else None
+    if alive is not None and death_date < alive:
+        raise ValidationError({"death_date": [f"The patient was known alive on {alive:%Y-%m-%d}."]})
+    death.cause, death.cause_detail = cause, cause_detail
+    record_save(instance=death, by=by, reason=reason)
+    _schedule_refresh(patient, today)
+    return death
+
+
+@transaction.atomic
+def withdrawal_record(
+    *,
+    patient: Patient,
+    by: User,
+    today: dt.date,
+    withdrawal_date: dt.date,
+    vital_status_may_be_collected: bool,
+    data_may_be_collected: bool,
+    comment: str = "",
+    reason: str = "",
+) -> Withdrawal:
+    """Record the withdrawal of consent and what may still be collected; stops the schedule.
+
+    :raises StateConflict: the patient is not randomised.
+    :raises ValidationError: a date in the future or before randomisation.
+    """
+    require(user=by, action=Action.ENTER_FOLLOWUP, site=patient.site)
+    randomized_on = _randomized_on(patient)
+    _not_future("withdrawal_date", withdrawal_date, today)
+    if withdrawal_date < randomized_on:
+        raise ValidationError({"withdrawal_date": ["The date is before randomisation."]})
+    withdrawal = Withdrawal.objects.filter(patient=patient).first() or Withdrawal(patient=patient)
+    withdrawal.withdrawal_date = withdrawal_date
+    withdrawal.vital_status_may_be_collected = vital_status_may_be_collected
+    withdrawal.data_may_be_collected = data_may_be_collected
+    withdrawal.comment = comment
+    record_save(instance=withdrawal, by=by, reason=reason)
+    _schedule_refresh(patient, today)
+    return withdrawal
+
+
+@transaction.atomic
+def contact_attempt_record(
+    *,
+    patient: Patient,
+    by: User,
+    today: dt.date,
+    attempted_on: dt.date,
+    method: str,
+    outcome: str,
+    note: str = "",
+) -> ContactAttempt:
+    """Document an attempt to reach the patient.
+
+    :raises ValidationError: a date in the future.
+    """
+    require(user=by, action=Action.ENTER_FOLLOWUP, site=patient.site)
+    _randomized_on(patient)
+    _not_future("attempted_on", attempted_on, today)
+    attempt = ContactAttempt(
+        patient=patient, attempted_on=attempted_on, method=method, outcome=outcome, note=note
+    )
+    record_save(instance=attempt, by=by)
+    return attempt
+
+
+def loss_to_followup_evidence(patient: Patient) -> tuple[int, int]:
+    """Missed visits since the last visit done, and unanswered contact attempts since then."""
+    visits = Visit.objects.filter(patient=patient, entered_in_error=False)
+    last_done = visits.filter(status=VisitStatus.DONE).order_by("-number").first()
+    since_number = last_done.number if last_done else 0
+    since_date = last_done.contact_date if last_done else None
+    missed = visits.filter(status=VisitStatus.MISSED, number__gt=since_number).count()
+    attempts = ContactAttempt.objects.filter(patient=patient, entered_in_error=False).exclude(
+        outcome=ContactOutcome.REACHED_ALIVE
+    )
+    if since_date:
+        attempts = attempts.filter(attempted_on__gte=since_date)
+    reached = ContactAttempt.objects.filter(
+        patient=patient, entered_in_error=False, outcome=ContactOutcome.REACHED_ALIVE
+    )
+    last_reached = reached.order_by("-attempted_on").first()
+    if last_reached is not None:
+        attempts = attempts.filter(attempted_on__gt=last_reached.attempted_on)
+    return missed, attempts.count()
+
+
+@transaction.atomic
+def loss_to_followup_declare(
+    *, patient: Patient, by: User, today: dt.date, comment: str = ""
+) -> LossToFollowUp:
+    """Declare the patient lost to follow-up; stops the schedule from today.
+
+    :raises StateConflict: not randomised, or already declared.
+    :raises ValidationError: fewer missed visits or contact attempts than configured.
+    """
+    require(user=by, action=Action.ENTER_FOLLOWUP, site=patient.site)
+    _randomized_on(patient)
+    Patient.objects.select_for_update().filter(pk=patient.pk).first()
+    if LossToFollowUp.objects.filter(patient=patient, entered_in_error=False).exists():
+        raise StateConflict(f"Patient {patient} is already declared lost to follow-up.")
+    rules = FollowupRules.from_settings()
+    missed, attempts = loss_to_followup_evidence(patient)
+    errors: dict[str, list[str]] = {}
+    if missed < rules.missed_visits_for_loss:
+        errors.setdefault("__all__", []).append(
+            f"{rules.missed_visits_for_loss} missed visits are needed ({missed} so far)."
+        )
+    if attempts < rules.contact_attempts_for_loss:
+        errors.setdefault("__all__", []).append(
+            f"{rules.contact_attempts_for_loss} documented contact attempts are needed "
+            f"({attempts} so far)."
+        )
+    if errors:
+        raise ValidationError(errors)
+    loss = LossToFollowUp(
+        patient=patient,
+        declared_on=today,
+        missed_visits=missed,
+        contact_attempts=attempts,
+        comment=comment,
+    )
+    record_save(instance=loss, by=by)
+    _schedule_refresh(patient, today)
+    return loss

@@ -1,0 +1,289 @@
+"""The daily schedule refresh (PROTOCOL.md "Post-treatment follow-up": the scheduler).
+
+Idempotent and safe to run concurrently: each batch locks its patients' rows, reads the
+visits, and writes only what the dates require; a second run finds nothing to do, and the
+unique constraint (patient, visit number) backs the "no duplicates" promise. Each batch is
+one transaction with a fixed number of queries, so a worker killed halfway leaves whole
+batches done and a re-run completes the rest.
+
+Anchor: the end-of-treatment date. A randomised patient without an end-of-treatment record
+(treatment never recorded as ended, or recorded late) is followed from a provisional anchor,
+randomisation + PROVISIONAL_ANCHOR_MONTHS; once the end of treatment is recorded, every
+visit still open is re-anchored on it (history keeps the earlier dates).
+
+Stopping: death, withdrawal or loss to follow-up stop the schedule on their date; an open
+visit whose window had not closed by then is cancelled with the reason, never deleted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from followup.models import OPEN_STATUSES, TrialCalendar, Visit, VisitStatus
+from followup.schedule import FollowupRules, PlannedVisit, plan_visit, status_on, visits_due_by
+from followup.services.bulk import visits_insert, visits_update
+from followup.services.calendar import study_end_ensure
+from randomization.models import Randomization
+from trial.dates import add_months
+from trial.models import Patient
+
+_RANK: dict[str, int] = {str(s): i for i, s in enumerate(OPEN_STATUSES)}
+_DATE_FIELDS = (
+    "month",
+    "anchor_date",
+    "anchor_provisional",
+    "target_date",
+    "window_opens",
+    "window_closes",
+    "overdue_from",
+    "missed_from",
+)
+_UPDATE_FIELDS = [
+    *_DATE_FIELDS,
+    "status",
+    "status_reason",
+    "window_reminded_on",
+    "overdue_reminded_on",
+]
+_PATIENT_COLUMNS = (
+    "pk",
+    "randomization__randomized_at",
+    "end_of_treatment__end_date",
+    "end_of_treatment__entered_in_error",
+    "death__death_date",
+    "death__entered_in_error",
+    "withdrawal__withdrawal_date",
+    "withdrawal__entered_in_error",
+    "loss_to_followup__declared_on",
+    "loss_to_followup__entered_in_error",
+)
+
+
+@dataclass
+class RefreshResult:
+    today: dt.date
+    end_of_study: dt.date | None = None
+    patients: int = 0
+    batches: int = 0
+    created: int = 0
+    updated: int = 0
+    cancelled: int = 0
+    reminders: int = 0
+
+    def add(self, other: BatchResult) -> None:
+        self.batches += 1
+        self.created += other.created
+        self.updated += other.updated
+        self.cancelled += other.cancelled
+        self.reminders += other.reminders
+
+
+@dataclass
+class BatchResult:
+    created: int = 0
+    updated: int = 0
+    cancelled: int = 0
+    reminders: int = 0
+    to_create: list[Visit] = field(default_factory=list)
+    to_update: list[Visit] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _PatientState:
+    patient_id: int
+    anchor: dt.date
+    provisional: bool
+    stop_date: dt.date | None
+    stop_reason: str
+
+
+def visits_refresh(
+    *, today: dt.date, batch_size: int | None = None, queue_reminders: bool = True
+) -> RefreshResult:
+    """Bring every randomised patient's schedule up to date as of `today`.
+
+    Creates the visits that come due, moves open visits to due / overdue / missed, cancels
+    those after a stop, flags reminders, then queues the day's reminder emails.
+    """
+    size = batch_size or int(settings.TRIAL_FOLLOWUP["REFRESH_BATCH_SIZE"])
+    calendar = study_end_ensure()
+    result = RefreshResult(today=today)
+    if calendar is None:
+        return result
+    result.end_of_study = calendar.end_of_study
+    patient_ids = list(
+        Randomization.objects.order_by("patient_id").values_list("patient_id", flat=True)
+    )
+    result.patients = len(patient_ids)
+    for chunk in _chunks(patient_ids, size):
+        result.add(visits_refresh_batch(patient_ids=chunk, today=today, calendar=calendar))
+    if queue_reminders and result.reminders:
+        _queue_reminders(today)
+    return result
+
+
+@transaction.atomic
+def visits_refresh_batch(
+    *, patient_ids: list[int], today: dt.date, calendar: TrialCalendar
+) -> BatchResult:
+    """Refresh the schedules of a batch of patients in one transaction (constant query count)."""
+    rules = FollowupRules.from_settings()
+    rows = (
+        Patient.objects.select_for_update(of=("self",))
+        .filter(pk__in=patient_ids)
+        .order_by("pk")
+        .values(*_PATIENT_COLUMNS)
+    )
+    states = [s for s in (_state(row, rules) for row in rows) if s is not None]
+    ids = [s.patient_id for s in states]
+    numbers: dict[int, set[int]] = defaultdict(set)
+    for patient_id, number in Visit.objects.filter(patient_id__in=ids).values_list(
+        "patient_id", "number"
+    ):
+        numbers[patient_id].add(number)
+    # Only open visits can change; settled ones (done, not done, cancelled) are left alone.
+    open_visits: dict[int, list[Visit]] = defaultdict(list)
+    for visit in Visit.objects.filter(patient_id__in=ids, status__in=OPEN_STATUSES):
+        open_visits[visit.patient_id].append(visit)
+    batch = BatchResult()
+    for state in states:
+        pid = state.patient_id
+        _plan_patient(state, numbers[pid], open_visits[pid], today, calendar, rules, batch)
+    visits_insert(batch.to_create, default_reason="Scheduled")
+    visits_update(batch.to_update, _UPDATE_FIELDS, default_reason="Schedule refreshed")
+    batch.created, batch.updated = len(batch.to_create), len(batch.to_update)
+    return batch
+
+
+def _state(row: dict[str, Any], rules: FollowupRules) -> _PatientState | None:
+    randomized_at = row["randomization__randomized_at"]
+    if randomized_at is None:
+        return None
+    if row["end_of_treatment__end_date"] and not row["end_of_treatment__entered_in_error"]:
+        anchor, provisional = row["end_of_treatment__end_date"], False
+    else:
+        randomized_on = timezone.localdate(randomized_at)
+        anchor, provisional = add_months(randomized_on, rules.provisional_anchor_months), True
+    stops = [
+        (row[f"{name}__{column}"], label)
+        for name, column, label in (
+            ("death", "death_date", "Death"),
+            ("withdrawal", "withdrawal_date", "Withdrawal of consent"),
+            ("loss_to_followup", "declared_on", "Lost to follow-up"),
+        )
+        if row[f"{name}__{column}"] and not row[f"{name}__entered_in_error"]
+    ]
+    stop_date, stop_label = min(stops, key=lambda s: s[0]) if stops else (None, "")
+    reason = f"{stop_label} on {stop_date:%Y-%m-%d}" if stop_date else ""
+    return _PatientState(row["pk"], anchor, provisional, stop_date, reason)
+
+
+def _stopped_before_close(state: _PatientState, window_closes: dt.date) -> bool:
+    return state.stop_date is not None and window_closes > state.stop_date
+
+
+def _plan_patient(
+    state: _PatientState,
+    existing: set[int],
+    visits: list[Visit],
+    today: dt.date,
+    calendar: TrialCalendar,
+    rules: FollowupRules,
+    batch: BatchResult,
+) -> None:
+    for planned in visits_due_by(
+        anchor=state.anchor, today=today, end_of_study=calendar.end_of_study, rules=rules
+    ):
+        if planned.number in existing:
+            continue
+        if _stopped_before_close(state, planned.window_closes):
+            break  # the schedule stopped: nothing later is planned
+        visit = Visit(patient_id=state.patient_id, status=status_on(planned, today))
+        _apply_plan(visit, planned, state)
+        _flag_reminders(visit, today)
+        batch.to_create.append(visit)
+        batch.reminders += _is_reminded_today(visit, today)
+    for visit in visits:
+        if _settle_open(visit, state, today, calendar, rules):
+            batch.to_update.append(visit)
+            batch.cancelled += visit.status == VisitStatus.CANCELLED
+            batch.reminders += _is_reminded_today(visit, today)
+
+
+def _settle_open(
+    visit: Visit,
+    state: _PatientState,
+    today: dt.date,
+    calendar: TrialCalendar,
+    rules: FollowupRules,
+) -> bool:
+    """Re-anchor, cancel or advance one open visit; return whether it changed."""
+    before = tuple(getattr(visit, f) for f in _UPDATE_FIELDS)
+    reason = "Schedule refreshed"
+    if visit.anchor_date != state.anchor or visit.anchor_provisional != state.provisional:
+        planned = plan_visit(
+            anchor=state.anchor,
+            number=visit.number,
+            end_of_study=calendar.end_of_study,
+            rules=rules,
+        )
+        if planned is None:
+            return _cancel(visit, "Re-anchored: falls after the end of study")
+        _apply_plan(visit, planned, state)
+        visit.status = visit.status_on(today)
+        reason = "Re-anchored on the end-of-treatment date"
+    if _stopped_before_close(state, visit.window_closes):
+        return _cancel(visit, state.stop_reason)
+    new_status = visit.status_on(today)
+    if _RANK[new_status] > _RANK[visit.status]:
+        visit.status = new_status
+    _flag_reminders(visit, today)
+    changed = tuple(getattr(visit, f) for f in _UPDATE_FIELDS) != before
+    if changed:
+        visit._change_reason = reason  # type: ignore[attr-defined]
+    return changed
+
+
+def _cancel(visit: Visit, reason: str) -> bool:
+    visit.status, visit.status_reason = VisitStatus.CANCELLED, reason[:200]
+    visit._change_reason = f"Cancelled: {reason}"[:100]  # type: ignore[attr-defined]
+    return True
+
+
+def _apply_plan(visit: Visit, planned: PlannedVisit, state: _PatientState) -> None:
+    visit.number = planned.number
+    visit.anchor_date, visit.anchor_provisional = state.anchor, state.provisional
+    for name in _DATE_FIELDS[3:]:
+        setattr(visit, name, getattr(planned, name))
+    visit.month = planned.month
+
+
+def _flag_reminders(visit: Visit, today: dt.date) -> None:
+    """Remember the day a visit entered its window / became overdue: one reminder each."""
+    if visit.status == VisitStatus.DUE and visit.window_reminded_on is None:
+        visit.window_reminded_on = today
+    if visit.status == VisitStatus.OVERDUE and visit.overdue_reminded_on is None:
+        visit.overdue_reminded_on = today
+
+
+def _is_reminded_today(visit: Visit, today: dt.date) -> int:
+    return int(today in (visit.window_reminded_on, visit.overdue_reminded_on))
+
+
+def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _queue_reminders(today: dt.date) -> None:
+    from followup.tasks import followup_reminders_send_task
+
+    transaction.on_commit(lambda: followup_reminders_send_task.delay(day=today.isoformat()))

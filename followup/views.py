@@ -1,0 +1,99 @@
+"""Pages of post-treatment follow-up: the coordinator's worklist, a patient's schedule, and the
+forms to record a visit or a death. Patients come through `Patient.objects.for_user(...)`."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+
+from followup import selectors
+from followup.forms import DeathForm, VisitRecordForm
+from followup.models import Visit
+from followup.services import records
+from trial.exceptions import ApplicationError
+from trial.models import Patient, User
+
+
+def _patient(request: HttpRequest, patient_id: int) -> Patient:
+    return get_object_or_404(Patient.objects.for_user(request.user), pk=patient_id)  # type: ignore[arg-type]
+
+
+def _add_errors(form: forms.Form, error: ValidationError | ApplicationError) -> None:
+    if isinstance(error, ApplicationError):
+        form.add_error(None, error.message)
+        return
+    for field, messages_ in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, messages_)
+
+
+@login_required
+def worklist(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status") or None
+    visits = selectors.worklist_for_user(user=request.user, status=status)  # type: ignore[arg-type]
+    return render(
+        request,
+        "followup/worklist.html",
+        {"visits": visits, "status": status, "calendar": selectors.study_end_get()},
+    )
+
+
+@login_required
+def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = _patient(request, patient_id)
+    context: dict[str, Any] = {
+        "patient": patient,
+        "visits": selectors.patient_visits(patient=patient),
+        "last_known_alive": selectors.last_known_alive(patient),
+        "calendar": selectors.study_end_get(),
+    }
+    return render(request, "followup/patient.html", context)
+
+
+@login_required
+def visit_record(request: HttpRequest, patient_id: int, pk: int) -> HttpResponse:
+    patient = _patient(request, patient_id)
+    visit = get_object_or_404(Visit.objects.filter(patient=patient), pk=pk)
+    form = VisitRecordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            records.visit_record(
+                visit=visit,
+                by=cast(User, request.user),
+                today=timezone.localdate(),
+                **form.cleaned_data,
+            )
+        except (ValidationError, ApplicationError) as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, f"Visit {visit.number} recorded.")
+            return redirect("followup-patient", patient_id=patient.pk)
+    return render(
+        request, "followup/visit_form.html", {"patient": patient, "visit": visit, "form": form}
+    )
+
+
+@login_required
+def death_record(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = _patient(request, patient_id)
+    form = DeathForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            records.death_record(
+                patient=patient,
+                by=cast(User, request.user),
+                today=timezone.localdate(),
+                **form.cleaned_data,
+            )
+        except (ValidationError, ApplicationError) as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, "Death recorded; later visits are cancelled.")
+            return redirect("followup-patient", patient_id=patient.pk)
+    return render(request, "followup/death_form.html", {"patient": patient, "form": form})
