@@ -84,7 +84,8 @@ def demo_seed_randomization(*, now: dt.datetime) -> int:
         if by is None:
             continue
         try:
-            services.patient_randomize(patient=patient, by=by, now=now)
+            # Randomised when enrolled, so the demo's follow-up has a realistic history.
+            services.patient_randomize(patient=patient, by=by, now=patient.enrolled_at or now)
         except (ApplicationError, ValidationError):
             continue
         randomized += 1

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Count, Max, OuterRef, Subquery
 from simple_history.utils import bulk_create_with_history
 
+from followup.services.calendar import study_end_fix
 from randomization import allocation, notifications, selectors
 from randomization.models import (
     AllocationList,
@@ -440,6 +441,8 @@ def patient_randomize(*, patient: Patient, by: User, now: dt.datetime) -> Random
         slot = _next_slot(allocation_list, values)
         randomization.arm, randomization.slot = slot.arm, slot
     _allocation_save(randomization, by=by)
+    # The first randomisation fixes the trial's end of study (PROTOCOL.md "Post-treatment follow-up").
+    study_end_fix(first_randomized_at=now, by=by)
     randomization.created = True  # type: ignore[attr-defined]
     transaction.on_commit(partial(notifications.randomization_notify, pk=randomization.pk))
     if randomization.slot is not None:

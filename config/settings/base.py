@@ -73,6 +73,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "trial.context_processors.user_roles",
+                "followup.context_processors.study_end",
             ],
         },
     },
@@ -250,4 +251,5 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "RegimenEnum": "trial.models.Regimen",
     "DiseaseStatusEnum": "trial.models.DiseaseStatus",
     "TransplantDiseaseStatusEnum": "trial.models.treatment.TransplantDiseaseStatus",
+    "FollowupDiseaseStatusEnum": "followup.models.FollowupDiseaseStatus",
 }

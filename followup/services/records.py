@@ -25,8 +25,7 @@ from followup.models import (
     Withdrawal,
 )
 from followup.schedule import FollowupRules
-from followup.services.calendar import study_end_ensure
-from followup.services.refresh import visits_refresh_batch
+from followup.services.refresh import patient_schedule_refresh
 from randomization.models import Randomization
 from trial.audit import record_save, require
 from trial.exceptions import StateConflict
@@ -44,12 +43,6 @@ def _randomized_on(patient: Patient) -> dt.date:
     if randomization is None:
         raise StateConflict(f"Patient {patient} is not randomised; follow-up does not apply.")
     return timezone.localdate(randomization.randomized_at)
-
-
-def _schedule_refresh(patient: Patient, today: dt.date) -> None:
-    calendar = study_end_ensure()
-    if calendar is not None:
-        visits_refresh_batch(patient_ids=[patient.pk], today=today, calendar=calendar)
 
 
 def _lock_visit(visit: Visit) -> Visit:
@@ -176,7 +169,7 @@ def death_record(
         raise ValidationError({"death_date": [f"The patient was known alive on {alive:%Y-%m-%d}."]})
     death.cause, death.cause_detail = cause, cause_detail
     record_save(instance=death, by=by, reason=reason)
-    _schedule_refresh(patient, today)
+    patient_schedule_refresh(patient=patient, today=today)
     return death
 
 
@@ -208,7 +201,7 @@ def withdrawal_record(
     withdrawal.data_may_be_collected = data_may_be_collected
     withdrawal.comment = comment
     record_save(instance=withdrawal, by=by, reason=reason)
-    _schedule_refresh(patient, today)
+    patient_schedule_refresh(patient=patient, today=today)
     return withdrawal
 
 
@@ -294,5 +287,5 @@ def loss_to_followup_declare(
         comment=comment,
     )
     record_save(instance=loss, by=by)
-    _schedule_refresh(patient, today)
+    patient_schedule_refresh(patient=patient, today=today)
     return loss

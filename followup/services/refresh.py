@@ -130,6 +130,14 @@ def visits_refresh(
     return result
 
 
+def patient_schedule_refresh(*, patient: Patient, today: dt.date) -> None:
+    """Bring one patient's schedule up to date at once: after end of treatment, a death,
+    a withdrawal or a loss to follow-up is recorded (PROTOCOL.md "Post-treatment follow-up")."""
+    calendar = study_end_ensure()
+    if calendar is not None:
+        visits_refresh_batch(patient_ids=[patient.pk], today=today, calendar=calendar)
+
+
 @transaction.atomic
 def visits_refresh_batch(
     *, patient_ids: list[int], today: dt.date, calendar: TrialCalendar

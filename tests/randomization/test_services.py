@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.conf import settings
 from django.core import mail
@@ -422,3 +424,21 @@ class TestRandomizationCorrect:
                 randomization=randomization, kind="other", reason="x", by=coordinator, now=NOW
             )
         assert RandomizationCorrection.objects.count() == 0
+
+
+class TestFirstRandomizationFixesTheEndOfStudy:
+    def test_the_first_randomisation_fixes_end_of_study_five_years_later_and_later_ones_keep_it(
+        self, site_a, coordinator, investigator, production_list
+    ) -> None:
+        from followup.models import TrialCalendar
+
+        first = enrolled_patient(site_a, coordinator, investigator)
+        second = enrolled_patient(site_a, coordinator, investigator)
+
+        services.patient_randomize(patient=first, by=coordinator, now=NOW)
+        services.patient_randomize(patient=second, by=coordinator, now=NOW + dt.timedelta(days=40))
+
+        calendar = TrialCalendar.objects.get()
+        assert calendar.first_randomized_on == NOW.date()
+        assert calendar.end_of_study == NOW.date().replace(year=NOW.year + 5)
+        assert calendar.history.count() == 1

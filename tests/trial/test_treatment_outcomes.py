@@ -10,7 +10,6 @@ from django.core.exceptions import ValidationError
 
 from tests.factories import randomized_patient
 from tests.trial.test_treatment_builders import NOW, STARTS, record_cycle
-from trial.events import end_of_treatment_recorded
 from trial.selectors.treatment import aza_response_due, aza_response_due_patients, best_response
 from trial.services.treatment import end_of_treatment_record, response_record, transplant_record
 
@@ -124,27 +123,20 @@ class TestTransplant:
 
 
 class TestEndOfTreatment:
-    def test_recording_it_sends_the_event_that_starts_follow_up(
-        self, patient, investigator
-    ) -> None:
-        received = []
+    def test_recording_it_starts_follow_up_at_once(self, patient, investigator) -> None:
+        from followup.models import Visit
+        from trial.dates import add_months
 
-        def listener(**kwargs):
-            received.append(kwargs)
+        end_of_treatment_record(
+            patient=patient,
+            end_date=STARTS[1],
+            end_reason="completed",
+            by=investigator,
+            now=dt.datetime.combine(add_months(STARTS[1], 3), dt.time(9), tzinfo=dt.UTC),
+        )
 
-        end_of_treatment_recorded.connect(listener)
-        try:
-            eot = end_of_treatment_record(
-                patient=patient,
-                end_date=STARTS[1],
-                end_reason="completed",
-                by=investigator,
-                now=NOW,
-            )
-        finally:
-            end_of_treatment_recorded.disconnect(listener)
-
-        assert received[0]["end_of_treatment"] == eot and received[0]["created"] is True
+        first = Visit.objects.get(patient=patient, number=1)
+        assert first.target_date == add_months(STARTS[1], 3)
 
     def test_it_cannot_precede_the_last_cycle(self, patient, investigator) -> None:
         with pytest.raises(ValidationError, match="Cycle 1 started on 2026-11-03"):

@@ -13,12 +13,25 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from followup.demo import demo_seed_followup
+from randomization.demo import demo_seed_randomization
 from trial.demo import demo_seed_trial
 
 SeedFunction = Callable[..., dict[str, dict[str, str]]]
 
+
+def _seed_randomization(*, today: dt.date) -> dict[str, dict[str, str]]:
+    demo_seed_randomization(now=timezone.now())
+    return {}
+
+
+def _seed_followup(*, today: dt.date) -> dict[str, dict[str, str]]:
+    demo_seed_followup(today=today)
+    return {}
+
+
 # In dependency order: later apps build on the patients the trial app seeds.
-SEEDS: list[SeedFunction] = [demo_seed_trial]
+SEEDS: list[SeedFunction] = [demo_seed_trial, _seed_randomization, _seed_followup]
 
 
 def _date(value: str) -> dt.date:

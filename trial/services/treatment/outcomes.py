@@ -8,8 +8,8 @@ from decimal import Decimal
 from django.db import transaction
 
 from followup.models import Death
+from followup.services.refresh import patient_schedule_refresh
 from trial.audit import record_save
-from trial.events import end_of_treatment_recorded
 from trial.models import (
     Cycle,
     EndOfTreatment,
@@ -154,7 +154,7 @@ def end_of_treatment_record(
 ) -> EndOfTreatment:
     """Record (or correct, with a reason) the end of the treatment period.
 
-    Sends `end_of_treatment_recorded`, which starts post-treatment follow-up.
+    Recording it starts post-treatment follow-up: the patient's visits are planned at once.
 
     :raises ValidationError: a date before the last cycle, randomisation or after death,
         or "never started" for a patient with cycles.
@@ -179,7 +179,5 @@ def end_of_treatment_record(
     record_save(instance=eot, by=by, reason=reason)
     what = f"End of treatment {'recorded' if created else 'changed'}"
     treatment_signature_break(patient=patient, by=by, now=now, what=what)
-    end_of_treatment_recorded.send(
-        sender=EndOfTreatment, end_of_treatment=eot, created=created, by=by, now=now
-    )
+    patient_schedule_refresh(patient=patient, today=local_date(now))
     return eot
