@@ -15,5 +15,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("randomization/", include("randomization.urls")),
     path("followup/", include("followup.urls")),
+    path("analysis/", include("followup.survival.urls")),
     path("", include("trial.urls")),
 ]

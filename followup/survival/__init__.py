@@ -1,0 +1,1 @@
+"""Survival derivations, analysis datasets, exports and figures (PROTOCOL.md "Endpoints")."""
