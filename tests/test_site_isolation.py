@@ -36,6 +36,8 @@ SITE_B_OBJECTS: dict[str, Callable[[SiteB], object]] = {
     "site_id": lambda b: b.site.pk,
     # Records nested under a patient (cycles, responses, adverse events, …) take `pk`.
     "pk": lambda b: b.cycle.pk,
+    # Generic record pages name the kind of record the `pk` identifies.
+    "record_type": lambda b: "cycle",
 }
 
 # URL parameters that do not identify site data, and why.

@@ -1,3 +1,3 @@
-from trial.views import screening, treatment
+from trial.views import history, screening, treatment
 
-urlpatterns = [*screening.urlpatterns, *treatment.urlpatterns]
+urlpatterns = [*screening.urlpatterns, *treatment.urlpatterns, *history.urlpatterns]

@@ -1,3 +1,3 @@
-from trial.apis import screening, treatment
+from trial.apis import history, screening, treatment
 
-urlpatterns = [*screening.urlpatterns, *treatment.urlpatterns]
+urlpatterns = [*screening.urlpatterns, *treatment.urlpatterns, *history.urlpatterns]

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Any, cast
 
 from django.db import models
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 
 
 @dataclass(frozen=True)
@@ -74,3 +76,38 @@ def record_history(record: models.Model) -> list[HistoryEntry]:
         previous = row
     entries.reverse()
     return entries
+
+
+def clinical_record_types() -> dict[str, type[models.Model]]:
+    """Every kind of clinical record of the project, by its URL name (the model name)."""
+    from django.apps import apps
+
+    from trial.models import ClinicalRecord
+
+    return {
+        model._meta.model_name: model
+        for app in ("trial", "randomization", "followup")
+        for model in apps.get_app_config(app).get_models()
+        if issubclass(model, ClinicalRecord) and model._meta.model_name
+    }
+
+
+def patient_path(model: type[models.Model]) -> str:
+    """The lookup from a clinical record to its patient, derived from its `site_path`."""
+    site_path: str = getattr(model, "site_path")  # noqa: B009
+    return "pk" if site_path == "site" else site_path.removesuffix("__site")
+
+
+def clinical_record_get(*, user: Any, patient_id: int, record_type: str, pk: int) -> models.Model:
+    """Return a clinical record of a patient the user may see.
+
+    :raises Http404: unknown record type, another site's record, or not this patient's record.
+    """
+    model = clinical_record_types().get(record_type)
+    if model is None:
+        raise Http404("No such kind of record.")
+    visible = model.objects.for_user(user)  # type: ignore[attr-defined]
+    path = patient_path(model)
+    if path == "pk" and pk != patient_id:
+        raise Http404("This record is not the patient's.")
+    return get_object_or_404(visible, **{"pk": pk, path: patient_id})
