@@ -148,7 +148,14 @@ SPECTACULAR_SETTINGS = {
 # Celery: Redis in production and in the test suite; the embedded default is a filesystem
 # transport that needs no server, so the demo's worker and beat really run.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", env("REDIS_URL", "filesystem://"))
-CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
+# Redis redelivers a task whose worker died before acknowledging it (acks_late) once it has
+# been unacknowledged this many seconds (it must exceed the longest task and any countdown);
+# workers look for such tasks every interval × throttle seconds.
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
+    "visibility_timeout": int(env("CELERY_VISIBILITY_TIMEOUT", str(60 * 60))),
+    "unacked_restore_interval": int(env("CELERY_UNACKED_RESTORE_INTERVAL", "10")),
+    "unacked_restore_throttle": int(env("CELERY_UNACKED_RESTORE_THROTTLE", "10")),
+}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = BASE_DIR / "var" / "celery"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
