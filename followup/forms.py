@@ -1,6 +1,12 @@
 from django import forms
 
-from followup.models import DeathCause, FollowupDiseaseStatus, VitalStatus
+from followup.models import (
+    ContactMethod,
+    ContactOutcome,
+    DeathCause,
+    FollowupDiseaseStatus,
+    VitalStatus,
+)
 
 _DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -24,3 +30,37 @@ class DeathForm(forms.Form):
     cause = forms.ChoiceField(choices=DeathCause.choices)
     cause_detail = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     reason = forms.CharField(required=False, help_text="Required when correcting a death record.")
+
+
+class VisitNotDoneForm(forms.Form):
+    not_done_reason = forms.CharField(
+        label="Why the visit was not done", widget=forms.Textarea(attrs={"rows": 2})
+    )
+    reason = forms.CharField(required=False, help_text="Required when correcting a recorded visit.")
+
+
+class WithdrawalForm(forms.Form):
+    withdrawal_date = forms.DateField(label="Date consent was withdrawn", widget=_DATE)
+    vital_status_may_be_collected = forms.BooleanField(
+        required=False, initial=True, label="Vital status may still be collected from records"
+    )
+    data_may_be_collected = forms.BooleanField(
+        required=False, label="Further study data may still be collected"
+    )
+    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(required=False, help_text="Required when correcting a withdrawal.")
+
+
+class ContactAttemptForm(forms.Form):
+    attempted_on = forms.DateField(label="Date of the attempt", widget=_DATE)
+    method = forms.ChoiceField(choices=ContactMethod.choices)
+    outcome = forms.ChoiceField(choices=ContactOutcome.choices)
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class LossToFollowUpForm(forms.Form):
+    comment = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="What was tried; the missed visits and contact attempts are checked.",
+    )

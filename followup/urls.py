@@ -12,5 +12,23 @@ urlpatterns = [
         views.visit_record,
         name="followup-visit-record",
     ),
+    path(
+        "patients/<int:patient_id>/visits/<int:pk>/not-done/",
+        views.visit_not_done,
+        name="followup-visit-not-done",
+    ),
     path("patients/<int:patient_id>/death/", views.death_record, name="followup-death"),
+    path(
+        "patients/<int:patient_id>/withdrawal/", views.withdrawal_record, name="followup-withdrawal"
+    ),
+    path(
+        "patients/<int:patient_id>/contact-attempts/new/",
+        views.contact_attempt_record,
+        name="followup-contact-attempt",
+    ),
+    path(
+        "patients/<int:patient_id>/lost-to-follow-up/",
+        views.loss_to_followup_declare,
+        name="followup-lost",
+    ),
 ]

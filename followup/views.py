@@ -3,6 +3,8 @@ forms to record a visit or a death. Patients come through `Patient.objects.for_u
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any, cast
 
 from django import forms
@@ -14,10 +16,18 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from followup import selectors
-from followup.forms import DeathForm, VisitRecordForm
+from followup.forms import (
+    ContactAttemptForm,
+    DeathForm,
+    LossToFollowUpForm,
+    VisitNotDoneForm,
+    VisitRecordForm,
+    WithdrawalForm,
+)
 from followup.models import Visit
 from followup.services import records
 from trial.exceptions import ApplicationError
+from trial.forms import submitted
 from trial.models import Patient, User
 
 
@@ -60,7 +70,7 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
 def visit_record(request: HttpRequest, patient_id: int, pk: int) -> HttpResponse:
     patient = _patient(request, patient_id)
     visit = get_object_or_404(Visit.objects.filter(patient=patient), pk=pk)
-    form = VisitRecordForm(request.POST or None)
+    form = VisitRecordForm(submitted(request))
     if request.method == "POST" and form.is_valid():
         try:
             records.visit_record(
@@ -82,7 +92,7 @@ def visit_record(request: HttpRequest, patient_id: int, pk: int) -> HttpResponse
 @login_required
 def death_record(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = _patient(request, patient_id)
-    form = DeathForm(request.POST or None)
+    form = DeathForm(submitted(request))
     if request.method == "POST" and form.is_valid():
         try:
             records.death_record(
@@ -97,3 +107,78 @@ def death_record(request: HttpRequest, patient_id: int) -> HttpResponse:
             messages.success(request, "Death recorded; later visits are cancelled.")
             return redirect("followup-patient", patient_id=patient.pk)
     return render(request, "followup/death_form.html", {"patient": patient, "form": form})
+
+
+def _record_page(
+    request: HttpRequest,
+    patient: Patient,
+    form: forms.Form,
+    save: Callable[..., object],
+    *,
+    title: str,
+    done: str,
+) -> HttpResponse:
+    """A follow-up record form: one service call with the cleaned data, errors on their fields."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            save(**form.cleaned_data)
+        except (ValidationError, ApplicationError) as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, done)
+            return redirect("followup-patient", patient_id=patient.pk)
+    context = {"patient": patient, "form": form, "title": title}
+    return render(request, "followup/record_form.html", context)
+
+
+@login_required
+def visit_not_done(request: HttpRequest, patient_id: int, pk: int) -> HttpResponse:
+    patient = _patient(request, patient_id)
+    visit = get_object_or_404(Visit.objects.filter(patient=patient), pk=pk)
+    form = VisitNotDoneForm(submitted(request))
+    save = partial(records.visit_not_done_record, visit=visit, by=cast(User, request.user))
+    title, done = f"Visit {visit.number} not done", f"Visit {visit.number} recorded as not done."
+    return _record_page(request, patient, form, save, title=title, done=done)
+
+
+@login_required
+def withdrawal_record(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = _patient(request, patient_id)
+    save = partial(
+        records.withdrawal_record,
+        patient=patient,
+        by=cast(User, request.user),
+        today=timezone.localdate(),
+    )
+    form = WithdrawalForm(submitted(request))
+    done = "Withdrawal recorded; later visits are cancelled."
+    return _record_page(request, patient, form, save, title="Withdrawal of consent", done=done)
+
+
+@login_required
+def contact_attempt_record(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = _patient(request, patient_id)
+    save = partial(
+        records.contact_attempt_record,
+        patient=patient,
+        by=cast(User, request.user),
+        today=timezone.localdate(),
+    )
+    form = ContactAttemptForm(submitted(request))
+    return _record_page(
+        request, patient, form, save, title="Contact attempt", done="Contact attempt recorded."
+    )
+
+
+@login_required
+def loss_to_followup_declare(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = _patient(request, patient_id)
+    save = partial(
+        records.loss_to_followup_declare,
+        patient=patient,
+        by=cast(User, request.user),
+        today=timezone.localdate(),
+    )
+    form = LossToFollowUpForm(submitted(request))
+    done = "Declared lost to follow-up; later visits are cancelled."
+    return _record_page(request, patient, form, save, title="Lost to follow-up", done=done)

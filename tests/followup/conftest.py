@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from followup.models import Visit
 from tests.factories import NOW, randomized_patient
 from trial.audit import record_save
 from trial.models import EndOfTreatment, Patient, Site, User
@@ -39,3 +40,18 @@ def followup_patient(
 @pytest.fixture
 def patient(site_a: Site, coordinator: User, investigator: User) -> Patient:
     return followup_patient(site_a, coordinator, investigator)
+
+
+@pytest.fixture
+def due_visit(site_a: Site, coordinator: User, investigator: User) -> Visit:
+    """Visit 1 of a patient whose treatment ended three months before today (the real clock,
+    as pages and API read it): it is due today."""
+    from django.utils import timezone
+
+    from followup.services.refresh import visits_refresh
+    from trial.dates import add_months
+
+    today = timezone.localdate()
+    patient = followup_patient(site_a, coordinator, investigator, end_date=add_months(today, -3))
+    visits_refresh(today=today)
+    return Visit.objects.get(patient=patient, number=1)

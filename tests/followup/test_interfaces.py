@@ -6,23 +6,13 @@ from rest_framework.test import APIClient
 
 from followup.demo import demo_seed_followup
 from followup.models import Visit, VisitStatus
-from followup.services.refresh import visits_refresh
 from tests.factories import randomized_patient
-from tests.followup.conftest import followup_patient
-from trial.dates import add_months
 
 pytestmark = pytest.mark.django_db
 
 
 # Pages and API read today's date from the clock: the visit is due today.
 TODAY = timezone.localdate()
-
-
-@pytest.fixture
-def due_visit(site_a, coordinator, investigator) -> Visit:
-    patient = followup_patient(site_a, coordinator, investigator, end_date=add_months(TODAY, -3))
-    visits_refresh(today=TODAY)
-    return Visit.objects.get(patient=patient, number=1)
 
 
 def _api(user) -> APIClient:

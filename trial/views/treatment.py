@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from randomization.models import Randomization
 from trial.exceptions import ApplicationError, PermissionDenied
+from trial.forms import submitted
 from trial.forms.treatment import (
     AdverseEventForm,
     CycleForm,
@@ -105,7 +106,7 @@ def cycle_edit(request: HttpRequest, patient_id: int, pk: int | None = None) -> 
     cycle = get_object_or_404(Cycle, patient=patient, pk=pk) if pk else None
     initial = CycleForm.initial_from(cycle) if cycle else {}
     form = CycleForm(
-        request.POST or None,
+        submitted(request),
         initial=initial,
         randomization=_randomization(patient),
         cycle=cycle,
@@ -136,7 +137,7 @@ def response_edit(request: HttpRequest, patient_id: int, pk: int | None = None) 
         if row
         else {}
     )
-    form = ResponseForm(request.POST or None, initial=initial)
+    form = ResponseForm(submitted(request), initial=initial)
 
     def save(f: forms.Form) -> object:
         return services.response_record(
@@ -156,7 +157,7 @@ def adverse_event_edit(
     patient = _patient(request, patient_id)
     row = get_object_or_404(AdverseEvent, patient=patient, pk=pk) if pk else None
     initial = AdverseEventForm.initial_from(row) if row else {}
-    form = AdverseEventForm(request.POST or None, initial=initial)
+    form = AdverseEventForm(submitted(request), initial=initial)
 
     def save(f: forms.Form) -> object:
         return services.adverse_event_record(
@@ -173,7 +174,7 @@ def adverse_event_edit(
 def sae_report(request: HttpRequest, patient_id: int, pk: int) -> HttpResponse:
     patient = _patient(request, patient_id)
     row = get_object_or_404(AdverseEvent, patient=patient, pk=pk)
-    form = SaeReportForm(request.POST or None)
+    form = SaeReportForm(submitted(request))
 
     def save(f: forms.Form) -> object:
         return services.sae_report_record(
@@ -196,7 +197,7 @@ def transplant_edit(request: HttpRequest, patient_id: int, pk: int | None = None
     row = get_object_or_404(Transplant, patient=patient, pk=pk) if pk else None
     names = ("transplant_date", "donor_type", "disease_status", "comment")
     form = TransplantForm(
-        request.POST or None, initial={n: getattr(row, n) for n in names} if row else {}
+        submitted(request), initial={n: getattr(row, n) for n in names} if row else {}
     )
 
     def save(f: forms.Form) -> object:
@@ -217,7 +218,7 @@ def end_of_treatment_edit(request: HttpRequest, patient_id: int) -> HttpResponse
     initial = (
         {"end_date": row.end_date, "end_reason": row.reason, "comment": row.comment} if row else {}
     )
-    form = EndOfTreatmentForm(request.POST or None, initial=initial)
+    form = EndOfTreatmentForm(submitted(request), initial=initial)
 
     def save(f: forms.Form) -> object:
         return services.end_of_treatment_record(
@@ -237,7 +238,7 @@ def end_of_treatment_edit(request: HttpRequest, patient_id: int) -> HttpResponse
 @login_required
 def treatment_sign(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = _patient(request, patient_id)
-    form = SignForm(request.POST or None)
+    form = SignForm(submitted(request))
 
     def save(f: forms.Form) -> object:
         return services.treatment_sign(
