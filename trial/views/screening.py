@@ -15,12 +15,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, path
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from followup import selectors as followup_selectors
+from randomization.models import Randomization
 from trial.exceptions import PermissionDenied, StateConflict
 from trial.forms.screening import (
     BaselineForm,
@@ -44,7 +46,8 @@ from trial.models import (
     User,
 )
 from trial.permissions import Action
-from trial.selectors import worklist
+from trial.selectors import dashboard, status, worklist
+from trial.selectors import treatment as treatment_selectors
 from trial.selectors.history import record_history
 from trial.services import screening
 
@@ -107,34 +110,56 @@ def _back_to(patient: Patient, message: str) -> Callable[[Any], tuple[str, HttpR
     return lambda _result: (message, redirect("patient_detail", patient_id=patient.pk))
 
 
-@page
-def home(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def _screening_groups(user: User) -> list[tuple[str, list[worklist.WorkItem]]]:
     items = worklist.screening_worklist(user)
     groups = [
         (label, [item for item in items if item.step == step])
         for step, label in worklist.NEXT_STEP_LABELS.items()
     ]
-    context = {
-        "confirmations": worklist.awaiting_confirmation(user),
-        "count": len(items),
-        "groups": [(label, group) for label, group in groups if group],
+    return [(label, group) for label, group in groups if group]
+
+
+@page
+def home(request: HttpRequest) -> HttpResponse:
+    """What needs doing now, by role: each block shows only to the roles that can act on it."""
+    user = _user(request)
+    now = timezone.now()
+    context: dict[str, Any] = {
         "can_screen": user.can(Action.SCREEN),
+        "can_confirm": user.can(Action.CONFIRM_ELIGIBILITY),
+        "can_followup": user.can(Action.ENTER_FOLLOWUP),
+        "can_report": user.can(Action.VIEW_REPORTS),
+        "can_export": user.can(Action.EXPORT),
     }
+    if context["can_screen"]:
+        context["groups"] = _screening_groups(user)
+        context["to_randomize"] = worklist.awaiting_randomization(user)
+    if context["can_followup"]:
+        context["visits"] = list(followup_selectors.worklist_for_user(user=user)[:25])
+    if context["can_confirm"]:
+        context["confirmations"] = worklist.awaiting_confirmation(user)
+        context["signatures"] = worklist.signatures_due(user)
+        context["aza_due"] = treatment_selectors.aza_response_due_patients(user=user)
+        context["sae_due"] = list(worklist.sae_reports_due(user))
+        context["now"] = now
+    if context["can_report"]:
+        context["dashboard"] = dashboard.trial_dashboard(user=user, now=now)
     return render(request, "home.html", context)
 
 
 @page
 def patient_list(request: HttpRequest) -> HttpResponse:
+    """Patients of the user's sites with where they stand; htmx asks for the table alone."""
     search = PatientSearchForm(request.GET or None)
     patients: QuerySet[Patient] = Patient.objects.for_user(_user(request)).select_related("site")
+    patients = status.with_trial_status(patients, today=timezone.localdate())
     if search.is_valid():
         if q := search.cleaned_data["q"].strip():
             patients = patients.filter(
                 Q(screening_number__icontains=q) | Q(subject_id__icontains=q)
             )
-        if status := search.cleaned_data["status"]:
-            patients = patients.filter(status=status)
+        if wanted := search.cleaned_data["status"]:
+            patients = patients.filter(trial_status=wanted)  # type: ignore[misc]
     patients = worklist.with_screening_progress(
         patients.order_by("-screening_date", "-screening_number")
     )
@@ -143,7 +168,11 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         patient.next_step = worklist.NEXT_STEP_LABELS.get(  # type: ignore[attr-defined]
             worklist.patient_next_step(patient) or "", ""
         )
+        patient.status_text = status.status_label(patient)  # type: ignore[attr-defined]
+        patient.arm_text = status.arm_label(patient.arm)  # type: ignore[attr-defined]
     context = {"search": search, "page": paginated, "query": _query_without_page(request)}
+    if request.headers.get("HX-Request"):
+        return render(request, "trial/_patient_table.html", context)
     return render(request, "trial/patient_list.html", context)
 
 
@@ -184,14 +213,23 @@ def patient_screen(request: HttpRequest) -> HttpResponse:
 
 @page
 def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """The patient page: where the patient stands, the screening path, and the way on."""
     patient = _patient(request, patient_id)
     user = _user(request)
+    annotated = status.patient_trial_status(patient, today=timezone.localdate())
     context = {
         "patient": patient,
+        "trial_status": status.status_label(annotated),
+        "trial_status_key": annotated.trial_status,  # type: ignore[attr-defined]
         "steps": worklist.patient_steps(patient),
+        "randomization": Randomization.objects.filter(patient=patient).first(),
         "can_screen": user.can(Action.SCREEN, patient.site),
         "can_confirm": user.can(Action.CONFIRM_ELIGIBILITY, patient.site),
+        "can_randomize": user.can(Action.RANDOMIZE, patient.site),
+        "can_treat": user.can(Action.ENTER_TREATMENT, patient.site),
         "in_screening": patient.status == PatientStatus.SCREENING,
+        "enrolled": patient.status == PatientStatus.ENROLLED,
+        "tab": "screening",
     }
     return render(request, "trial/patient_detail.html", context)
 
@@ -380,6 +418,7 @@ def _history_page(
     context = {
         "patient": patient,
         "title": title,
+        "tab": "history",
         "sections": [(heading, record_history(record)) for heading, record in sections],
     }
     return render(request, "trial/history.html", context)
@@ -417,6 +456,68 @@ def eligibility_history(request: HttpRequest, patient_id: int) -> HttpResponse:
     return _history_page(request, patient, "Eligibility checklist", sections)
 
 
+RECORD_KINDS = (
+    "randomization",
+    "randomization-correction",
+    "cycle",
+    "response",
+    "adverse-event",
+    "transplant",
+    "deviation",
+    "end-of-treatment",
+    "signature",
+    "visit",
+    "death",
+    "withdrawal",
+    "loss-to-follow-up",
+)
+
+
+def _record_kinds() -> dict[str, tuple[str, Any]]:
+    """The records of a patient whose history a page can show: URL key → (title, model)."""
+    from followup.models import Death, LossToFollowUp, Visit, Withdrawal
+    from randomization.models import RandomizationCorrection
+    from trial.models import (
+        AdverseEvent,
+        Cycle,
+        EndOfTreatment,
+        ProtocolDeviation,
+        ResponseAssessment,
+        Signature,
+        Transplant,
+    )
+
+    return {
+        "randomization": ("Randomisation", Randomization),
+        "randomization-correction": ("Randomisation correction", RandomizationCorrection),
+        "cycle": ("Treatment cycle", Cycle),
+        "response": ("Response assessment", ResponseAssessment),
+        "adverse-event": ("Adverse event", AdverseEvent),
+        "transplant": ("Transplant", Transplant),
+        "deviation": ("Protocol deviation", ProtocolDeviation),
+        "end-of-treatment": ("End of treatment", EndOfTreatment),
+        "signature": ("Signature", Signature),
+        "visit": ("Follow-up visit", Visit),
+        "death": ("Death", Death),
+        "withdrawal": ("Withdrawal", Withdrawal),
+        "loss-to-follow-up": ("Loss to follow-up", LossToFollowUp),
+    }
+
+
+@page
+def record_history_page(request: HttpRequest, patient_id: int, kind: str, pk: int) -> HttpResponse:
+    """The audit trail of one record of the patient, loaded through the user's sites."""
+    patient = _patient(request, patient_id)
+    kinds = _record_kinds()
+    if kind not in kinds:
+        raise Http404("No such kind of record.")
+    title, model = kinds[kind]
+    records = model.objects.for_user(_user(request))
+    patient_field = "randomization__patient" if kind == "randomization-correction" else "patient"
+    record = get_object_or_404(records, pk=pk, **{patient_field: patient})
+    return _history_page(request, patient, f"{title} {record}", [(title, record)])
+
+
 urlpatterns: list[URLPattern] = [
     path("", home, name="home"),
     path("patients/", patient_list, name="patient_list"),
@@ -437,6 +538,16 @@ urlpatterns: list[URLPattern] = [
         "patients/<int:patient_id>/eligibility/confirm/",
         eligibility_confirm,
         name="eligibility_confirm",
+    ),
+    # One route per kind of record, all reversed as "record_history" with kind=…
+    *(
+        path(
+            f"patients/<int:patient_id>/history/{kind}/<int:pk>/",
+            record_history_page,
+            {"kind": kind},
+            name="record_history",
+        )
+        for kind in RECORD_KINDS
     ),
     path("patients/<int:patient_id>/enrol/", patient_enrol, name="patient_enrol"),
     path("patients/<int:patient_id>/screen-failure/", patient_screen_fail, name="screen_fail"),
