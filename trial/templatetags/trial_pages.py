@@ -35,3 +35,12 @@ def iso(value: Any) -> str:
         value = timezone.localtime(value) if timezone.is_aware(value) else value
         return value.strftime("%Y-%m-%d %H:%M")
     return str(value.strftime("%Y-%m-%d"))
+
+
+@register.simple_tag
+def trial_status(patient: Any) -> dict[str, str]:
+    """`{% trial_status patient as st %}`: where the patient stands (st.key, st.label)."""
+    from trial.selectors.status import patient_trial_status, status_label
+
+    annotated = patient_trial_status(patient, today=timezone.localdate())
+    return {"key": annotated.trial_status, "label": status_label(annotated)}  # type: ignore[attr-defined]

@@ -216,11 +216,8 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
     """The patient page: where the patient stands, the screening path, and the way on."""
     patient = _patient(request, patient_id)
     user = _user(request)
-    annotated = status.patient_trial_status(patient, today=timezone.localdate())
     context = {
         "patient": patient,
-        "trial_status": status.status_label(annotated),
-        "trial_status_key": annotated.trial_status,  # type: ignore[attr-defined]
         "steps": worklist.patient_steps(patient),
         "randomization": Randomization.objects.filter(patient=patient).first(),
         "can_screen": user.can(Action.SCREEN, patient.site),
