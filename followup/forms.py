@@ -7,26 +7,25 @@ from followup.models import (
     FollowupDiseaseStatus,
     VitalStatus,
 )
-
-_DATE = forms.DateInput(attrs={"type": "date"})
+from trial.forms.widgets import IsoDateField
 
 
 class VisitRecordForm(forms.Form):
-    contact_date = forms.DateField(widget=_DATE)
+    contact_date = IsoDateField()
     vital_status = forms.ChoiceField(choices=VitalStatus.choices)
     disease_status = forms.ChoiceField(choices=FollowupDiseaseStatus.choices)
-    relapse_date = forms.DateField(required=False, widget=_DATE)
+    relapse_date = IsoDateField(required=False)
     new_treatment = forms.BooleanField(
         required=False, label="New anti-leukaemic treatment since the last visit"
     )
     new_treatment_detail = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     transplant = forms.BooleanField(required=False, label="Transplant since the last visit")
-    transplant_date = forms.DateField(required=False, widget=_DATE)
+    transplant_date = IsoDateField(required=False)
     reason = forms.CharField(required=False, help_text="Required when correcting a recorded visit.")
 
 
 class DeathForm(forms.Form):
-    death_date = forms.DateField(widget=_DATE)
+    death_date = IsoDateField()
     cause = forms.ChoiceField(choices=DeathCause.choices)
     cause_detail = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     reason = forms.CharField(required=False, help_text="Required when correcting a death record.")
@@ -40,7 +39,7 @@ class VisitNotDoneForm(forms.Form):
 
 
 class WithdrawalForm(forms.Form):
-    withdrawal_date = forms.DateField(label="Date consent was withdrawn", widget=_DATE)
+    withdrawal_date = IsoDateField(label="Date consent was withdrawn")
     vital_status_may_be_collected = forms.BooleanField(
         required=False, initial=True, label="Vital status may still be collected from records"
     )
@@ -52,7 +51,7 @@ class WithdrawalForm(forms.Form):
 
 
 class ContactAttemptForm(forms.Form):
-    attempted_on = forms.DateField(label="Date of the attempt", widget=_DATE)
+    attempted_on = IsoDateField(label="Date of the attempt")
     method = forms.ChoiceField(choices=ContactMethod.choices)
     outcome = forms.ChoiceField(choices=ContactOutcome.choices)
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))

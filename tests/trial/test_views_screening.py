@@ -148,7 +148,7 @@ class TestScreeningToEnrolmentThroughThePages:
         assert patient.baseline.mutations.get(gene__code="NPM1").result == "mutated"
         assert patient.eligibility_answers.count() == 6
         home = _client(investigator).get(reverse("home")).content.decode()
-        assert "Awaiting your confirmation" in home
+        assert "Eligibility to confirm (1)" in home
         assert patient.screening_number in home
 
     def test_investigator_confirms_then_coordinator_enrols(

@@ -11,28 +11,22 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from trial.audit import REASON_REQUIRED
+from trial.forms.widgets import IsoDateField, IsoDateInput
 from trial.models import (
     Baseline,
     EligibilityCriterion,
     MutationGene,
     MutationResult,
-    PatientStatus,
     Role,
     ScreenFailureReason,
     Sex,
     Site,
     User,
 )
+from trial.selectors.status import TrialStatus
 from trial.services.screening import BASELINE_FIELDS
 
-
-class DateInput(forms.DateInput):
-    """A browser date picker that always sends YYYY-MM-DD."""
-
-    input_type = "date"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs, format="%Y-%m-%d")
+DateInput = IsoDateInput  # the one date widget of every form (trial/forms/widgets.py)
 
 
 def reason_field() -> forms.CharField:
@@ -72,7 +66,7 @@ class TrialForm(ServiceErrorsMixin, forms.Form):
 
 class PatientScreenForm(TrialForm):
     site = forms.ModelChoiceField(queryset=Site.objects.none(), empty_label=None)
-    screening_date = forms.DateField(widget=DateInput)
+    screening_date = IsoDateField()
     sex = forms.ChoiceField(choices=[("", "Choose…"), *Sex.choices])
     age_at_screening = forms.IntegerField(
         label="Age at screening", min_value=0, max_value=120, help_text="Whole years."
@@ -103,7 +97,7 @@ class UserChoiceField(forms.ModelChoiceField):
 
 
 class ConsentForm(TrialForm):
-    consent_date = forms.DateField(label="Date of consent", widget=DateInput)
+    consent_date = IsoDateField(label="Date of consent")
     form_version = forms.CharField(
         label="Consent form version", max_length=40, help_text="As printed on the signed form."
     )
@@ -117,7 +111,10 @@ class ConsentForm(TrialForm):
 def _baseline_fields() -> dict[str, forms.Field]:
     date_fields = [f for f in BASELINE_FIELDS if f.endswith("_date")]
     fields = forms.fields_for_model(
-        Baseline, fields=BASELINE_FIELDS, widgets={f: DateInput for f in date_fields}
+        Baseline,
+        fields=BASELINE_FIELDS,
+        widgets={f: IsoDateInput for f in date_fields},
+        field_classes={f: IsoDateField for f in date_fields},
     )
     return {name: field for name, field in fields.items() if field is not None}
 
@@ -219,5 +216,5 @@ class ScreenFailForm(TrialForm):
 class PatientSearchForm(forms.Form):
     q = forms.CharField(label="Screening number or subject id", required=False, max_length=40)
     status = forms.ChoiceField(
-        label="Status", choices=[("", "Any status"), *PatientStatus.choices], required=False
+        label="Status", choices=[("", "Any status"), *TrialStatus.choices], required=False
     )

@@ -9,6 +9,7 @@ from django import forms
 from django.conf import settings
 
 from randomization.models import Arm, Randomization
+from trial.forms.widgets import IsoDateField
 from trial.models import (
     AdverseEvent,
     CtcaeTerm,
@@ -26,7 +27,6 @@ from trial.models import (
 from trial.models.treatment import REGIMEN_DRUGS
 from trial.services.treatment import DrugDose
 
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
@@ -39,7 +39,7 @@ class ReasonMixin(forms.Form):
 
 
 class CycleForm(ReasonMixin):
-    start_date = forms.DateField(widget=DATE)
+    start_date = IsoDateField()
     regimen = forms.ChoiceField(choices=Regimen.choices)
     regimen_change_reason = forms.CharField(
         required=False, help_text="Required when the regimen differs from the planned one."
@@ -153,7 +153,7 @@ class CycleForm(ReasonMixin):
 
 
 class ResponseForm(ReasonMixin):
-    assessment_date = forms.DateField(widget=DATE)
+    assessment_date = IsoDateField()
     response = forms.ChoiceField(choices=Response.choices, label="Response (ELN 2017)")
     marrow_blast_pct = forms.DecimalField(
         label="Bone marrow blasts (%)", required=False, min_value=0, max_value=100
@@ -174,8 +174,8 @@ class AdverseEventForm(ReasonMixin):
     grade = forms.TypedChoiceField(
         choices=[(g, f"Grade {g}") for g in range(1, 6)], coerce=int, label="CTCAE grade"
     )
-    start_date = forms.DateField(widget=DATE)
-    end_date = forms.DateField(widget=DATE, required=False)
+    start_date = IsoDateField()
+    end_date = IsoDateField(required=False)
     relation_dexamethasone = forms.ChoiceField(
         choices=Relatedness.choices, label="Relation to dexamethasone"
     )
@@ -224,7 +224,7 @@ class SaeReportForm(forms.Form):
 
 
 class TransplantForm(ReasonMixin):
-    transplant_date = forms.DateField(widget=DATE)
+    transplant_date = IsoDateField()
     donor_type = forms.ChoiceField(choices=DonorType.choices)
     disease_status = forms.ChoiceField(
         choices=TransplantDiseaseStatus.choices, label="Disease status at transplant"
@@ -234,7 +234,7 @@ class TransplantForm(ReasonMixin):
 
 
 class EndOfTreatmentForm(ReasonMixin):
-    end_date = forms.DateField(widget=DATE)
+    end_date = IsoDateField()
     end_reason = forms.ChoiceField(choices=EndOfTreatmentReason.choices, label="Reason")
     comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     field_order = ["end_date", "end_reason", "comment", "reason"]

@@ -13,13 +13,17 @@ from typing import TYPE_CHECKING
 from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
+from randomization.models import Randomization
 from trial.models import (
+    AdverseEvent,
     Baseline,
     Consent,
+    Cycle,
     EligibilityAnswer,
     EligibilityCriterion,
     Patient,
     PatientStatus,
+    Signature,
 )
 from trial.permissions import Action
 
@@ -175,3 +179,48 @@ def patient_steps(patient: Patient) -> list[Step]:
     for key, title, done, ready, detail in rows:
         steps.append(Step(key, title, _open_state(done, ready, patient.status), detail))
     return steps
+
+
+@dataclass(frozen=True)
+class SignatureDue:
+    patient: Patient
+    broken: bool
+
+
+def awaiting_randomization(user: User) -> list[Patient]:
+    """Enrolled patients of the user's sites who have no allocation yet, oldest enrolment first."""
+    allocated = Randomization.objects.filter(patient=OuterRef("pk"))
+    return list(
+        Patient.objects.for_user(user, Action.RANDOMIZE)
+        .filter(status=PatientStatus.ENROLLED, entered_in_error=False)
+        .exclude(Exists(allocated))
+        .select_related("site")
+        .order_by("enrolled_at", "pk")
+    )
+
+
+def signatures_due(user: User) -> list[SignatureDue]:
+    """Patients with treatment records and no valid signature: never signed, or broken since."""
+    signatures = Signature.objects.filter(patient=OuterRef("pk"))
+    patients = (
+        Patient.objects.for_user(user, Action.SIGN)
+        .annotate(
+            treated=Exists(Cycle.objects.filter(patient=OuterRef("pk"), entered_in_error=False)),
+            signed=Exists(signatures.filter(broken_at__isnull=True)),
+            broken=Exists(signatures.filter(broken_at__isnull=False)),
+        )
+        .filter(treated=True, signed=False)
+        .select_related("site")
+        .order_by("subject_id")
+    )
+    return [SignatureDue(p, p.broken) for p in patients]  # type: ignore[attr-defined]
+
+
+def sae_reports_due(user: User) -> QuerySet[AdverseEvent]:
+    """Serious adverse events of the user's sites whose report has not been sent yet."""
+    return (
+        AdverseEvent.objects.for_user(user, Action.ENTER_TREATMENT)
+        .filter(serious=True, entered_in_error=False, reported_at__isnull=True)
+        .select_related("patient__site", "term")
+        .order_by("report_due_at", "pk")
+    )

@@ -21,7 +21,10 @@ from django.urls import URLPattern, path
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from followup import selectors as followup_selectors
+from randomization.models import Randomization
 from trial.exceptions import PermissionDenied, StateConflict
+from trial.forms import submitted
 from trial.forms.screening import (
     BaselineForm,
     ConfirmEligibilityForm,
@@ -44,7 +47,8 @@ from trial.models import (
     User,
 )
 from trial.permissions import Action
-from trial.selectors import worklist
+from trial.selectors import dashboard, status, worklist
+from trial.selectors import treatment as treatment_selectors
 from trial.selectors.history import record_history
 from trial.services import screening
 
@@ -107,34 +111,56 @@ def _back_to(patient: Patient, message: str) -> Callable[[Any], tuple[str, HttpR
     return lambda _result: (message, redirect("patient_detail", patient_id=patient.pk))
 
 
-@page
-def home(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def _screening_groups(user: User) -> list[tuple[str, list[worklist.WorkItem]]]:
     items = worklist.screening_worklist(user)
     groups = [
         (label, [item for item in items if item.step == step])
         for step, label in worklist.NEXT_STEP_LABELS.items()
     ]
-    context = {
-        "confirmations": worklist.awaiting_confirmation(user),
-        "count": len(items),
-        "groups": [(label, group) for label, group in groups if group],
+    return [(label, group) for label, group in groups if group]
+
+
+@page
+def home(request: HttpRequest) -> HttpResponse:
+    """What needs doing now, by role: each block shows only to the roles that can act on it."""
+    user = _user(request)
+    now = timezone.now()
+    context: dict[str, Any] = {
         "can_screen": user.can(Action.SCREEN),
+        "can_confirm": user.can(Action.CONFIRM_ELIGIBILITY),
+        "can_followup": user.can(Action.ENTER_FOLLOWUP),
+        "can_report": user.can(Action.VIEW_REPORTS),
+        "can_export": user.can(Action.EXPORT),
     }
+    if context["can_screen"]:
+        context["groups"] = _screening_groups(user)
+        context["to_randomize"] = worklist.awaiting_randomization(user)
+    if context["can_followup"]:
+        context["visits"] = list(followup_selectors.worklist_for_user(user=user)[:25])
+    if context["can_confirm"]:
+        context["confirmations"] = worklist.awaiting_confirmation(user)
+        context["signatures"] = worklist.signatures_due(user)
+        context["aza_due"] = treatment_selectors.aza_response_due_patients(user=user)
+        context["sae_due"] = list(worklist.sae_reports_due(user))
+        context["now"] = now
+    if context["can_report"]:
+        context["dashboard"] = dashboard.trial_dashboard(user=user, now=now)
     return render(request, "home.html", context)
 
 
 @page
 def patient_list(request: HttpRequest) -> HttpResponse:
+    """Patients of the user's sites with where they stand; htmx asks for the table alone."""
     search = PatientSearchForm(request.GET or None)
     patients: QuerySet[Patient] = Patient.objects.for_user(_user(request)).select_related("site")
+    patients = status.with_trial_status(patients, today=timezone.localdate())
     if search.is_valid():
         if q := search.cleaned_data["q"].strip():
             patients = patients.filter(
                 Q(screening_number__icontains=q) | Q(subject_id__icontains=q)
             )
-        if status := search.cleaned_data["status"]:
-            patients = patients.filter(status=status)
+        if wanted := search.cleaned_data["status"]:
+            patients = patients.filter(trial_status=wanted)  # type: ignore[misc]
     patients = worklist.with_screening_progress(
         patients.order_by("-screening_date", "-screening_number")
     )
@@ -143,7 +169,11 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         patient.next_step = worklist.NEXT_STEP_LABELS.get(  # type: ignore[attr-defined]
             worklist.patient_next_step(patient) or "", ""
         )
+        patient.status_text = status.status_label(patient)  # type: ignore[attr-defined]
+        patient.arm_text = status.arm_label(patient.arm)  # type: ignore[attr-defined]
     context = {"search": search, "page": paginated, "query": _query_without_page(request)}
+    if request.headers.get("HX-Request"):
+        return render(request, "trial/_patient_table.html", context)
     return render(request, "trial/patient_list.html", context)
 
 
@@ -167,7 +197,7 @@ def patient_screen(request: HttpRequest) -> HttpResponse:
     sites = _screening_sites(user)
     today = timezone.localdate()
     form = PatientScreenForm(
-        request.POST or None, sites=sites, initial={"screening_date": today, "site": sites.first()}
+        submitted(request), sites=sites, initial={"screening_date": today, "site": sites.first()}
     )
 
     def submit() -> Patient:
@@ -184,14 +214,20 @@ def patient_screen(request: HttpRequest) -> HttpResponse:
 
 @page
 def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """The patient page: where the patient stands, the screening path, and the way on."""
     patient = _patient(request, patient_id)
     user = _user(request)
     context = {
         "patient": patient,
         "steps": worklist.patient_steps(patient),
+        "randomization": Randomization.objects.filter(patient=patient).first(),
         "can_screen": user.can(Action.SCREEN, patient.site),
         "can_confirm": user.can(Action.CONFIRM_ELIGIBILITY, patient.site),
+        "can_randomize": user.can(Action.RANDOMIZE, patient.site),
+        "can_treat": user.can(Action.ENTER_TREATMENT, patient.site),
         "in_screening": patient.status == PatientStatus.SCREENING,
+        "enrolled": patient.status == PatientStatus.ENROLLED,
+        "tab": "screening",
     }
     return render(request, "trial/patient_detail.html", context)
 
@@ -206,7 +242,7 @@ def consent_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
         initial = {f: getattr(consent, f) for f in ("consent_date", "form_version")}
         initial["obtained_by"] = consent.obtained_by_id
     form = ConsentForm(
-        request.POST or None, initial=initial, site=patient.site, editing=consent is not None
+        submitted(request), initial=initial, site=patient.site, editing=consent is not None
     )
 
     def submit() -> Consent:
@@ -249,7 +285,7 @@ def baseline_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
     baseline = Baseline.objects.filter(patient=patient).first()
     genes = list(MutationGene.objects.filter(active=True).order_by("position", "code"))
     form = BaselineForm(
-        request.POST or None,
+        submitted(request),
         initial=_baseline_initial(baseline, genes),
         genes=genes,
         editing=baseline is not None,
@@ -287,7 +323,7 @@ def eligibility_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
             initial[f"answer_{c.code}"] = "yes" if answers[c.pk].answer else "no"
             initial[f"note_{c.code}"] = answers[c.pk].note
     form = EligibilityForm(
-        request.POST or None, initial=initial, criteria=criteria, editing=bool(answers)
+        submitted(request), initial=initial, criteria=criteria, editing=bool(answers)
     )
 
     def submit() -> list[EligibilityAnswer]:
@@ -313,7 +349,7 @@ def eligibility_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
 @page
 def eligibility_confirm(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = _patient(request, patient_id)
-    form = ConfirmEligibilityForm(request.POST or None)
+    form = ConfirmEligibilityForm(submitted(request))
 
     def submit() -> Patient:
         return screening.patient_eligibility_confirm(
@@ -335,7 +371,7 @@ def eligibility_confirm(request: HttpRequest, patient_id: int) -> HttpResponse:
 @page
 def patient_enrol(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = _patient(request, patient_id)
-    form = EnrolForm(request.POST or None)
+    form = EnrolForm(submitted(request))
 
     def submit() -> Patient:
         return screening.patient_enrol(patient=patient, by=_user(request), now=timezone.now())
@@ -353,7 +389,7 @@ def patient_enrol(request: HttpRequest, patient_id: int) -> HttpResponse:
 @page
 def patient_screen_fail(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = _patient(request, patient_id)
-    form = ScreenFailForm(request.POST or None)
+    form = ScreenFailForm(submitted(request))
 
     def submit() -> Patient:
         return screening.patient_screen_fail(
@@ -380,6 +416,7 @@ def _history_page(
     context = {
         "patient": patient,
         "title": title,
+        "tab": "history",
         "sections": [(heading, record_history(record)) for heading, record in sections],
     }
     return render(request, "trial/history.html", context)

@@ -1,0 +1,77 @@
+"""Every role's home page and the main pages: labels, keyboard reach, no sideways scrolling at
+1280×800 and on a tablet (768×1024), and the inactivity warning before the session ends."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser._checks import check_page, horizontal_overflow
+from tests.factories import randomized_patient
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+TABLET = {"width": 768, "height": 1024}
+
+
+def _tab_until(page, name: str, limit: int = 40) -> bool:  # type: ignore[no-untyped-def]
+    """Press Tab until the focused element's text or label is `name`."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(
+            "() => { const e = document.activeElement; return (e.innerText || e.value || '')"
+            " + '|' + (e.labels && e.labels[0] ? e.labels[0].innerText : ''); }"
+        )
+        if name in focused:
+            return True
+    return False
+
+
+class TestPagesForEveryone:
+    def test_the_data_manager_sees_the_dashboard_with_links_to_analysis(
+        self, page, login, screenshot, site_a, coordinator, investigator, data_manager
+    ) -> None:
+        randomized_patient(site_a, coordinator, investigator)
+        login(data_manager.username)
+
+        dashboard = page.get_by_test_id("dashboard")
+        assert "Enrolment and allocation by site" in dashboard.inner_text()
+        assert page.get_by_role("link", name="Cut-offs and exports").first.is_visible()
+        screenshot("home-data-manager")
+        check_page(page)
+        page.set_viewport_size(TABLET)
+        assert horizontal_overflow(page) <= 0
+        screenshot("home-data-manager-tablet")
+
+    def test_main_pages_are_keyboard_reachable_and_fit_a_tablet(
+        self, page, login, screenshot, site_a, coordinator, investigator
+    ) -> None:
+        patient = randomized_patient(site_a, coordinator, investigator)
+        login("coord_a")
+
+        assert _tab_until(page, "Screen a new patient")
+        page.goto("/patients/")
+        assert _tab_until(page, "Screening number or subject id")
+        page.set_viewport_size(TABLET)
+        for url in [
+            "/",
+            "/patients/",
+            f"/patients/{patient.pk}/",
+            f"/patients/{patient.pk}/treatment/",
+            "/followup/",
+            "/patients/new/",
+        ]:
+            page.goto(url)
+            check_page(page)
+        screenshot("patient-page-tablet")
+        page.goto(f"/patients/{patient.pk}/")
+        assert _tab_until(page, "Treatment timeline")
+
+    def test_an_idle_session_warns_then_returns_to_the_login_page(
+        self, page, login, settings, coordinator
+    ) -> None:
+        settings.SESSION_COOKIE_AGE = 6
+        login("coord_a")
+
+        page.wait_for_selector("#session-warning:not([hidden])", timeout=8_000)
+        page.wait_for_url("**/accounts/login/**", timeout=8_000)
+        assert "timeout=1" in page.url

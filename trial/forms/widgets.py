@@ -1,0 +1,42 @@
+"""One date input for every form: a text box that takes and shows YYYY-MM-DD only.
+
+A browser date picker shows the date in the browser's locale (11/17/2026 in an American
+Chromium), which a French site reads the other way round; a plain text box with a pattern
+shows the same unambiguous string to everybody and works without JavaScript.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+ISO_DATE = "%Y-%m-%d"
+ISO_PATTERN = r"\d{4}-\d{2}-\d{2}"
+ISO_MESSAGE = "Enter the date as YYYY-MM-DD, for example 2026-03-31."
+
+
+class IsoDateInput(forms.DateInput):
+    """Text input with placeholder, pattern and numeric keyboard, rendered as YYYY-MM-DD."""
+
+    input_type = "text"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        defaults = {
+            "placeholder": "YYYY-MM-DD",
+            "pattern": ISO_PATTERN,
+            "inputmode": "numeric",
+            "autocomplete": "off",
+            "maxlength": "10",
+            "class": "date",
+            "title": ISO_MESSAGE,
+        }
+        super().__init__({**defaults, **(attrs or {})}, format=ISO_DATE)
+
+
+class IsoDateField(forms.DateField):
+    """A date field that accepts YYYY-MM-DD and nothing else, whatever the locale formats say."""
+
+    widget = IsoDateInput
+    input_formats = [ISO_DATE]
+    default_error_messages = {"invalid": ISO_MESSAGE}

@@ -1,0 +1,103 @@
+"""Where each patient stands in the trial, derived from the records, for a whole list at once.
+
+The stored `Patient.status` only covers screening (screening, screen failure, enrolled); the
+rest follows from the records: a randomisation, treatment cycles, an end of treatment, and the
+events that take a patient off study (death, withdrawal, loss to follow-up, end of study).
+Everything is computed in the database with `Exists` annotations, never row by row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import models
+from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
+
+from followup.models import TRIAL_CALENDAR_KEY, Death, LossToFollowUp, TrialCalendar, Withdrawal
+from randomization.models import Arm, Randomization
+from trial.models import Cycle, EndOfTreatment, Patient, PatientStatus
+
+
+class TrialStatus(models.TextChoices):
+    SCREENING = "screening", "Screening"
+    SCREEN_FAILED = "screen_failed", "Screen failure"
+    ELIGIBLE = "eligible", "Eligible, not yet enrolled"
+    ENROLLED = "enrolled", "Enrolled, awaiting randomisation"
+    RANDOMIZED = "randomized", "Randomised"
+    ON_TREATMENT = "on_treatment", "On treatment"
+    FOLLOW_UP = "follow_up", "In follow-up"
+    OFF_STUDY = "off_study", "Off study"
+
+
+class OffStudyReason(models.TextChoices):
+    DEATH = "death", "death"
+    WITHDRAWAL = "withdrawal", "withdrawal"
+    LOST = "lost", "lost to follow-up"
+    END_OF_STUDY = "end_of_study", "end of study"
+
+
+def _live(model: type[models.Model]) -> Exists:
+    return Exists(model.objects.filter(patient=OuterRef("pk"), entered_in_error=False))  # type: ignore[attr-defined]
+
+
+def with_trial_status(patients: QuerySet[Patient], *, today: dt.date) -> QuerySet[Patient]:
+    """Annotate `trial_status`, `off_study_reason` and the randomised `arm` on every patient."""
+    end = (
+        TrialCalendar.objects.filter(key=TRIAL_CALENDAR_KEY)
+        .values_list("end_of_study", flat=True)
+        .first()
+    )
+    study_over = end is not None and today >= end
+    randomization = Randomization.objects.filter(patient=OuterRef("pk"), entered_in_error=False)
+    annotated = patients.annotate(
+        is_randomized=Exists(randomization),
+        arm=models.Subquery(randomization.values("arm")[:1]),
+        has_cycle=_live(Cycle),
+        has_end_of_treatment=_live(EndOfTreatment),
+        has_death=_live(Death),
+        has_withdrawal=_live(Withdrawal),
+        is_lost=_live(LossToFollowUp),
+    )
+    reasons = [
+        When(has_death=True, then=Value(OffStudyReason.DEATH)),
+        When(has_withdrawal=True, then=Value(OffStudyReason.WITHDRAWAL)),
+        When(is_lost=True, then=Value(OffStudyReason.LOST)),
+    ]
+    if study_over:
+        reasons.append(When(is_randomized=True, then=Value(OffStudyReason.END_OF_STUDY)))
+    off_reason = Case(*reasons, default=Value(""), output_field=models.CharField())
+    annotated = annotated.annotate(off_study_reason=off_reason)
+    return annotated.annotate(
+        trial_status=Case(
+            When(status=PatientStatus.SCREEN_FAILED, then=Value(TrialStatus.SCREEN_FAILED)),
+            When(
+                Q(status=PatientStatus.SCREENING, eligibility_confirmed_by__isnull=False),
+                then=Value(TrialStatus.ELIGIBLE),
+            ),
+            When(status=PatientStatus.SCREENING, then=Value(TrialStatus.SCREENING)),
+            When(~Q(off_study_reason=""), then=Value(TrialStatus.OFF_STUDY)),
+            When(is_randomized=False, then=Value(TrialStatus.ENROLLED)),
+            When(has_end_of_treatment=True, then=Value(TrialStatus.FOLLOW_UP)),
+            When(has_cycle=True, then=Value(TrialStatus.ON_TREATMENT)),
+            default=Value(TrialStatus.RANDOMIZED),
+            output_field=models.CharField(),
+        )
+    )
+
+
+def status_label(patient: Patient) -> str:
+    """The words shown for an annotated patient, e.g. "Off study (death)"."""
+    status = TrialStatus(patient.trial_status)  # type: ignore[attr-defined]
+    reason = patient.off_study_reason  # type: ignore[attr-defined]
+    if status == TrialStatus.OFF_STUDY and reason:
+        return f"{status.label} ({OffStudyReason(reason).label})"
+    return str(status.label)
+
+
+def arm_label(code: str | None) -> str:
+    return str(Arm(code).label) if code else ""
+
+
+def patient_trial_status(patient: Patient, *, today: dt.date) -> Patient:
+    """One patient, annotated the same way as the list."""
+    return with_trial_status(Patient.objects.filter(pk=patient.pk), today=today).get()
