@@ -4,16 +4,20 @@ Command: `bash bench/run randomization` (or `bash bench/run` for every benchmark
 throwaway PostgreSQL (fsync off, as the test suite), migrates, and prints one line per client
 count (1, 8, 32):
 
-    clients  rand/s  p50 ms  p95 ms  cpu ms/op  busy  ceiling/s  ratio
+    clients rand/s p50 ms p95 ms cpu ms/op db ms/op cpu-bound/s busy ceiling/s c cpu ms/op ratio
 
 - rand/s: randomisations per second over the whole run (wall clock from the first client's
   start to the last client's end); p50/p95: latency of one randomisation as a client sees it
   (fetch the user and the patient, `patient_randomize`, the e-mail sent after commit).
-- cpu ms/op: CPU time of the client process per randomisation (Python; the database server's
-  own CPU is not in it). busy: share of the machine's CPUs busy during the run (1.00 = every
-  core saturated: then the figures measure the machine, not the lock).
+- cpu ms/op: CPU time of the client processes per randomisation (Django, the ORM, history, the
+  e-mail); db ms/op: CPU time of their PostgreSQL backends per randomisation (clock-tick
+  resolution). cpu-bound/s: the rate at which these two would saturate every CPU of the
+  machine: no locking scheme can go faster on this machine. busy: share of the machine's CPUs
+  busy during the run, whoever used them (1.00 = saturated: the figures then measure the
+  machine and its other load, not the lock).
 - ceiling/s: `SELECT … FOR UPDATE` + `UPDATE` of one row per transaction, same clients, same
-  database, measured right after; ratio = rand/s ÷ ceiling/s.
+  database, measured right after; c cpu ms/op: its client + server CPU per transaction;
+  ratio = rand/s ÷ ceiling/s.
 - The last lines compare 8 clients with the aim (p95 < 50 ms, ratio ≥ 0.33) and give the load
   average before the run: other work on the machine lowers every figure.
 
@@ -129,16 +133,25 @@ def _worker(
     barrier,
     results,  # type: ignore[no-untyped-def]
 ) -> None:
-    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
     barrier.wait()
     latencies = []
-    cpu0, start = time.process_time(), time.perf_counter()
+    db0, cpu0, start = _process_cpu(backend), time.process_time(), time.perf_counter()
     for item in items:
         t0 = time.perf_counter()
         op(item)
         latencies.append(time.perf_counter() - t0)
-    results.put((start, time.perf_counter(), latencies, time.process_time() - cpu0))
+    end, cpu, db = time.perf_counter(), time.process_time() - cpu0, _process_cpu(backend) - db0
+    results.put((start, end, latencies, cpu, db))
     connection.close()
+
+
+def _process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by a process of this machine, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _cpu_ticks() -> tuple[int, int]:
@@ -171,6 +184,7 @@ def _measure(op: Callable[[int], None], items: list[int], clients: int) -> dict[
         "p50_ms": q[49] * 1000,
         "p95_ms": q[94] * 1000,
         "cpu_ms_per_op": sum(o[3] for o in outcomes) / len(latencies) * 1000,
+        "db_cpu_ms_per_op": sum(o[4] for o in outcomes) / len(latencies) * 1000,
         "busy": (busy1 - busy0) / max(total1 - total0, 1),
     }
 
@@ -228,15 +242,22 @@ def _warm_up(coordinator: User, stat: User, site: Site) -> None:
     _randomize(coordinator.pk)(_patients(1, site, coordinator, f"W{RUN}")[0])
 
 
+def _cpu_bound(row: dict[str, float]) -> float:
+    """The rate at which every CPU of the machine, doing nothing else, would be saturated."""
+    return (os.cpu_count() or 1) * 1000 / (row["cpu_ms_per_op"] + row["db_cpu_ms_per_op"])
+
+
 def _print(rows: list[dict[str, float]], load: tuple[float, float, float]) -> None:
     print(
         f"{'clients':>7} {'rand/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'cpu ms/op':>9} "
-        f"{'busy':>5} {'ceiling/s':>10} {'ratio':>6}"
+        f"{'db ms/op':>8} {'cpu-bound/s':>11} {'busy':>5} {'ceiling/s':>10} "
+        f"{'c cpu ms/op':>11} {'ratio':>6}"
     )
     for r in rows:
         print(
             f"{r['clients']:7d} {r['per_s']:8.1f} {r['p50_ms']:7.1f} {r['p95_ms']:7.1f} "
-            f"{r['cpu_ms_per_op']:9.1f} {r['busy']:5.2f} {r['ceiling_per_s']:10.1f} "
+            f"{r['cpu_ms_per_op']:9.1f} {r['db_cpu_ms_per_op']:8.1f} {_cpu_bound(r):11.1f} "
+            f"{r['busy']:5.2f} {r['ceiling_per_s']:10.1f} {r['ceiling_cpu_ms_per_op']:11.2f} "
             f"{r['per_s'] / r['ceiling_per_s']:6.2f}"
         )
     eight = next(r for r in rows if r["clients"] == 8)
@@ -265,7 +286,12 @@ def main() -> None:
         _verify(allocation_list, ops)
         ceiling = _measure(_locked_update, list(range(CEILING_OPS[clients])), clients)
         rows.append(
-            {**result, "ceiling_per_s": ceiling["per_s"], "ceiling_p95_ms": ceiling["p95_ms"]}
+            {
+                **result,
+                "ceiling_per_s": ceiling["per_s"],
+                "ceiling_p95_ms": ceiling["p95_ms"],
+                "ceiling_cpu_ms_per_op": ceiling["cpu_ms_per_op"] + ceiling["db_cpu_ms_per_op"],
+            }
         )
     _print(rows, load)
     out = Path(__file__).resolve().parent / "results"
