@@ -1,9 +1,31 @@
 """Randomisation throughput and latency on PostgreSQL, against a bare locked row update.
 
-Run through `bash bench/run`. Clients are processes (one database connection each) released
-together; every client randomises its own patients of ONE stratum (the worst case: they all
-contend for the same slots). The ceiling is the rate of `SELECT … FOR UPDATE` + `UPDATE` of a
-single row in a transaction, measured with the same clients on the same database.
+Command: `bash bench/run randomization` (or `bash bench/run` for every benchmark). It starts a
+throwaway PostgreSQL (fsync off, as the test suite), migrates, and prints one line per client
+count (1, 8, 32):
+
+    clients rand/s p50 ms p95 ms cpu ms/op db ms/op cpu-bound/s busy ceiling/s c cpu ms/op ratio
+
+- rand/s: randomisations per second over the whole run (wall clock from the first client's
+  start to the last client's end); p50/p95: latency of one randomisation as a client sees it
+  (fetch the user and the patient, `patient_randomize`, the e-mail sent after commit).
+- cpu ms/op: CPU time of the client processes per randomisation (Django, the ORM, history, the
+  e-mail); db ms/op: CPU time of their PostgreSQL backends per randomisation (clock-tick
+  resolution). cpu-bound/s: the rate at which these two would saturate every CPU of the
+  machine: no locking scheme can go faster on this machine. busy: share of the machine's CPUs
+  busy during the run, whoever used them (1.00 = saturated: the figures then measure the
+  machine and its other load, not the lock).
+- ceiling/s: `SELECT … FOR UPDATE` + `UPDATE` of one row per transaction, same clients, same
+  database, measured right after; c cpu ms/op: its client + server CPU per transaction;
+  ratio = rand/s ÷ ceiling/s.
+- The last lines compare 8 clients with the aim (p95 < 50 ms, ratio ≥ 0.33) and give the load
+  average before the run: other work on the machine lowers every figure.
+
+Fairness: clients are separate processes (one database connection each, no shared GIL)
+released together by a barrier; the patients are created, and the tables analysed, before the
+timed section; every client randomises its own patients of ONE stratum (the worst case: all
+contend for the same slots); afterwards the bench checks that the stratum's used slots are
+1..n and the randomisation numbers 1..n, none skipped or given twice.
 """
 
 from __future__ import annotations
@@ -26,7 +48,7 @@ from django.db import connection, connections, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from randomization import services  # noqa: E402
-from randomization.models import AllocationSlot  # noqa: E402
+from randomization.models import AllocationList, AllocationSlot, Randomization  # noqa: E402
 from trial.models import (  # noqa: E402
     Baseline,
     Consent,
@@ -111,16 +133,32 @@ def _worker(
     barrier,
     results,  # type: ignore[no-untyped-def]
 ) -> None:
-    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
     barrier.wait()
     latencies = []
-    start = time.perf_counter()
+    db0, cpu0, start = _process_cpu(backend), time.process_time(), time.perf_counter()
     for item in items:
         t0 = time.perf_counter()
         op(item)
         latencies.append(time.perf_counter() - t0)
-    results.put((start, time.perf_counter(), latencies))
+    end, cpu, db = time.perf_counter(), time.process_time() - cpu0, _process_cpu(backend) - db0
+    results.put((start, end, latencies, cpu, db))
     connection.close()
+
+
+def _process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by a process of this machine, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_ticks() -> tuple[int, int]:
+    """(busy, total) jiffies of all CPUs since boot, from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
 
 
 def _measure(op: Callable[[int], None], items: list[int], clients: int) -> dict[str, float]:
@@ -131,7 +169,9 @@ def _measure(op: Callable[[int], None], items: list[int], clients: int) -> dict[
     procs = [ctx.Process(target=_worker, args=(op, c, barrier, results)) for c in chunks]
     for p in procs:
         p.start()
+    busy0, total0 = _cpu_ticks()
     outcomes = [results.get(timeout=600) for _ in procs]
+    busy1, total1 = _cpu_ticks()
     for p in procs:
         p.join()
     wall = max(o[1] for o in outcomes) - min(o[0] for o in outcomes)
@@ -143,6 +183,9 @@ def _measure(op: Callable[[int], None], items: list[int], clients: int) -> dict[
         "per_s": len(latencies) / wall,
         "p50_ms": q[49] * 1000,
         "p95_ms": q[94] * 1000,
+        "cpu_ms_per_op": sum(o[3] for o in outcomes) / len(latencies) * 1000,
+        "db_cpu_ms_per_op": sum(o[4] for o in outcomes) / len(latencies) * 1000,
+        "busy": (busy1 - busy0) / max(total1 - total0, 1),
     }
 
 
@@ -161,54 +204,99 @@ def _locked_update(row_id: int) -> None:
         cursor.execute("UPDATE bench_counter SET n = n + 1 WHERE id = 1")
 
 
-def main() -> None:
-    coordinator, stat, site = _users()
-    with connection.cursor() as cursor:
-        cursor.execute("CREATE TABLE IF NOT EXISTS bench_counter (id int PRIMARY KEY, n bigint)")
-        cursor.execute("INSERT INTO bench_counter VALUES (1, 0) ON CONFLICT DO NOTHING")
-    rows = []
-    for clients, ops in RANDOMIZE_OPS.items():
-        code = f"B{clients}{RUN}"[:12]
-        allocation_list = services.allocation_list_generate(
-            code=code, purpose="production", seed=f"bench-{code}", block_sizes=[2, 4, 6],
-            factors=["regimen", "disease_status"], slots_per_stratum=ops + 10, by=stat,
-            now=timezone.now(),
-        )  # fmt: skip
-        services.allocation_list_activate(allocation_list=allocation_list, by=stat, reason="bench")
-        patients = _patients(ops, site, coordinator, code)
-        result = _measure(_randomize(coordinator.pk), patients, clients)
-        used = list(
-            AllocationSlot.objects.filter(
-                stratum__allocation_list=allocation_list,
-                stratum__key="IC|first_relapse",
-                randomization__isnull=False,
-            )
-            .order_by("position")
-            .values_list("position", flat=True)
-        )
-        assert used == list(range(1, ops + 1)), "slots are not distinct and consecutive"
-        ceiling = _measure(_locked_update, list(range(CEILING_OPS[clients])), clients)
-        rows.append(
-            {**result, "ceiling_per_s": ceiling["per_s"], "ceiling_p95_ms": ceiling["p95_ms"]}
-        )
+def _list_activate(code: str, slots: int, stat: User) -> AllocationList:
+    allocation_list = services.allocation_list_generate(
+        code=code, purpose="production", seed=f"bench-{code}", block_sizes=[2, 4, 6],
+        factors=["regimen", "disease_status"], slots_per_stratum=slots, by=stat,
+        now=timezone.now(),
+    )  # fmt: skip
+    return services.allocation_list_activate(
+        allocation_list=allocation_list, by=stat, reason="bench"
+    )
 
+
+def _verify(allocation_list: AllocationList, ops: int) -> None:
+    """Slots of the stratum used 1..n and numbers 1..n: none skipped, none given twice."""
+    used = list(
+        AllocationSlot.objects.filter(
+            stratum__allocation_list=allocation_list,
+            stratum__key="IC|first_relapse",
+            randomization__isnull=False,
+        )
+        .order_by("position")
+        .values_list("position", flat=True)
+    )
+    assert used == list(range(1, ops + 1)), "slots are not distinct and consecutive"
+    sequences = sorted(
+        s or 0
+        for s in Randomization.objects.filter(allocation_list=allocation_list).values_list(
+            "sequence", flat=True
+        )
+    )
+    assert sequences == list(range(1, ops + 1)), "numbers are not distinct and consecutive"
+
+
+def _warm_up(coordinator: User, stat: User, site: Site) -> None:
+    """One randomisation in the parent, so that no client pays for first-use caches."""
+    _list_activate(f"W{RUN}", 2, stat)
+    _randomize(coordinator.pk)(_patients(1, site, coordinator, f"W{RUN}")[0])
+
+
+def _cpu_bound(row: dict[str, float]) -> float:
+    """The rate at which every CPU of the machine, doing nothing else, would be saturated."""
+    return (os.cpu_count() or 1) * 1000 / (row["cpu_ms_per_op"] + row["db_cpu_ms_per_op"])
+
+
+def _print(rows: list[dict[str, float]], load: tuple[float, float, float]) -> None:
     print(
-        f"{'clients':>7} {'rand/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'ceiling/s':>10} {'ratio':>6}"
+        f"{'clients':>7} {'rand/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'cpu ms/op':>9} "
+        f"{'db ms/op':>8} {'cpu-bound/s':>11} {'busy':>5} {'ceiling/s':>10} "
+        f"{'c cpu ms/op':>11} {'ratio':>6}"
     )
     for r in rows:
-        ratio = r["per_s"] / r["ceiling_per_s"]
         print(
             f"{r['clients']:7d} {r['per_s']:8.1f} {r['p50_ms']:7.1f} {r['p95_ms']:7.1f} "
-            f"{r['ceiling_per_s']:10.1f} {ratio:6.2f}"
+            f"{r['cpu_ms_per_op']:9.1f} {r['db_cpu_ms_per_op']:8.1f} {_cpu_bound(r):11.1f} "
+            f"{r['busy']:5.2f} {r['ceiling_per_s']:10.1f} {r['ceiling_cpu_ms_per_op']:11.2f} "
+            f"{r['per_s'] / r['ceiling_per_s']:6.2f}"
         )
     eight = next(r for r in rows if r["clients"] == 8)
     print(
         f"aim at 8 clients: p95 < 50 ms → {eight['p95_ms']:.1f} ms; "
         f"throughput ≥ 1/3 of ceiling → {eight['per_s'] / eight['ceiling_per_s']:.2f}"
     )
+    print(f"load average before the run: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
+          f"on {os.cpu_count()} CPUs")  # fmt: skip
+
+
+def main() -> None:
+    load = os.getloadavg()
+    coordinator, stat, site = _users()
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE IF NOT EXISTS bench_counter (id int PRIMARY KEY, n bigint)")
+        cursor.execute("INSERT INTO bench_counter VALUES (1, 0) ON CONFLICT DO NOTHING")
+    _warm_up(coordinator, stat, site)
+    rows = []
+    for clients, ops in RANDOMIZE_OPS.items():
+        allocation_list = _list_activate(f"B{clients}{RUN}"[:12], ops + 10, stat)
+        patients = _patients(ops, site, coordinator, allocation_list.code)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        result = _measure(_randomize(coordinator.pk), patients, clients)
+        _verify(allocation_list, ops)
+        ceiling = _measure(_locked_update, list(range(CEILING_OPS[clients])), clients)
+        rows.append(
+            {
+                **result,
+                "ceiling_per_s": ceiling["per_s"],
+                "ceiling_p95_ms": ceiling["p95_ms"],
+                "ceiling_cpu_ms_per_op": ceiling["cpu_ms_per_op"] + ceiling["db_cpu_ms_per_op"],
+            }
+        )
+    _print(rows, load)
     out = Path(__file__).resolve().parent / "results"
     out.mkdir(exist_ok=True)
-    (out / "randomization.json").write_text(json.dumps(rows, indent=2))
+    (out / "randomization.json").write_text(json.dumps({"load": load, "rows": rows}, indent=2))
 
 
 if __name__ == "__main__":

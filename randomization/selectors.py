@@ -8,7 +8,7 @@ import itertools
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 
 from randomization import allocation
 from randomization.models import (
@@ -45,13 +45,29 @@ CSV_COLUMNS = (
 
 
 def stratification_values(patient: Patient) -> dict[str, str]:
-    """The patient's level of every possible factor; empty where it is not recorded."""
-    baseline = Baseline.objects.filter(patient=patient, entered_in_error=False).first()
-    return {
-        "regimen": baseline.planned_regimen if baseline else "",
-        "disease_status": baseline.disease_status if baseline else "",
-        "site": patient.site.code,
-    }
+    """The patient's level of every possible factor; empty where it is not recorded.
+
+    Read from the annotations of `with_randomization_inputs` when the patient carries them."""
+    if hasattr(patient, "baseline_regimen"):
+        regimen = patient.baseline_regimen
+        status = patient.baseline_disease_status  # type: ignore[attr-defined]
+    else:
+        baseline = Baseline.objects.filter(patient=patient, entered_in_error=False).first()
+        regimen = baseline.planned_regimen if baseline else ""
+        status = baseline.disease_status if baseline else ""
+    return {"regimen": regimen or "", "disease_status": status or "", "site": patient.site.code}
+
+
+def with_randomization_inputs(patients: QuerySet[Patient]) -> QuerySet[Patient]:
+    """Annotate patients with everything randomisation checks (the baseline's stratification
+    values, whether consent is recorded), so that one statement reads it all."""
+    baseline = Baseline.objects.filter(patient=OuterRef("pk"), entered_in_error=False)
+    consent = Consent.objects.filter(patient=OuterRef("pk"), entered_in_error=False)
+    return patients.select_related("site").annotate(
+        baseline_regimen=Subquery(baseline.values("planned_regimen")[:1]),
+        baseline_disease_status=Subquery(baseline.values("disease_status")[:1]),
+        consent_recorded=Exists(consent),
+    )
 
 
 def stratification_labels(values: dict[str, str]) -> dict[str, str]:
@@ -71,7 +87,10 @@ def randomization_problems(patient: Patient, values: dict[str, str] | None = Non
         problems.append("Only an enrolled patient can be randomised.")
     if not patient.eligibility_confirmed:
         problems.append("An investigator must confirm eligibility before randomisation.")
-    if not Consent.objects.filter(patient=patient, entered_in_error=False).exists():
+    consent_recorded = getattr(patient, "consent_recorded", None)
+    if consent_recorded is None:
+        consent_recorded = Consent.objects.filter(patient=patient, entered_in_error=False).exists()
+    if not consent_recorded:
         problems.append("Informed consent is not recorded.")
     values = values or stratification_values(patient)
     if not values["regimen"]:

@@ -1,9 +1,18 @@
 """Writes of the randomisation app (PROTOCOL.md "Randomisation").
 
-Concurrency: `patient_randomize` locks the patient row first (a repeated request for the same
-patient waits and then finds the allocation already made), then the active allocation list row
-(one allocation at a time, so slots and randomisation numbers are consecutive: none skipped,
-none given twice). The lock order is always patient → list, so requests never deadlock.
+Concurrency of `patient_randomize`. Lock order, always the same, so requests never deadlock:
+
+1. the patient row: a repeated request for the same patient waits, then finds the allocation
+   already made (and the unique constraint on the patient refuses a second one anyway);
+2. the active allocation list row: the one serialisation point of all allocations, so slots and
+   randomisation numbers are consecutive: none skipped, none given twice;
+3. the trial calendar row, only until the end of study is fixed (the first randomisation).
+
+Everything that can be read or validated is done before lock 2 (permission, eligibility,
+consent and baseline in the statement that takes lock 1, field validation). While lock 2 is
+held: one statement for the next slot and number, the insert of the allocation and of its
+history row, and the commit. A lock per stratum would not help: numbers run across the list,
+and the benchmark's worst case (every request in one stratum) serialises on the stratum anyway.
 """
 
 from __future__ import annotations
@@ -17,9 +26,10 @@ from typing import Any, cast
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Max, OuterRef, Subquery
+from django.db.models import Count, Exists, Max
 from simple_history.utils import bulk_create_with_history
 
+from followup.models import TrialCalendar
 from followup.services.calendar import study_end_fix
 from randomization import allocation, notifications, selectors
 from randomization.models import (
@@ -334,24 +344,34 @@ def _active_list_locked() -> AllocationList:
     return allocation_list
 
 
-def _next_slot(allocation_list: AllocationList, values: dict[str, str]) -> AllocationSlot:
-    key = allocation.stratum_key(values, allocation_list.factors)
-    last_position = (
-        AllocationSlot.objects.filter(stratum=OuterRef("stratum"))
-        .order_by("-position")
-        .values("position")[:1]
-    )
-    slot = (
-        AllocationSlot.objects.filter(
-            stratum__allocation_list=allocation_list,
-            stratum__key=key,
-            randomization__isnull=True,
-        )
-        .select_related("stratum__allocation_list")
-        .annotate(last_position=Subquery(last_position))
-        .order_by("position")
-        .first()
-    )
+# The one statement run under the list lock besides the inserts, written in SQL so that no query
+# is compiled while the lock is held. Slots are used in position order, so the first unused one
+# is the next; both maxima are read from unique indexes (stratum+position, list+sequence).
+_SLOT, _STRATUM, _RANDOMIZATION = (
+    AllocationSlot._meta.db_table,
+    Stratum._meta.db_table,
+    Randomization._meta.db_table,
+)
+_NEXT_SLOT_SQL = f"""
+SELECT slot.*,
+       (SELECT max(s.position) FROM {_SLOT} s WHERE s.stratum_id = slot.stratum_id)
+           AS last_position,
+       (SELECT max(r.sequence) FROM {_RANDOMIZATION} r WHERE r.allocation_list_id = %(list)s)
+           AS last_sequence
+  FROM {_SLOT} slot
+  JOIN {_STRATUM} stratum ON stratum.id = slot.stratum_id
+ WHERE stratum.allocation_list_id = %(list)s AND stratum.key = %(key)s
+   AND NOT EXISTS (SELECT 1 FROM {_RANDOMIZATION} r WHERE r.slot_id = slot.id)
+ ORDER BY slot.position
+ LIMIT 1
+"""
+
+
+def _next_slot(allocation_list: AllocationList, key: str) -> AllocationSlot:
+    """The stratum's first unused slot, annotated with the stratum's last position and the
+    list's last sequence number: one statement, run once the list row is locked."""
+    rows = AllocationSlot.objects.raw(_NEXT_SLOT_SQL, {"list": allocation_list.pk, "key": key})
+    slot = next(iter(rows), None)
     if slot is None:
         raise StateConflict(STRATUM_EMPTY)
     return slot
@@ -384,6 +404,16 @@ def _minimization_decide(
     )
 
 
+def _patient_locked(patient: Patient) -> Patient:
+    """Lock the patient row, reading in the same statement everything randomisation checks
+    (stratification values, consent) and whether the end of study is already fixed."""
+    return (
+        selectors.with_randomization_inputs(Patient.objects.select_for_update(of=("self",)))
+        .annotate(study_end_fixed=Exists(TrialCalendar.objects.all()))
+        .get(pk=patient.pk)
+    )
+
+
 def _check_randomizable(patient: Patient) -> dict[str, str]:
     if patient.status != PatientStatus.ENROLLED:
         raise StateConflict("Only an enrolled patient can be randomised.")
@@ -396,11 +426,71 @@ def _check_randomizable(patient: Patient) -> dict[str, str]:
     return values
 
 
+def _allocation_prepare(
+    patient: Patient, values: dict[str, str], *, by: User, now: dt.datetime
+) -> Randomization:
+    """The allocation as far as it is known before the list is locked, validated now so that
+    nothing but the slot, the number and the inserts happens under the lock."""
+    randomization = Randomization(
+        patient=patient,
+        randomized_at=now,
+        randomized_by=by,
+        stratum_regimen=values["regimen"],
+        stratum_disease_status=values["disease_status"],
+        stratum_site=values["site"],
+    )
+    randomization.full_clean(
+        exclude=[
+            "patient",
+            "randomized_by",
+            "allocation_list",
+            "slot",
+            "arm",
+            "randomization_number",
+            "sequence",
+        ],
+        validate_unique=False,
+        validate_constraints=False,
+    )
+    return randomization
+
+
+def _allocate(randomization: Randomization, allocation_list: AllocationList) -> int | None:
+    """Give the allocation its arm, sequence and number (and slot); return the number of slots
+    the stratum has left, or None for minimization. Runs under the list lock."""
+    values = {
+        "regimen": randomization.stratum_regimen,
+        "disease_status": randomization.stratum_disease_status,
+        "site": randomization.stratum_site,
+    }
+    unused = None
+    if allocation_list.method == Method.MINIMIZATION:
+        last = Randomization.objects.filter(allocation_list=allocation_list).aggregate(
+            m=Max("sequence")
+        )
+        sequence = (last["m"] or 0) + 1
+        decision = _minimization_decide(allocation_list, values, sequence)
+        randomization.arm, randomization.minimization = decision.arm, decision.as_json()
+    else:
+        slot = _next_slot(allocation_list, allocation.stratum_key(values, allocation_list.factors))
+        sequence = (slot.last_sequence or 0) + 1  # type: ignore[attr-defined]
+        randomization.arm, randomization.slot = slot.arm, slot
+        unused = slot.last_position - slot.position  # type: ignore[attr-defined]
+    randomization.allocation_list = allocation_list
+    randomization.sequence = sequence
+    randomization.randomization_number = f"{allocation_list.code}-{sequence:04d}"
+    return unused
+
+
 @transaction.atomic
 def patient_randomize(*, patient: Patient, by: User, now: dt.datetime) -> Randomization:
     """Allocate the next concealed slot of the patient's stratum (or the minimization arm).
 
     A repeated request returns the allocation already made; `created` tells them apart.
+
+    Everything that can be read or checked is done before the list row is locked; under the
+    lock: the list row, one statement for the slot and the next number, the allocation and its
+    history row, and the commit.
 
     :raises PermissionDenied: the user may not randomise at the patient's site.
     :raises StateConflict: not enrolled or eligibility not confirmed; no usable active list;
@@ -408,65 +498,33 @@ def patient_randomize(*, patient: Patient, by: User, now: dt.datetime) -> Random
     :raises ValidationError: consent or a stratification value is missing. Nothing is written.
     """
     require(user=by, action=Action.RANDOMIZE, site=patient.site)
-    patient = (
-        Patient.objects.select_for_update(of=("self",)).select_related("site").get(pk=patient.pk)
-    )
+    patient = _patient_locked(patient)
+    # A statement of its own, after the patient lock is granted: the locking statement reads a
+    # snapshot from before its wait and would miss an allocation just made for this patient.
     existing = Randomization.objects.filter(patient=patient).first()
     if existing is not None:
         existing.created = False  # type: ignore[attr-defined]
         return existing
     values = _check_randomizable(patient)
+    randomization = _allocation_prepare(patient, values, by=by, now=now)
     allocation_list = _active_list_locked()
-    # A statement of its own, after the lock is granted: a subquery of the locking statement
-    # would read the snapshot taken before the wait and miss the previous holder's allocation.
-    last = Randomization.objects.filter(allocation_list=allocation_list).aggregate(
-        m=Max("sequence")
-    )
-    sequence = (last["m"] or 0) + 1
-    randomization = Randomization(
-        patient=patient,
-        randomization_number=f"{allocation_list.code}-{sequence:04d}",
-        randomized_at=now,
-        randomized_by=by,
-        stratum_regimen=values["regimen"],
-        stratum_disease_status=values["disease_status"],
-        stratum_site=values["site"],
-        allocation_list=allocation_list,
-        sequence=sequence,
-    )
-    if allocation_list.method == Method.MINIMIZATION:
-        decision = _minimization_decide(allocation_list, values, sequence)
-        randomization.arm, randomization.minimization = decision.arm, decision.as_json()
-    else:
-        slot = _next_slot(allocation_list, values)
-        randomization.arm, randomization.slot = slot.arm, slot
-    _allocation_save(randomization, by=by)
-    # The first randomisation fixes the trial's end of study (PROTOCOL.md "Post-treatment follow-up").
-    study_end_fix(first_randomized_at=now, by=by)
-    randomization.created = True  # type: ignore[attr-defined]
-    transaction.on_commit(partial(notifications.randomization_notify, pk=randomization.pk))
-    if randomization.slot is not None:
-        slot = randomization.slot
-        _warn_if_low(slot.stratum, unused=slot.last_position - slot.position)  # type: ignore[attr-defined]
-    return randomization
-
-
-def _allocation_save(randomization: Randomization, *, by: User) -> None:
-    """Save a new allocation with its history, as `record_save` does, but without the existence
-    and uniqueness queries of `full_clean`: the related rows were just read under lock and the
-    database enforces every uniqueness (patient, number, slot, sequence). This keeps the time
-    the list row stays locked to a few statements."""
-    randomization.full_clean(
-        exclude=["patient", "randomized_by", "allocation_list", "slot"],
-        validate_unique=False,
-        validate_constraints=False,
-    )
+    # Again a statement of its own after the lock, so it sees the previous holder's allocation.
+    unused = _allocate(randomization, allocation_list)
     randomization._history_user = by  # type: ignore[attr-defined]
     randomization._change_reason = "Randomised"  # type: ignore[attr-defined]
     randomization.save()
+    # The first randomisation fixes the trial's end of study (PROTOCOL.md "Post-treatment
+    # follow-up"); once fixed it never changes, so later randomisations skip the call.
+    if not patient.study_end_fixed:  # type: ignore[attr-defined]
+        study_end_fix(first_randomized_at=now, by=by)
+    randomization.created = True  # type: ignore[attr-defined]
+    transaction.on_commit(partial(notifications.randomization_notify, pk=randomization.pk))
+    if unused is not None:
+        _warn_if_low(randomization.slot.stratum_id, unused=unused)  # type: ignore[union-attr]
+    return randomization
 
 
-def _warn_if_low(stratum: Stratum, *, unused: int) -> None:
+def _warn_if_low(stratum_pk: int, *, unused: int) -> None:
     """Warn once when the stratum falls below the threshold, and again when it is empty.
 
     Slots are used in position order without gaps, so the unused count is the distance from
@@ -474,7 +532,7 @@ def _warn_if_low(stratum: Stratum, *, unused: int) -> None:
     threshold = int(_config("LOW_SLOT_WARNING"))
     if unused == threshold - 1 or (unused == 0 and threshold > 1):
         transaction.on_commit(
-            partial(notifications.low_slots_warn, stratum_pk=stratum.pk, unused=unused)
+            partial(notifications.low_slots_warn, stratum_pk=stratum_pk, unused=unused)
         )
 
 

@@ -8,8 +8,9 @@ import pytest
 from django.conf import settings
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 
 from randomization import allocation, selectors, services
 from randomization.models import (
@@ -22,7 +23,7 @@ from randomization.models import (
 from tests.factories import NOW, eligible_patient, enrolled_patient
 from tests.randomization.conftest import active_list
 from trial.exceptions import PermissionDenied, StateConflict
-from trial.models import Baseline
+from trial.models import Baseline, Consent
 from trial.selectors.history import record_history
 
 pytestmark = pytest.mark.django_db
@@ -116,6 +117,43 @@ class TestPatientRandomize:
             services.patient_randomize(patient=patient, by=coordinator, now=NOW)
 
         assert Randomization.objects.count() == 0
+
+    def test_consent_entered_in_error_is_refused_and_nothing_written(
+        self, site_a, coordinator, investigator, production_list
+    ) -> None:
+        patient = enrolled_patient(site_a, coordinator, investigator)
+        Consent.objects.filter(patient=patient).update(entered_in_error=True)
+
+        with pytest.raises(ValidationError, match="consent"):
+            services.patient_randomize(patient=patient, by=coordinator, now=NOW)
+
+        assert Randomization.objects.count() == 0
+
+    def test_under_the_list_lock_only_the_slot_and_the_allocation_with_its_history_are_written(
+        self, site_a, coordinator, investigator, production_list
+    ) -> None:
+        services.patient_randomize(
+            patient=enrolled_patient(site_a, coordinator, investigator), by=coordinator, now=NOW
+        )
+        patient = enrolled_patient(site_a, coordinator, investigator)
+
+        with CaptureQueriesContext(connection) as queries:
+            services.patient_randomize(patient=patient, by=coordinator, now=NOW)
+
+        statements = [q["sql"] for q in queries.captured_queries]
+        locked = next(
+            i
+            for i, sql in enumerate(statements)
+            if "randomization_allocationlist" in sql and "FOR UPDATE" in sql
+        )
+        under_lock = statements[locked + 1 :]
+        assert len(under_lock) == 4
+        assert under_lock[0].lstrip().startswith("SELECT slot.*")
+        assert [sql.split()[2].strip('"') for sql in under_lock[1:3]] == [
+            "randomization_randomization",
+            "randomization_historicalrandomization",
+        ]
+        assert under_lock[3].startswith("RELEASE SAVEPOINT")  # the commit, inside a test
 
     def test_empty_stratum_is_refused_without_revealing_the_list(
         self, site_a, coordinator, investigator, statistician
