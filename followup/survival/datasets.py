@@ -35,6 +35,9 @@ def _frame(rows: list[dict[str, object]], variables: list[Variable]) -> pd.DataF
             frame[v.name] = pd.to_numeric(frame[v.name]).astype("float64")
         elif v.kind == "char":
             frame[v.name] = frame[v.name].fillna("").astype(str)
+        else:  # dates: datetime.date or None, even where a column is all missing
+            column = frame[v.name].astype(object)
+            frame[v.name] = column.where(column.notna(), None)
     return frame
 
 

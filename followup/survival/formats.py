@@ -111,7 +111,9 @@ def _pin_timestamp(path: Path, fmt: str, day: dt.date) -> None:
         data[:2000] = head
     elif fmt == "dta":
         stamp = f"{day:%d} {mon.title()} {day:%Y} 00:00".encode()
-        data = bytearray(re.sub(rb"(<timestamp>.)[^<]{17}", rb"\g<1>" + stamp, bytes(data), 1))
+        data = bytearray(
+            re.sub(rb"(<timestamp>.)[^<]{17}", rb"\g<1>" + stamp, bytes(data), count=1, flags=re.S)
+        )
     elif fmt == "sav":
         data[92:109] = f"{day:%d} {mon.title()} {day:%y}00:00:00".encode()
     path.write_bytes(bytes(data))
