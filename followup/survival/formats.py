@@ -32,7 +32,7 @@ class WrittenFile:
     size: int
 
 
-def _labels(variables: list[Variable]) -> list[str]:
+def _labels(variables: list[Variable]) -> list[str | None]:
     return [v.label for v in variables]
 
 

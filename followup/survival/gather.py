@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Q
@@ -28,18 +29,31 @@ class TrialFacts:
     adverse_events: list[AdverseEventFact]
 
 
-def _by_patient(rows: object) -> dict[int, list[tuple[dt.date, str]]]:
+def _by_patient(rows: Iterable[tuple[int, dt.date, str]]) -> dict[int, list[tuple[dt.date, str]]]:
     grouped: dict[int, list[tuple[dt.date, str]]] = defaultdict(list)
-    for pid, day, value in rows:  # type: ignore[attr-defined]
+    for pid, day, value in rows:
         grouped[pid].append((day, value))
     return grouped
 
 
-def _randomizations(cutoff: dt.date) -> list[dict[str, object]]:
+@dataclass(frozen=True)
+class _Randomized:
+    patient_id: int
+    subject_id: str
+    site: str
+    sex: str
+    age: int
+    arm: str
+    regimen: str
+    disease_status: str
+    randomized_on: dt.date
+
+
+def _randomizations(cutoff: dt.date) -> list[_Randomized]:
     rows = (
         Randomization.objects.filter(entered_in_error=False, patient__entered_in_error=False)
         .order_by("patient__subject_id", "patient_id")
-        .values(
+        .values_list(
             "patient_id",
             "patient__subject_id",
             "patient__site__code",
@@ -51,18 +65,14 @@ def _randomizations(cutoff: dt.date) -> list[dict[str, object]]:
             "randomized_at",
         )
     )
-    out = []
-    for row in rows:
-        row["randomized_on"] = timezone.localdate(row["randomized_at"])
-        if row["randomized_on"] <= cutoff:
-            out.append(row)
-    return out
+    out = [_Randomized(*row[:-1], timezone.localdate(row[-1])) for row in rows]  # type: ignore[arg-type]
+    return [r for r in out if r.randomized_on <= cutoff]
 
 
 def trial_facts_gather(*, cutoff: dt.date) -> TrialFacts:
     """Every patient randomised on or before the cut-off, with the dated facts of the endpoints."""
     rand = _randomizations(cutoff)
-    ids = [int(r["patient_id"]) for r in rand]  # type: ignore[call-overload]
+    ids = [r.patient_id for r in rand]
     alive = last_known_alive_bulk(ids)
     live = Q(patient_id__in=ids, entered_in_error=False)
     deaths = dict(Death.objects.filter(live).values_list("patient_id", "death_date"))
@@ -75,7 +85,7 @@ def trial_facts_gather(*, cutoff: dt.date) -> TrialFacts:
     relapses = _by_patient(
         Visit.objects.filter(live, disease_status=FollowupDiseaseStatus.RELAPSE)
         .exclude(relapse_date=None)
-        .values_list("patient_id", "relapse_date", "disease_status")
+        .values_list("patient_id", "relapse_date", "disease_status")  # type: ignore[arg-type]
     )
     transplants = _by_patient(
         Transplant.objects.filter(live).values_list("patient_id", "transplant_date", "donor_type")
@@ -85,24 +95,25 @@ def trial_facts_gather(*, cutoff: dt.date) -> TrialFacts:
         .exclude(transplant_date=None)
         .values_list("patient_id", "transplant_date")
     ):
-        transplants[pid].append((day, "visit"))
+        if day is not None:
+            transplants[pid].append((day, "visit"))
     patients = [
         PatientFacts(
-            patient_id=int(r["patient_id"]),  # type: ignore[call-overload]
-            usubjid=f"{STUDYID}-{r['patient__subject_id']}",
-            siteid=str(r["patient__site__code"]),
-            arm=str(r["arm"]),
-            strat_regimen=str(r["stratum_regimen"]),
-            strat_disease_status=str(r["stratum_disease_status"]),
-            randomized_on=r["randomized_on"],  # type: ignore[arg-type]
-            last_known_alive=alive.get(r["patient_id"]),  # type: ignore[call-overload]
-            death_date=deaths.get(r["patient_id"]),
-            responses=tuple(responses.get(r["patient_id"], [])),  # type: ignore[call-overload]
-            relapse_dates=tuple(sorted(d for d, _ in relapses.get(r["patient_id"], []))),  # type: ignore[call-overload]
-            transplant_dates=tuple(sorted(d for d, _ in transplants.get(r["patient_id"], []))),  # type: ignore[call-overload]
-            end_of_treatment_date=eot.get(r["patient_id"]),
-            sex=str(r["patient__sex"]),
-            age=r["patient__age_at_screening"],  # type: ignore[arg-type]
+            patient_id=r.patient_id,
+            usubjid=f"{STUDYID}-{r.subject_id}",
+            siteid=r.site,
+            arm=r.arm,
+            strat_regimen=r.regimen,
+            strat_disease_status=r.disease_status,
+            randomized_on=r.randomized_on,
+            last_known_alive=alive.get(r.patient_id),
+            death_date=deaths.get(r.patient_id),
+            responses=tuple(responses.get(r.patient_id, [])),
+            relapse_dates=tuple(sorted(d for d, _ in relapses.get(r.patient_id, []))),
+            transplant_dates=tuple(sorted(d for d, _ in transplants.get(r.patient_id, []))),
+            end_of_treatment_date=eot.get(r.patient_id),
+            sex=r.sex,
+            age=r.age,
         )
         for r in rand
     ]

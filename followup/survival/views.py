@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -26,11 +26,11 @@ def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
 
 
-def refused_as_403(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def refused_as_403(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """A role without Action.EXPORT / MANAGE_CUTOFF gets 403 (these pages are trial-wide)."""
 
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         try:
             return view(request, *args, **kwargs)
         except PermissionDenied as error:
@@ -91,7 +91,7 @@ def export_detail(request: HttpRequest, export_id: int) -> HttpResponse:
 
 @login_required
 @refused_as_403
-def export_download(request: HttpRequest, export_id: int, name: str) -> HttpResponse:
+def export_download(request: HttpRequest, export_id: int, name: str) -> FileResponse:
     export = selectors.export_get(user=_user(request), export_id=export_id)
     if name not in {f["name"] for f in export.files}:
         raise Http404("No such file in this export.")

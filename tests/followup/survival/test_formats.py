@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -15,7 +16,11 @@ from followup.survival.dictionary import DATASETS
 from followup.survival.formats import FORMATS, datasets_write, manifest_checksum
 from tests.followup.survival.test_derive import CUTOFF, patient
 
-READERS = {"xpt": pyreadstat.read_xport, "dta": pyreadstat.read_dta, "sav": pyreadstat.read_sav}
+READERS: dict[str, Any] = {
+    "xpt": pyreadstat.read_xport,
+    "dta": pyreadstat.read_dta,
+    "sav": pyreadstat.read_sav,
+}
 
 
 @pytest.fixture
