@@ -61,6 +61,7 @@ def _generate(count: int) -> dict[str, int]:
     from randomization.models import Randomization
     from trial.models import (
         AdverseEvent,
+        Cycle,
         Patient,
         ProtocolVersion,
         ResponseAssessment,
@@ -89,7 +90,7 @@ def _generate(count: int) -> dict[str, int]:
         ],
         batch_size=2000,
     )
-    rows: dict[str, list] = {k: [] for k in ("rand", "resp", "ae", "visit", "tx", "death")}
+    rows: dict[str, list] = {k: [] for k in ("rand", "cycle", "resp", "ae", "visit", "tx", "death")}
     for i, p in enumerate(patients):
         randomized = dt.date(2021, 1, 1) + dt.timedelta(days=rng.randint(0, 365))
         rows["rand"].append(
@@ -105,9 +106,23 @@ def _generate(count: int) -> dict[str, int]:
         )
         remission = rng.random() < 0.45
         assessed = randomized + dt.timedelta(days=rng.randint(25, 60))
+        cycle = Cycle(
+            patient=p,
+            number=1,
+            kind="induction",
+            regimen="IC",
+            start_date=randomized + dt.timedelta(days=2),
+            height_cm=170,
+            weight_kg=70,
+            bsa_m2=1.82,
+        )
+        rows["cycle"].append(cycle)
         rows["resp"].append(
             ResponseAssessment(
-                patient=p, assessment_date=assessed, response="CR" if remission else "PR"
+                patient=p,
+                cycle=cycle,
+                assessment_date=assessed,
+                response="CR" if remission else "PR",
             )
         )
         for _ in range(rng.randint(1, 4)):
@@ -152,6 +167,7 @@ def _generate(count: int) -> dict[str, int]:
             rows["death"].append(Death(patient=p, death_date=death, cause="leukaemia"))
     for key, model in (
         ("rand", Randomization),
+        ("cycle", Cycle),
         ("resp", ResponseAssessment),
         ("ae", AdverseEvent),
         ("visit", Visit),
