@@ -33,6 +33,10 @@ ALIVE_DATE_SOURCES: list[AliveDateSource] = [
     AliveDateSource("trial.Consent", "consent_date"),
     AliveDateSource("trial.Baseline", "assessment_date"),
     AliveDateSource("trial.EndOfTreatment", "end_date", condition=~Q(reason="death")),
+    AliveDateSource("trial.Cycle", "start_date"),
+    AliveDateSource("trial.ResponseAssessment", "assessment_date"),
+    AliveDateSource("trial.AdverseEvent", "start_date"),
+    AliveDateSource("trial.Transplant", "transplant_date"),
     AliveDateSource(
         "followup.Visit",
         "contact_date",

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from followup import apis
+from followup.survival import apis as survival_apis
 
 _P = "patients/<int:patient_id>/followup/"
 
@@ -36,5 +37,25 @@ urlpatterns = [
         f"{_P}last-known-alive/",
         apis.LastKnownAliveApi.as_view(),
         name="api-followup-last-known-alive",
+    ),
+]
+
+# Analysis (trial-wide): data cut-offs and exports.
+
+urlpatterns += [
+    path(
+        "analysis/cutoffs/",
+        survival_apis.CutoffListFreezeApi.as_view(),
+        name="api-analysis-cutoffs",
+    ),
+    path(
+        "analysis/cutoffs/<int:cutoff_id>/exports/",
+        survival_apis.ExportRequestApi.as_view(),
+        name="api-analysis-export-request",
+    ),
+    path(
+        "analysis/exports/<int:export_id>/",
+        survival_apis.ExportDetailApi.as_view(),
+        name="api-analysis-export",
     ),
 ]

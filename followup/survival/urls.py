@@ -2,4 +2,14 @@ from django.urls import URLPattern, path
 
 from followup.survival import views
 
-urlpatterns: list[URLPattern] = [path("", views.analysis_home, name="analysis-home")]
+urlpatterns: list[URLPattern] = [
+    path("", views.analysis_home, name="analysis-home"),
+    path("cutoffs/freeze/", views.cutoff_freeze, name="analysis-cutoff-freeze"),
+    path("cutoffs/<int:cutoff_id>/export/", views.export_request, name="analysis-export-request"),
+    path("exports/<int:export_id>/", views.export_detail, name="analysis-export"),
+    path(
+        "exports/<int:export_id>/files/<str:name>",
+        views.export_download,
+        name="analysis-export-download",
+    ),
+]

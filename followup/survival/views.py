@@ -1,10 +1,101 @@
-"""Pages of data managers: cut-offs, exports, figures."""
+"""Pages of data managers: cut-offs, exports with their progress, downloads (Action.EXPORT)."""
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from followup.survival import selectors, services
+from followup.survival.forms import CutoffFreezeForm, ExportForm
+from trial.exceptions import PermissionDenied
+from trial.models import User
+from trial.permissions import Action
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def refused_as_403(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """A role without Action.EXPORT / MANAGE_CUTOFF gets 403 (these pages are trial-wide)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        try:
+            return view(request, *args, **kwargs)
+        except PermissionDenied as error:
+            raise DjangoPermissionDenied(error.message) from error
+
+    return wrapped
 
 
 @login_required
+@refused_as_403
 def analysis_home(request: HttpRequest) -> HttpResponse:
-    return render(request, "followup/analysis/home.html")
+    user = _user(request)
+    context = {
+        "cutoffs": selectors.cutoffs_list(user=user),
+        "exports": selectors.exports_list(user=user)[:20],
+        "freeze_form": CutoffFreezeForm(),
+        "export_form": ExportForm(),
+        "can_freeze": user.can(Action.MANAGE_CUTOFF),
+    }
+    return render(request, "followup/analysis/home.html", context)
+
+
+@login_required
+@refused_as_403
+@require_POST
+def cutoff_freeze(request: HttpRequest) -> HttpResponse:
+    form = CutoffFreezeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.cutoff_freeze(by=_user(request), now=timezone.now(), **form.cleaned_data)
+            messages.success(request, "Data cut-off frozen.")
+        except ValidationError as error:
+            messages.error(request, "; ".join(error.messages))
+    else:
+        messages.error(request, "Give a date and a reason.")
+    return redirect("analysis-home")
+
+
+@login_required
+@refused_as_403
+@require_POST
+def export_request(request: HttpRequest, cutoff_id: int) -> HttpResponse:
+    cutoff = selectors.cutoff_get(user=_user(request), cutoff_id=cutoff_id)
+    form = ExportForm(request.POST)
+    formats = form.cleaned_data["formats"] if form.is_valid() else None
+    export = services.export_request(
+        by=_user(request), cutoff=cutoff, formats=formats, now=timezone.now()
+    )
+    return redirect("analysis-export", export_id=export.pk)
+
+
+@login_required
+@refused_as_403
+def export_detail(request: HttpRequest, export_id: int) -> HttpResponse:
+    export = selectors.export_get(user=_user(request), export_id=export_id)
+    return render(request, "followup/analysis/export.html", {"export": export})
+
+
+@login_required
+@refused_as_403
+def export_download(request: HttpRequest, export_id: int, name: str) -> FileResponse:
+    export = selectors.export_get(user=_user(request), export_id=export_id)
+    if name not in {f["name"] for f in export.files}:
+        raise Http404("No such file in this export.")
+    path = services.export_path(export) / name
+    if not path.is_file():
+        raise Http404("The file is no longer on the server.")
+    return FileResponse(path.open("rb"), as_attachment=True, filename=name)

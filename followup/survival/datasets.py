@@ -1,0 +1,101 @@
+"""The analysis datasets: ADTTE (one row per patient and parameter) and ADSURV (one per patient)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from followup.survival import derive
+from followup.survival.derive import PatientFacts
+from followup.survival.dictionary import ADTTE, WIDE, Variable
+from followup.survival.gather import STUDYID
+from randomization.models import Arm
+
+ARM_LABELS = dict(Arm.choices)
+
+
+def _subject(p: PatientFacts) -> dict[str, object]:
+    return {
+        "STUDYID": STUDYID,
+        "USUBJID": p.usubjid,
+        "SITEID": p.siteid,
+        "ARMCD": p.arm,
+        "ARM": ARM_LABELS.get(p.arm, p.arm),
+        "STRREG": p.strat_regimen,
+        "STRDIS": p.strat_disease_status,
+    }
+
+
+def _frame(rows: list[dict[str, object]], variables: list[Variable]) -> pd.DataFrame:
+    columns = [v.name for v in variables]
+    frame = pd.DataFrame(rows, columns=columns)
+    for v in variables:
+        if v.kind == "num":
+            frame[v.name] = pd.to_numeric(frame[v.name]).astype("float64")
+        elif v.kind == "char":
+            frame[v.name] = frame[v.name].fillna("").astype(str)
+        else:  # dates: datetime.date or None, even where a column is all missing
+            column = frame[v.name].astype(object)
+            frame[v.name] = column.where(column.notna(), None)
+    return frame
+
+
+def adtte_frame(patients: list[PatientFacts], cutoff: dt.date) -> pd.DataFrame:
+    rows = []
+    for p in patients:
+        if not derive.in_analysis(p, cutoff):
+            continue
+        subject = _subject(p)
+        for t in derive.time_to_events(p, cutoff):
+            rows.append(
+                {
+                    **subject,
+                    "PARAMCD": t.paramcd,
+                    "PARAM": t.param,
+                    "STARTDT": t.startdt,
+                    "ADT": t.adt,
+                    "AVAL": t.aval,
+                    "AVALM": t.aval_months,
+                    "CNSR": t.cnsr,
+                    "EVNTDESC": t.evntdesc,
+                    "CNSDTDSC": t.cnsdtdsc,
+                    "SRCDOM": t.srcdom,
+                    "SRCVAR": t.srcvar,
+                    "DCUTDT": cutoff,
+                }
+            )
+    return _frame(rows, ADTTE)
+
+
+def _wide_row(p: PatientFacts, cutoff: dt.date) -> dict[str, object]:
+    remission = derive.first_remission(p, cutoff)
+    transplant = derive.transplanted_by(p, cutoff)
+    death = p.death_date if p.death_date and p.death_date <= cutoff else None
+    row: dict[str, object] = {
+        **_subject(p),
+        "SEX": p.sex,
+        "AGE": p.age,
+        "RANDDT": p.randomized_on,
+        "DCUTDT": cutoff,
+        "LSTALVDT": p.last_known_alive,
+        "DTHDT": death,
+        "CRFL": "Y" if remission else "N",
+        "CRDT": remission,
+        "TRANSFL": "Y" if transplant else "N",
+        "TRANSDT": transplant,
+    }
+    for t in derive.time_to_events(p, cutoff):
+        code = t.paramcd
+        row |= {f"{code}AVAL": t.aval, f"{code}MON": t.aval_months}
+        row |= {f"{code}CNSR": t.cnsr, f"{code}ADT": t.adt}
+    return row
+
+
+def wide_frame(patients: list[PatientFacts], cutoff: dt.date) -> pd.DataFrame:
+    rows = [_wide_row(p, cutoff) for p in patients if derive.in_analysis(p, cutoff)]
+    return _frame(rows, WIDE)
+
+
+def survival_frames(patients: list[PatientFacts], cutoff: dt.date) -> dict[str, pd.DataFrame]:
+    return {"adtte": adtte_frame(patients, cutoff), "adsurv": wide_frame(patients, cutoff)}

@@ -1,0 +1,274 @@
+"""Endpoint derivations at a data cut-off (PROTOCOL.md "Endpoints the data managers export").
+
+Pure functions on plain dataclasses: no ORM, no clock. Every rule about an endpoint lives here
+and nowhere else; `gather.py` fills the dataclasses, `datasets.py` lays the results out.
+
+Conventions (ELN 2017, Döhner et al., Blood 2017):
+- OS: randomisation → death from any cause on or before the cut-off; otherwise censored at the
+  last date known alive, never after the cut-off (a death after the cut-off is censored there).
+- EFS: randomisation → no CR/CRi after salvage (the event is dated at randomisation, day 0),
+  relapse after CR/CRi, or death; otherwise censored at the last date known alive.
+- RFS (patients in CR/CRi only): first CR/CRi date → relapse or death.
+Only what is dated on or before the cut-off counts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+DAYS_PER_MONTH = 365.25 / 12
+REMISSION = frozenset({"CR", "CRi"})
+
+
+class Cnsr(IntEnum):
+    """ADaM CNSR: 0 is an event; each censoring reason has its own positive code."""
+
+    EVENT = 0
+    LAST_KNOWN_ALIVE = 1
+    ALIVE_AFTER_CUTOFF = 2
+    DEATH_AFTER_CUTOFF = 3
+    RESPONSE_NOT_YET_KNOWN = 4
+
+
+CNSR_DESCRIPTIONS: dict[int, str] = {
+    Cnsr.EVENT: "Event",
+    Cnsr.LAST_KNOWN_ALIVE: "Censored at the last date known alive",
+    Cnsr.ALIVE_AFTER_CUTOFF: "Known alive after the cut-off: censored at the cut-off",
+    Cnsr.DEATH_AFTER_CUTOFF: "Death after the cut-off: censored at the cut-off",
+    Cnsr.RESPONSE_NOT_YET_KNOWN: (
+        "Salvage not finished and no CR/CRi yet: censored at the last date known alive"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class PatientFacts:
+    """What the database knows about one randomised patient, as plain values."""
+
+    patient_id: int
+    usubjid: str
+    siteid: str
+    arm: str
+    strat_regimen: str
+    strat_disease_status: str
+    randomized_on: dt.date
+    last_known_alive: dt.date | None = None
+    death_date: dt.date | None = None
+    responses: tuple[tuple[dt.date, str], ...] = ()  # (assessment date, ELN response)
+    relapse_dates: tuple[dt.date, ...] = ()
+    transplant_dates: tuple[dt.date, ...] = ()
+    end_of_treatment_date: dt.date | None = None
+    sex: str = ""
+    age: int | None = None
+
+
+@dataclass(frozen=True)
+class TimeToEvent:
+    """One ADTTE row: a parameter of one patient."""
+
+    paramcd: str
+    param: str
+    startdt: dt.date
+    adt: dt.date
+    cnsr: int
+    evntdesc: str
+    srcdom: str
+    srcvar: str
+
+    @property
+    def aval(self) -> int:
+        """Days from the start date to the event or censoring date (day of start = 0)."""
+        return (self.adt - self.startdt).days
+
+    @property
+    def aval_months(self) -> float:
+        return round(self.aval / DAYS_PER_MONTH, 4)
+
+    @property
+    def cnsdtdsc(self) -> str:
+        return "" if self.cnsr == Cnsr.EVENT else CNSR_DESCRIPTIONS[self.cnsr]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    paramcd: str
+    param: str
+
+
+OS = Endpoint("OS", "Overall survival (days)")
+EFS = Endpoint("EFS", "Event-free survival (days)")
+RFS = Endpoint("RFS", "Relapse-free survival after CR/CRi (days)")
+ENDPOINTS = (OS, EFS, RFS)
+
+
+def _on_or_before(day: dt.date | None, cutoff: dt.date) -> dt.date | None:
+    return day if day is not None and day <= cutoff else None
+
+
+def _censor(
+    p: PatientFacts, endpoint: Endpoint, start: dt.date, cutoff: dt.date, reason: Cnsr | None = None
+) -> TimeToEvent:
+    """Censor at the last date known alive, never after the cut-off, never before the start."""
+    alive = p.last_known_alive or start
+    if p.death_date is not None and p.death_date > cutoff:
+        code, day = Cnsr.DEATH_AFTER_CUTOFF, cutoff
+    elif alive > cutoff:
+        code, day = Cnsr.ALIVE_AFTER_CUTOFF, cutoff
+    else:
+        code, day = reason or Cnsr.LAST_KNOWN_ALIVE, max(alive, start)
+    src = (
+        ("ADSL", "DCUTDT")
+        if code in (Cnsr.ALIVE_AFTER_CUTOFF, Cnsr.DEATH_AFTER_CUTOFF)
+        else (
+            "ADSL",
+            "LSTALVDT",
+        )
+    )
+    return TimeToEvent(endpoint.paramcd, endpoint.param, start, day, code, "", *src)
+
+
+def overall_survival(p: PatientFacts, cutoff: dt.date) -> TimeToEvent:
+    death = _on_or_before(p.death_date, cutoff)
+    if death is not None:
+        return TimeToEvent(
+            OS.paramcd, OS.param, p.randomized_on, death, Cnsr.EVENT, "Death", "DS", "DTHDT"
+        )
+    return _censor(p, OS, p.randomized_on, cutoff)
+
+
+def first_remission(p: PatientFacts, cutoff: dt.date) -> dt.date | None:
+    """Date of the first CR or CRi on or before the cut-off."""
+    days = [d for d, r in p.responses if r in REMISSION and d <= cutoff]
+    return min(days) if days else None
+
+
+def first_relapse_after(p: PatientFacts, start: dt.date, cutoff: dt.date) -> dt.date | None:
+    days = [d for d in p.relapse_dates if start < d <= cutoff]
+    return min(days) if days else None
+
+
+def _relapse_or_death(
+    p: PatientFacts, endpoint: Endpoint, start: dt.date, remission: dt.date, cutoff: dt.date
+) -> TimeToEvent:
+    relapse = first_relapse_after(p, remission, cutoff)
+    death = _on_or_before(p.death_date, cutoff)
+    if relapse is not None and (death is None or relapse <= death):
+        return TimeToEvent(
+            endpoint.paramcd, endpoint.param, start, relapse, 0, "Relapse", "FU", "RELAPSEDT"
+        )
+    if death is not None:
+        return TimeToEvent(
+            endpoint.paramcd, endpoint.param, start, death, 0, "Death", "DS", "DTHDT"
+        )
+    return _censor(p, endpoint, start, cutoff)
+
+
+def event_free_survival(p: PatientFacts, cutoff: dt.date) -> TimeToEvent:
+    start = p.randomized_on
+    remission = first_remission(p, cutoff)
+    if remission is not None:
+        return _relapse_or_death(p, EFS, start, remission, cutoff)
+    salvage_over = _on_or_before(p.end_of_treatment_date, cutoff) or _on_or_before(
+        p.death_date, cutoff
+    )
+    if salvage_over is not None:
+        return TimeToEvent(
+            EFS.paramcd, EFS.param, start, start, 0, "No CR/CRi after salvage", "RS", "AVALC"
+        )
+    return _censor(p, EFS, start, cutoff, Cnsr.RESPONSE_NOT_YET_KNOWN)
+
+
+def relapse_free_survival(p: PatientFacts, cutoff: dt.date) -> TimeToEvent | None:
+    """None for a patient not in CR/CRi by the cut-off (RFS is defined only in remission)."""
+    remission = first_remission(p, cutoff)
+    if remission is None:
+        return None
+    return _relapse_or_death(p, RFS, remission, remission, cutoff)
+
+
+def time_to_events(p: PatientFacts, cutoff: dt.date) -> list[TimeToEvent]:
+    rows = [overall_survival(p, cutoff), event_free_survival(p, cutoff)]
+    rfs = relapse_free_survival(p, cutoff)
+    return [*rows, rfs] if rfs is not None else rows
+
+
+def in_analysis(p: PatientFacts, cutoff: dt.date) -> bool:
+    """Patients randomised on or before the cut-off are analysed (intention to treat)."""
+    return p.randomized_on <= cutoff
+
+
+def transplanted_by(p: PatientFacts, cutoff: dt.date) -> dt.date | None:
+    days = [d for d in p.transplant_dates if d <= cutoff]
+    return min(days) if days else None
+
+
+@dataclass(frozen=True)
+class Rate:
+    arm: str
+    n: int
+    events: int
+
+    @property
+    def percent(self) -> float:
+        return round(100 * self.events / self.n, 1) if self.n else 0.0
+
+
+def _rates(
+    patients: list[PatientFacts], cutoff: dt.date, has: Callable[[PatientFacts], bool]
+) -> list[Rate]:
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for p in patients:
+        if in_analysis(p, cutoff):
+            counts[p.arm][0] += 1
+            counts[p.arm][1] += int(has(p))
+    return [Rate(arm, n, k) for arm, (n, k) in sorted(counts.items())]
+
+
+def remission_rate(patients: list[PatientFacts], cutoff: dt.date) -> list[Rate]:
+    """CR/CRi rate by arm, over every randomised patient (intention to treat)."""
+    return _rates(patients, cutoff, lambda p: first_remission(p, cutoff) is not None)
+
+
+def transplant_rate(patients: list[PatientFacts], cutoff: dt.date) -> list[Rate]:
+    return _rates(patients, cutoff, lambda p: transplanted_by(p, cutoff) is not None)
+
+
+@dataclass(frozen=True)
+class AdverseEventFact:
+    patient_id: int
+    term: str
+    grade: int
+    start_date: dt.date
+
+
+@dataclass(frozen=True)
+class AdverseEventRow:
+    """Patients of an arm with a term, by their worst grade of that term."""
+
+    arm: str
+    term: str
+    patients: int
+    by_worst_grade: dict[int, int] = field(default_factory=dict)
+
+
+def adverse_events_by_arm(
+    patients: list[PatientFacts], events: list[AdverseEventFact], cutoff: dt.date
+) -> list[AdverseEventRow]:
+    """Each patient counts once per term, at the worst grade started on or before the cut-off."""
+    arm_of = {p.patient_id: p.arm for p in patients if in_analysis(p, cutoff)}
+    worst: dict[tuple[str, str, int], int] = {}
+    for e in events:
+        if e.patient_id in arm_of and e.start_date <= cutoff:
+            key = (arm_of[e.patient_id], e.term, e.patient_id)
+            worst[key] = max(worst.get(key, 0), e.grade)
+    table: dict[tuple[str, str], dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for (arm, term, _), grade in worst.items():
+        table[(arm, term)][grade] += 1
+    return [
+        AdverseEventRow(arm, term, sum(g.values()), dict(sorted(g.items())))
+        for (arm, term), g in sorted(table.items())
+    ]

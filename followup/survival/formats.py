@@ -1,0 +1,170 @@
+"""Writers of the analysis datasets: CSV, SAS transport, Stata, SPSS, Parquet, and the dictionary.
+
+The files are written by pandas, pyreadstat and pyarrow. The creation time the SAS, Stata and
+SPSS writers stamp into their headers is pinned to the cut-off date, so the same data at the
+same cut-off give byte-identical files and the same SHA-256 checksums.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pyreadstat
+
+from followup.survival.dictionary import DATASET_LABELS, DATASETS, Variable
+
+FORMATS = ("csv", "xpt", "dta", "sav", "parquet")
+EXTENSIONS = {"csv": "csv", "xpt": "xpt", "dta": "dta", "sav": "sav", "parquet": "parquet"}
+
+
+@dataclass(frozen=True)
+class WrittenFile:
+    name: str
+    sha256: str
+    size: int
+
+
+def _labels(variables: list[Variable]) -> list[str | None]:
+    return [v.label for v in variables]
+
+
+def _value_labels(variables: list[Variable]) -> dict[str, dict[float, str]]:
+    return {v.name: {float(k): s for k, s in v.values.items()} for v in variables if v.values}
+
+
+def _write_csv(frame: pd.DataFrame, path: Path, name: str, variables: list[Variable]) -> None:
+    frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+
+
+def _write_xpt(frame: pd.DataFrame, path: Path, name: str, variables: list[Variable]) -> None:
+    pyreadstat.write_xport(
+        frame,
+        str(path),
+        file_label=DATASET_LABELS[name],
+        column_labels=_labels(variables),
+        table_name=name.upper(),
+        file_format_version=5,
+    )
+
+
+def _write_dta(frame: pd.DataFrame, path: Path, name: str, variables: list[Variable]) -> None:
+    pyreadstat.write_dta(
+        frame,
+        str(path),
+        file_label=DATASET_LABELS[name],
+        column_labels=_labels(variables),
+        variable_value_labels=_value_labels(variables),
+        version=15,
+    )
+
+
+def _write_sav(frame: pd.DataFrame, path: Path, name: str, variables: list[Variable]) -> None:
+    pyreadstat.write_sav(
+        frame,
+        str(path),
+        file_label=DATASET_LABELS[name],
+        column_labels=_labels(variables),
+        variable_value_labels=_value_labels(variables),
+    )
+
+
+def _arrow_type(v: Variable) -> pa.DataType:
+    return {"char": pa.string(), "num": pa.float64(), "date": pa.date32()}[v.kind]
+
+
+def _write_parquet(frame: pd.DataFrame, path: Path, name: str, variables: list[Variable]) -> None:
+    fields = [
+        pa.field(v.name, _arrow_type(v), metadata={"label": v.label, "rule": v.rule})
+        for v in variables
+    ]
+    schema = pa.schema(fields, metadata={"label": DATASET_LABELS[name]})
+    table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+    pq.write_table(table, path)
+
+
+WRITERS: dict[str, Callable[[pd.DataFrame, Path, str, list[Variable]], None]] = {
+    "csv": _write_csv,
+    "xpt": _write_xpt,
+    "dta": _write_dta,
+    "sav": _write_sav,
+    "parquet": _write_parquet,
+}
+
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+
+
+def _pin_timestamp(path: Path, fmt: str, day: dt.date) -> None:
+    """Replace the writer's clock reading in the file header by midnight of `day`."""
+    data = bytearray(path.read_bytes())
+    mon = _MONTHS[day.month - 1]
+    if fmt == "xpt":
+        stamp = f"{day:%d}{mon}{day:%y}:00:00:00".encode()
+        head = re.sub(rb"\d\d[A-Z]{3}\d\d:\d\d:\d\d:\d\d", stamp, bytes(data[:2000]))
+        data[:2000] = head
+    elif fmt == "dta":
+        stamp = f"{day:%d} {mon.title()} {day:%Y} 00:00".encode()
+        data = bytearray(
+            re.sub(rb"(<timestamp>.)[^<]{17}", rb"\g<1>" + stamp, bytes(data), count=1, flags=re.S)
+        )
+    elif fmt == "sav":
+        data[92:109] = f"{day:%d} {mon.title()} {day:%y}00:00:00".encode()
+    path.write_bytes(bytes(data))
+
+
+def _digest(path: Path) -> WrittenFile:
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    return WrittenFile(path.name, sha, path.stat().st_size)
+
+
+def dictionary_frame() -> pd.DataFrame:
+    rows = [
+        {
+            "dataset": name,
+            "variable": v.name,
+            "type": v.kind,
+            "label": v.label,
+            "derivation": v.rule,
+            "values": "; ".join(f"{k} = {s}" for k, s in v.values.items()),
+        }
+        for name, variables in DATASETS.items()
+        for v in variables
+    ]
+    return pd.DataFrame(rows)
+
+
+def datasets_write(
+    *,
+    frames: dict[str, pd.DataFrame],
+    out_dir: Path,
+    formats: list[str],
+    cutoff: dt.date,
+    on_file: Callable[[str], None] = lambda name: None,
+) -> list[WrittenFile]:
+    """Write every dataset in every format, then the data dictionary; return their checksums."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, frame in frames.items():
+        for fmt in formats:
+            path = out_dir / f"{name}.{EXTENSIONS[fmt]}"
+            WRITERS[fmt](frame, path, name, DATASETS[name])
+            _pin_timestamp(path, fmt, cutoff)
+            written.append(_digest(path))
+            on_file(path.name)
+    path = out_dir / "data_dictionary.csv"
+    dictionary_frame().to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+    written.append(_digest(path))
+    return written
+
+
+def manifest_checksum(files: list[WrittenFile]) -> str:
+    """One checksum of the whole export: SHA-256 over the sorted `sha256  name` lines."""
+    lines = sorted(f"{f.sha256}  {f.name}\n" for f in files)
+    return hashlib.sha256("".join(lines).encode()).hexdigest()

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from django import forms
+
+from followup.survival.formats import FORMATS
+
+
+class CutoffFreezeForm(forms.Form):
+    cutoff_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ExportForm(forms.Form):
+    formats = forms.MultipleChoiceField(
+        choices=[(f, f.upper()) for f in FORMATS],
+        initial=list(FORMATS),
+        widget=forms.CheckboxSelectMultiple,
+    )

@@ -1,0 +1,155 @@
+"""Writes of the analysis: freezing a data cut-off, building and recording exports."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from followup.models import DataCutoff, DatasetExport, ExportKind, ExportStatus
+from followup.survival.datasets import survival_frames
+from followup.survival.formats import FORMATS, datasets_write, manifest_checksum
+from followup.survival.gather import trial_facts_gather
+from trial.audit import record_save, require
+from trial.models import User
+from trial.permissions import Action
+
+Progress = Callable[[int, str], None]
+
+
+@transaction.atomic
+def cutoff_freeze(*, by: User, cutoff_date: dt.date, reason: str, now: dt.datetime) -> DataCutoff:
+    """Record a data cut-off: its date, who froze it and why.
+
+    :raises PermissionDenied: the user may not freeze cut-offs (data managers only).
+    :raises ValidationError: the date is in the future, taken already, or no reason is given.
+    """
+    require(user=by, action=Action.MANAGE_CUTOFF, site=None)
+    if cutoff_date > timezone.localdate(now):
+        raise ValidationError({"cutoff_date": ["A cut-off cannot be in the future."]})
+    cutoff = DataCutoff(cutoff_date=cutoff_date, reason=reason.strip(), frozen_by=by, frozen_at=now)
+    record_save(instance=cutoff, by=by, reason="Data cut-off frozen")
+    return cutoff
+
+
+def _formats(formats: list[str] | None) -> list[str]:
+    chosen = [f for f in FORMATS if not formats or f in formats]
+    unknown = set(formats or []) - set(FORMATS)
+    if unknown or not chosen:
+        raise ValidationError({"formats": [f"Choose among {', '.join(FORMATS)}."]})
+    return chosen
+
+
+@transaction.atomic
+def export_create(
+    *, by: User, cutoff: DataCutoff, formats: list[str] | None, now: dt.datetime
+) -> DatasetExport:
+    """Record an export of the survival datasets at a cut-off (built by `export_build`).
+
+    :raises PermissionDenied: the user may not export (data managers, statisticians, sponsor
+        administrators only).
+    """
+    require(user=by, action=Action.EXPORT, site=None)
+    export = DatasetExport(
+        cutoff=cutoff,
+        kind=ExportKind.SURVIVAL,
+        formats=_formats(formats),
+        requested_by=by,
+        requested_at=now,
+    )
+    record_save(instance=export, by=by, reason="Export requested")
+    export.directory = f"exports/{export.pk}"
+    record_save(instance=export, by=by, reason="Export directory")
+    return export
+
+
+@transaction.atomic
+def export_request(
+    *, by: User, cutoff: DataCutoff, formats: list[str] | None, now: dt.datetime
+) -> DatasetExport:
+    """Record an export and have a worker build it once the request is committed."""
+    from followup.survival.tasks import export_build_task
+
+    export = export_create(by=by, cutoff=cutoff, formats=formats, now=now)
+    transaction.on_commit(lambda: export_build_task.delay(export_id=export.pk))
+    return export
+
+
+def _set(export: DatasetExport, reason: str, **fields: object) -> None:
+    for name, value in fields.items():
+        setattr(export, name, value)
+    record_save(instance=export, by=export.requested_by, reason=reason)
+
+
+def export_path(export: DatasetExport) -> Path:
+    return Path(settings.MEDIA_ROOT) / export.directory
+
+
+def export_build(
+    *,
+    export: DatasetExport,
+    now: dt.datetime,
+    out_dir: Path | None = None,
+    on_progress: Progress | None = None,
+) -> DatasetExport:
+    """Derive the datasets at the export's cut-off and write its files; idempotent.
+
+    Progress is saved as it goes (outside one transaction, so the page sees it).
+    """
+    if export.status == ExportStatus.DONE:
+        return export
+    report = on_progress or (lambda pct, msg: None)
+    total = len(export.formats) * 2
+
+    def step(pct: int, message: str) -> None:
+        _set(export, "Export progress", status=ExportStatus.RUNNING, progress=pct, message=message)
+        report(pct, message)
+
+    try:
+        step(5, "Reading the database")
+        cutoff = export.cutoff.cutoff_date
+        frames = survival_frames(trial_facts_gather(cutoff=cutoff).patients, cutoff)
+        step(40, "Deriving the datasets")
+        done = iter(range(1, total + 1))
+        written = datasets_write(
+            frames=frames,
+            out_dir=out_dir or export_path(export),
+            formats=list(export.formats),
+            cutoff=cutoff,
+            on_file=lambda name: step(40 + 55 * next(done) // total, f"Wrote {name}"),
+        )
+    except Exception as error:
+        _set(export, "Export failed", status=ExportStatus.FAILED, message=str(error)[:2000])
+        raise
+    _set(
+        export,
+        "Export finished",
+        status=ExportStatus.DONE,
+        progress=100,
+        message="Done",
+        files=[asdict(w) for w in written],
+        checksum=manifest_checksum(written),
+        finished_at=now,
+    )
+    report(100, "Done")
+    return export
+
+
+def survival_export_run(
+    *,
+    by: User,
+    cutoff: DataCutoff,
+    formats: list[str] | None,
+    now: dt.datetime,
+    out_dir: Path,
+    on_progress: Progress | None = None,
+) -> DatasetExport:
+    """Record and build an export at once, into a directory of the caller's (the command)."""
+    export = export_create(by=by, cutoff=cutoff, formats=formats, now=now)
+    return export_build(export=export, now=now, out_dir=out_dir, on_progress=on_progress)

@@ -1,0 +1,135 @@
+"""The datasets survive a round trip through every format, with labels, byte for byte again."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pyreadstat
+import pytest
+
+from followup.survival.datasets import survival_frames
+from followup.survival.dictionary import DATASETS
+from followup.survival.formats import FORMATS, datasets_write, manifest_checksum
+from tests.followup.survival.test_derive import CUTOFF, patient
+
+READERS: dict[str, Any] = {
+    "xpt": pyreadstat.read_xport,
+    "dta": pyreadstat.read_dta,
+    "sav": pyreadstat.read_sav,
+}
+
+
+@pytest.fixture
+def frames() -> dict[str, pd.DataFrame]:
+    patients = [
+        patient(1, "DEX", death_date=dt.date(2024, 3, 1), last_known_alive=dt.date(2024, 3, 1)),
+        patient(
+            2,
+            "CTRL",
+            responses=((dt.date(2024, 2, 15), "CR"),),
+            relapse_dates=(dt.date(2024, 6, 1),),
+            last_known_alive=dt.date(2025, 9, 1),
+            sex="F",
+            age=67,
+        ),
+        patient(3, "CTRL", randomized_on=dt.date(2025, 7, 1)),
+    ]
+    return survival_frames(patients, CUTOFF)
+
+
+def _dates_as_objects(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    out = frame.copy()
+    for name in names:
+        out[name] = [None if pd.isna(v) else pd.Timestamp(v).date() for v in out[name]]
+    return out
+
+
+def _normalised(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    dates = [v.name for v in DATASETS[name] if v.kind == "date"]
+    return _dates_as_objects(frame, dates).astype(object).map(_none_if_missing)
+
+
+def _none_if_missing(value: object) -> object:
+    return None if not isinstance(value, str) and pd.isna(value) else value
+
+
+class TestDatasets:
+    def test_adtte_has_one_row_per_patient_and_parameter_at_the_cut_off(self, frames) -> None:
+        adtte = frames["adtte"]
+
+        assert list(zip(adtte.USUBJID, adtte.PARAMCD, adtte.AVAL, adtte.CNSR, strict=True)) == [
+            ("DEXAML-03-001", "OS", 60.0, 0.0),
+            ("DEXAML-03-001", "EFS", 0.0, 0.0),
+            ("DEXAML-03-002", "OS", 546.0, 2.0),
+            ("DEXAML-03-002", "EFS", 152.0, 0.0),
+            ("DEXAML-03-002", "RFS", 107.0, 0.0),
+        ]
+
+    def test_the_wide_file_has_one_row_per_patient_randomised_by_the_cut_off(self, frames):
+        wide = frames["adsurv"].set_index("USUBJID")
+
+        assert list(wide.index) == ["DEXAML-03-001", "DEXAML-03-002"]
+        assert pd.isna(wide.loc["DEXAML-03-001", "RFSAVAL"])
+        assert wide.loc["DEXAML-03-002", "CRFL"] == "Y"
+        assert wide.loc["DEXAML-03-002", "ARM"] == "Salvage alone"
+
+
+class TestFormats:
+    def test_every_format_reads_back_equal_to_the_source(self, frames, tmp_path: Path) -> None:
+        datasets_write(frames=frames, out_dir=tmp_path, formats=list(FORMATS), cutoff=CUTOFF)
+
+        for name, frame in frames.items():
+            dates = [v.name for v in DATASETS[name] if v.kind == "date"]
+            expected = _normalised(frame, name)
+            csv = pd.read_csv(tmp_path / f"{name}.csv", keep_default_na=False, na_values=[""])
+            csv[[v.name for v in DATASETS[name] if v.kind == "char"]] = csv[
+                [v.name for v in DATASETS[name] if v.kind == "char"]
+            ].fillna("")
+            pd.testing.assert_frame_equal(_normalised(csv, name), expected, check_dtype=False)
+            for fmt, read in READERS.items():
+                back, meta = read(str(tmp_path / f"{name}.{fmt}"))
+                pd.testing.assert_frame_equal(_normalised(back, name), expected, check_dtype=False)
+                assert meta.column_labels == [v.label for v in DATASETS[name]]
+            parquet = pd.read_parquet(tmp_path / f"{name}.parquet")
+            assert _dates_as_objects(parquet, dates).equals(_dates_as_objects(frame, dates))
+
+    def test_stata_and_spss_carry_the_censoring_value_labels(self, frames, tmp_path) -> None:
+        datasets_write(frames=frames, out_dir=tmp_path, formats=["dta", "sav"], cutoff=CUTOFF)
+
+        for fmt in ("dta", "sav"):
+            _, meta = READERS[fmt](str(tmp_path / f"adtte.{fmt}"))
+            labels = meta.variable_value_labels["CNSR"]
+            assert labels[0] == "Event"
+            assert labels[3] == "Death after the cut-off: censored at the cut-off"
+
+    def test_parquet_keeps_labels_in_its_schema(self, frames, tmp_path: Path) -> None:
+        datasets_write(frames=frames, out_dir=tmp_path, formats=["parquet"], cutoff=CUTOFF)
+
+        field = pq.read_schema(tmp_path / "adtte.parquet").field("AVAL")
+
+        assert field.metadata[b"label"] == b"Analysis value (days)"
+
+    def test_writing_twice_gives_the_same_bytes(self, frames, tmp_path: Path) -> None:
+        first = datasets_write(
+            frames=frames, out_dir=tmp_path / "a", formats=list(FORMATS), cutoff=CUTOFF
+        )
+        second = datasets_write(
+            frames=frames, out_dir=tmp_path / "b", formats=list(FORMATS), cutoff=CUTOFF
+        )
+
+        assert first == second
+        assert manifest_checksum(first) == manifest_checksum(second)
+        assert len(first) == 2 * len(FORMATS) + 1
+
+    def test_the_data_dictionary_lists_every_variable_with_its_rule(self, frames, tmp_path):
+        datasets_write(frames=frames, out_dir=tmp_path, formats=["csv"], cutoff=CUTOFF)
+
+        dictionary = pd.read_csv(tmp_path / "data_dictionary.csv", keep_default_na=False)
+
+        assert len(dictionary) == sum(len(v) for v in DATASETS.values())
+        cnsr = dictionary[(dictionary.dataset == "adtte") & (dictionary.variable == "CNSR")]
+        assert "0 = Event" in cnsr["values"].iloc[0]
