@@ -14,7 +14,15 @@ from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 
 from followup.models import Visit, VisitStatus
 from randomization.models import Arm, Randomization
-from trial.models import AdverseEvent, BaselineMutation, Cycle, Patient, PatientStatus, Site
+from trial.models import (
+    AdverseEvent,
+    BaselineMutation,
+    Cycle,
+    DiseaseStatus,
+    Patient,
+    PatientStatus,
+    Site,
+)
 from trial.permissions import Action
 
 if TYPE_CHECKING:
@@ -57,6 +65,10 @@ class StratumRow:
     disease_status: str
     dex: int
     ctrl: int
+
+    @property
+    def disease_status_label(self) -> str:
+        return str(dict(DiseaseStatus.choices).get(self.disease_status, self.disease_status))
 
     @property
     def total(self) -> int:
