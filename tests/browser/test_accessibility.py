@@ -75,3 +75,6 @@ class TestPagesForEveryone:
         page.wait_for_selector("#session-warning:not([hidden])", timeout=8_000)
         page.wait_for_url("**/accounts/login/**", timeout=8_000)
         assert "timeout=1" in page.url
+        assert page.get_by_test_id("timed-out").is_visible()
+        page.goto("/")  # the server ended the session too
+        assert "/accounts/login/" in page.url

@@ -133,7 +133,7 @@ class TestAdverseEventPage:
             "relation_dexamethasone": "possible",
             "relation_salvage": "probable",
             "serious": "on",
-            "awareness_at": "2026-11-10T08:00",
+            "awareness_at": "2026-11-10 08:00",
         }
 
         with django_capture_on_commit_callbacks(execute=True):

@@ -207,3 +207,17 @@ class TestIsoDates:
         assert 'type="text"' in html
         assert 'placeholder="YYYY-MM-DD"' in html
         assert 'inputmode="numeric"' in html
+
+
+class TestIsoDateTimes:
+    def test_only_yyyy_mm_dd_hh_mm_is_accepted_in_the_site_time_zone(self) -> None:
+        from django.utils import timezone
+
+        from trial.forms.widgets import IsoDateTimeField
+
+        field = IsoDateTimeField()
+
+        value = field.clean("2026-11-17 14:05")
+        assert timezone.localtime(value).strftime("%Y-%m-%d %H:%M") == "2026-11-17 14:05"
+        with pytest.raises(Exception, match="YYYY-MM-DD HH:MM"):
+            field.clean("11/17/2026 2:05 PM")

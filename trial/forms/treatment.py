@@ -9,7 +9,7 @@ from django import forms
 from django.conf import settings
 
 from randomization.models import Arm, Randomization
-from trial.forms.widgets import IsoDateField
+from trial.forms.widgets import IsoDateField, IsoDateTimeField
 from trial.models import (
     AdverseEvent,
     CtcaeTerm,
@@ -26,8 +26,6 @@ from trial.models import (
 )
 from trial.models.treatment import REGIMEN_DRUGS
 from trial.services.treatment import DrugDose
-
-DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
 class ReasonMixin(forms.Form):
@@ -185,9 +183,8 @@ class AdverseEventForm(ReasonMixin):
     serious = forms.BooleanField(
         required=False, help_text="A serious event is e-mailed to the sponsor at once."
     )
-    awareness_at = forms.DateTimeField(
+    awareness_at = IsoDateTimeField(
         required=False,
-        widget=DATETIME,
         label="Site aware of seriousness at",
         help_text="Leave empty for now; the 24-hour reporting deadline runs from it.",
     )
@@ -220,7 +217,7 @@ class AdverseEventForm(ReasonMixin):
 
 
 class SaeReportForm(forms.Form):
-    reported_at = forms.DateTimeField(widget=DATETIME, label="Full SAE report sent at")
+    reported_at = IsoDateTimeField(label="Full SAE report sent at")
 
 
 class TransplantForm(ReasonMixin):

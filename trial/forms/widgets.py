@@ -40,3 +40,33 @@ class IsoDateField(forms.DateField):
     widget = IsoDateInput
     input_formats = [ISO_DATE]
     default_error_messages = {"invalid": ISO_MESSAGE}
+
+
+ISO_DATETIME = "%Y-%m-%d %H:%M"
+ISO_DATETIME_PATTERN = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}"
+ISO_DATETIME_MESSAGE = "Enter the date and time as YYYY-MM-DD HH:MM (24 h), e.g. 2026-03-31 14:05."
+
+
+class IsoDateTimeInput(forms.DateTimeInput):
+    """Text input for a local date and time, rendered as YYYY-MM-DD HH:MM."""
+
+    input_type = "text"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        defaults = {
+            "placeholder": "YYYY-MM-DD HH:MM",
+            "pattern": ISO_DATETIME_PATTERN,
+            "autocomplete": "off",
+            "maxlength": "16",
+            "class": "datetime",
+            "title": ISO_DATETIME_MESSAGE,
+        }
+        super().__init__({**defaults, **(attrs or {})}, format=ISO_DATETIME)
+
+
+class IsoDateTimeField(forms.DateTimeField):
+    """A date-time field (site time zone) that accepts YYYY-MM-DD HH:MM and nothing else."""
+
+    widget = IsoDateTimeInput
+    input_formats = [ISO_DATETIME]
+    default_error_messages = {"invalid": ISO_DATETIME_MESSAGE}
