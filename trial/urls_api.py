@@ -1,3 +1,8 @@
-from trial.apis import history, screening, treatment
+from trial.apis import accounts, history, screening, treatment
 
-urlpatterns = [*screening.urlpatterns, *treatment.urlpatterns, *history.urlpatterns]
+urlpatterns = [
+    *accounts.urlpatterns,
+    *screening.urlpatterns,
+    *history.urlpatterns,
+    *treatment.urlpatterns,
+]

@@ -1,4 +1,7 @@
-"""API: the audit history of any clinical record of a patient."""
+"""API: the audit history of patients' records: the screening records by name, and any
+clinical record by its kind and id."""
+
+from __future__ import annotations
 
 from django.urls import URLPattern, path
 from drf_spectacular.utils import extend_schema
@@ -6,8 +9,57 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from trial.apis.screening import HistoryEntrySerializer
+from trial.apis.common import (
+    HistoryEntrySerializer,
+    baseline_of,
+    consent_of,
+    error_responses,
+    patient_for,
+)
+from trial.selectors import patients as patient_selectors
 from trial.selectors.history import clinical_record_get, clinical_record_types, record_history
+
+# --- history -----------------------------------------------------------------------------------
+
+_HISTORY = {200: HistoryEntrySerializer(many=True), **error_responses(403, 404)}
+
+
+class PatientHistoryApi(APIView):
+    """Who changed the patient's screening-log entry, when, what (old → new) and why."""
+
+    @extend_schema(tags=["history"], responses=_HISTORY)
+    def get(self, request: Request, patient_id: int) -> Response:
+        patient = patient_for(request, patient_id)
+        entries = patient_selectors.patient_history(patient=patient)
+        return Response(HistoryEntrySerializer(entries, many=True).data)
+
+
+class ConsentHistoryApi(APIView):
+    @extend_schema(tags=["history"], responses=_HISTORY)
+    def get(self, request: Request, patient_id: int) -> Response:
+        consent = consent_of(patient_for(request, patient_id))
+        entries = patient_selectors.histories_merged([("Consent", consent)])
+        return Response(HistoryEntrySerializer(entries, many=True).data)
+
+
+class BaselineHistoryApi(APIView):
+    """The history of the baseline record and of its mutation results, newest first."""
+
+    @extend_schema(tags=["history"], responses=_HISTORY)
+    def get(self, request: Request, patient_id: int) -> Response:
+        baseline = baseline_of(patient_for(request, patient_id))
+        entries = patient_selectors.baseline_history(baseline=baseline)
+        return Response(HistoryEntrySerializer(entries, many=True).data)
+
+
+class EligibilityHistoryApi(APIView):
+    """The histories of all the patient's eligibility answers, merged, newest first."""
+
+    @extend_schema(tags=["history"], responses=_HISTORY)
+    def get(self, request: Request, patient_id: int) -> Response:
+        patient = patient_for(request, patient_id)
+        entries = patient_selectors.eligibility_history(patient=patient)
+        return Response(HistoryEntrySerializer(entries, many=True).data)
 
 
 class RecordHistoryApi(APIView):
@@ -36,7 +88,17 @@ class RecordTypesApi(APIView):
         return Response(sorted(clinical_record_types()))  # a list of strings
 
 
+_P = "patients/<int:patient_id>/"
+
 urlpatterns: list[URLPattern] = [
+    path(f"{_P}history/", PatientHistoryApi.as_view(), name="api-patient-history"),
+    path(
+        f"{_P}eligibility/history/",
+        EligibilityHistoryApi.as_view(),
+        name="api-eligibility-history",
+    ),
+    path(f"{_P}consent/history/", ConsentHistoryApi.as_view(), name="api-consent-history"),
+    path(f"{_P}baseline/history/", BaselineHistoryApi.as_view(), name="api-baseline-history"),
     path("record-types/", RecordTypesApi.as_view(), name="api-record-types"),
     path(
         "patients/<int:patient_id>/records/<str:record_type>/<int:pk>/history/",

@@ -1,0 +1,137 @@
+"""What every screening-to-enrolment API view shares: error schemas, the site-isolated
+patient lookup, and the serializers used by several endpoints.
+
+Every patient is looked up through `Patient.objects.for_user(request.user)`, so a patient of
+another site is a 404, and every write is one service call with the clock read in the view.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
+from rest_framework.request import Request
+
+from trial.api import ReasonField
+from trial.models import (
+    Baseline,
+    Consent,
+    Patient,
+    User,
+)
+
+TAG = "screening"
+
+# --- shared pieces ---------------------------------------------------------------------------
+
+
+class ErrorSerializer(serializers.Serializer):
+    """A refusal: `detail` says why; validation errors add one list of messages per field."""
+
+    detail = serializers.CharField(required=False)
+    non_field_errors = serializers.ListField(child=serializers.CharField(), required=False)
+
+    class Meta:
+        ref_name = "Error"
+
+
+def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
+    meanings = {
+        400: "Invalid data: messages per field (the reason for change is under `reason`).",
+        403: "Not signed in, or your role does not allow this at the patient's site.",
+        404: "No such record among the sites you may see.",
+        409: "The patient is not in a state where this applies.",
+    }
+    return {code: OpenApiResponse(ErrorSerializer, description=meanings[code]) for code in codes}
+
+
+def patient_for(request: Request, patient_id: int) -> Patient:
+    """The patient, if the user may see the patient's site; otherwise 404."""
+    queryset = Patient.objects.for_user(request.user).select_related(  # type: ignore[arg-type]
+        "site", "protocol_version", "eligibility_confirmed_by", "enrolled_by"
+    )
+    return get_object_or_404(queryset, pk=patient_id)
+
+
+def consent_of(patient: Patient) -> Consent:
+    consent = Consent.objects.filter(patient=patient).select_related("obtained_by").first()
+    if consent is None:
+        raise Http404("No consent is recorded for this patient.")
+    return consent
+
+
+def baseline_of(patient: Patient) -> Baseline:
+    baseline = Baseline.objects.filter(patient=patient).first()
+    if baseline is None:
+        raise Http404("No baseline record exists for this patient.")
+    return baseline
+
+
+def acting_user(request: Request) -> User:
+    user = request.user
+    assert isinstance(user, User)  # IsAuthenticated guarantees it
+    return user
+
+
+class PatientOutputSerializer(serializers.ModelSerializer[Patient]):
+    site_code = serializers.CharField(source="site.code", read_only=True)
+    protocol_version = serializers.CharField(source="protocol_version.number", read_only=True)
+    eligibility_confirmed_by = serializers.SlugRelatedField[User](
+        slug_field="username", read_only=True
+    )
+    enrolled_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
+
+    class Meta:
+        model = Patient
+        ref_name = "Patient"
+        fields = [
+            "id",
+            "site",
+            "site_code",
+            "screening_number",
+            "screening_date",
+            "sex",
+            "age_at_screening",
+            "protocol_version",
+            "status",
+            "screen_failure_reason",
+            "screen_failure_detail",
+            "eligibility_confirmed_by",
+            "eligibility_confirmed_at",
+            "subject_id",
+            "enrolled_at",
+            "enrolled_by",
+            "entered_in_error",
+        ]
+        read_only_fields = fields
+
+
+class FieldChangeSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a field, not Field.label
+    old = serializers.CharField(allow_null=True)
+    new = serializers.CharField(allow_null=True)
+
+    class Meta:
+        ref_name = "FieldChange"
+
+
+class HistoryEntrySerializer(serializers.Serializer):
+    record = serializers.CharField()
+    history_id = serializers.IntegerField(source="entry.history_id")
+    when = serializers.DateTimeField(source="entry.when")
+    who = serializers.CharField(source="entry.who")
+    kind = serializers.ChoiceField(source="entry.kind", choices=["created", "changed", "deleted"])
+    reason = serializers.CharField(source="entry.reason")
+    changes = FieldChangeSerializer(source="entry.changes", many=True)
+
+    class Meta:
+        ref_name = "HistoryEntry"
+
+
+class EnteredInErrorInputSerializer(serializers.Serializer):
+    reason = ReasonField(help_text="Why this record was entered in error (required).")
+
+    class Meta:
+        ref_name = "EnteredInErrorInput"
