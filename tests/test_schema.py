@@ -55,3 +55,21 @@ class TestSchema:
         response = APIClient().get("/api/schema/")
 
         assert response.status_code in {401, 403}
+
+
+class TestApiDocs:
+    def test_the_browsable_docs_are_served_from_this_site_not_a_cdn(
+        self, client, coordinator
+    ) -> None:
+        client.force_login(coordinator)
+
+        page = client.get("/api/docs/").content.decode()
+
+        assert "swagger-ui" in page
+        assert "cdn" not in page.lower() and "jsdelivr" not in page.lower()
+        assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in page
+
+    def test_the_docs_ask_for_authentication(self, client) -> None:
+        response = client.get("/api/docs/")
+
+        assert response.status_code in (401, 403)
