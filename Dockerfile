@@ -12,7 +12,7 @@ COPY static ./static
 COPY manage.py ./
 RUN pip install --no-cache-dir . \
     && SECRET_KEY=build-only-collectstatic ALLOWED_HOSTS=localhost python manage.py collectstatic --noinput \
-    && useradd --system --uid 10001 dexaml && mkdir -p /app/var && chown dexaml /app/var
+    && useradd --system --uid 10001 dexaml && mkdir -p /app/var/media && chown -R dexaml /app/var
 USER dexaml
 EXPOSE 8000
 CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]

@@ -46,6 +46,13 @@ class TestDockerCompose:
 
         assert unread == set()
 
+    def test_web_and_worker_share_the_media_volume_where_exports_are_written(self) -> None:
+        services = COMPOSE["services"]
+        media_root = services["web"]["environment"]["MEDIA_ROOT"]
+
+        for name in ("web", "worker"):
+            assert f"media:{media_root}" in services[name]["volumes"]
+
     def test_the_database_url_points_at_the_postgres_service(self) -> None:
         url = COMPOSE["services"]["web"]["environment"]["DATABASE_URL"]
 
