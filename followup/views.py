@@ -92,21 +92,15 @@ def visit_record(request: HttpRequest, patient_id: int, pk: int) -> HttpResponse
 @login_required
 def death_record(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = _patient(request, patient_id)
+    save = partial(
+        records.death_record,
+        patient=patient,
+        by=cast(User, request.user),
+        today=timezone.localdate(),
+    )
     form = DeathForm(submitted(request))
-    if request.method == "POST" and form.is_valid():
-        try:
-            records.death_record(
-                patient=patient,
-                by=cast(User, request.user),
-                today=timezone.localdate(),
-                **form.cleaned_data,
-            )
-        except (ValidationError, ApplicationError) as error:
-            _add_errors(form, error)
-        else:
-            messages.success(request, "Death recorded; later visits are cancelled.")
-            return redirect("followup-patient", patient_id=patient.pk)
-    return render(request, "followup/death_form.html", {"patient": patient, "form": form})
+    done = "Death recorded; later visits are cancelled."
+    return _record_page(request, patient, form, save, title="Record the death", done=done)
 
 
 def _record_page(
