@@ -1,31 +1,38 @@
 """Randomisation throughput and latency on PostgreSQL, against a bare locked row update.
 
 Command: `bash bench/run randomization` (or `bash bench/run` for every benchmark). It starts a
-throwaway PostgreSQL (fsync off, as the test suite), migrates, and prints one line per client
-count (1, 8, 32):
+throwaway PostgreSQL (fsync off, as the test suite) and Redis, migrates, and prints one line per
+client count (1, 8, 32):
 
-    clients rand/s p50 ms p95 ms cpu ms/op db ms/op cpu-bound/s busy ceiling/s c cpu ms/op ratio
-
-- rand/s: randomisations per second over the whole run (wall clock from the first client's
-  start to the last client's end); p50/p95: latency of one randomisation as a client sees it
-  (fetch the user and the patient, `patient_randomize`, the e-mail sent after commit).
-- cpu ms/op: CPU time of the client processes per randomisation (Django, the ORM, history, the
-  e-mail); db ms/op: CPU time of their PostgreSQL backends per randomisation (clock-tick
-  resolution). cpu-bound/s: the rate at which these two would saturate every CPU of the
-  machine: no locking scheme can go faster on this machine. busy: share of the machine's CPUs
-  busy during the run, whoever used them (1.00 = saturated: the figures then measure the
-  machine and its other load, not the lock).
-- ceiling/s: `SELECT … FOR UPDATE` + `UPDATE` of one row per transaction, same clients, same
-  database, measured right after; c cpu ms/op: its client + server CPU per transaction;
-  ratio = rand/s ÷ ceiling/s.
+- rand/s: randomisations per second (wall clock from the release of the clients to the last
+  client's end); p50/p95 ms: latency of one randomisation as a client sees it (fetch the user
+  and the patient as a request does, `patient_randomize`, the commit, queueing the e-mail).
+- CPU per randomisation, in ms: client (the client processes: Django, the ORM, history, the
+  Celery publish), db (their PostgreSQL backends; clock-tick resolution, 10 ms, averaged over
+  hundreds of operations), redis (the broker), cpu ms (their sum). cpu-bound/s: the rate at which
+  that sum saturates every CPU of the machine: no locking scheme goes faster on this machine,
+  and it is the figure to compare when other work shares the machine. busy: share of the
+  machine's CPUs busy during the run, whoever used them (1.00 = saturated: rand/s then measures
+  the machine and its other load, not the lock).
+- ceiling/s: `SELECT … FOR UPDATE` + `UPDATE` of one row per transaction, same client count,
+  same database, measured right after; c cpu ms and c bound/s: its CPU per transaction and the
+  rate that saturates the CPUs. ratio = rand/s ÷ ceiling/s; bound ratio = cpu-bound/s ÷
+  c bound/s, the ratio both would reach on a machine of their own once CPU-bound.
+- The result e-mail is a Celery task queued on commit (randomization/tasks.py). The bench sets
+  CELERY_TASK_ALWAYS_EAGER=0, so the task is published to the Redis of bench/run (as in
+  production) and no e-mail is rendered or sent in the timed section; afterwards the bench checks
+  that exactly one task per randomisation was queued, and runs the e-mails itself, as a worker
+  would, to print their CPU (not counted above).
 - The last lines compare 8 clients with the aim (p95 < 50 ms, ratio ≥ 0.33) and give the load
-  average before the run: other work on the machine lowers every figure.
+  average before and after: other work on the machine lowers every figure but the CPU ms.
 
-Fairness: clients are separate processes (one database connection each, no shared GIL)
-released together by a barrier; the patients are created, and the tables analysed, before the
-timed section; every client randomises its own patients of ONE stratum (the worst case: all
-contend for the same slots); afterwards the bench checks that the stratum's used slots are
-1..n and the randomisation numbers 1..n, none skipped or given twice.
+Fairness: clients are separate processes (one database connection each, no shared GIL). Each
+connects, then warms up with 2 real operations (backend catalogue caches, query caches, broker
+connection) before a barrier that the parent joins: the clock and the CPU counters start when
+it opens. The patients are created, and the tables analysed, before. Every client randomises
+its own patients of ONE stratum (the worst case: all contend for the same slots); afterwards
+the bench checks that the stratum's used slots are 1..n and the randomisation numbers 1..n,
+warm-up included, none skipped or given twice.
 """
 
 from __future__ import annotations
@@ -42,13 +49,23 @@ from pathlib import Path
 import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+# The result e-mail is a Celery task queued on commit; here it is queued on the Redis that
+# bench/run starts, as in production, and not run eagerly inside the timed request.
+os.environ["CELERY_TASK_ALWAYS_EAGER"] = "0"
 django.setup()
 
+import redis  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.db import connection, connections, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from randomization import services  # noqa: E402
-from randomization.models import AllocationList, AllocationSlot, Randomization  # noqa: E402
+from randomization import notifications, services  # noqa: E402
+from randomization.models import (  # noqa: E402
+    AllocationList,
+    AllocationSlot,
+    Randomization,
+    ResultNotice,
+)
 from trial.models import (  # noqa: E402
     Baseline,
     Consent,
@@ -63,6 +80,7 @@ from trial.models import (  # noqa: E402
 
 RANDOMIZE_OPS = {1: 150, 8: 320, 32: 480}
 CEILING_OPS = {1: 1500, 8: 2400, 32: 3200}
+WARM_UP = 2  # untimed operations per client before the barrier
 RUN = dt.datetime.now(dt.UTC).strftime("%H%M%S")
 
 
@@ -136,6 +154,11 @@ def _worker(
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         backend = cursor.fetchone()[0]
+    # Warm-up: the backend's catalogue caches, the client's query caches and its broker
+    # connection are filled by real operations before the clock starts.
+    for item in items[:WARM_UP]:
+        op(item)
+    items = items[WARM_UP:]
     barrier.wait()
     latencies = []
     db0, cpu0, start = _process_cpu(backend), time.process_time(), time.perf_counter()
@@ -162,16 +185,19 @@ def _cpu_ticks() -> tuple[int, int]:
 
 
 def _measure(op: Callable[[int], None], items: list[int], clients: int) -> dict[str, float]:
+    """Run `op` over `items` from `clients` processes; the clock and the CPU counters start when
+    every client has connected and warmed up (the parent joins the barrier that releases them)."""
     connections.close_all()
     ctx = mp.get_context("fork")
-    barrier, results = ctx.Barrier(clients), ctx.Queue()
+    barrier, results = ctx.Barrier(clients + 1), ctx.Queue()
     chunks = [items[i::clients] for i in range(clients)]
     procs = [ctx.Process(target=_worker, args=(op, c, barrier, results)) for c in chunks]
     for p in procs:
         p.start()
-    busy0, total0 = _cpu_ticks()
+    barrier.wait()
+    (busy0, total0), broker0 = _cpu_ticks(), _process_cpu(_broker_pid())
     outcomes = [results.get(timeout=600) for _ in procs]
-    busy1, total1 = _cpu_ticks()
+    (busy1, total1), broker1 = _cpu_ticks(), _process_cpu(_broker_pid())
     for p in procs:
         p.join()
     wall = max(o[1] for o in outcomes) - min(o[0] for o in outcomes)
@@ -185,8 +211,34 @@ def _measure(op: Callable[[int], None], items: list[int], clients: int) -> dict[
         "p95_ms": q[94] * 1000,
         "cpu_ms_per_op": sum(o[3] for o in outcomes) / len(latencies) * 1000,
         "db_cpu_ms_per_op": sum(o[4] for o in outcomes) / len(latencies) * 1000,
+        "broker_cpu_ms_per_op": (broker1 - broker0) / len(latencies) * 1000,
         "busy": (busy1 - busy0) / max(total1 - total0, 1),
     }
+
+
+def _broker() -> redis.Redis:
+    return redis.Redis.from_url(settings.CELERY_BROKER_URL)
+
+
+def _broker_pid() -> int:
+    return int(_broker().info("server")["process_id"])
+
+
+def _mail_tasks(allocation_list: AllocationList, ops: int) -> float:
+    """Check that every randomisation queued its result e-mail (and nothing was sent in the
+    request), empty the queue, then run the e-mails here as a worker would: their CPU ms each,
+    spent off the request."""
+    queued = _broker().llen("celery")
+    assert queued == ops, f"{queued} e-mail tasks queued for {ops} randomisations"
+    _broker().delete("celery")
+    pks = list(
+        Randomization.objects.filter(allocation_list=allocation_list).values_list("pk", flat=True)
+    )
+    assert not ResultNotice.objects.filter(randomization__in=pks).exists()
+    cpu0 = time.process_time()
+    for pk in pks:
+        assert notifications.randomization_notify(randomization_pk=pk, now=timezone.now())
+    return (time.process_time() - cpu0) / len(pks) * 1000
 
 
 def _randomize(coordinator_pk: int) -> Callable[[int], None]:
@@ -237,40 +289,53 @@ def _verify(allocation_list: AllocationList, ops: int) -> None:
 
 
 def _warm_up(coordinator: User, stat: User, site: Site) -> None:
-    """One randomisation in the parent, so that no client pays for first-use caches."""
+    """One randomisation in the parent, so that no client pays for first-use caches inherited
+    through fork (imports, templates, model metadata); its queued e-mail is dropped."""
     _list_activate(f"W{RUN}", 2, stat)
     _randomize(coordinator.pk)(_patients(1, site, coordinator, f"W{RUN}")[0])
+    _broker().delete("celery")
 
 
-def _cpu_bound(row: dict[str, float]) -> float:
+def _cpu_total(row: dict[str, float]) -> float:
+    return row["cpu_ms_per_op"] + row["db_cpu_ms_per_op"] + row["broker_cpu_ms_per_op"]
+
+
+def _cpu_bound(cpu_ms_per_op: float) -> float:
     """The rate at which every CPU of the machine, doing nothing else, would be saturated."""
-    return (os.cpu_count() or 1) * 1000 / (row["cpu_ms_per_op"] + row["db_cpu_ms_per_op"])
+    return (os.cpu_count() or 1) * 1000 / cpu_ms_per_op
 
 
-def _print(rows: list[dict[str, float]], load: tuple[float, float, float]) -> None:
+def _print(rows: list[dict[str, float]], load: tuple[float, ...], after: tuple[float, ...]) -> None:
     print(
-        f"{'clients':>7} {'rand/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'cpu ms/op':>9} "
-        f"{'db ms/op':>8} {'cpu-bound/s':>11} {'busy':>5} {'ceiling/s':>10} "
-        f"{'c cpu ms/op':>11} {'ratio':>6}"
+        f"{'clients':>7} {'rand/s':>7} {'p50 ms':>6} {'p95 ms':>6} {'client':>6} {'db':>5} "
+        f"{'redis':>5} {'cpu ms':>6} {'cpu-bound/s':>11} {'busy':>4} {'ceiling/s':>9} "
+        f"{'c cpu ms':>8} {'c bound/s':>9} {'ratio':>5} {'bound ratio':>11}"
     )
     for r in rows:
+        bound, c_bound = _cpu_bound(_cpu_total(r)), _cpu_bound(r["ceiling_cpu_ms_per_op"])
         print(
-            f"{r['clients']:7d} {r['per_s']:8.1f} {r['p50_ms']:7.1f} {r['p95_ms']:7.1f} "
-            f"{r['cpu_ms_per_op']:9.1f} {r['db_cpu_ms_per_op']:8.1f} {_cpu_bound(r):11.1f} "
-            f"{r['busy']:5.2f} {r['ceiling_per_s']:10.1f} {r['ceiling_cpu_ms_per_op']:11.2f} "
-            f"{r['per_s'] / r['ceiling_per_s']:6.2f}"
+            f"{r['clients']:7d} {r['per_s']:7.1f} {r['p50_ms']:6.1f} {r['p95_ms']:6.1f} "
+            f"{r['cpu_ms_per_op']:6.2f} {r['db_cpu_ms_per_op']:5.2f} "
+            f"{r['broker_cpu_ms_per_op']:5.2f} {_cpu_total(r):6.2f} {bound:11.1f} "
+            f"{r['busy']:4.2f} {r['ceiling_per_s']:9.1f} {r['ceiling_cpu_ms_per_op']:8.2f} "
+            f"{c_bound:9.1f} {r['per_s'] / r['ceiling_per_s']:5.2f} {bound / c_bound:11.2f}"
         )
+    mail = statistics.mean(r["mail_cpu_ms_per_op"] for r in rows)
+    print(f"result e-mail task (queued on commit, run after the timed section as a worker "
+          f"would): {mail:.2f} CPU ms each, not in the figures above")  # fmt: skip
     eight = next(r for r in rows if r["clients"] == 8)
     print(
         f"aim at 8 clients: p95 < 50 ms → {eight['p95_ms']:.1f} ms; "
-        f"throughput ≥ 1/3 of ceiling → {eight['per_s'] / eight['ceiling_per_s']:.2f}"
+        f"throughput ≥ 1/3 of ceiling → {eight['per_s'] / eight['ceiling_per_s']:.2f} "
+        f"(CPU-bound on an idle machine: {_cpu_bound(_cpu_total(eight)) / _cpu_bound(eight['ceiling_cpu_ms_per_op']):.2f})"
     )
-    print(f"load average before the run: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
-          f"on {os.cpu_count()} CPUs")  # fmt: skip
+    print(f"load average before the run: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, after: "
+          f"{after[0]:.2f} {after[1]:.2f} {after[2]:.2f} on {os.cpu_count()} CPUs")  # fmt: skip
 
 
 def main() -> None:
     load = os.getloadavg()
+    assert settings.CELERY_BROKER_URL.startswith("redis://"), "bench/run provides REDIS_URL"
     coordinator, stat, site = _users()
     with connection.cursor() as cursor:
         cursor.execute("CREATE TABLE IF NOT EXISTS bench_counter (id int PRIMARY KEY, n bigint)")
@@ -278,25 +343,32 @@ def main() -> None:
     _warm_up(coordinator, stat, site)
     rows = []
     for clients, ops in RANDOMIZE_OPS.items():
-        allocation_list = _list_activate(f"B{clients}{RUN}"[:12], ops + 10, stat)
-        patients = _patients(ops, site, coordinator, allocation_list.code)
+        total = ops + WARM_UP * clients
+        allocation_list = _list_activate(f"B{clients}{RUN}"[:12], total + 10, stat)
+        patients = _patients(total, site, coordinator, allocation_list.code)
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
         result = _measure(_randomize(coordinator.pk), patients, clients)
-        _verify(allocation_list, ops)
-        ceiling = _measure(_locked_update, list(range(CEILING_OPS[clients])), clients)
+        _verify(allocation_list, total)
+        mail = _mail_tasks(allocation_list, total)
+        ceiling_items = list(range(CEILING_OPS[clients] + WARM_UP * clients))
+        ceiling = _measure(_locked_update, ceiling_items, clients)
         rows.append(
             {
                 **result,
+                "mail_cpu_ms_per_op": mail,
                 "ceiling_per_s": ceiling["per_s"],
                 "ceiling_p95_ms": ceiling["p95_ms"],
                 "ceiling_cpu_ms_per_op": ceiling["cpu_ms_per_op"] + ceiling["db_cpu_ms_per_op"],
             }
         )
-    _print(rows, load)
+    after = os.getloadavg()
+    _print(rows, load, after)
     out = Path(__file__).resolve().parent / "results"
     out.mkdir(exist_ok=True)
-    (out / "randomization.json").write_text(json.dumps({"load": load, "rows": rows}, indent=2))
+    (out / "randomization.json").write_text(
+        json.dumps({"load": load, "load_after": after, "rows": rows}, indent=2)
+    )
 
 
 if __name__ == "__main__":

@@ -1,12 +1,20 @@
-"""E-mails of the randomisation app, sent once the transaction that caused them has committed."""
+"""E-mails of the randomisation app, sent once the transaction that caused them has committed.
+
+The result of a randomisation is sent by a Celery task (randomization/tasks.py) queued on
+commit, so that rendering and sending it is no part of the request that randomises."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 
-from randomization.models import Randomization, Stratum
+from randomization.models import Randomization, ResultNotice, Stratum
+from trial.audit import record_save
 from trial.models import Membership, Role, Site
 
 _SITE_TEAM = (Role.SITE_COORDINATOR, Role.INVESTIGATOR)
@@ -27,14 +35,34 @@ def site_team_addresses(site: Site) -> list[str]:
     return _addresses(_SITE_TEAM, site)
 
 
-def randomization_notify(*, pk: int) -> None:
-    """Tell the site team the result of a randomisation (patient, number, arm, day 0)."""
+def randomization_notify(*, randomization_pk: int, now: dt.datetime) -> bool:
+    """Tell the site team the result of a randomisation (patient, number, arm, day 0), once.
+
+    A ResultNotice row, unique per randomisation, is written in the transaction that sends: a
+    second run (a redelivered task) finds it and sends nothing; a failed send leaves no row, so
+    the retry sends. Return whether this call sent the e-mail.
+    """
     randomization = Randomization.objects.select_related("patient__site", "randomized_by").get(
-        pk=pk
+        pk=randomization_pk
     )
+    if ResultNotice.objects.filter(randomization=randomization).exists():
+        return False
     recipients = site_team_addresses(randomization.patient.site)
-    if not recipients:
-        return
+    notice = ResultNotice(
+        randomization=randomization, sent_at=now, recipients=", ".join(recipients)
+    )
+    try:
+        # The unique row is inserted before sending: a concurrent run waits on it, then fails.
+        with transaction.atomic():
+            record_save(instance=notice, by=randomization.randomized_by, reason="Result e-mailed")
+            if recipients:
+                _result_send(randomization, recipients)
+    except (IntegrityError, ValidationError):  # sent meanwhile by another run
+        return False
+    return bool(recipients)
+
+
+def _result_send(randomization: Randomization, recipients: list[str]) -> None:
     study = settings.TRIAL["STUDY_ID"]
     send_mail(
         subject=f"[{study}] Patient {randomization.patient} randomised: "
