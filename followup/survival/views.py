@@ -126,6 +126,8 @@ _CONTENT_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
 
 @login_required
 @refused_as_403
-def km_image(request: HttpRequest, cutoff_id: int, paramcd: str, fmt: str) -> HttpResponse:
+def km_image(request: HttpRequest, cutoff_id: int, name: str) -> HttpResponse:
+    """The figure file `OS.png`, `OS.svg`, `EFS.png` or `EFS.svg` at a cut-off."""
+    paramcd, _, fmt = name.partition(".")
     image = selectors.km_image(user=_user(request), cutoff_id=cutoff_id, paramcd=paramcd, fmt=fmt)
     return HttpResponse(image, content_type=_CONTENT_TYPES[fmt])
