@@ -13,6 +13,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 app = Celery("dexaml")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# The survival exports live in a sub-package of the followup app, out of autodiscovery's sight.
+app.autodiscover_tasks(["followup.survival"])
 
 
 def beat_schedule() -> dict[str, dict[str, Any]]:

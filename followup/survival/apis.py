@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from followup.models import DataCutoff, DatasetExport
 from followup.survival import selectors, services
 from followup.survival.formats import FORMATS
+from followup.survival.services import OPTIONS
 
 
 class CutoffOutputSerializer(serializers.ModelSerializer[DataCutoff]):
@@ -73,7 +74,7 @@ class ExportRequestApi(APIView):
             ref_name = "ExportRequestInput"
 
         formats = serializers.ListField(
-            child=serializers.ChoiceField(choices=list(FORMATS)), required=False
+            child=serializers.ChoiceField(choices=[*FORMATS, *OPTIONS]), required=False
         )
 
     @extend_schema(request=InputSerializer, responses={202: ExportOutputSerializer})

@@ -119,7 +119,7 @@ def _pin_timestamp(path: Path, fmt: str, day: dt.date) -> None:
     path.write_bytes(bytes(data))
 
 
-def _digest(path: Path) -> WrittenFile:
+def file_digest(path: Path) -> WrittenFile:
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     return WrittenFile(path.name, sha, path.stat().st_size)
 
@@ -156,11 +156,11 @@ def datasets_write(
             path = out_dir / f"{name}.{EXTENSIONS[fmt]}"
             WRITERS[fmt](frame, path, name, DATASETS[name])
             _pin_timestamp(path, fmt, cutoff)
-            written.append(_digest(path))
+            written.append(file_digest(path))
             on_file(path.name)
     path = out_dir / "data_dictionary.csv"
     dictionary_frame().to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
-    written.append(_digest(path))
+    written.append(file_digest(path))
     return written
 
 

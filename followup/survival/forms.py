@@ -16,3 +16,12 @@ class ExportForm(forms.Form):
         initial=list(FORMATS),
         widget=forms.CheckboxSelectMultiple,
     )
+    options = forms.MultipleChoiceField(
+        label="Clinical data",
+        choices=[
+            ("odm", "All clinical records as CDISC ODM 1.3.2 XML"),
+            ("odm_audit", "… with the audit trail (ODM AuditRecord)"),
+        ],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )

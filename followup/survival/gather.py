@@ -14,11 +14,23 @@ from dataclasses import dataclass
 from django.db.models import Q
 from django.utils import timezone
 
-from followup.models import Death, FollowupDiseaseStatus, Visit
+from followup.models import Death, FollowupDiseaseStatus, LossToFollowUp, Visit, Withdrawal
 from followup.selectors import last_known_alive_bulk
 from followup.survival.derive import AdverseEventFact, PatientFacts
+from followup.survival.tables import BaselineFacts, ConsortFacts
 from randomization.models import Randomization
-from trial.models import AdverseEvent, EndOfTreatment, ResponseAssessment, Transplant
+from trial.models import (
+    AdverseEvent,
+    Baseline,
+    BaselineMutation,
+    Cycle,
+    EndOfTreatment,
+    EndOfTreatmentReason,
+    Patient,
+    PatientStatus,
+    ResponseAssessment,
+    Transplant,
+)
 
 STUDYID = "DEXAML-03"
 
@@ -124,3 +136,94 @@ def trial_facts_gather(*, cutoff: dt.date) -> TrialFacts:
         .values_list("patient_id", "term__term", "term_text", "grade", "start_date")
     ]
     return TrialFacts(patients=patients, adverse_events=events)
+
+
+def _labels(model: type, field_name: str) -> dict[str, str]:
+    return dict(model._meta.get_field(field_name).flatchoices)  # type: ignore[attr-defined]
+
+
+def baseline_facts_gather(*, cutoff: dt.date) -> list[BaselineFacts]:
+    """The baseline of every patient randomised on or before the cut-off (labels, not codes)."""
+    rand = {r.patient_id: r for r in _randomizations(cutoff)}
+    mutations: dict[int, dict[str, str]] = defaultdict(dict)
+    result_label = _labels(BaselineMutation, "result")
+    for pid, gene, result in BaselineMutation.objects.filter(
+        baseline__patient_id__in=rand, entered_in_error=False
+    ).values_list("baseline__patient_id", "gene__code", "result"):
+        mutations[pid][gene] = result_label.get(result, result)
+    label = {name: _labels(Baseline, name) for name in ("disease_status", "cytogenetic_risk")}
+    sex = _labels(Patient, "sex")
+    facts = []
+    for b in Baseline.objects.filter(patient_id__in=rand, entered_in_error=False).order_by(
+        "patient__subject_id"
+    ):
+        r = rand[b.patient_id]
+        facts.append(
+            BaselineFacts(
+                patient_id=b.patient_id,
+                arm=r.arm,
+                sex=sex.get(r.sex, r.sex),
+                age=r.age,
+                disease_status=label["disease_status"].get(b.disease_status, b.disease_status),
+                regimen=b.planned_regimen,
+                cytogenetic_risk=label["cytogenetic_risk"].get(
+                    b.cytogenetic_risk, b.cytogenetic_risk
+                ),
+                ecog=b.ecog,
+                wbc=b.wbc,
+                blood_blast_pct=b.blood_blast_pct,
+                marrow_blast_pct=b.marrow_blast_pct,
+                mutations=mutations.get(b.patient_id, {}),
+            )
+        )
+    return facts
+
+
+def _dated_ids(model: type, date_field: str, cutoff: dt.date) -> set[int]:
+    rows = model.objects.filter(  # type: ignore[attr-defined]
+        entered_in_error=False, **{f"{date_field}__lte": cutoff}
+    ).values_list("patient_id", flat=True)
+    return set(rows)
+
+
+def consort_facts_gather(*, cutoff: dt.date) -> list[ConsortFacts]:
+    """Every patient screened on or before the cut-off and what became of them by then."""
+    arms = {r.patient_id: r.arm for r in _randomizations(cutoff)}
+    cycles: dict[int, int] = defaultdict(int)
+    for pid in Cycle.objects.filter(
+        entered_in_error=False, start_date__lte=cutoff, patient_id__in=arms
+    ).values_list("patient_id", flat=True):
+        cycles[pid] += 1
+    eot = {
+        pid: reason
+        for pid, reason in EndOfTreatment.objects.filter(
+            entered_in_error=False, end_date__lte=cutoff
+        ).values_list("patient_id", "reason")
+    }
+    eot_label = _labels(EndOfTreatment, "reason")
+    failure_label = _labels(Patient, "screen_failure_reason")
+    lost = _dated_ids(LossToFollowUp, "declared_on", cutoff)
+    withdrawn = _dated_ids(Withdrawal, "withdrawal_date", cutoff)
+    facts = []
+    for pid, status, failure in (
+        Patient.objects.filter(entered_in_error=False, screening_date__lte=cutoff)
+        .order_by("pk")
+        .values_list("pk", "status", "screen_failure_reason")
+    ):
+        failed = status == PatientStatus.SCREEN_FAILED
+        reason = eot.get(pid)
+        facts.append(
+            ConsortFacts(
+                patient_id=pid,
+                screen_failure_reason=failure_label.get(failure, failure or "Not given")
+                if failed
+                else None,
+                arm=arms.get(pid),
+                cycles=cycles.get(pid, 0),
+                end_of_treatment_reason=eot_label.get(reason, reason) if reason else None,
+                completed=reason == EndOfTreatmentReason.COMPLETED,
+                lost_to_follow_up=pid in lost,
+                withdrawn=pid in withdrawn,
+            )
+        )
+    return facts

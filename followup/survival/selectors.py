@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from followup.models import DataCutoff, DatasetExport
+from followup.survival.datasets import adtte_frame
+from followup.survival.figures import FIGURE_ENDPOINTS, FIGURE_FORMATS, km_render
+from followup.survival.gather import trial_facts_gather
+from followup.survival.report import AnalysisReport, analysis_report_build
 from trial.audit import require
 from trial.models import User
 from trial.permissions import Action
@@ -27,3 +32,18 @@ def exports_list(*, user: User) -> QuerySet[DatasetExport]:
 
 def export_get(*, user: User, export_id: int) -> DatasetExport:
     return get_object_or_404(exports_list(user=user), pk=export_id)
+
+
+def cutoff_report(*, user: User, cutoff_id: int) -> tuple[DataCutoff, AnalysisReport]:
+    """The trial report at a frozen cut-off (export roles only)."""
+    cutoff = cutoff_get(user=user, cutoff_id=cutoff_id)
+    return cutoff, analysis_report_build(cutoff=cutoff.cutoff_date)
+
+
+def km_image(*, user: User, cutoff_id: int, paramcd: str, fmt: str) -> bytes:
+    """The Kaplan–Meier figure of OS or EFS at a cut-off, as PNG or SVG."""
+    if paramcd not in FIGURE_ENDPOINTS or fmt not in FIGURE_FORMATS:
+        raise Http404("No such figure.")
+    day = cutoff_get(user=user, cutoff_id=cutoff_id).cutoff_date
+    adtte = adtte_frame(trial_facts_gather(cutoff=day).patients, day)
+    return km_render(adtte, paramcd, day, fmt)

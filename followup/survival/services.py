@@ -13,9 +13,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from followup.models import DataCutoff, DatasetExport, ExportKind, ExportStatus
-from followup.survival.datasets import survival_frames
-from followup.survival.formats import FORMATS, datasets_write, manifest_checksum
-from followup.survival.gather import trial_facts_gather
+from followup.survival.formats import (
+    FORMATS,
+    WrittenFile,
+    datasets_write,
+    file_digest,
+    manifest_checksum,
+)
+from followup.survival.report import analysis_report_build, report_write
 from trial.audit import record_save, require
 from trial.models import User
 from trial.permissions import Action
@@ -38,12 +43,18 @@ def cutoff_freeze(*, by: User, cutoff_date: dt.date, reason: str, now: dt.dateti
     return cutoff
 
 
+# Besides the dataset formats, an export may carry the full clinical data as CDISC ODM XML,
+# with or without its audit trail.
+OPTIONS = ("odm", "odm_audit")
+
+
 def _formats(formats: list[str] | None) -> list[str]:
     chosen = [f for f in FORMATS if not formats or f in formats]
-    unknown = set(formats or []) - set(FORMATS)
+    unknown = set(formats or []) - set(FORMATS) - set(OPTIONS)
     if unknown or not chosen:
-        raise ValidationError({"formats": [f"Choose among {', '.join(FORMATS)}."]})
-    return chosen
+        raise ValidationError({"formats": [f"Choose among {', '.join(FORMATS + OPTIONS)}."]})
+    options = [o for o in OPTIONS if o in (formats or [])]
+    return chosen + options
 
 
 @transaction.atomic
@@ -105,7 +116,8 @@ def export_build(
     if export.status == ExportStatus.DONE:
         return export
     report = on_progress or (lambda pct, msg: None)
-    total = len(export.formats) * 2
+    formats = [f for f in export.formats if f in FORMATS]
+    total = len(formats) * 2
 
     def step(pct: int, message: str) -> None:
         _set(export, "Export progress", status=ExportStatus.RUNNING, progress=pct, message=message)
@@ -114,16 +126,20 @@ def export_build(
     try:
         step(5, "Reading the database")
         cutoff = export.cutoff.cutoff_date
-        frames = survival_frames(trial_facts_gather(cutoff=cutoff).patients, cutoff)
-        step(40, "Deriving the datasets")
+        analysis = analysis_report_build(cutoff=cutoff)
+        step(30, "Deriving the datasets")
         done = iter(range(1, total + 1))
+        target = out_dir or export_path(export)
         written = datasets_write(
-            frames=frames,
-            out_dir=out_dir or export_path(export),
-            formats=list(export.formats),
+            frames=analysis.frames,
+            out_dir=target,
+            formats=formats,
             cutoff=cutoff,
-            on_file=lambda name: step(40 + 55 * next(done) // total, f"Wrote {name}"),
+            on_file=lambda name: step(30 + 50 * next(done) // total, f"Wrote {name}"),
         )
+        step(82, "Drawing the figures and the tables")
+        written += [file_digest(p) for p in report_write(analysis, target)]
+        written += _odm_write(export, target, cutoff, step)
     except Exception as error:
         _set(export, "Export failed", status=ExportStatus.FAILED, message=str(error)[:2000])
         raise
@@ -139,6 +155,23 @@ def export_build(
     )
     report(100, "Done")
     return export
+
+
+def _odm_write(
+    export: DatasetExport, target: Path, cutoff: dt.date, step: Callable[[int, str], None]
+) -> list[WrittenFile]:
+    if "odm" not in export.formats and "odm_audit" not in export.formats:
+        return []
+    from followup.survival.odm import odm_write
+
+    step(92, "Writing the clinical data as CDISC ODM")
+    path = odm_write(
+        out_path=target / "clinical_data.odm.xml",
+        cutoff=cutoff,
+        with_audit="odm_audit" in export.formats,
+        created_at=export.requested_at,
+    )
+    return [file_digest(path)]
 
 
 def survival_export_run(

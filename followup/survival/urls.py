@@ -12,4 +12,9 @@ urlpatterns: list[URLPattern] = [
         views.export_download,
         name="analysis-export-download",
     ),
+    path("cutoffs/<int:cutoff_id>/km/", views.km_plot, name="analysis-km"),
+    path("cutoffs/<int:cutoff_id>/km/<str:name>", views.km_image, name="analysis-km-image"),
+    path("cutoffs/<int:cutoff_id>/table1/", views.table1, name="analysis-table1"),
+    path("cutoffs/<int:cutoff_id>/consort/", views.consort, name="analysis-consort"),
+    path("cutoffs/<int:cutoff_id>/endpoints/", views.endpoints, name="analysis-endpoints"),
 ]

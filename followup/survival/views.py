@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from followup.survival import selectors, services
 from followup.survival.forms import CutoffFreezeForm, ExportForm
+from followup.survival.report import ARM_LABELS, ARMS
 from trial.exceptions import PermissionDenied
 from trial.models import User
 from trial.permissions import Action
@@ -75,7 +76,9 @@ def cutoff_freeze(request: HttpRequest) -> HttpResponse:
 def export_request(request: HttpRequest, cutoff_id: int) -> HttpResponse:
     cutoff = selectors.cutoff_get(user=_user(request), cutoff_id=cutoff_id)
     form = ExportForm(request.POST)
-    formats = form.cleaned_data["formats"] if form.is_valid() else None
+    formats = (
+        [*form.cleaned_data["formats"], *form.cleaned_data["options"]] if form.is_valid() else None
+    )
     export = services.export_request(
         by=_user(request), cutoff=cutoff, formats=formats, now=timezone.now()
     )
@@ -99,3 +102,32 @@ def export_download(request: HttpRequest, export_id: int, name: str) -> FileResp
     if not path.is_file():
         raise Http404("The file is no longer on the server.")
     return FileResponse(path.open("rb"), as_attachment=True, filename=name)
+
+
+def _report_page(template: str) -> Callable[..., HttpResponseBase]:
+    @login_required
+    @refused_as_403
+    def page(request: HttpRequest, cutoff_id: int) -> HttpResponse:
+        cutoff, report = selectors.cutoff_report(user=_user(request), cutoff_id=cutoff_id)
+        context = {"cutoff": cutoff, "report": report, "arm_labels": ARM_LABELS, "arms": ARMS}
+        return render(request, f"followup/analysis/{template}.html", context)
+
+    page.__name__ = template
+    return page
+
+
+km_plot = _report_page("km")
+table1 = _report_page("table1")
+consort = _report_page("consort")
+endpoints = _report_page("endpoints")
+
+_CONTENT_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
+
+
+@login_required
+@refused_as_403
+def km_image(request: HttpRequest, cutoff_id: int, name: str) -> HttpResponse:
+    """The figure file `OS.png`, `OS.svg`, `EFS.png` or `EFS.svg` at a cut-off."""
+    paramcd, _, fmt = name.partition(".")
+    image = selectors.km_image(user=_user(request), cutoff_id=cutoff_id, paramcd=paramcd, fmt=fmt)
+    return HttpResponse(image, content_type=_CONTENT_TYPES[fmt])

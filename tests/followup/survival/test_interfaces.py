@@ -25,6 +25,19 @@ from trial.models import Patient, Site, User
 
 NOW = timezone.make_aware(dt.datetime(2025, 7, 1, 12, 0))
 RANDOMIZED_AT = timezone.make_aware(dt.datetime(2024, 1, 1, 10, 0))
+REPORT_FILES = [
+    "km_os.png",
+    "km_os.svg",
+    "km_efs.png",
+    "km_efs.svg",
+    "km_summary.csv",
+    "table1.csv",
+    "consort.csv",
+    "remission_rate.csv",
+    "transplant_rate.csv",
+    "adverse_events.csv",
+    "consort.json",
+]
 
 
 @pytest.fixture
@@ -99,6 +112,7 @@ class TestExports:
             "adsurv.csv",
             "adsurv.xpt",
             "data_dictionary.csv",
+            *REPORT_FILES,
         ]
 
     def test_the_same_cut_off_reproduces_the_same_checksum(
@@ -136,7 +150,7 @@ class TestExports:
         )
 
         assert "100%" in out.getvalue()
-        assert len(list(tmp_path.iterdir())) == 11
+        assert len(list(tmp_path.iterdir())) == 11 + len(REPORT_FILES)
         export = DatasetExport.objects.get()
         assert (export.requested_by, export.cutoff, export.status) == (
             data_manager,

@@ -1,0 +1,107 @@
+"""A data manager's analysis in the browser: freeze a cut-off, export the survival datasets and
+follow the export to the end, download a file, then read the Kaplan–Meier plot, Table 1 and the
+CONSORT flow. A site coordinator is refused every analysis page."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from followup.models import Death, DeathCause
+from tests.browser._checks import check_page
+from tests.factories import randomized_patient, screened_patient
+from tests.followup.conftest import end_treatment
+from trial.audit import record_save
+from trial.services.screening import patient_screen_fail
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _trial(site, coordinator, investigator) -> None:  # type: ignore[no-untyped-def]
+    """Four randomised patients, two of whom died, and one screen failure."""
+    for i, arm in enumerate(["DEX", "CTRL", "DEX", "CTRL"]):
+        patient = randomized_patient(site, coordinator, investigator, arm=arm)
+        end_treatment(
+            patient, investigator, dt.date(2026, 11, 10), "toxicity" if i else "completed"
+        )
+        if i >= 2:
+            day = dt.date(2026, 11, 12 + i)
+            record_save(
+                instance=Death(patient=patient, death_date=day, cause=DeathCause.LEUKAEMIA),
+                by=investigator,
+            )
+    failed = screened_patient(site, coordinator)
+    patient_screen_fail(patient=failed, reason="consent_refused", detail="", by=coordinator)
+
+
+class TestDataManagerJourney:
+    def test_data_manager_freezes_exports_downloads_and_reads_the_report(
+        self,
+        page,
+        login,
+        screenshot,
+        site_a,
+        coordinator,
+        investigator,
+        data_manager,
+        settings,
+        tmp_path,
+    ) -> None:
+        settings.MEDIA_ROOT = tmp_path
+        _trial(site_a, coordinator, investigator)
+        login("dm")
+
+        page.goto("/analysis/")
+        page.get_by_label("Cutoff date").fill(timezone.localdate().isoformat())
+        page.get_by_label("Reason").fill("Interim analysis for the DSMB")
+        page.get_by_role("button", name="Freeze the cut-off").click()
+        page.wait_for_load_state("networkidle")
+        assert "Interim analysis for the DSMB" in page.inner_text("[data-testid=cutoffs]")
+        check_page(page)
+        screenshot("data-manager-analysis-home")
+
+        page.get_by_role("button", name="Export the survival datasets").first.click()
+        page.wait_for_function(
+            "document.getElementById('export-status').textContent.trim() === 'Done'"
+        )
+        assert page.get_attribute("#export-progress", "value") == "100"
+        check_page(page)
+        screenshot("data-manager-export")
+
+        with page.expect_download() as download:
+            page.get_by_role("link", name="adtte.csv").click()
+        content = Path(download.value.path()).read_bytes()
+        assert content.startswith(b"STUDYID,USUBJID,")
+
+        page.goto("/analysis/")
+        page.get_by_role("link", name="Kaplan–Meier plots").first.click()
+        page.wait_for_load_state("networkidle")
+        image = page.locator("[data-testid=km-os] img")
+        assert page.get_by_role("heading", name="Kaplan–Meier plot of OS by arm").is_visible()
+        assert image.evaluate("img => img.complete && img.naturalWidth") == 960
+        assert "Log-rank test" in page.inner_text("[data-testid=km-os]")
+        check_page(page)
+        screenshot("data-manager-km-plot")
+
+        page.get_by_role("link", name="Table 1").click()
+        assert "Patients" in page.inner_text("[data-testid=table1]")
+        check_page(page)
+        screenshot("data-manager-table1")
+
+        page.get_by_role("link", name="CONSORT flow").click()
+        assert page.inner_text("[data-testid=consort-screened]") == "5"
+        assert "Consent refused: 1" in page.content()
+        check_page(page)
+        screenshot("data-manager-consort")
+
+    def test_a_coordinator_is_refused_the_analysis_pages(
+        self, page, login, site_a, coordinator, data_manager
+    ) -> None:
+        login("coord_a")
+
+        statuses = [page.goto(url).status for url in ("/analysis/", "/analysis/cutoffs/1/km/")]
+
+        assert statuses == [403, 403]
