@@ -131,6 +131,8 @@ def km_figure(adtte: pd.DataFrame, paramcd: str, cutoff: dt.date) -> Figure:
     fig, ax = plt.subplots(figsize=(8, 5.5))
     for kmf in fitters.values():
         kmf.plot_survival_function(ax=ax, ci_show=False, show_censors=True)
+    # Time starts at randomisation; keep at least a month in view when every event is at day 0.
+    ax.set_xlim(0, max(ax.get_xlim()[1], 1.0))
     if fitters:
         add_at_risk_counts(*fitters.values(), ax=ax, rows_to_show=["At risk"])
     ax.set_title(f"{summary.title} by arm, DEXAML-03, cut-off {cutoff:%Y-%m-%d}")
