@@ -12,15 +12,16 @@ metadata (MetaDataVersion) is derived from the models, so a new field appears by
   ItemGroupData (Insert / Update / Remove) carrying an AuditRecord: UserRef, LocationRef
   (the patient's site), DateTimeStamp and ReasonForChange.
 
-A constant number of queries: one per kind of record (and one per history table).
-The file validates against the CDISC ODM 1.3.2 schema vendored in `schemas/odm1-3-2/`.
+Streamed: patients are read a chunk at a time (one query for the chunk, then one per kind of
+record, or per history table), and each SubjectData is written as soon as it is complete, so
+the memory used is bounded by a chunk, not by the trial. The file validates against the CDISC ODM 1.3.2 schema vendored in `schemas/odm1-3-2/`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -56,6 +57,7 @@ MDV_OID = f"MDV.{STUDYID}.1"
 EVENT_OID = "SE.TRIAL"
 SCHEMA = Path(__file__).parent / "schemas" / "odm1-3-2" / "ODM1-3-2-foundation.xsd"
 TRANSACTIONS = {"+": "Insert", "~": "Update", "-": "Remove"}
+CHUNK_SIZE = 500  # patients read at a time: the memory used is that of one chunk
 
 
 @dataclass(frozen=True)
@@ -151,8 +153,8 @@ def _metadata(study: etree._Element) -> None:
             _translated(item, "Description", str(f.verbose_name))
 
 
-def _admin(root: etree._Element, sites: list[tuple[str, str]], users: list[str]) -> None:
-    admin = _sub(root, "AdminData", StudyOID=STUDY_OID)
+def _admin(sites: list[tuple[str, str]], users: list[str]) -> etree._Element:
+    admin = _element("AdminData", StudyOID=STUDY_OID)
     for username in users:
         user = _sub(admin, "User", OID=f"USR.{username}")
         _sub(user, "LoginName", username)
@@ -167,6 +169,7 @@ def _admin(root: etree._Element, sites: list[tuple[str, str]], users: list[str])
             MetaDataVersionOID=MDV_OID,
             EffectiveDate="2019-01-01",
         )
+    return admin
 
 
 @dataclass
@@ -182,14 +185,32 @@ class _Row:
     reason: str | None = None
 
 
-def _rows(domain: Domain, with_audit: bool) -> Iterable[tuple[int, _Row]]:
+def _patient_chunks(chunk_size: int) -> Iterator[list[tuple[int, str | None, str, str]]]:
+    """The patients in order of pk, chunk by chunk (keyset pagination: one query a chunk)."""
+    last = 0
+    while True:
+        chunk = list(
+            Patient._default_manager.filter(pk__gt=last)
+            .order_by("pk")
+            .values_list("pk", "subject_id", "screening_number", "site__code")[:chunk_size]
+        )
+        if chunk:
+            yield chunk
+        if len(chunk) < chunk_size:
+            return
+        last = chunk[-1][0]
+
+
+def _rows(domain: Domain, with_audit: bool, patient_ids: list[int]) -> Iterable[tuple[int, _Row]]:
+    """The rows of one domain for some patients, in one query, in the order of the file."""
     names = [f.attname for f in domain.fields()]
+    among = {f"{domain.patient}__in": patient_ids}
     if not with_audit:
-        rows = domain.model._default_manager.annotate(odm_patient=F(domain.patient))
+        rows = domain.model._default_manager.filter(**among).annotate(odm_patient=F(domain.patient))
         for r in rows.order_by("pk").values("pk", "odm_patient", *names):
             yield r["odm_patient"], _Row(domain, r["pk"], r)
         return
-    history = domain.model.history.annotate(odm_patient=F(domain.patient))  # type: ignore[attr-defined]
+    history = domain.model.history.filter(**among).annotate(odm_patient=F(domain.patient))  # type: ignore[attr-defined]
     extra = ("history_type", "history_user__username", "history_date", "history_change_reason")
     for r in history.order_by("history_date", "history_id").values(
         "id", "odm_patient", *names, *extra
@@ -226,63 +247,79 @@ def _item_group(form: etree._Element, row: _Row, location: str) -> None:
             _sub(group, "ItemData", ItemOID=_item_oid(row.domain, f), Value=value)
 
 
-def odm_document(*, with_audit: bool, created_at: dt.datetime) -> etree._ElementTree:
-    """Build the ODM tree of every clinical record (and, if asked, of every history row)."""
-    patients = list(
-        Patient._default_manager.order_by("pk").values_list(
-            "pk", "subject_id", "screening_number", "site__code"
-        )
-    )
-    by_patient: dict[int, dict[str, list[_Row]]] = defaultdict(lambda: defaultdict(list))
-    users: set[str] = set()
-    for domain in DOMAINS:
-        for pid, row in _rows(domain, with_audit):
-            by_patient[pid][domain.code].append(row)
-            users |= {row.user} if row.user else set()
-    root = etree.Element(
-        f"{{{ODM_NS}}}ODM",
-        nsmap={None: ODM_NS},
-        FileType="Transactional" if with_audit else "Snapshot",
-        FileOID=f"{STUDYID}.{created_at:%Y%m%dT%H%M%S}{'.AUDIT' if with_audit else ''}",
-        CreationDateTime=created_at.isoformat(),
-        AsOfDateTime=created_at.isoformat(),
-        ODMVersion="1.3.2",
-        Originator=STUDYID,
-        SourceSystem="DEXAML-03 EDC",
-        Granularity="All",
-    )
-    study = _sub(root, "Study", OID=STUDY_OID)
+def _element(tag: str, **attrs: str) -> Any:
+    return etree.Element(f"{{{ODM_NS}}}{tag}", attrs, nsmap={None: ODM_NS})
+
+
+def _study() -> etree._Element:
+    study = _element("Study", OID=STUDY_OID)
     variables = _sub(study, "GlobalVariables")
     _sub(variables, "StudyName", STUDYID)
     _sub(variables, "StudyDescription", "Dexamethasone added to salvage in R/R AML")
     _sub(variables, "ProtocolName", STUDYID)
     _metadata(study)
-    sites = list(Site.objects.order_by("code").values_list("code", "name"))
-    all_users = sorted(set(User.objects.values_list("username", flat=True)) | users)
-    _admin(root, sites, [*all_users, "system"] if with_audit else all_users)
-    clinical = _sub(root, "ClinicalData", StudyOID=STUDY_OID, MetaDataVersionOID=MDV_OID)
-    for pid, subject_id, screening_number, site in patients:
-        subject = _sub(
-            clinical, "SubjectData", SubjectKey=subject_id or f"{site}/{screening_number}"
-        )
-        _sub(subject, "SiteRef", LocationOID=f"LOC.{site}")
-        event = _sub(subject, "StudyEventData", StudyEventOID=EVENT_OID)
+    return study
+
+
+def _subjects(with_audit: bool, chunk_size: int) -> Iterator[etree._Element]:
+    """One SubjectData per patient, reading the records of a chunk of patients at a time."""
+    for chunk in _patient_chunks(chunk_size):
+        by_patient: dict[int, dict[str, list[_Row]]] = defaultdict(lambda: defaultdict(list))
         for domain in DOMAINS:
-            rows = by_patient[pid].get(domain.code, [])
-            if rows:
-                form = _sub(event, "FormData", FormOID=f"F.{domain.code}")
-                for row in rows:
-                    _item_group(form, row, f"LOC.{site}")
-    return etree.ElementTree(root)
+            for pid, row in _rows(domain, with_audit, [p[0] for p in chunk]):
+                by_patient[pid][domain.code].append(row)
+        for pid, subject_id, screening_number, site in chunk:
+            subject = _element("SubjectData", SubjectKey=subject_id or f"{site}/{screening_number}")
+            _sub(subject, "SiteRef", LocationOID=f"LOC.{site}")
+            event = _sub(subject, "StudyEventData", StudyEventOID=EVENT_OID)
+            for domain in DOMAINS:
+                rows = by_patient[pid].get(domain.code, [])
+                if rows:
+                    form = _sub(event, "FormData", FormOID=f"F.{domain.code}")
+                    for row in rows:
+                        _item_group(form, row, f"LOC.{site}")
+            yield subject
 
 
 def odm_write(
-    *, out_path: Path, cutoff: dt.date, with_audit: bool, created_at: dt.datetime
+    *,
+    out_path: Path,
+    cutoff: dt.date,
+    with_audit: bool,
+    created_at: dt.datetime,
+    chunk_size: int = CHUNK_SIZE,
 ) -> Path:
-    """Write the ODM file of the clinical data (the cut-off names the export it belongs to)."""
-    tree = odm_document(with_audit=with_audit, created_at=created_at)
+    """Write the ODM file of the clinical data (the cut-off names the export it belongs to).
+
+    Streamed: the metadata first, then one SubjectData per patient as soon as it is complete,
+    so the memory used is that of a chunk of patients, whatever the size of the trial.
+    """
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    tree.write(str(out_path), xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    root = {
+        "FileType": "Transactional" if with_audit else "Snapshot",
+        "FileOID": f"{STUDYID}.{created_at:%Y%m%dT%H%M%S}{'.AUDIT' if with_audit else ''}",
+        "CreationDateTime": created_at.isoformat(),
+        "AsOfDateTime": created_at.isoformat(),
+        "ODMVersion": "1.3.2",
+        "Originator": STUDYID,
+        "SourceSystem": "DEXAML-03 EDC",
+        "Granularity": "All",
+    }
+    sites = list(Site.objects.order_by("code").values_list("code", "name"))
+    # The users of the history rows are users (a foreign key), so all of them are listed here.
+    users = sorted(User.objects.values_list("username", flat=True))
+    with etree.xmlfile(str(out_path), encoding="UTF-8") as xf:
+        xf.write_declaration()
+        with xf.element(f"{{{ODM_NS}}}ODM", root, nsmap={None: ODM_NS}):
+            xf.write("\n")
+            xf.write(_study(), pretty_print=True)
+            xf.write(_admin(sites, [*users, "system"] if with_audit else users), pretty_print=True)
+            clinical = {"StudyOID": STUDY_OID, "MetaDataVersionOID": MDV_OID}
+            with xf.element(f"{{{ODM_NS}}}ClinicalData", clinical):
+                xf.write("\n")
+                for subject in _subjects(with_audit, chunk_size):
+                    xf.write(subject, pretty_print=True)
+            xf.write("\n")
     return out_path
 
 

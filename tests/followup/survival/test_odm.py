@@ -6,11 +6,13 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from lxml import etree
 
 from followup.models import Death, DeathCause
-from followup.survival.odm import ODM_NS, odm_document, odm_schema, odm_write
+from followup.survival.odm import DOMAINS, ODM_NS, odm_schema, odm_write
 from followup.survival.services import cutoff_freeze, export_create
 from followup.survival.tasks import export_build_task
 from tests.factories import randomized_patient, screened_patient
@@ -32,9 +34,23 @@ def trial(site_a: Site, coordinator: User, investigator: User) -> Patient:
     return patient
 
 
+def odm_document(tmp_path: Path, *, with_audit: bool, chunk_size: int = 500) -> etree._ElementTree:
+    """Write the ODM file and read it back as a tree."""
+    path = odm_write(
+        out_path=tmp_path / f"odm-{with_audit}-{chunk_size}.xml",
+        cutoff=dt.date(2027, 6, 30),
+        with_audit=with_audit,
+        created_at=NOW,
+        chunk_size=chunk_size,
+    )
+    return etree.parse(str(path))
+
+
 class TestOdmDocument:
-    def test_the_snapshot_validates_against_the_odm_1_3_2_schema(self, trial: Patient) -> None:
-        tree = odm_document(with_audit=False, created_at=NOW)
+    def test_the_snapshot_validates_against_the_odm_1_3_2_schema(
+        self, trial: Patient, tmp_path: Path
+    ) -> None:
+        tree = odm_document(tmp_path, with_audit=False)
 
         odm_schema().assertValid(tree)
         root = tree.getroot()
@@ -46,8 +62,10 @@ class TestOdmDocument:
         forms = {f.get("FormOID") for f in root.iterfind(".//odm:FormData", NS)}
         assert {"F.PATIENT", "F.CONSENT", "F.BASELINE", "F.MUTATION", "F.RANDOMISATION"} <= forms
 
-    def test_the_audit_trail_has_one_audit_record_per_history_row(self, trial: Patient) -> None:
-        tree = odm_document(with_audit=True, created_at=NOW)
+    def test_the_audit_trail_has_one_audit_record_per_history_row(
+        self, trial: Patient, tmp_path: Path
+    ) -> None:
+        tree = odm_document(tmp_path, with_audit=True)
 
         odm_schema().assertValid(tree)
         groups = tree.getroot().findall(".//odm:FormData[@FormOID='F.DEATH']/odm:ItemGroupData", NS)
@@ -60,12 +78,49 @@ class TestOdmDocument:
         assert audit.findtext("odm:DateTimeStamp", namespaces=NS)
 
     def test_a_document_missing_a_required_attribute_is_refused_by_the_schema(
-        self, trial: Patient
+        self, trial: Patient, tmp_path: Path
     ) -> None:
-        root = odm_document(with_audit=False, created_at=NOW).getroot()
+        root = odm_document(tmp_path, with_audit=False).getroot()
         del root.find(".//odm:SubjectData", NS).attrib["SubjectKey"]
 
         assert not odm_schema().validate(etree.ElementTree(root))
+
+
+class TestOdmStreaming:
+    @pytest.mark.parametrize("with_audit", [False, True])
+    def test_patients_are_read_a_chunk_at_a_time_with_one_query_per_kind_of_record(
+        self, trial: Patient, site_a: Site, coordinator: User, tmp_path: Path, with_audit: bool
+    ) -> None:
+        for _ in range(3):
+            screened_patient(site_a, coordinator)  # 5 patients: chunks of 2, 2 and 1
+
+        with CaptureQueriesContext(connection) as queries:
+            tree = odm_document(tmp_path, with_audit=with_audit, chunk_size=2)
+
+        sites_and_users = 2
+        per_chunk = 1 + len(DOMAINS)  # the chunk's patients, then each kind of record
+        assert len(queries) == sites_and_users + 3 * per_chunk
+        odm_schema().assertValid(tree)
+        assert len(tree.getroot().findall(".//odm:SubjectData", NS)) == 5
+
+    @pytest.mark.parametrize("with_audit", [False, True])
+    def test_the_file_is_the_same_whatever_the_size_of_the_chunks(
+        self, trial: Patient, site_a: Site, coordinator: User, tmp_path: Path, with_audit: bool
+    ) -> None:
+        screened_patient(site_a, coordinator)
+
+        files = [
+            odm_write(
+                out_path=tmp_path / f"odm-{size}.xml",
+                cutoff=dt.date(2027, 6, 30),
+                with_audit=with_audit,
+                created_at=NOW,
+                chunk_size=size,
+            ).read_bytes()
+            for size in (1, 2, 500)
+        ]
+
+        assert files[0] == files[1] == files[2]
 
 
 class TestOdmInExport:
