@@ -7,6 +7,9 @@ another site is a 404, and every write is one service call with the clock read i
 
 from __future__ import annotations
 
+from typing import TypeVar
+
+from django.db.models import Model, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse
@@ -135,3 +138,11 @@ class EnteredInErrorInputSerializer(serializers.Serializer):
 
     class Meta:
         ref_name = "EnteredInErrorInput"
+
+
+_M = TypeVar("_M", bound=Model)
+
+
+def patient_record(queryset: QuerySet[_M], patient: Patient, pk: int) -> _M:
+    """A record of this patient (a record of another patient, even of the same site: 404)."""
+    return get_object_or_404(queryset, patient=patient, pk=pk)

@@ -1,0 +1,19 @@
+"""Writes of the randomisation app (PROTOCOL.md "Randomisation"), by subdomain."""
+
+from randomization.services.corrections import randomization_correct
+from randomization.services.lists import (
+    allocation_list_activate,
+    allocation_list_append,
+    allocation_list_generate,
+    allocation_list_import,
+)
+from randomization.services.randomize import patient_randomize
+
+__all__ = [
+    "allocation_list_activate",
+    "allocation_list_append",
+    "allocation_list_generate",
+    "allocation_list_import",
+    "patient_randomize",
+    "randomization_correct",
+]

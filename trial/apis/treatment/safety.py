@@ -1,0 +1,158 @@
+"""API: adverse events, SAE reports and their deadlines, the CTCAE reference list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import URLPattern, path
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from trial.api import ReasonField
+from trial.apis.common import acting_user, patient_for, patient_record
+from trial.models import (
+    AdverseEvent,
+    CtcaeTerm,
+    Patient,
+    Relatedness,
+)
+from trial.selectors.treatment import sae_overdue
+from trial.services import treatment as services
+
+# --- adverse events -------------------------------------------------------------------------
+
+
+class AdverseEventOutput(serializers.ModelSerializer[AdverseEvent]):
+    term_label = serializers.CharField(read_only=True)
+    patient_id = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = AdverseEvent
+        fields = [
+            "id",
+            "patient_id",
+            "term",
+            "term_text",
+            "term_label",
+            "grade",
+            "start_date",
+            "end_date",
+            "relation_dexamethasone",
+            "relation_salvage",
+            "serious",
+            "awareness_at",
+            "report_due_at",
+            "sponsor_notified_at",
+            "reported_at",
+            "entered_in_error",
+        ]
+
+
+class AdverseEventInput(serializers.Serializer[Any]):
+    term = serializers.PrimaryKeyRelatedField(
+        queryset=CtcaeTerm.objects.all(), allow_null=True, default=None
+    )
+    term_text = serializers.CharField(required=False, allow_blank=True, default="")
+    grade = serializers.IntegerField(min_value=1, max_value=5)
+    start_date = serializers.DateField()
+    end_date = serializers.DateField(allow_null=True, default=None)
+    relation_dexamethasone = serializers.ChoiceField(choices=Relatedness.choices)
+    relation_salvage = serializers.ChoiceField(choices=Relatedness.choices)
+    serious = serializers.BooleanField(default=False)
+    awareness_at = serializers.DateTimeField(
+        allow_null=True, default=None, help_text="When the site became aware; default now."
+    )
+    reason = ReasonField()
+
+
+def _event_save(request: Request, patient: Patient, event: AdverseEvent | None) -> AdverseEvent:
+    data = AdverseEventInput(data=request.data)
+    data.is_valid(raise_exception=True)
+    return services.adverse_event_record(
+        patient=patient,
+        event=event,
+        by=acting_user(request),
+        now=timezone.now(),
+        **data.validated_data,
+    )
+
+
+class AdverseEventListApi(APIView):
+    @extend_schema(
+        responses=AdverseEventOutput(many=True), operation_id="patient_adverse_events_list"
+    )
+    def get(self, request: Request, patient_id: int) -> Response:
+        rows = AdverseEvent.objects.filter(patient=patient_for(request, patient_id))
+        rows = rows.select_related("term").order_by("start_date", "pk")
+        return Response(AdverseEventOutput(rows, many=True).data)
+
+    @extend_schema(request=AdverseEventInput, responses={201: AdverseEventOutput})
+    def post(self, request: Request, patient_id: int) -> Response:
+        event = _event_save(request, patient_for(request, patient_id), None)
+        return Response(AdverseEventOutput(event).data, status=201)
+
+
+class AdverseEventDetailApi(APIView):
+    @extend_schema(responses=AdverseEventOutput)
+    def get(self, request: Request, patient_id: int, pk: int) -> Response:
+        row = patient_record(AdverseEvent.objects.all(), patient_for(request, patient_id), pk)
+        return Response(AdverseEventOutput(row).data)
+
+    @extend_schema(request=AdverseEventInput, responses=AdverseEventOutput)
+    def put(self, request: Request, patient_id: int, pk: int) -> Response:
+        patient = patient_for(request, patient_id)
+        row = patient_record(AdverseEvent.objects.all(), patient, pk)
+        return Response(AdverseEventOutput(_event_save(request, patient, row)).data)
+
+
+class SaeReportInput(serializers.Serializer[Any]):
+    reported_at = serializers.DateTimeField(help_text="When the full SAE report was sent.")
+
+
+class SaeReportApi(APIView):
+    @extend_schema(request=SaeReportInput, responses=AdverseEventOutput)
+    def post(self, request: Request, patient_id: int, pk: int) -> Response:
+        row = patient_record(AdverseEvent.objects.all(), patient_for(request, patient_id), pk)
+        data = SaeReportInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        event = services.sae_report_record(
+            event=row, by=acting_user(request), now=timezone.now(), **data.validated_data
+        )
+        return Response(AdverseEventOutput(event).data)
+
+
+class SaeOverdueListApi(APIView):
+    @extend_schema(responses=AdverseEventOutput(many=True))
+    def get(self, request: Request) -> Response:
+        rows = sae_overdue(user=acting_user(request), now=timezone.now())
+        return Response(AdverseEventOutput(rows, many=True).data)
+
+
+class CtcaeTermOutput(serializers.ModelSerializer[CtcaeTerm]):
+    class Meta:
+        model = CtcaeTerm
+        fields = ["id", "term", "soc"]
+
+
+class CtcaeTermListApi(APIView):
+    @extend_schema(responses=CtcaeTermOutput(many=True))
+    def get(self, request: Request) -> Response:
+        rows = CtcaeTerm.objects.filter(active=True).order_by("term")
+        return Response(CtcaeTermOutput(rows, many=True).data)
+
+
+_P = "patients/<int:patient_id>"
+
+urlpatterns: list[URLPattern] = [
+    path(f"{_P}/adverse-events/", AdverseEventListApi.as_view(), name="api-adverse-events"),
+    path(
+        f"{_P}/adverse-events/<int:pk>/", AdverseEventDetailApi.as_view(), name="api-adverse-event"
+    ),
+    path(f"{_P}/adverse-events/<int:pk>/report/", SaeReportApi.as_view(), name="api-sae-report"),
+    path("adverse-events/overdue/", SaeOverdueListApi.as_view(), name="api-sae-overdue"),
+    path("ctcae-terms/", CtcaeTermListApi.as_view(), name="api-ctcae-terms"),
+]
