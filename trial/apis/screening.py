@@ -28,6 +28,7 @@ from trial.apis.common import (
 )
 from trial.models import (
     Baseline,
+    ClinicalRecord,
     Consent,
     MutationResult,
     Patient,
@@ -395,6 +396,17 @@ class BaselineApi(APIView):
         return Response(BaselineOutputSerializer(baseline).data)
 
 
+def _entered_in_error(
+    request: Request, record: ClinicalRecord, output: type[serializers.Serializer[Any]]
+) -> Response:
+    serializer = EnteredInErrorInputSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    record_mark_entered_in_error(
+        record=record, by=acting_user(request), reason=serializer.validated_data["reason"]
+    )
+    return Response(output(record).data)
+
+
 class ConsentEnteredInErrorApi(APIView):
     """Mark the consent as entered in error; it stays, with its history."""
 
@@ -405,12 +417,7 @@ class ConsentEnteredInErrorApi(APIView):
     )
     def post(self, request: Request, patient_id: int) -> Response:
         consent = consent_of(patient_for(request, patient_id))
-        serializer = EnteredInErrorInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        record_mark_entered_in_error(
-            record=consent, by=acting_user(request), reason=serializer.validated_data["reason"]
-        )
-        return Response(ConsentOutputSerializer(consent).data)
+        return _entered_in_error(request, consent, ConsentOutputSerializer)
 
 
 class BaselineEnteredInErrorApi(APIView):
@@ -423,12 +430,7 @@ class BaselineEnteredInErrorApi(APIView):
     )
     def post(self, request: Request, patient_id: int) -> Response:
         baseline = baseline_of(patient_for(request, patient_id))
-        serializer = EnteredInErrorInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        record_mark_entered_in_error(
-            record=baseline, by=acting_user(request), reason=serializer.validated_data["reason"]
-        )
-        return Response(BaselineOutputSerializer(baseline).data)
+        return _entered_in_error(request, baseline, BaselineOutputSerializer)
 
 
 # --- enrolment ---------------------------------------------------------------------------------
