@@ -25,16 +25,12 @@ from followup.models import (
     VitalStatus,
 )
 from followup.services import records
+from trial.access import patient_for
 from trial.api import ReasonField
-from trial.models import Patient
-
-
-def _patient(request: Request, patient_id: int) -> Patient:
-    return get_object_or_404(Patient.objects.for_user(request.user), pk=patient_id)  # type: ignore[arg-type]
 
 
 def _visit(request: Request, patient_id: int, pk: int) -> Visit:
-    return get_object_or_404(Visit.objects.filter(patient=_patient(request, patient_id)), pk=pk)
+    return get_object_or_404(Visit.objects.filter(patient=patient_for(request, patient_id)), pk=pk)
 
 
 class VisitOutputSerializer(serializers.ModelSerializer[Visit]):
@@ -114,7 +110,7 @@ class StudyEndApi(APIView):
 class PatientVisitListApi(APIView):
     @extend_schema(responses=VisitOutputSerializer(many=True))
     def get(self, request: Request, patient_id: int) -> Response:
-        visits = selectors.patient_visits(patient=_patient(request, patient_id))
+        visits = selectors.patient_visits(patient=patient_for(request, patient_id))
         return Response(VisitOutputSerializer(visits, many=True).data)
 
 
@@ -127,7 +123,7 @@ class LastKnownAliveApi(APIView):
 
     @extend_schema(responses=OutputSerializer)
     def get(self, request: Request, patient_id: int) -> Response:
-        day = selectors.last_known_alive(_patient(request, patient_id))
+        day = selectors.last_known_alive(patient_for(request, patient_id))
         return Response(self.OutputSerializer({"last_known_alive": day}).data)
 
 
@@ -201,7 +197,7 @@ class DeathRecordApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={201: RecordOutputSerializer})
     def post(self, request: Request, patient_id: int) -> Response:
-        patient = _patient(request, patient_id)
+        patient = patient_for(request, patient_id)
         data = _validated(self.InputSerializer, request)
         death = records.death_record(
             patient=patient,
@@ -225,7 +221,7 @@ class WithdrawalRecordApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={201: RecordOutputSerializer})
     def post(self, request: Request, patient_id: int) -> Response:
-        patient = _patient(request, patient_id)
+        patient = patient_for(request, patient_id)
         data = _validated(self.InputSerializer, request)
         withdrawal = records.withdrawal_record(
             patient=patient,
@@ -248,7 +244,7 @@ class ContactAttemptApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={201: RecordOutputSerializer})
     def post(self, request: Request, patient_id: int) -> Response:
-        patient = _patient(request, patient_id)
+        patient = patient_for(request, patient_id)
         data = _validated(self.InputSerializer, request)
         attempt = records.contact_attempt_record(
             patient=patient,
@@ -268,7 +264,7 @@ class LossToFollowUpDeclareApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={201: RecordOutputSerializer})
     def post(self, request: Request, patient_id: int) -> Response:
-        patient = _patient(request, patient_id)
+        patient = patient_for(request, patient_id)
         data = _validated(self.InputSerializer, request)
         loss = records.loss_to_followup_declare(
             patient=patient,

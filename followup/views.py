@@ -26,13 +26,10 @@ from followup.forms import (
 )
 from followup.models import Visit
 from followup.services import records
+from trial.access import patient_for
 from trial.exceptions import ApplicationError
 from trial.forms import submitted
 from trial.models import Patient, User
-
-
-def _patient(request: HttpRequest, patient_id: int) -> Patient:
-    return get_object_or_404(Patient.objects.for_user(request.user), pk=patient_id)  # type: ignore[arg-type]
 
 
 def _add_errors(form: forms.Form, error: ValidationError | ApplicationError) -> None:
@@ -56,7 +53,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
-    patient = _patient(request, patient_id)
+    patient = patient_for(request, patient_id)
     context: dict[str, Any] = {
         "patient": patient,
         "visits": selectors.patient_visits(patient=patient),
@@ -68,7 +65,7 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 @login_required
 def visit_record(request: HttpRequest, patient_id: int, pk: int) -> HttpResponse:
-    patient = _patient(request, patient_id)
+    patient = patient_for(request, patient_id)
     visit = get_object_or_404(Visit.objects.filter(patient=patient), pk=pk)
     form = VisitRecordForm(submitted(request))
     if request.method == "POST" and form.is_valid():
@@ -91,7 +88,7 @@ def visit_record(request: HttpRequest, patient_id: int, pk: int) -> HttpResponse
 
 @login_required
 def death_record(request: HttpRequest, patient_id: int) -> HttpResponse:
-    patient = _patient(request, patient_id)
+    patient = patient_for(request, patient_id)
     save = partial(
         records.death_record,
         patient=patient,
@@ -127,7 +124,7 @@ def _record_page(
 
 @login_required
 def visit_not_done(request: HttpRequest, patient_id: int, pk: int) -> HttpResponse:
-    patient = _patient(request, patient_id)
+    patient = patient_for(request, patient_id)
     visit = get_object_or_404(Visit.objects.filter(patient=patient), pk=pk)
     form = VisitNotDoneForm(submitted(request))
     save = partial(records.visit_not_done_record, visit=visit, by=cast(User, request.user))
@@ -137,7 +134,7 @@ def visit_not_done(request: HttpRequest, patient_id: int, pk: int) -> HttpRespon
 
 @login_required
 def withdrawal_record(request: HttpRequest, patient_id: int) -> HttpResponse:
-    patient = _patient(request, patient_id)
+    patient = patient_for(request, patient_id)
     save = partial(
         records.withdrawal_record,
         patient=patient,
@@ -151,7 +148,7 @@ def withdrawal_record(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 @login_required
 def contact_attempt_record(request: HttpRequest, patient_id: int) -> HttpResponse:
-    patient = _patient(request, patient_id)
+    patient = patient_for(request, patient_id)
     save = partial(
         records.contact_attempt_record,
         patient=patient,
@@ -166,7 +163,7 @@ def contact_attempt_record(request: HttpRequest, patient_id: int) -> HttpRespons
 
 @login_required
 def loss_to_followup_declare(request: HttpRequest, patient_id: int) -> HttpResponse:
-    patient = _patient(request, patient_id)
+    patient = patient_for(request, patient_id)
     save = partial(
         records.loss_to_followup_declare,
         patient=patient,

@@ -18,13 +18,10 @@ from rest_framework.views import APIView
 
 from randomization import selectors, services
 from randomization.models import AllocationList, CorrectionKind, Randomization
+from trial.access import patient_for
 from trial.exceptions import PermissionDenied
-from trial.models import DiseaseStatus, Patient, Regimen, User
+from trial.models import DiseaseStatus, Regimen, User
 from trial.permissions import Action
-
-
-def _patient(request: Request, patient_id: int) -> Patient:
-    return get_object_or_404(Patient.objects.for_user(request.user), pk=patient_id)  # type: ignore[arg-type]
 
 
 class RandomizationOutputSerializer(serializers.ModelSerializer[Randomization]):
@@ -56,7 +53,7 @@ class PatientRandomizeApi(APIView):
     )
     def post(self, request: Request, patient_id: int) -> Response:
         randomization = services.patient_randomize(
-            patient=_patient(request, patient_id),
+            patient=patient_for(request, patient_id),
             by=request.user,  # type: ignore[arg-type]
             now=timezone.now(),
         )
@@ -69,7 +66,7 @@ class PatientRandomizationApi(APIView):
 
     @extend_schema(responses=RandomizationOutputSerializer)
     def get(self, request: Request, patient_id: int) -> Response:
-        patient = _patient(request, patient_id)
+        patient = patient_for(request, patient_id)
         randomization = get_object_or_404(
             Randomization.objects.select_related("patient", "randomized_by"), patient=patient
         )
@@ -99,7 +96,7 @@ class RandomizationCorrectApi(APIView):
 
     @extend_schema(request=CorrectionInputSerializer, responses={201: CorrectionOutputSerializer})
     def post(self, request: Request, patient_id: int) -> Response:
-        patient = _patient(request, patient_id)
+        patient = patient_for(request, patient_id)
         randomization = get_object_or_404(Randomization, patient=patient)
         data = self.CorrectionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -12,20 +12,9 @@ from django.utils import timezone
 from randomization import selectors, services
 from randomization.forms import RandomizationCorrectForm, RandomizeConfirmForm
 from randomization.models import AllocationList, Randomization
+from trial.access import acting_user, patient_for
 from trial.exceptions import ApplicationError
-from trial.models import Patient, User
 from trial.permissions import Action
-
-
-def _patient(request: HttpRequest, patient_id: int) -> Patient:
-    return get_object_or_404(
-        Patient.objects.for_user(request.user).select_related("site"),  # type: ignore[arg-type]
-        pk=patient_id,
-    )
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 def _error_messages(error: Exception) -> list[str]:
@@ -38,17 +27,17 @@ def _error_messages(error: Exception) -> list[str]:
 @login_required
 def patient_randomize(request: HttpRequest, patient_id: int) -> HttpResponse:
     """Confirmation step (GET) then randomisation (POST); the result has its own page."""
-    patient = _patient(request, patient_id)
+    patient = patient_for(request, patient_id)
     if Randomization.objects.filter(patient=patient).exists():
         return redirect("randomization:result", patient_id=patient.pk)
-    if not _user(request).can(Action.RANDOMIZE, patient.site):
+    if not acting_user(request).can(Action.RANDOMIZE, patient.site):
         raise DjangoPermissionDenied
     form = RandomizeConfirmForm(request.POST or None)
     errors: list[str] = []
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            services.patient_randomize(patient=patient, by=_user(request), now=timezone.now())
+            services.patient_randomize(patient=patient, by=acting_user(request), now=timezone.now())
         except (ApplicationError, ValidationError) as error:
             errors = _error_messages(error)
             status = getattr(error, "status", 400)
@@ -68,7 +57,7 @@ def patient_randomize(request: HttpRequest, patient_id: int) -> HttpResponse:
 @login_required
 def randomization_result(request: HttpRequest, patient_id: int) -> HttpResponse:
     """The allocation and a printable confirmation."""
-    patient = _patient(request, patient_id)
+    patient = patient_for(request, patient_id)
     randomization = get_object_or_404(
         Randomization.objects.select_related("randomized_by", "allocation_list"), patient=patient
     )
@@ -83,16 +72,16 @@ def randomization_result(request: HttpRequest, patient_id: int) -> HttpResponse:
 @login_required
 def randomization_correct(request: HttpRequest, patient_id: int) -> HttpResponse:
     """Sponsor administrator: record an error in a randomisation; the allocation stands."""
-    patient = _patient(request, patient_id)
+    patient = patient_for(request, patient_id)
     randomization = get_object_or_404(Randomization, patient=patient)
-    if not _user(request).can(Action.CORRECT_RANDOMIZATION, patient.site):
+    if not acting_user(request).can(Action.CORRECT_RANDOMIZATION, patient.site):
         raise DjangoPermissionDenied
     form = RandomizationCorrectForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             services.randomization_correct(
                 randomization=randomization,
-                by=_user(request),
+                by=acting_user(request),
                 now=timezone.now(),
                 **form.cleaned_data,
             )
@@ -110,26 +99,26 @@ def randomization_correct(request: HttpRequest, patient_id: int) -> HttpResponse
 @login_required
 def randomization_report(request: HttpRequest) -> HttpResponse:
     """Balance by arm × stratum × site and CONSORT allocation counts."""
-    if not _user(request).can(Action.VIEW_REPORTS):
+    if not acting_user(request).can(Action.VIEW_REPORTS):
         raise DjangoPermissionDenied
-    report = selectors.randomization_report(_user(request))
+    report = selectors.randomization_report(acting_user(request))
     return render(request, "randomization/report.html", {"report": report})
 
 
 @login_required
 def allocation_lists(request: HttpRequest) -> HttpResponse:
     """Allocation lists: statistician and sponsor administrator only."""
-    if not _user(request).can(Action.MANAGE_ALLOCATION):
+    if not acting_user(request).can(Action.MANAGE_ALLOCATION):
         raise DjangoPermissionDenied
     return render(
-        request, "randomization/lists.html", {"lists": selectors.lists_for(_user(request))}
+        request, "randomization/lists.html", {"lists": selectors.lists_for(acting_user(request))}
     )
 
 
 @login_required
 def allocation_list_detail(request: HttpRequest, list_id: int) -> HttpResponse:
     """One list: verification and used/unused slots per stratum (statistician and sponsor)."""
-    if not _user(request).can(Action.MANAGE_ALLOCATION):
+    if not acting_user(request).can(Action.MANAGE_ALLOCATION):
         raise DjangoPermissionDenied
     report = selectors.allocation_list_verify(get_object_or_404(AllocationList, pk=list_id))
     return render(request, "randomization/list_detail.html", {"report": report})

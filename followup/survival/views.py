@@ -18,13 +18,9 @@ from django.views.decorators.http import require_POST
 from followup.survival import selectors, services
 from followup.survival.forms import CutoffFreezeForm, ExportForm
 from followup.survival.report import ARM_LABELS, ARMS
+from trial.access import acting_user
 from trial.exceptions import PermissionDenied
-from trial.models import User
 from trial.permissions import Action
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 def refused_as_403(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
@@ -43,7 +39,7 @@ def refused_as_403(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpR
 @login_required
 @refused_as_403
 def analysis_home(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = acting_user(request)
     context = {
         "cutoffs": selectors.cutoffs_list(user=user),
         "exports": selectors.exports_list(user=user)[:20],
@@ -61,7 +57,7 @@ def cutoff_freeze(request: HttpRequest) -> HttpResponse:
     form = CutoffFreezeForm(request.POST)
     if form.is_valid():
         try:
-            services.cutoff_freeze(by=_user(request), now=timezone.now(), **form.cleaned_data)
+            services.cutoff_freeze(by=acting_user(request), now=timezone.now(), **form.cleaned_data)
             messages.success(request, "Data cut-off frozen.")
         except ValidationError as error:
             messages.error(request, "; ".join(error.messages))
@@ -74,13 +70,13 @@ def cutoff_freeze(request: HttpRequest) -> HttpResponse:
 @refused_as_403
 @require_POST
 def export_request(request: HttpRequest, cutoff_id: int) -> HttpResponse:
-    cutoff = selectors.cutoff_get(user=_user(request), cutoff_id=cutoff_id)
+    cutoff = selectors.cutoff_get(user=acting_user(request), cutoff_id=cutoff_id)
     form = ExportForm(request.POST)
     formats = (
         [*form.cleaned_data["formats"], *form.cleaned_data["options"]] if form.is_valid() else None
     )
     export = services.export_request(
-        by=_user(request), cutoff=cutoff, formats=formats, now=timezone.now()
+        by=acting_user(request), cutoff=cutoff, formats=formats, now=timezone.now()
     )
     return redirect("analysis-export", export_id=export.pk)
 
@@ -88,14 +84,14 @@ def export_request(request: HttpRequest, cutoff_id: int) -> HttpResponse:
 @login_required
 @refused_as_403
 def export_detail(request: HttpRequest, export_id: int) -> HttpResponse:
-    export = selectors.export_get(user=_user(request), export_id=export_id)
+    export = selectors.export_get(user=acting_user(request), export_id=export_id)
     return render(request, "followup/analysis/export.html", {"export": export})
 
 
 @login_required
 @refused_as_403
 def export_download(request: HttpRequest, export_id: int, name: str) -> FileResponse:
-    export = selectors.export_get(user=_user(request), export_id=export_id)
+    export = selectors.export_get(user=acting_user(request), export_id=export_id)
     if name not in {f["name"] for f in export.files}:
         raise Http404("No such file in this export.")
     path = services.export_path(export) / name
@@ -108,7 +104,7 @@ def _report_page(template: str) -> Callable[..., HttpResponseBase]:
     @login_required
     @refused_as_403
     def page(request: HttpRequest, cutoff_id: int) -> HttpResponse:
-        cutoff, report = selectors.cutoff_report(user=_user(request), cutoff_id=cutoff_id)
+        cutoff, report = selectors.cutoff_report(user=acting_user(request), cutoff_id=cutoff_id)
         context = {"cutoff": cutoff, "report": report, "arm_labels": ARM_LABELS, "arms": ARMS}
         return render(request, f"followup/analysis/{template}.html", context)
 
@@ -129,5 +125,7 @@ _CONTENT_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
 def km_image(request: HttpRequest, cutoff_id: int, name: str) -> HttpResponse:
     """The figure file `OS.png`, `OS.svg`, `EFS.png` or `EFS.svg` at a cut-off."""
     paramcd, _, fmt = name.partition(".")
-    image = selectors.km_image(user=_user(request), cutoff_id=cutoff_id, paramcd=paramcd, fmt=fmt)
+    image = selectors.km_image(
+        user=acting_user(request), cutoff_id=cutoff_id, paramcd=paramcd, fmt=fmt
+    )
     return HttpResponse(image, content_type=_CONTENT_TYPES[fmt])

@@ -15,10 +15,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from trial.apis.common import (
-    acting_user,
-    error_responses,
-)
+from trial.access import acting_user
+from trial.apis.common import error_responses
 from trial.models import (
     ProtocolVersion,
     Site,

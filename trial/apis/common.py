@@ -14,7 +14,6 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
-from rest_framework.request import Request
 
 from trial.api import ReasonField
 from trial.models import (
@@ -49,14 +48,6 @@ def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
     return {code: OpenApiResponse(ErrorSerializer, description=meanings[code]) for code in codes}
 
 
-def patient_for(request: Request, patient_id: int) -> Patient:
-    """The patient, if the user may see the patient's site; otherwise 404."""
-    queryset = Patient.objects.for_user(request.user).select_related(  # type: ignore[arg-type]
-        "site", "protocol_version", "eligibility_confirmed_by", "enrolled_by"
-    )
-    return get_object_or_404(queryset, pk=patient_id)
-
-
 def consent_of(patient: Patient) -> Consent:
     consent = Consent.objects.filter(patient=patient).select_related("obtained_by").first()
     if consent is None:
@@ -69,12 +60,6 @@ def baseline_of(patient: Patient) -> Baseline:
     if baseline is None:
         raise Http404("No baseline record exists for this patient.")
     return baseline
-
-
-def acting_user(request: Request) -> User:
-    user = request.user
-    assert isinstance(user, User)  # IsAuthenticated guarantees it
-    return user
 
 
 class PatientOutputSerializer(serializers.ModelSerializer[Patient]):

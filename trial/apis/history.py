@@ -9,13 +9,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from trial.apis.common import (
-    HistoryEntrySerializer,
-    baseline_of,
-    consent_of,
-    error_responses,
-    patient_for,
-)
+from trial.access import patient_for
+from trial.apis.common import HistoryEntrySerializer, baseline_of, consent_of, error_responses
 from trial.selectors import patients as patient_selectors
 from trial.selectors.history import clinical_record_get, clinical_record_types, record_history
 

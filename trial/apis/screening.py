@@ -15,16 +15,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from trial.access import acting_user, patient_for
 from trial.api import ReasonField
 from trial.apis.common import (
     TAG,
     EnteredInErrorInputSerializer,
     PatientOutputSerializer,
-    acting_user,
     baseline_of,
     consent_of,
     error_responses,
-    patient_for,
 )
 from trial.models import (
     Baseline,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, cast
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods
 
 from followup import selectors as followup_selectors
 from randomization.models import Randomization
+from trial.access import acting_user, patient_for
 from trial.exceptions import PermissionDenied, StateConflict
 from trial.forms import submitted
 from trial.forms.screening import (
@@ -53,15 +54,6 @@ from trial.selectors.history import record_history
 from trial.services import screening
 
 View = Callable[..., HttpResponse]
-
-
-def _user(request: HttpRequest) -> User:
-    return cast(User, request.user)
-
-
-def _patient(request: HttpRequest, patient_id: int) -> Patient:
-    patients = Patient.objects.for_user(_user(request)).select_related("site", "protocol_version")
-    return get_object_or_404(patients, pk=patient_id)
 
 
 def page(view: View) -> View:
@@ -123,7 +115,7 @@ def _screening_groups(user: User) -> list[tuple[str, list[worklist.WorkItem]]]:
 @page
 def home(request: HttpRequest) -> HttpResponse:
     """What needs doing now, by role: each block shows only to the roles that can act on it."""
-    user = _user(request)
+    user = acting_user(request)
     now = timezone.now()
     context: dict[str, Any] = {
         "can_screen": user.can(Action.SCREEN),
@@ -152,7 +144,9 @@ def home(request: HttpRequest) -> HttpResponse:
 def patient_list(request: HttpRequest) -> HttpResponse:
     """Patients of the user's sites with where they stand; htmx asks for the table alone."""
     search = PatientSearchForm(request.GET or None)
-    patients: QuerySet[Patient] = Patient.objects.for_user(_user(request)).select_related("site")
+    patients: QuerySet[Patient] = Patient.objects.for_user(acting_user(request)).select_related(
+        "site"
+    )
     patients = status.with_trial_status(patients, today=timezone.localdate())
     if search.is_valid():
         if q := search.cleaned_data["q"].strip():
@@ -191,7 +185,7 @@ def _screening_sites(user: User) -> Any:
 
 @page
 def patient_screen(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = acting_user(request)
     if not user.can(Action.SCREEN):
         raise PermissionDenied("Your role does not allow you to screen patients.")
     sites = _screening_sites(user)
@@ -215,8 +209,8 @@ def patient_screen(request: HttpRequest) -> HttpResponse:
 @page
 def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
     """The patient page: where the patient stands, the screening path, and the way on."""
-    patient = _patient(request, patient_id)
-    user = _user(request)
+    patient = patient_for(request, patient_id)
+    user = acting_user(request)
     context = {
         "patient": patient,
         "steps": worklist.patient_steps(patient),
@@ -234,8 +228,8 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 @page
 def consent_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
-    patient = _patient(request, patient_id)
-    user = _user(request)
+    patient = patient_for(request, patient_id)
+    user = acting_user(request)
     consent = Consent.objects.filter(patient=patient).first()
     initial = {"obtained_by": user.pk}
     if consent:
@@ -281,7 +275,7 @@ def _baseline_initial(baseline: Baseline | None, genes: list[MutationGene]) -> d
 
 @page
 def baseline_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
-    patient = _patient(request, patient_id)
+    patient = patient_for(request, patient_id)
     baseline = Baseline.objects.filter(patient=patient).first()
     genes = list(MutationGene.objects.filter(active=True).order_by("position", "code"))
     form = BaselineForm(
@@ -296,7 +290,7 @@ def baseline_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
             patient=patient,
             data=form.record_data(),
             mutations=form.mutations(),
-            by=_user(request),
+            by=acting_user(request),
             today=timezone.localdate(),
             reason=form.cleaned_data.get("reason", ""),
         )
@@ -314,7 +308,7 @@ def baseline_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 @page
 def eligibility_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
-    patient = _patient(request, patient_id)
+    patient = patient_for(request, patient_id)
     criteria = list(patient.protocol_version.criteria.order_by("position", "code"))
     answers = {a.criterion_id: a for a in patient.eligibility_answers.all()}
     initial: dict[str, Any] = {}
@@ -331,7 +325,7 @@ def eligibility_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
             patient=patient,
             answers=form.answers(),
             notes=form.notes(),
-            by=_user(request),
+            by=acting_user(request),
             reason=form.cleaned_data.get("reason", ""),
         )
 
@@ -348,12 +342,12 @@ def eligibility_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 @page
 def eligibility_confirm(request: HttpRequest, patient_id: int) -> HttpResponse:
-    patient = _patient(request, patient_id)
+    patient = patient_for(request, patient_id)
     form = ConfirmEligibilityForm(submitted(request))
 
     def submit() -> Patient:
         return screening.patient_eligibility_confirm(
-            patient=patient, by=_user(request), now=timezone.now()
+            patient=patient, by=acting_user(request), now=timezone.now()
         )
 
     problems = [] if request.method == "POST" else screening.eligibility_problems(patient)
@@ -370,11 +364,11 @@ def eligibility_confirm(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 @page
 def patient_enrol(request: HttpRequest, patient_id: int) -> HttpResponse:
-    patient = _patient(request, patient_id)
+    patient = patient_for(request, patient_id)
     form = EnrolForm(submitted(request))
 
     def submit() -> Patient:
-        return screening.patient_enrol(patient=patient, by=_user(request), now=timezone.now())
+        return screening.patient_enrol(patient=patient, by=acting_user(request), now=timezone.now())
 
     def done(enrolled: Patient) -> tuple[str, HttpResponse]:
         message = f"Patient enrolled as subject {enrolled.subject_id}."
@@ -388,7 +382,7 @@ def patient_enrol(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 @page
 def patient_screen_fail(request: HttpRequest, patient_id: int) -> HttpResponse:
-    patient = _patient(request, patient_id)
+    patient = patient_for(request, patient_id)
     form = ScreenFailForm(submitted(request))
 
     def submit() -> Patient:
@@ -396,7 +390,7 @@ def patient_screen_fail(request: HttpRequest, patient_id: int) -> HttpResponse:
             patient=patient,
             reason=form.cleaned_data["reason"],
             detail=form.cleaned_data["detail"],
-            by=_user(request),
+            by=acting_user(request),
         )
 
     context = {"patient": patient}
@@ -424,20 +418,20 @@ def _history_page(
 
 @page
 def patient_history(request: HttpRequest, patient_id: int) -> HttpResponse:
-    patient = _patient(request, patient_id)
+    patient = patient_for(request, patient_id)
     return _history_page(request, patient, "Screening log entry", [("Patient", patient)])
 
 
 @page
 def consent_history(request: HttpRequest, patient_id: int) -> HttpResponse:
-    patient = _patient(request, patient_id)
+    patient = patient_for(request, patient_id)
     consent = get_object_or_404(Consent, patient=patient)
     return _history_page(request, patient, "Informed consent", [("Consent", consent)])
 
 
 @page
 def baseline_history(request: HttpRequest, patient_id: int) -> HttpResponse:
-    patient = _patient(request, patient_id)
+    patient = patient_for(request, patient_id)
     baseline = get_object_or_404(Baseline, patient=patient)
     mutations = baseline.mutations.select_related("gene").order_by("gene__position", "gene__code")
     sections = [("Baseline", baseline), *((f"Mutation {m.gene.code}", m) for m in mutations)]
@@ -446,7 +440,7 @@ def baseline_history(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 @page
 def eligibility_history(request: HttpRequest, patient_id: int) -> HttpResponse:
-    patient = _patient(request, patient_id)
+    patient = patient_for(request, patient_id)
     answers = patient.eligibility_answers.select_related("criterion").order_by(
         "criterion__position", "criterion__code"
     )

@@ -15,6 +15,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 
 from randomization.models import Randomization
+from trial.access import acting_user, patient_for
 from trial.exceptions import ApplicationError, PermissionDenied
 from trial.forms import submitted
 from trial.forms.treatment import (
@@ -33,19 +34,9 @@ from trial.models import (
     Patient,
     ResponseAssessment,
     Transplant,
-    User,
 )
 from trial.selectors.treatment import aza_response_due_patients, patient_treatment, sae_overdue
 from trial.services import treatment as services
-
-
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
-def _patient(request: HttpRequest, patient_id: int) -> Patient:
-    return get_object_or_404(Patient.objects.for_user(_user(request)), pk=patient_id)
 
 
 def _randomization(patient: Patient) -> Randomization:
@@ -95,14 +86,14 @@ def _form_page(
 
 @login_required
 def treatment_timeline(request: HttpRequest, patient_id: int) -> HttpResponse:
-    patient = _patient(request, patient_id)
+    patient = patient_for(request, patient_id)
     timeline = patient_treatment(patient=patient, now=timezone.now())
     return render(request, "trial/treatment/timeline.html", {"t": timeline, "patient": patient})
 
 
 @login_required
 def cycle_edit(request: HttpRequest, patient_id: int, pk: int | None = None) -> HttpResponse:
-    patient = _patient(request, patient_id)
+    patient = patient_for(request, patient_id)
     cycle = get_object_or_404(Cycle, patient=patient, pk=pk) if pk else None
     initial = CycleForm.initial_from(cycle) if cycle else {}
     form = CycleForm(
@@ -118,7 +109,7 @@ def cycle_edit(request: HttpRequest, patient_id: int, pk: int | None = None) -> 
         return services.cycle_record(
             patient=patient,
             cycle=cycle,
-            by=_user(request),
+            by=acting_user(request),
             now=timezone.now(),
             **f.service_kwargs(),
         )
@@ -130,7 +121,7 @@ def cycle_edit(request: HttpRequest, patient_id: int, pk: int | None = None) -> 
 
 @login_required
 def response_edit(request: HttpRequest, patient_id: int, pk: int | None = None) -> HttpResponse:
-    patient = _patient(request, patient_id)
+    patient = patient_for(request, patient_id)
     row = get_object_or_404(ResponseAssessment, patient=patient, pk=pk) if pk else None
     initial = (
         {n: getattr(row, n) for n in ("assessment_date", "response", "marrow_blast_pct", "comment")}
@@ -141,7 +132,11 @@ def response_edit(request: HttpRequest, patient_id: int, pk: int | None = None) 
 
     def save(f: forms.Form) -> object:
         return services.response_record(
-            patient=patient, assessment=row, by=_user(request), now=timezone.now(), **f.cleaned_data
+            patient=patient,
+            assessment=row,
+            by=acting_user(request),
+            now=timezone.now(),
+            **f.cleaned_data,
         )
 
     title = "Correct response assessment" if row else "New response assessment"
@@ -154,14 +149,18 @@ def response_edit(request: HttpRequest, patient_id: int, pk: int | None = None) 
 def adverse_event_edit(
     request: HttpRequest, patient_id: int, pk: int | None = None
 ) -> HttpResponse:
-    patient = _patient(request, patient_id)
+    patient = patient_for(request, patient_id)
     row = get_object_or_404(AdverseEvent, patient=patient, pk=pk) if pk else None
     initial = AdverseEventForm.initial_from(row) if row else {}
     form = AdverseEventForm(submitted(request), initial=initial)
 
     def save(f: forms.Form) -> object:
         return services.adverse_event_record(
-            patient=patient, event=row, by=_user(request), now=timezone.now(), **f.cleaned_data
+            patient=patient,
+            event=row,
+            by=acting_user(request),
+            now=timezone.now(),
+            **f.cleaned_data,
         )
 
     title = "Correct adverse event" if row else "New adverse event"
@@ -172,13 +171,13 @@ def adverse_event_edit(
 
 @login_required
 def sae_report(request: HttpRequest, patient_id: int, pk: int) -> HttpResponse:
-    patient = _patient(request, patient_id)
+    patient = patient_for(request, patient_id)
     row = get_object_or_404(AdverseEvent, patient=patient, pk=pk)
     form = SaeReportForm(submitted(request))
 
     def save(f: forms.Form) -> object:
         return services.sae_report_record(
-            event=row, by=_user(request), now=timezone.now(), **f.cleaned_data
+            event=row, by=acting_user(request), now=timezone.now(), **f.cleaned_data
         )
 
     return _form_page(
@@ -193,7 +192,7 @@ def sae_report(request: HttpRequest, patient_id: int, pk: int) -> HttpResponse:
 
 @login_required
 def transplant_edit(request: HttpRequest, patient_id: int, pk: int | None = None) -> HttpResponse:
-    patient = _patient(request, patient_id)
+    patient = patient_for(request, patient_id)
     row = get_object_or_404(Transplant, patient=patient, pk=pk) if pk else None
     names = ("transplant_date", "donor_type", "disease_status", "comment")
     form = TransplantForm(
@@ -202,7 +201,11 @@ def transplant_edit(request: HttpRequest, patient_id: int, pk: int | None = None
 
     def save(f: forms.Form) -> object:
         return services.transplant_record(
-            patient=patient, transplant=row, by=_user(request), now=timezone.now(), **f.cleaned_data
+            patient=patient,
+            transplant=row,
+            by=acting_user(request),
+            now=timezone.now(),
+            **f.cleaned_data,
         )
 
     title = "Correct transplant" if row else "Allogeneic stem-cell transplant"
@@ -213,7 +216,7 @@ def transplant_edit(request: HttpRequest, patient_id: int, pk: int | None = None
 
 @login_required
 def end_of_treatment_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
-    patient = _patient(request, patient_id)
+    patient = patient_for(request, patient_id)
     row = EndOfTreatment.objects.filter(patient=patient).first()
     initial = (
         {"end_date": row.end_date, "end_reason": row.reason, "comment": row.comment} if row else {}
@@ -222,7 +225,7 @@ def end_of_treatment_edit(request: HttpRequest, patient_id: int) -> HttpResponse
 
     def save(f: forms.Form) -> object:
         return services.end_of_treatment_record(
-            patient=patient, by=_user(request), now=timezone.now(), **f.cleaned_data
+            patient=patient, by=acting_user(request), now=timezone.now(), **f.cleaned_data
         )
 
     return _form_page(
@@ -237,12 +240,12 @@ def end_of_treatment_edit(request: HttpRequest, patient_id: int) -> HttpResponse
 
 @login_required
 def treatment_sign(request: HttpRequest, patient_id: int) -> HttpResponse:
-    patient = _patient(request, patient_id)
+    patient = patient_for(request, patient_id)
     form = SignForm(submitted(request))
 
     def save(f: forms.Form) -> object:
         return services.treatment_sign(
-            patient=patient, by=_user(request), now=timezone.now(), **f.cleaned_data
+            patient=patient, by=acting_user(request), now=timezone.now(), **f.cleaned_data
         )
 
     return _form_page(
@@ -257,7 +260,7 @@ def treatment_sign(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 @login_required
 def safety_overdue(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = acting_user(request)
     context: dict[str, Any] = {
         "events": sae_overdue(user=user, now=timezone.now()),
         "aza_due": aza_response_due_patients(user=user),

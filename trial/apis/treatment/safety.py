@@ -12,8 +12,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from trial.access import acting_user, patient_for
 from trial.api import ReasonField
-from trial.apis.common import acting_user, patient_for, patient_record
+from trial.apis.common import patient_record
 from trial.models import (
     AdverseEvent,
     CtcaeTerm,

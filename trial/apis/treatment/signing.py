@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from trial.apis.common import acting_user, patient_for
+from trial.access import acting_user, patient_for
 from trial.apis.treatment.cycles import CycleOutput
 from trial.apis.treatment.outcomes import EndOfTreatmentOutput, ResponseOutput
 from trial.models import (
