@@ -80,13 +80,19 @@ def stratification_labels(values: dict[str, str]) -> dict[str, str]:
     }
 
 
+NOT_ENROLLED = "Only an enrolled patient can be randomised."
+NOT_CONFIRMED = "An investigator must confirm eligibility before randomisation."
+# Problems of the patient's state (a conflict, 409) rather than of missing data (400).
+STATE_PROBLEMS = frozenset({NOT_ENROLLED, NOT_CONFIRMED})
+
+
 def randomization_problems(patient: Patient, values: dict[str, str] | None = None) -> list[str]:
     """Why the patient cannot be randomised now; empty when nothing stands in the way."""
     problems: list[str] = []
     if patient.status != PatientStatus.ENROLLED:
-        problems.append("Only an enrolled patient can be randomised.")
+        problems.append(NOT_ENROLLED)
     if not patient.eligibility_confirmed:
-        problems.append("An investigator must confirm eligibility before randomisation.")
+        problems.append(NOT_CONFIRMED)
     consent_recorded = getattr(patient, "consent_recorded", None)
     if consent_recorded is None:
         consent_recorded = Consent.objects.filter(patient=patient, entered_in_error=False).exists()

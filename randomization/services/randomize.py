@@ -43,7 +43,7 @@ from randomization.models import (
 from randomization.services.common import NOT_OPEN, STRATUM_EMPTY, TEST_LIST, config
 from trial.audit import require
 from trial.exceptions import StateConflict
-from trial.models import Patient, PatientStatus, User
+from trial.models import Patient, User
 from trial.permissions import Action
 
 # ---- Randomising a patient -------------------------------------------------------------------
@@ -156,12 +156,11 @@ def _patient_locked(patient: Patient) -> Patient:
 
 
 def _check_randomizable(patient: Patient) -> dict[str, str]:
-    if patient.status != PatientStatus.ENROLLED:
-        raise StateConflict("Only an enrolled patient can be randomised.")
-    if not patient.eligibility_confirmed:
-        raise StateConflict("An investigator must confirm eligibility before randomisation.")
     values = selectors.stratification_values(patient)
     problems = selectors.randomization_problems(patient, values=values)
+    conflicts = [p for p in problems if p in selectors.STATE_PROBLEMS]
+    if conflicts:
+        raise StateConflict(conflicts[0])
     if problems:
         raise ValidationError({"__all__": problems})
     return values
