@@ -28,16 +28,8 @@ from followup.models import Visit
 from followup.services import records
 from trial.access import patient_for
 from trial.exceptions import ApplicationError
-from trial.forms import submitted
+from trial.forms import service_errors_apply, submitted
 from trial.models import Patient, User
-
-
-def _add_errors(form: forms.Form, error: ValidationError | ApplicationError) -> None:
-    if isinstance(error, ApplicationError):
-        form.add_error(None, error.message)
-        return
-    for field, messages_ in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, messages_)
 
 
 @login_required
@@ -77,7 +69,7 @@ def visit_record(request: HttpRequest, patient_id: int, pk: int) -> HttpResponse
                 **form.cleaned_data,
             )
         except (ValidationError, ApplicationError) as error:
-            _add_errors(form, error)
+            service_errors_apply(form, error)
         else:
             messages.success(request, f"Visit {visit.number} recorded.")
             return redirect("followup-patient", patient_id=patient.pk)
@@ -114,7 +106,7 @@ def _record_page(
         try:
             save(**form.cleaned_data)
         except (ValidationError, ApplicationError) as error:
-            _add_errors(form, error)
+            service_errors_apply(form, error)
         else:
             messages.success(request, done)
             return redirect("followup-patient", patient_id=patient.pk)

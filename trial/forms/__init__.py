@@ -2,7 +2,10 @@
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+
+from trial.exceptions import ApplicationError
 
 
 def submitted(request: HttpRequest) -> Any:
@@ -11,3 +14,20 @@ def submitted(request: HttpRequest) -> Any:
     `request.POST or None` would leave a form unbound, and silent, on an empty submission.
     """
     return request.POST if request.method == "POST" else None
+
+
+def service_errors_apply(form: Any, error: ValidationError | ApplicationError) -> None:
+    """Put a service's refusal on the form: a field's errors beside it, the rest on top (naming
+    the field when the form has no such input), a domain error as one message on top."""
+    if isinstance(error, ApplicationError):
+        form.add_error(None, error.message)
+        return
+    if not hasattr(error, "error_dict"):
+        for message in error.messages:
+            form.add_error(None, message)
+        return
+    for field, messages in error.message_dict.items():
+        target = field if field in form.fields else None
+        prefix = "" if target or field == "__all__" else f"{field}: "
+        for message in messages:
+            form.add_error(target, f"{prefix}{message}")

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from trial.audit import REASON_REQUIRED
+from trial.forms import service_errors_apply
 from trial.forms.widgets import IsoDateField, IsoDateInput
 from trial.models import (
     Baseline,
@@ -42,15 +43,7 @@ class ServiceErrorsMixin:
     """Put a service's ValidationError on the form: known fields by name, the rest on top."""
 
     def add_service_errors(self, error: ValidationError) -> None:
-        form: Any = self
-        if not hasattr(error, "error_dict"):
-            for message in error.messages:
-                form.add_error(None, message)
-            return
-        for key, errors in error.error_dict.items():
-            target = key if key in form.fields else None
-            for message in (m for e in errors for m in e.messages):
-                form.add_error(target, message)
+        service_errors_apply(self, error)
 
 
 class TrialForm(ServiceErrorsMixin, forms.Form):

@@ -17,7 +17,7 @@ from django.utils import timezone
 from randomization.models import Randomization
 from trial.access import acting_user, patient_for
 from trial.exceptions import ApplicationError, PermissionDenied
-from trial.forms import submitted
+from trial.forms import service_errors_apply, submitted
 from trial.forms.treatment import (
     AdverseEventForm,
     CycleForm,
@@ -47,17 +47,6 @@ def _timeline_url(patient: Patient) -> str:
     return reverse("treatment", kwargs={"patient_id": patient.pk})
 
 
-def _add_errors(form: forms.Form, error: ValidationError) -> None:
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, errors in error.message_dict.items():
-        target = field if field in form.fields else None
-        prefix = "" if target or field == "__all__" else f"{field}: "
-        for message in errors:
-            form.add_error(target, f"{prefix}{message}")
-
-
 def _form_page(
     request: HttpRequest,
     *,
@@ -72,7 +61,7 @@ def _form_page(
         try:
             save(form)
         except ValidationError as error:
-            _add_errors(form, error)
+            service_errors_apply(form, error)
         except PermissionDenied as error:
             return render(request, "trial/treatment/refused.html", {"message": error}, status=403)
         except ApplicationError as error:
