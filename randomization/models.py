@@ -7,10 +7,13 @@ a correction is a separate record that leaves the original allocation standing (
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from trial.models import AuditedModel, ClinicalRecord, Patient, Site
 from trial.querysets import SiteScopedQuerySet
@@ -179,6 +182,20 @@ class Randomization(ClinicalRecord):
 
     def __str__(self) -> str:
         return f"{self.randomization_number} ({self.get_arm_display()})"
+
+    @property
+    def randomized_on(self) -> dt.date:
+        """The day of randomisation in the trial's time zone: day 0 of every time to event."""
+        return timezone.localdate(self.randomized_at)
+
+    @property
+    def stratum_values(self) -> dict[str, str]:
+        """The stratification values used for this allocation, by factor."""
+        return {
+            "regimen": self.stratum_regimen,
+            "disease_status": self.stratum_disease_status,
+            "site": self.stratum_site,
+        }
 
 
 class CorrectionKind(models.TextChoices):

@@ -170,6 +170,7 @@ class TestStudyEnd:
         assert first.history.count() == 1
 
 
+@pytest.mark.postgresql
 @pytest.mark.django_db(transaction=True)
 class TestConcurrentRefresh:
     def test_two_simultaneous_runs_create_each_visit_once(

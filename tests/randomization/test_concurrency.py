@@ -14,6 +14,8 @@ from tests.factories import NOW, enrolled_patient
 from tests.randomization.conftest import active_list
 from trial.models import Patient
 
+pytestmark = pytest.mark.postgresql
+
 
 def _simultaneously(calls: list[Callable[[], object]]) -> tuple[list[object], list[BaseException]]:
     """Run the calls in threads released together; each thread closes its own connection."""

@@ -129,7 +129,8 @@ class TestPatientRandomize:
 
         assert Randomization.objects.count() == 0
 
-    def test_under_the_list_lock_only_the_slot_and_the_allocation_with_its_history_are_written(
+    @pytest.mark.postgresql
+    def test_locks_the_patient_then_the_list_and_writes_only_under_the_list_lock(
         self, site_a, coordinator, investigator, production_list
     ) -> None:
         services.patient_randomize(
@@ -141,19 +142,19 @@ class TestPatientRandomize:
             services.patient_randomize(patient=patient, by=coordinator, now=NOW)
 
         statements = [q["sql"] for q in queries.captured_queries]
-        locked = next(
-            i
-            for i, sql in enumerate(statements)
-            if "randomization_allocationlist" in sql and "FOR UPDATE" in sql
+        locks = [s for s in statements if "FOR UPDATE" in s]
+        assert len(locks) == 2
+        assert locks[0].endswith('FOR UPDATE OF "trial_patient"')
+        assert 'FROM "randomization_allocationlist"' in locks[1]
+        list_lock = next(
+            i for i, s in enumerate(statements) if "FOR UPDATE" in s and "allocationlist" in s
         )
-        under_lock = statements[locked + 1 :]
-        assert len(under_lock) == 4
-        assert under_lock[0].lstrip().startswith("SELECT slot.*")
-        assert [sql.split()[2].strip('"') for sql in under_lock[1:3]] == [
+        writes = [i for i, s in enumerate(statements) if s.startswith(("INSERT", "UPDATE"))]
+        assert writes and min(writes) > list_lock
+        assert [statements[i].split()[2].strip('"') for i in writes] == [
             "randomization_randomization",
             "randomization_historicalrandomization",
         ]
-        assert under_lock[3].startswith("RELEASE SAVEPOINT")  # the commit, inside a test
 
     def test_empty_stratum_is_refused_without_revealing_the_list(
         self, site_a, coordinator, investigator, statistician
