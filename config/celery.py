@@ -7,6 +7,7 @@ from typing import Any
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import beat_init, before_task_publish, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
@@ -47,8 +48,16 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
 @app.on_after_configure.connect
 def _declare_periodic_tasks(sender: Celery, **kwargs: Any) -> None:
     sender.conf.beat_schedule = beat_schedule()
-    # The embedded filesystem transport needs its folders before the worker starts.
-    options = sender.conf.broker_transport_options or {}
-    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+
+
+@worker_init.connect
+@beat_init.connect
+@before_task_publish.connect
+def _filesystem_broker_folders_ensure(**kwargs: Any) -> None:
+    """The embedded filesystem transport needs its folders before anything is queued or read.
+
+    Made when a worker, beat or publisher first needs them, never on import."""
+    options = app.conf.broker_transport_options or {}
+    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         if options.get(key):
             Path(options[key]).mkdir(parents=True, exist_ok=True)

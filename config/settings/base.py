@@ -25,6 +25,10 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
+# Where the embedded default keeps its state (SQLite file, broker folders, media, beat
+# schedule); a test or a second demo points it elsewhere so nothing is written into the checkout.
+VAR_DIR = Path(env("VAR_DIR", str(BASE_DIR / "var")))
+
 SECRET_KEY = env("SECRET_KEY", "")  # production.py requires it
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
@@ -83,10 +87,19 @@ TEMPLATES = [
 # SQLite is the embedded default for the demo; PostgreSQL whenever DATABASE_URL says so.
 DATABASES = {
     "default": dj_database_url.parse(
-        env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}"),
+        env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
         conn_max_age=int(env("DATABASE_CONN_MAX_AGE", "0")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web server and the worker write to one file: a writer takes the lock when its
+    # transaction begins (no deadlock upgrading a read lock) and others wait for it; readers
+    # are not blocked by a writer (write-ahead log).
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "trial.User"
 LOGIN_URL = "login"
@@ -107,13 +120,13 @@ USE_TZ = True
 DATE_INPUT_FORMATS = ["%Y-%m-%d"]
 
 STATIC_URL = "static/"
-STATIC_ROOT: Path | None = BASE_DIR / "var" / "static"
+STATIC_ROOT: Path | None = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
+MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
 
 # Inactivity timeout: the session expires after this many seconds without a request.
 SESSION_COOKIE_AGE = int(env("SESSION_COOKIE_AGE", str(30 * 60)))
@@ -152,7 +165,7 @@ SPECTACULAR_SETTINGS = {
 
 # Celery: Redis in production and in the test suite; the embedded default is a filesystem
 # transport that needs no server, so the demo's worker and beat really run.
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", env("REDIS_URL", "filesystem://"))
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", env("REDIS_URL", "filesystem://localhost//"))
 # Redis redelivers a task whose worker died before acknowledging it (acks_late) once it has
 # been unacknowledged this many seconds (it must exceed the longest task and any countdown);
 # workers look for such tasks every interval × throttle seconds.
@@ -162,7 +175,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
     "unacked_restore_throttle": int(env("CELERY_UNACKED_RESTORE_THROTTLE", "10")),
 }
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    _queue_dir = BASE_DIR / "var" / "celery"
+    _queue_dir = VAR_DIR / "celery"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir / "queue"),
         "data_folder_out": str(_queue_dir / "queue"),
@@ -175,7 +188,7 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 LOGGING = {
     "version": 1,
@@ -183,6 +196,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
 }
+
+# `seed_demo` (demo users with a published password) may run; production turns it off.
+DEMO_DATA_ALLOWED = True
 
 # Trial configuration that the protocol leaves open (PROTOCOL.md: numbers are configuration).
 TRIAL: dict[str, Any] = {

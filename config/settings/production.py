@@ -16,3 +16,5 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# The demo's users share one published password: never in a production database.
+DEMO_DATA_ALLOWED = False
