@@ -114,3 +114,26 @@ class TestHealthCheck:
 
         assert response.status_code == 200
         assert response.json() == {"status": "ok"}
+
+    def test_the_demo_seed_is_refused_under_production_settings(self, tmp_path) -> None:
+        env = {
+            **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
+            "DJANGO_SETTINGS_MODULE": "config.settings.production",
+            "SECRET_KEY": "a-long-random-production-secret-for-this-check-only-0123456789abcdef",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'production.sqlite3'}",
+        }
+
+        result = subprocess.run(
+            [sys.executable, "manage.py", "seed_demo"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+        assert result.returncode != 0
+        assert "seed_demo is refused" in result.stderr
+        assert not (tmp_path / "production.sqlite3").exists() or (
+            (tmp_path / "production.sqlite3").stat().st_size == 0
+        )

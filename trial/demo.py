@@ -99,6 +99,11 @@ FAILURES = [
 ]
 
 
+def demo_email(username: str) -> str:
+    """The demo's addresses: the result and SAE e-mails really go out (to the console)."""
+    return f"{username}@demo.dexaml.example"
+
+
 def _admin() -> User:
     admin = User.objects.filter(username="admin").first()
     if admin is None:
@@ -139,12 +144,17 @@ def _sites_and_users(by: User) -> dict[str, dict[str, str]]:
         sites[code] = site
     logins = {"admin": {"role": "Superuser (admin site)", "sites": "All sites"}}
     for username, first, last, role, site_code in USERS:
-        if not User.objects.filter(username=username).exists():
+        user = User.objects.filter(username=username).first()
+        if user is None:
             user = User(username=username, first_name=first, last_name=last)
+            user.email = demo_email(username)
             user.set_password(DEMO_PASSWORD)
             record_save(instance=user, by=by)
             site = sites[site_code] if site_code else None
             record_save(instance=Membership(user=user, role=role, site=site), by=by)
+        elif not user.email:  # a demo database seeded before the users had addresses
+            user.email = demo_email(username)
+            record_save(instance=user, by=by, reason="Demo address for the trial's e-mails")
         logins[username] = {"role": role.label, "sites": site_code or "All sites"}
     return {name: {**row, "password": DEMO_PASSWORD} for name, row in logins.items()}
 

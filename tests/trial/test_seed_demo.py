@@ -6,7 +6,7 @@ import datetime as dt
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from trial.demo import DEMO_PASSWORD, demo_seed_trial
 from trial.models import (
@@ -66,3 +66,28 @@ class TestDemoSeed:
         assert _snapshot() == before
         assert first.getvalue() == second.getvalue()
         assert "coordinator" in first.getvalue() and DEMO_PASSWORD in first.getvalue()
+
+    def test_every_demo_user_has_an_address_so_the_demo_really_sends_its_emails(self) -> None:
+        demo_seed_trial(today=TODAY)
+
+        addresses = list(User.objects.exclude(username="admin").values_list("email", flat=True))
+
+        assert addresses and all(a.endswith("@demo.dexaml.example") for a in addresses)
+
+    def test_a_user_seeded_without_an_address_gets_one_with_a_history_reason(self) -> None:
+        demo_seed_trial(today=TODAY)
+        User.objects.filter(username="monitor").update(email="")
+
+        demo_seed_trial(today=TODAY)
+
+        monitor = User.objects.get(username="monitor")
+        assert monitor.email == "monitor@demo.dexaml.example"
+        assert monitor.history.first().history_change_reason == "Demo address for the trial's e-mails"
+
+    def test_the_command_is_refused_under_production_settings(self, settings) -> None:
+        settings.DEMO_DATA_ALLOWED = False
+
+        with pytest.raises(CommandError, match="refused"):
+            call_command("seed_demo", "--today", "2026-11-02", stdout=StringIO())
+
+        assert not User.objects.exists()

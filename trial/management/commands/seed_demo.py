@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
@@ -53,6 +54,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEMO_DATA_ALLOWED:
+            raise CommandError(
+                "seed_demo is refused under these settings (DEMO_DATA_ALLOWED is off, as in "
+                "production): the demo users share a published password."
+            )
         today = options["today"] or timezone.localdate()
         logins: dict[str, dict[str, str]] = {}
         for seed in SEEDS:
