@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -47,7 +47,10 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def page(browser: Browser, live_server) -> Iterator[Page]:  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=live_server.url)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(15_000)
+    # Assertions wait for the page (auto-retrying expect) instead of reading it right after an
+    # action: on a loaded machine the next page may not have arrived yet.
+    expect.set_options(timeout=15_000)
     page = context.new_page()
     yield page
     context.close()
@@ -71,7 +74,8 @@ def login(page: Page) -> Callable[[str], Page]:
         page.get_by_label("User name").fill(username)
         page.get_by_label("Password").fill(password)
         page.get_by_role("button", name="Sign in").click()
-        page.wait_for_load_state("networkidle")
+        signed_in = page.get_by_role("button", name="Log out")
+        expect(signed_in.or_(page.get_by_role("alert"))).to_be_visible()
         return page
 
     return sign_in

@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser._checks import check_page, horizontal_overflow
 from tests.factories import randomized_patient
@@ -34,8 +37,8 @@ class TestPagesForEveryone:
         login(data_manager.username)
 
         dashboard = page.get_by_test_id("dashboard")
-        assert "Enrolment and allocation by site" in dashboard.inner_text()
-        assert page.get_by_role("link", name="Cut-offs and exports").first.is_visible()
+        expect(dashboard).to_contain_text("Enrolment and allocation by site")
+        expect(page.get_by_role("link", name="Cut-offs and exports").first).to_be_visible()
         screenshot("home-data-manager")
         check_page(page)
         page.set_viewport_size(TABLET)
@@ -72,9 +75,8 @@ class TestPagesForEveryone:
         settings.SESSION_COOKIE_AGE = 6
         login("coord_a")
 
-        page.wait_for_selector("#session-warning:not([hidden])", timeout=8_000)
-        page.wait_for_url("**/accounts/login/**", timeout=8_000)
-        assert "timeout=1" in page.url
-        assert page.get_by_test_id("timed-out").is_visible()
+        expect(page.locator("#session-warning")).to_be_visible(timeout=8_000)
+        expect(page).to_have_url(re.compile(r"/accounts/login/.*timeout=1"), timeout=8_000)
+        expect(page.get_by_test_id("timed-out")).to_be_visible()
         page.goto("/")  # the server ended the session too
-        assert "/accounts/login/" in page.url
+        expect(page).to_have_url(re.compile("/accounts/login/"))

@@ -5,9 +5,11 @@ from the worklist. Another site's coordinator cannot reach the patient."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from followup.models import Visit, VisitStatus
 from followup.services.refresh import patient_schedule_refresh
@@ -50,14 +52,12 @@ class TestCoordinatorJourney:
         in_followup = _patient_with_visit_due(site_a, coordinator, investigator)
         patient = eligible_patient(site_a, coordinator, investigator)
         login("coord_a")
-        assert "Enrolled, waiting for randomisation" in page.content()
+        expect(page.get_by_text("Enrolled, waiting for randomisation")).to_be_visible()
         check_page(page)
 
         page.get_by_role("link", name="Patients", exact=True).first.click()
         page.fill("#id_q", patient.screening_number)
-        page.wait_for_function(
-            "document.querySelectorAll('[data-testid=patients] tbody tr').length === 1"
-        )
+        expect(page.locator("[data-testid=patients] tbody tr")).to_have_count(1)
         screenshot("patient-list")
         check_page(page)
         page.get_by_role("link", name=patient.screening_number).click()
@@ -66,40 +66,48 @@ class TestCoordinatorJourney:
         page.get_by_role("button", name="Enrol").click()
 
         page.get_by_role("link", name="Randomise this patient").click()
+        expect(page.get_by_label("I have checked the stratification values")).to_be_visible()
         assert Randomization.objects.filter(patient=patient).count() == 0
         screenshot("randomize-confirm")
         check_page(page)
+        confirmed = page.get_by_label("I have checked the stratification values")
         page.get_by_role("button", name="Randomise").click()
+        assert confirmed.evaluate("box => box.validity.valueMissing")  # the browser held it back
         assert Randomization.objects.filter(patient=patient).count() == 0  # not confirmed yet
-        page.get_by_label("I have checked the stratification values").check()
+        confirmed.check()
         page.get_by_role("button", name="Randomise").click()
+        expect(page.get_by_test_id("arm")).to_be_visible()
         allocation = Randomization.objects.get(patient=patient)
-        assert allocation.get_arm_display() in page.get_by_test_id("arm").inner_text()
+        expect(page.get_by_test_id("arm")).to_contain_text(allocation.get_arm_display())
         screenshot("randomize-result")
         check_page(page)
 
         page.get_by_role("link", name="Overview and screening").click()
-        assert allocation.get_arm_display() in page.get_by_test_id("patient-arm").inner_text()
+        expect(page.get_by_test_id("patient-arm")).to_contain_text(allocation.get_arm_display())
         screenshot("patient-page")
         check_page(page)
 
         page.get_by_role("link", name="Follow-up", exact=True).first.click()
+        expect(page.get_by_test_id("worklist")).to_be_visible()
         screenshot("followup-worklist")
         check_page(page)
         visit = Visit.objects.get(patient=in_followup, number=1)
         page.locator(
             f'a[href="/followup/patients/{in_followup.pk}/visits/{visit.pk}/record/"]'
         ).click()
+        expect(page.locator("#id_contact_date")).to_be_visible()
         page.fill("#id_contact_date", timezone.localdate().isoformat())
         page.select_option("#id_vital_status", "alive")
         page.select_option("#id_disease_status", "remission")
         screenshot("visit-form")
         check_page(page)
         page.get_by_role("button", name="Save").click()
+        expect(page).not_to_have_url(re.compile("/record/$"))
         visit.refresh_from_db()
         assert visit.status == VisitStatus.DONE
 
         page.get_by_role("button", name="Log out").click()
+        expect(page).to_have_url(re.compile("/accounts/login/"))
         login("coord_b")
         response = page.goto(f"/patients/{patient.pk}/")
         assert response is not None and response.status == 404

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from followup.models import Death, DeathCause
 from tests.browser._checks import check_page
@@ -58,16 +59,13 @@ class TestDataManagerJourney:
         page.get_by_label("Cutoff date").fill(timezone.localdate().isoformat())
         page.get_by_label("Reason").fill("Interim analysis for the DSMB")
         page.get_by_role("button", name="Freeze the cut-off").click()
-        page.wait_for_load_state("networkidle")
-        assert "Interim analysis for the DSMB" in page.inner_text("[data-testid=cutoffs]")
+        expect(page.get_by_test_id("cutoffs")).to_contain_text("Interim analysis for the DSMB")
         check_page(page)
         screenshot("data-manager-analysis-home")
 
         page.get_by_role("button", name="Export the survival datasets").first.click()
-        page.wait_for_function(
-            "document.getElementById('export-status').textContent.trim() === 'Done'"
-        )
-        assert page.get_attribute("#export-progress", "value") == "100"
+        expect(page.locator("#export-status")).to_have_text("Done", timeout=60_000)
+        expect(page.locator("#export-progress")).to_have_attribute("value", "100")
         check_page(page)
         screenshot("data-manager-export")
 
@@ -78,22 +76,22 @@ class TestDataManagerJourney:
 
         page.goto("/analysis/")
         page.get_by_role("link", name="Kaplan–Meier plots").first.click()
-        page.wait_for_load_state("networkidle")
+        expect(page.get_by_role("heading", name="Kaplan–Meier plot of OS by arm")).to_be_visible()
         image = page.locator("[data-testid=km-os] img")
-        assert page.get_by_role("heading", name="Kaplan–Meier plot of OS by arm").is_visible()
-        assert image.evaluate("img => img.complete && img.naturalWidth") == 960
-        assert "Log-rank test" in page.inner_text("[data-testid=km-os]")
+        expect(image).to_have_js_property("complete", True)
+        assert image.evaluate("img => img.naturalWidth") == 960
+        expect(page.get_by_test_id("km-os")).to_contain_text("Log-rank test")
         check_page(page)
         screenshot("data-manager-km-plot")
 
         page.get_by_role("link", name="Table 1").click()
-        assert "Patients" in page.inner_text("[data-testid=table1]")
+        expect(page.get_by_test_id("table1")).to_contain_text("Patients")
         check_page(page)
         screenshot("data-manager-table1")
 
         page.get_by_role("link", name="CONSORT flow").click()
-        assert page.inner_text("[data-testid=consort-screened]") == "5"
-        assert "Consent refused: 1" in page.content()
+        expect(page.get_by_test_id("consort-screened")).to_have_text("5")
+        expect(page.get_by_text("Consent refused: 1")).to_be_visible()
         check_page(page)
         screenshot("data-manager-consort")
 

@@ -4,9 +4,11 @@ adverse event entered on forms that know the arm, then the signature; each recor
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from tests.browser._checks import check_page
 from tests.browser.conftest import PASSWORD
@@ -38,7 +40,7 @@ class TestInvestigatorJourney:
 
         page.goto(f"/patients/{patient.pk}/treatment/")
         page.get_by_role("link", name="Record a cycle").click()
-        assert "Dexamethasone arm: expected with each cycle." in page.content()
+        expect(page.get_by_text("Dexamethasone arm: expected with each cycle.")).to_be_visible()
         page.fill("#id_start_date", (today - dt.timedelta(days=35)).isoformat())
         page.fill("#id_height_cm", "170")
         page.fill("#id_weight_kg", "70")
@@ -51,7 +53,9 @@ class TestInvestigatorJourney:
             page.fill(f"#id_{drug}_given", dose)
         screenshot("cycle-form")
         check_page(page)
+        timeline = re.compile(f"/patients/{patient.pk}/treatment/$")
         page.get_by_role("button", name="Save").click()
+        expect(page).to_have_url(timeline)
         assert Cycle.objects.filter(patient=patient).count() == 1
 
         page.get_by_role("link", name="Record a response assessment").click()
@@ -59,8 +63,8 @@ class TestInvestigatorJourney:
         page.select_option("#id_response", "CR")
         page.fill("#id_marrow_blast_pct", "2")
         page.get_by_role("button", name="Save").click()
-        errors = page.locator(".field-error, .errors").all_inner_texts()
-        assert ResponseAssessment.objects.filter(patient=patient).count() == 1, errors
+        expect(page).to_have_url(timeline)
+        assert ResponseAssessment.objects.filter(patient=patient).count() == 1
 
         page.get_by_role("link", name="Record an adverse event").click()
         page.select_option("#id_term", str(sepsis.pk))
@@ -72,6 +76,7 @@ class TestInvestigatorJourney:
         screenshot("ae-form")
         check_page(page)
         page.get_by_role("button", name="Save").click()
+        expect(page).to_have_url(timeline)
         assert AdverseEvent.objects.get(patient=patient).serious
         screenshot("treatment-timeline")
         check_page(page)
@@ -82,9 +87,11 @@ class TestInvestigatorJourney:
         screenshot("sign-page")
         check_page(page)
         page.get_by_role("button", name="Save").click()
+        expect(page).to_have_url(timeline)
         assert Signature.objects.filter(patient=patient, broken_at__isnull=True).count() == 1
 
         page.locator("a", has_text="History").first.click()
-        assert "Who" in page.content() and "Changes (old → new)" in page.content()
+        expect(page.get_by_role("columnheader", name="Who")).to_be_visible()
+        expect(page.get_by_role("columnheader", name="Changes (old → new)")).to_be_visible()
         screenshot("history-page")
         check_page(page)

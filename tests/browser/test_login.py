@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -14,8 +17,8 @@ class TestLogin:
         login("coord_a")
 
         who = page.get_by_test_id("who")
-        assert "Site coordinator" in who.inner_text()
-        assert "PAR" in who.inner_text()
+        expect(who).to_contain_text("Site coordinator")
+        expect(who).to_contain_text("PAR")
         screenshot("home-coordinator")
 
     def test_a_wrong_password_keeps_the_user_out_with_a_message(
@@ -23,8 +26,8 @@ class TestLogin:
     ) -> None:
         login("coord_a", "not-the-password")
 
-        assert "/accounts/login/" in page.url
-        assert page.get_by_role("alert").is_visible()
+        expect(page).to_have_url(re.compile("/accounts/login/"))
+        expect(page.get_by_role("alert")).to_be_visible()
         screenshot("login-refused")
 
     def test_signing_out_returns_to_the_login_page(self, page, login, coordinator) -> None:
@@ -32,6 +35,6 @@ class TestLogin:
 
         page.get_by_role("button", name="Log out").click()
 
-        assert "/accounts/login/" in page.url
+        expect(page).to_have_url(re.compile("/accounts/login/"))
         page.goto("/")
-        assert "/accounts/login/" in page.url
+        expect(page).to_have_url(re.compile("/accounts/login/"))

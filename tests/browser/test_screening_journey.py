@@ -4,9 +4,11 @@ investigator's confirmation in between; another site's coordinator cannot reach 
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from tests.factories import protocol_with_criteria
 from trial.models import Patient
@@ -32,8 +34,9 @@ class TestScreeningToEnrolmentJourney:
         page.fill("#id_age_at_screening", "61")
         screenshot("screening-new")
         page.get_by_role("button", name="Add to the screening log").click()
+        expect(page.get_by_role("link", name="Record consent")).to_be_visible()
         patient = Patient.objects.get()
-        assert f"/patients/{patient.pk}/" in page.url
+        expect(page).to_have_url(re.compile(f"/patients/{patient.pk}/$"))
 
         page.get_by_role("link", name="Record consent").click()
         page.fill("#id_consent_date", _iso(today - dt.timedelta(days=5)))
@@ -72,33 +75,41 @@ class TestScreeningToEnrolmentJourney:
             "E2": "no",
         }.items():
             page.check(f'input[name="answer_{code}"][value="{answer}"]')
+        patient_page = re.compile(f"/patients/{patient.pk}/$")
         page.get_by_role("button", name="Save answers").click()
+        expect(page).to_have_url(patient_page)
         screenshot("patient-awaiting-confirmation")
 
         page.get_by_role("button", name="Log out").click()
+        expect(page).to_have_url(re.compile("/accounts/login/"))
         login("inv_a")
         page.goto(f"/patients/{patient.pk}/eligibility/confirm/")
         page.get_by_label("I have checked the source documents").check()
         page.get_by_role("button", name="Confirm eligibility").click()
+        expect(page).to_have_url(patient_page)
 
         page.get_by_role("button", name="Log out").click()
+        expect(page).to_have_url(re.compile("/accounts/login/"))
         login("coord_a")
         page.goto(f"/patients/{patient.pk}/")
         page.get_by_role("link", name="Enrol").click()
         page.get_by_label("Enrol this patient").check()
         page.get_by_role("button", name="Enrol").click()
 
+        expect(page.get_by_test_id("randomisation-section")).to_be_visible()
+        expect(page.locator("main")).to_contain_text("PAR-001")
         patient.refresh_from_db()
         assert patient.subject_id == "PAR-001"
-        assert "PAR-001" in page.content()
         screenshot("patient-enrolled")
 
         page.get_by_role("button", name="Log out").click()
+        expect(page).to_have_url(re.compile("/accounts/login/"))
         login("coord_b")
         response = page.goto(f"/patients/{patient.pk}/")
         assert response is not None and response.status == 404
         page.goto("/patients/")
-        assert "PAR-001" not in page.content()
+        expect(page.get_by_test_id("patients")).to_be_visible()
+        expect(page.locator("main")).not_to_contain_text("PAR-001")
 
     def test_a_form_error_is_shown_beside_its_field_and_keeps_what_was_typed(
         self, page, login, screenshot, coordinator
@@ -112,7 +123,7 @@ class TestScreeningToEnrolmentJourney:
         page.fill("#id_age_at_screening", "70")
         page.get_by_role("button", name="Add to the screening log").click()
 
-        assert "in the future" in page.content()
-        assert page.input_value("#id_age_at_screening") == "70"
+        expect(page.get_by_text(re.compile("in the future"))).to_be_visible()
+        expect(page.locator("#id_age_at_screening")).to_have_value("70")
         assert Patient.objects.count() == 0
         screenshot("screening-form-error")
