@@ -23,8 +23,9 @@ client count (1, 8, 32):
   production) and no e-mail is rendered or sent in the timed section; afterwards the bench checks
   that exactly one task per randomisation was queued, and runs the e-mails itself, as a worker
   would, to print their CPU (not counted above).
-- The last lines compare 8 clients with the aim (p95 < 50 ms, ratio ≥ 0.33) and give the load
-  average before and after: other work on the machine lowers every figure but the CPU ms.
+- The last lines give the latency one user sees, p95 under contention and the CPU per
+  randomisation, and the load average before and after: other work on the machine lowers every
+  figure but the CPU ms.
 
 Fairness: clients are separate processes (one database connection each, no shared GIL). Each
 connects, then warms up with 2 real operations (backend catalogue caches, query caches, broker
@@ -324,10 +325,12 @@ def _print(rows: list[dict[str, float]], load: tuple[float, ...], after: tuple[f
     print(f"result e-mail task (queued on commit, run after the timed section as a worker "
           f"would): {mail:.2f} CPU ms each, not in the figures above")  # fmt: skip
     eight = next(r for r in rows if r["clients"] == 8)
+    one = next(r for r in rows if r["clients"] == 1)
     print(
-        f"aim at 8 clients: p95 < 50 ms → {eight['p95_ms']:.1f} ms; "
-        f"throughput ≥ 1/3 of ceiling → {eight['per_s'] / eight['ceiling_per_s']:.2f} "
-        f"(CPU-bound on an idle machine: {_cpu_bound(_cpu_total(eight)) / _cpu_bound(eight['ceiling_cpu_ms_per_op']):.2f})"
+        f"latency a user sees (1 client): p95 {one['p95_ms']:.1f} ms; under contention "
+        f"(8 clients): p95 {eight['p95_ms']:.1f} ms; CPU per randomisation "
+        f"{_cpu_total(eight):.2f} ms (the ceiling columns are for information: a trial "
+        f"randomises a few patients a day, so throughput is not an aim)"
     )
     print(f"load average before the run: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, after: "
           f"{after[0]:.2f} {after[1]:.2f} {after[2]:.2f} on {os.cpu_count()} CPUs")  # fmt: skip
