@@ -82,7 +82,9 @@ class TestDemoSeed:
 
         monitor = User.objects.get(username="monitor")
         assert monitor.email == "monitor@demo.dexaml.example"
-        assert monitor.history.first().history_change_reason == "Demo address for the trial's e-mails"
+        assert (
+            monitor.history.first().history_change_reason == "Demo address for the trial's e-mails"
+        )
 
     def test_the_command_is_refused_under_production_settings(self, settings) -> None:
         settings.DEMO_DATA_ALLOWED = False
