@@ -12,7 +12,7 @@ import datetime as dt
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from trial.models import AuditedModel, ClinicalRecord, Patient, Site
@@ -240,3 +240,31 @@ class ResultNotice(AuditedModel):
 
     def __str__(self) -> str:
         return f"Result of {self.randomization.randomization_number} sent {self.sent_at:%Y-%m-%d}"
+
+
+TRIAL_CALENDAR_KEY = "trial"
+
+
+class TrialCalendar(AuditedModel):
+    """The one end-of-study date of the trial: first randomisation + the study duration.
+
+    Fixed once, when the first patient is randomised; a single row (key "trial").
+    """
+
+    key = models.CharField(max_length=10, default=TRIAL_CALENDAR_KEY, unique=True, editable=False)
+    first_randomized_on = models.DateField()
+    end_of_study = models.DateField(help_text="Follow-up stops on this date (exclusive).")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(key=TRIAL_CALENDAR_KEY), name="trial_calendar_single_row"
+            ),
+            models.CheckConstraint(
+                condition=Q(end_of_study__gt=F("first_randomized_on")),
+                name="trial_calendar_end_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"End of study {self.end_of_study:%Y-%m-%d}"
