@@ -1,1 +1,1 @@
-"""Survival derivations, analysis datasets, exports and figures (PROTOCOL.md "Endpoints")."""
+"""Survival derivations, analysis datasets, exports and figures (docs/protocol.md "Endpoints")."""

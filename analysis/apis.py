@@ -10,10 +10,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from followup.models import DataCutoff, DatasetExport
-from followup.survival import selectors, services
-from followup.survival.formats import FORMATS
-from followup.survival.services import OPTIONS
+from analysis import queueing, selectors, services
+from analysis.formats import FORMATS
+from analysis.models import DataCutoff, DatasetExport
+from analysis.services import OPTIONS
+from trial.access import acting_user
 
 
 class CutoffOutputSerializer(serializers.ModelSerializer[DataCutoff]):
@@ -57,14 +58,16 @@ class CutoffListFreezeApi(APIView):
 
     @extend_schema(responses=CutoffOutputSerializer(many=True))
     def get(self, request: Request) -> Response:
-        cutoffs = selectors.cutoffs_list(user=request.user)  # type: ignore[arg-type]
+        cutoffs = selectors.cutoffs_list(user=acting_user(request))
         return Response(CutoffOutputSerializer(cutoffs, many=True).data)
 
     @extend_schema(request=InputSerializer, responses={201: CutoffOutputSerializer})
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        cutoff = services.cutoff_freeze(by=request.user, now=timezone.now(), **data.validated_data)  # type: ignore[arg-type]
+        cutoff = services.cutoff_freeze(
+            by=acting_user(request), now=timezone.now(), **data.validated_data
+        )
         return Response(CutoffOutputSerializer(cutoff).data, status=status.HTTP_201_CREATED)
 
 
@@ -81,9 +84,9 @@ class ExportRequestApi(APIView):
     def post(self, request: Request, cutoff_id: int) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        export = services.export_request(
-            by=request.user,  # type: ignore[arg-type]
-            cutoff=selectors.cutoff_get(user=request.user, cutoff_id=cutoff_id),  # type: ignore[arg-type]
+        export = queueing.export_request(
+            by=acting_user(request),
+            cutoff=selectors.cutoff_get(user=acting_user(request), cutoff_id=cutoff_id),
             formats=data.validated_data.get("formats"),
             now=timezone.now(),
         )
@@ -93,5 +96,5 @@ class ExportRequestApi(APIView):
 class ExportDetailApi(APIView):
     @extend_schema(responses=ExportOutputSerializer)
     def get(self, request: Request, export_id: int) -> Response:
-        export = selectors.export_get(user=request.user, export_id=export_id)  # type: ignore[arg-type]
+        export = selectors.export_get(user=acting_user(request), export_id=export_id)
         return Response(ExportOutputSerializer(export).data)

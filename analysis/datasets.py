@@ -6,10 +6,10 @@ import datetime as dt
 
 import pandas as pd
 
-from followup.survival import derive
-from followup.survival.derive import PatientFacts
-from followup.survival.dictionary import ADTTE, WIDE, Variable
-from followup.survival.gather import STUDYID
+from analysis import derive
+from analysis.derive import PatientFacts
+from analysis.dictionary import ADTTE, WIDE, Variable
+from analysis.gather import STUDYID
 from randomization.models import Arm
 
 ARM_LABELS = dict(Arm.choices)

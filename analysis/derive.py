@@ -1,4 +1,4 @@
-"""Endpoint derivations at a data cut-off (PROTOCOL.md "Endpoints the data managers export").
+"""Endpoint derivations at a data cut-off (docs/protocol.md "Endpoints the data managers export").
 
 Pure functions on plain dataclasses: no ORM, no clock. Every rule about an endpoint lives here
 and nowhere else; `gather.py` fills the dataclasses, `datasets.py` lays the results out.
@@ -102,7 +102,6 @@ class Endpoint:
 OS = Endpoint("OS", "Overall survival (days)")
 EFS = Endpoint("EFS", "Event-free survival (days)")
 RFS = Endpoint("RFS", "Relapse-free survival after CR/CRi (days)")
-ENDPOINTS = (OS, EFS, RFS)
 
 
 def _on_or_before(day: dt.date | None, cutoff: dt.date) -> dt.date | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from followup.survival.derive import CNSR_DESCRIPTIONS
+from analysis.derive import CNSR_DESCRIPTIONS
 
 CHAR, NUM, DATE = "char", "num", "date"
 CNSR_VALUES = {int(k): v for k, v in CNSR_DESCRIPTIONS.items()}

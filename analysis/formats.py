@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pyreadstat
 
-from followup.survival.dictionary import DATASET_LABELS, DATASETS, Variable
+from analysis.dictionary import DATASET_LABELS, DATASETS, Variable
 
 FORMATS = ("csv", "xpt", "dta", "sav", "parquet")
 EXTENSIONS = {"csv": "csv", "xpt": "xpt", "dta": "dta", "sav": "sav", "parquet": "parquet"}

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
-from followup.survival.formats import FORMATS
+from analysis.formats import FORMATS
 
 
 class CutoffFreezeForm(forms.Form):

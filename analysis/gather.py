@@ -14,22 +14,27 @@ from dataclasses import dataclass
 from django.db.models import Q
 from django.utils import timezone
 
-from followup.models import Death, FollowupDiseaseStatus, LossToFollowUp, Visit, Withdrawal
+from analysis.derive import AdverseEventFact, PatientFacts
+from analysis.tables import BaselineFacts, ConsortFacts
+from followup.models import FollowupDiseaseStatus, Visit
 from followup.selectors import last_known_alive_bulk
-from followup.survival.derive import AdverseEventFact, PatientFacts
-from followup.survival.tables import BaselineFacts, ConsortFacts
 from randomization.models import Randomization
-from trial.models import (
+from treatment.models import (
     AdverseEvent,
-    Baseline,
-    BaselineMutation,
     Cycle,
     EndOfTreatment,
     EndOfTreatmentReason,
-    Patient,
-    PatientStatus,
     ResponseAssessment,
     Transplant,
+)
+from trial.models import (
+    Baseline,
+    BaselineMutation,
+    Death,
+    LossToFollowUp,
+    Patient,
+    PatientStatus,
+    Withdrawal,
 )
 
 STUDYID = "DEXAML-03"

@@ -31,23 +31,28 @@ from django.db import models
 from django.db.models import F
 from lxml import etree
 
-from followup.models import ContactAttempt, Death, LossToFollowUp, Visit, Withdrawal
-from followup.survival.gather import STUDYID
+from analysis.gather import STUDYID
+from followup.models import ContactAttempt, Visit
 from randomization.models import Randomization
-from trial.models import (
+from treatment.models import (
     AdverseEvent,
+    Cycle,
+    DrugAdministration,
+    EndOfTreatment,
+    ResponseAssessment,
+    Transplant,
+)
+from trial.models import (
     Baseline,
     BaselineMutation,
     Consent,
-    Cycle,
-    DrugAdministration,
+    Death,
     EligibilityAnswer,
-    EndOfTreatment,
+    LossToFollowUp,
     Patient,
-    ResponseAssessment,
     Site,
-    Transplant,
     User,
+    Withdrawal,
 )
 
 ODM_NS = "http://www.cdisc.org/ns/odm/v1.3"

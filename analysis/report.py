@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from followup.survival import derive, figures, tables
-from followup.survival.datasets import survival_frames
-from followup.survival.gather import (
+from analysis import derive, figures, tables
+from analysis.datasets import survival_frames
+from analysis.gather import (
     TrialFacts,
     baseline_facts_gather,
     consort_facts_gather,

@@ -6,11 +6,11 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from followup.models import DataCutoff, DatasetExport
-from followup.survival.datasets import adtte_frame
-from followup.survival.figures import FIGURE_ENDPOINTS, FIGURE_FORMATS, km_render
-from followup.survival.gather import trial_facts_gather
-from followup.survival.report import AnalysisReport, analysis_report_build
+from analysis.datasets import adtte_frame
+from analysis.figures import FIGURE_ENDPOINTS, FIGURE_FORMATS, km_render
+from analysis.gather import trial_facts_gather
+from analysis.models import DataCutoff, DatasetExport
+from analysis.report import AnalysisReport, analysis_report_build
 from trial.audit import require
 from trial.models import User
 from trial.permissions import Action

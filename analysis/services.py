@@ -12,18 +12,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from followup.models import DataCutoff, DatasetExport, ExportKind, ExportStatus
-from followup.survival.formats import (
-    FORMATS,
-    WrittenFile,
-    datasets_write,
-    file_digest,
-    manifest_checksum,
-)
-from followup.survival.report import analysis_report_build, report_write
+from analysis.formats import FORMATS, WrittenFile, datasets_write, file_digest, manifest_checksum
+from analysis.models import DataCutoff, DatasetExport, ExportKind, ExportStatus
+from analysis.odm import odm_write
+from analysis.report import analysis_report_build, report_write
 from trial.audit import record_save, require
 from trial.models import User
 from trial.permissions import Action
+from trial.validation import not_in_future, raise_if
 
 Progress = Callable[[int, str], None]
 
@@ -36,8 +32,7 @@ def cutoff_freeze(*, by: User, cutoff_date: dt.date, reason: str, now: dt.dateti
     :raises ValidationError: the date is in the future, taken already, or no reason is given.
     """
     require(user=by, action=Action.MANAGE_CUTOFF, site=None)
-    if cutoff_date > timezone.localdate(now):
-        raise ValidationError({"cutoff_date": ["A cut-off cannot be in the future."]})
+    raise_if(not_in_future({}, today=timezone.localdate(now), cutoff_date=cutoff_date))
     cutoff = DataCutoff(cutoff_date=cutoff_date, reason=reason.strip(), frozen_by=by, frozen_at=now)
     record_save(instance=cutoff, by=by, reason="Data cut-off frozen")
     return cutoff
@@ -77,18 +72,6 @@ def export_create(
     record_save(instance=export, by=by, reason="Export requested")
     export.directory = f"exports/{export.pk}"
     record_save(instance=export, by=by, reason="Export directory")
-    return export
-
-
-@transaction.atomic
-def export_request(
-    *, by: User, cutoff: DataCutoff, formats: list[str] | None, now: dt.datetime
-) -> DatasetExport:
-    """Record an export and have a worker build it once the request is committed."""
-    from followup.survival.tasks import export_build_task
-
-    export = export_create(by=by, cutoff=cutoff, formats=formats, now=now)
-    transaction.on_commit(lambda: export_build_task.delay(export_id=export.pk))
     return export
 
 
@@ -162,8 +145,6 @@ def _odm_write(
 ) -> list[WrittenFile]:
     if "odm" not in export.formats and "odm_audit" not in export.formats:
         return []
-    from followup.survival.odm import odm_write
-
     step(92, "Writing the clinical data as CDISC ODM")
     path = odm_write(
         out_path=target / "clinical_data.odm.xml",

@@ -12,7 +12,6 @@ Pure functions on plain dataclasses (filled by `gather.py`): no ORM, no clock.
 
 from __future__ import annotations
 
-import datetime as dt
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ from decimal import Decimal
 
 from scipy.stats import beta
 
-from followup.survival.derive import AdverseEventRow, Rate
+from analysis.derive import AdverseEventRow, Rate
 
 TOTAL = "Total"
 
@@ -254,7 +253,3 @@ def adverse_event_rows(rows: list[AdverseEventRow]) -> list[dict[str, object]]:
         }
         for r in rows
     ]
-
-
-def on_or_before(day: dt.date | None, cutoff: dt.date) -> bool:
-    return day is not None and day <= cutoff

@@ -3,41 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
-from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from followup.survival import selectors, services
-from followup.survival.forms import CutoffFreezeForm, ExportForm
-from followup.survival.report import ARM_LABELS, ARMS
+from analysis import queueing, selectors, services
+from analysis.forms import CutoffFreezeForm, ExportForm
+from analysis.report import ARM_LABELS, ARMS
 from trial.access import acting_user
-from trial.exceptions import PermissionDenied
+from trial.pages import page
 from trial.permissions import Action
 
 
-def refused_as_403(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """A role without Action.EXPORT / MANAGE_CUTOFF gets 403 (these pages are trial-wide)."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        try:
-            return view(request, *args, **kwargs)
-        except PermissionDenied as error:
-            raise DjangoPermissionDenied(error.message) from error
-
-    return wrapped
-
-
-@login_required
-@refused_as_403
+@page
 def analysis_home(request: HttpRequest) -> HttpResponse:
     user = acting_user(request)
     context = {
@@ -47,11 +29,10 @@ def analysis_home(request: HttpRequest) -> HttpResponse:
         "export_form": ExportForm(),
         "can_freeze": user.can(Action.MANAGE_CUTOFF),
     }
-    return render(request, "followup/analysis/home.html", context)
+    return render(request, "analysis/home.html", context)
 
 
-@login_required
-@refused_as_403
+@page
 @require_POST
 def cutoff_freeze(request: HttpRequest) -> HttpResponse:
     form = CutoffFreezeForm(request.POST)
@@ -63,11 +44,10 @@ def cutoff_freeze(request: HttpRequest) -> HttpResponse:
             messages.error(request, "; ".join(error.messages))
     else:
         messages.error(request, "Give a date and a reason.")
-    return redirect("analysis-home")
+    return redirect("analysis:home")
 
 
-@login_required
-@refused_as_403
+@page
 @require_POST
 def export_request(request: HttpRequest, cutoff_id: int) -> HttpResponse:
     cutoff = selectors.cutoff_get(user=acting_user(request), cutoff_id=cutoff_id)
@@ -75,21 +55,19 @@ def export_request(request: HttpRequest, cutoff_id: int) -> HttpResponse:
     formats = (
         [*form.cleaned_data["formats"], *form.cleaned_data["options"]] if form.is_valid() else None
     )
-    export = services.export_request(
+    export = queueing.export_request(
         by=acting_user(request), cutoff=cutoff, formats=formats, now=timezone.now()
     )
-    return redirect("analysis-export", export_id=export.pk)
+    return redirect("analysis:export", export_id=export.pk)
 
 
-@login_required
-@refused_as_403
+@page
 def export_detail(request: HttpRequest, export_id: int) -> HttpResponse:
     export = selectors.export_get(user=acting_user(request), export_id=export_id)
-    return render(request, "followup/analysis/export.html", {"export": export})
+    return render(request, "analysis/export.html", {"export": export})
 
 
-@login_required
-@refused_as_403
+@page
 def export_download(request: HttpRequest, export_id: int, name: str) -> FileResponse:
     export = selectors.export_get(user=acting_user(request), export_id=export_id)
     if name not in {f["name"] for f in export.files}:
@@ -101,15 +79,13 @@ def export_download(request: HttpRequest, export_id: int, name: str) -> FileResp
 
 
 def _report_page(template: str) -> Callable[..., HttpResponseBase]:
-    @login_required
-    @refused_as_403
-    def page(request: HttpRequest, cutoff_id: int) -> HttpResponse:
+    def report_page(request: HttpRequest, cutoff_id: int) -> HttpResponse:
         cutoff, report = selectors.cutoff_report(user=acting_user(request), cutoff_id=cutoff_id)
         context = {"cutoff": cutoff, "report": report, "arm_labels": ARM_LABELS, "arms": ARMS}
-        return render(request, f"followup/analysis/{template}.html", context)
+        return render(request, f"analysis/{template}.html", context)
 
-    page.__name__ = template
-    return page
+    report_page.__name__ = template
+    return page(report_page)
 
 
 km_plot = _report_page("km")
@@ -120,8 +96,7 @@ endpoints = _report_page("endpoints")
 _CONTENT_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
 
 
-@login_required
-@refused_as_403
+@page
 def km_image(request: HttpRequest, cutoff_id: int, name: str) -> HttpResponse:
     """The figure file `OS.png`, `OS.svg`, `EFS.png` or `EFS.svg` at a cut-off."""
     paramcd, _, fmt = name.partition(".")

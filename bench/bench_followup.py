@@ -33,9 +33,9 @@ LIMIT_SECONDS = 10.0
 
 
 def _generate(count: int) -> dict[str, int]:
-    from followup.models import Death, Withdrawal
     from randomization.models import Randomization
-    from trial.models import EndOfTreatment, Patient, ProtocolVersion, Site, User
+    from treatment.models import EndOfTreatment
+    from trial.models import Death, Patient, ProtocolVersion, Site, User, Withdrawal
 
     rng = random.Random(20260601)
     user = User.objects.create(username="bench")
@@ -119,9 +119,9 @@ def _generate(count: int) -> dict[str, int]:
 
 def _refresh(today: dt.date) -> tuple[float, list[int], dict[str, int]]:
     """Run the refresh batch by batch as the service does, counting each batch's queries."""
-    from followup.services.calendar import study_end_ensure
     from followup.services.refresh import _chunks, visits_refresh_batch
     from randomization.models import Randomization
+    from randomization.services.calendar import study_end_ensure
 
     size = int(settings.TRIAL_FOLLOWUP["REFRESH_BATCH_SIZE"])
     counts: list[int] = []
@@ -173,7 +173,7 @@ def main() -> int:
                 f"queries/batch min={min(counts)} max={max(counts)}  {totals}"
             )
         started = time.perf_counter()
-        visits_refresh(today=TODAY + dt.timedelta(days=8), queue_reminders=False)
+        visits_refresh(today=TODAY + dt.timedelta(days=8))
         seconds = time.perf_counter() - started
         ok = ok and seconds < LIMIT_SECONDS
         print(f"{'visits_refresh() service, day after':34s} {seconds:6.2f} s")

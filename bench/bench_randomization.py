@@ -150,7 +150,7 @@ def _worker(
     op: Callable[[int], None],
     items: list[int],
     barrier,
-    results,  # type: ignore[no-untyped-def]
+    results,
 ) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")

@@ -61,18 +61,10 @@ def _visit(patient, number: int, day: dt.date, **fields):
 
 
 def _generate(count: int) -> dict[str, int]:
-    from followup.models import Death, Visit
+    from followup.models import Visit
     from randomization.models import Randomization
-    from trial.models import (
-        AdverseEvent,
-        Cycle,
-        Patient,
-        ProtocolVersion,
-        ResponseAssessment,
-        Site,
-        Transplant,
-        User,
-    )
+    from treatment.models import AdverseEvent, Cycle, ResponseAssessment, Transplant
+    from trial.models import Death, Patient, ProtocolVersion, Site, User
 
     rng = random.Random(20260630)
     user = User.objects.create(username="bench")
@@ -203,9 +195,9 @@ def _peak_mb() -> float:
 
 def _measure(out_dir: str) -> int:
     """Run in a fresh process: gather, derive and write every format; print time and memory."""
-    from followup.survival.datasets import survival_frames
-    from followup.survival.formats import FORMATS, datasets_write
-    from followup.survival.gather import trial_facts_gather
+    from analysis.datasets import survival_frames
+    from analysis.formats import FORMATS, datasets_write
+    from analysis.gather import trial_facts_gather
 
     timings = {}
     start = time.perf_counter()
@@ -234,7 +226,7 @@ def _measure(out_dir: str) -> int:
 
 def _measure_report(out_dir: Path) -> None:
     """Figures and tables: timed apart, outside the survival datasets' limits."""
-    from followup.survival.report import analysis_report_build, report_write
+    from analysis.report import analysis_report_build, report_write
 
     start = time.perf_counter()
     report = analysis_report_build(cutoff=CUTOFF)
@@ -246,7 +238,7 @@ def _measure_report(out_dir: Path) -> None:
 
 def _measure_odm(out_dir: Path, audit: bool) -> int:
     """Run in a fresh process: write the ODM file; print its time, peak memory and size."""
-    from followup.survival.odm import odm_write
+    from analysis.odm import odm_write
 
     now = dt.datetime.combine(CUTOFF, dt.time(12), tzinfo=dt.UTC)
     start = time.perf_counter()

@@ -8,24 +8,21 @@ from typing import Any
 from celery import Celery
 from celery.schedules import crontab
 from celery.signals import beat_init, before_task_publish, worker_init
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
 app = Celery("dexaml")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-# The survival exports live in a sub-package of the followup app, out of autodiscovery's sight.
-app.autodiscover_tasks(["followup.survival"])
 
 
 def beat_schedule() -> dict[str, dict[str, Any]]:
     """Every periodic task of the trial (STYLE.md "API and tasks"); times from settings."""
-    from django.conf import settings
-
     followup = settings.TRIAL_FOLLOWUP
     every = int(followup["REFRESH_EVERY_SECONDS"])  # only the end-to-end test sets it
     return {
-        # PROTOCOL.md "Post-treatment follow-up": create visits as they come due, mark them
+        # docs/protocol.md "Post-treatment follow-up": create visits as they come due, mark them
         # overdue and missed, remind the sites (one email per site per day).
         "followup-refresh-daily": {
             "task": "followup.refresh",

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from followup.models import Notification, TrialCalendar, Visit
+from followup.models import Notification, Visit
 
 
 @admin.register(Visit)
@@ -12,19 +12,10 @@ class VisitAdmin(SimpleHistoryAdmin):
     list_filter = ("status",)
     readonly_fields = [f.name for f in Visit._meta.fields]
 
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request, obj=None):
         return False
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-
-@admin.register(TrialCalendar)
-class TrialCalendarAdmin(SimpleHistoryAdmin):
-    list_display = ("first_randomized_on", "end_of_study")
-    readonly_fields = ("first_randomized_on", "end_of_study")
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request, obj=None):
         return False
 
 

@@ -16,17 +16,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from followup import selectors
-from followup.models import (
-    ContactMethod,
-    ContactOutcome,
-    DeathCause,
-    FollowupDiseaseStatus,
-    Visit,
-    VitalStatus,
-)
+from followup.models import ContactMethod, ContactOutcome, FollowupDiseaseStatus, Visit, VitalStatus
 from followup.services import records
-from trial.access import patient_for
+from randomization.selectors import study_end_get
+from trial.access import acting_user, patient_for
 from trial.api import ReasonField
+from trial.models import DeathCause
 
 
 def _visit(request: Request, patient_id: int, pk: int) -> Visit:
@@ -82,7 +77,7 @@ class WorklistApi(APIView):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         visits = selectors.worklist_for_user(
-            user=request.user,  # type: ignore[arg-type]
+            user=acting_user(request),
             status=filters.validated_data.get("status") or None,
         )
         return Response(VisitOutputSerializer(visits, many=True).data)
@@ -99,7 +94,7 @@ class StudyEndApi(APIView):
     @extend_schema(responses=OutputSerializer)
     def get(self, request: Request) -> Response:
         """The trial's one end-of-study date (first randomisation + the study duration)."""
-        calendar = selectors.study_end_get()
+        calendar = study_end_get()
         data = {
             "first_randomized_on": calendar.first_randomized_on if calendar else None,
             "end_of_study": calendar.end_of_study if calendar else None,
@@ -148,7 +143,7 @@ class VisitRecordApi(APIView):
         data = _validated(self.InputSerializer, request)
         visit = records.visit_record(
             visit=visit,
-            by=request.user,  # type: ignore[arg-type]
+            by=acting_user(request),
             today=timezone.localdate(),
             **data,
         )
@@ -169,7 +164,7 @@ class VisitNotDoneApi(APIView):
         data = _validated(self.InputSerializer, request)
         visit = records.visit_not_done_record(
             visit=visit,
-            by=request.user,  # type: ignore[arg-type]
+            by=acting_user(request),
             **data,
         )
         return Response(VisitOutputSerializer(visit).data)
@@ -201,7 +196,7 @@ class DeathRecordApi(APIView):
         data = _validated(self.InputSerializer, request)
         death = records.death_record(
             patient=patient,
-            by=request.user,  # type: ignore[arg-type]
+            by=acting_user(request),
             today=timezone.localdate(),
             **data,
         )
@@ -225,7 +220,7 @@ class WithdrawalRecordApi(APIView):
         data = _validated(self.InputSerializer, request)
         withdrawal = records.withdrawal_record(
             patient=patient,
-            by=request.user,  # type: ignore[arg-type]
+            by=acting_user(request),
             today=timezone.localdate(),
             **data,
         )
@@ -248,7 +243,7 @@ class ContactAttemptApi(APIView):
         data = _validated(self.InputSerializer, request)
         attempt = records.contact_attempt_record(
             patient=patient,
-            by=request.user,  # type: ignore[arg-type]
+            by=acting_user(request),
             today=timezone.localdate(),
             **data,
         )
@@ -268,7 +263,7 @@ class LossToFollowUpDeclareApi(APIView):
         data = _validated(self.InputSerializer, request)
         loss = records.loss_to_followup_declare(
             patient=patient,
-            by=request.user,  # type: ignore[arg-type]
+            by=acting_user(request),
             today=timezone.localdate(),
             **data,
         )

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
-from django.utils import timezone
 
 from followup.services.refresh import RefreshResult, visits_refresh
 from randomization.models import Randomization
+from treatment.models import EndOfTreatment
 from trial.audit import record_save
-from trial.models import EndOfTreatment, Membership, Role, User
+from trial.models import Membership, Role, User
 
 
 def _recorder(site_id: int) -> User | None:
@@ -32,7 +32,7 @@ def demo_seed_followup(*, today: dt.date) -> RefreshResult:
             Randomization.objects.select_related("patient").order_by("randomized_at")
         )
         for i, randomization in enumerate(randomizations[:-1]):
-            randomized_on = timezone.localdate(randomization.randomized_at)
+            randomized_on = randomization.randomized_on
             end_date = max(randomized_on, today - dt.timedelta(days=80 + 95 * (i % 5)))
             by = _recorder(randomization.patient.site_id)
             if by is None:
@@ -43,4 +43,4 @@ def demo_seed_followup(*, today: dt.date) -> RefreshResult:
                 ),
                 by=by,
             )
-    return visits_refresh(today=today, queue_reminders=False)
+    return visits_refresh(today=today)

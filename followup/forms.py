@@ -1,13 +1,8 @@
 from django import forms
 
-from followup.models import (
-    ContactMethod,
-    ContactOutcome,
-    DeathCause,
-    FollowupDiseaseStatus,
-    VitalStatus,
-)
+from followup.models import ContactMethod, ContactOutcome, FollowupDiseaseStatus, VitalStatus
 from trial.forms.widgets import IsoDateField
+from trial.models import DeathCause
 
 
 class VisitRecordForm(forms.Form):

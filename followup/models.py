@@ -1,15 +1,15 @@
-"""Post-treatment follow-up (PROTOCOL.md "Post-treatment follow-up")."""
+"""Post-treatment follow-up (docs/protocol.md "Post-treatment follow-up")."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
 from trial.models import AuditedModel, ClinicalRecord, Patient, Site
 from trial.querysets import SiteScopedQuerySet
+
 
 class VisitStatus(models.TextChoices):
     PLANNED = "planned", "Planned"

@@ -1,4 +1,4 @@
-"""The follow-up schedule as pure date arithmetic (PROTOCOL.md "Post-treatment follow-up").
+"""The follow-up schedule as pure date arithmetic (docs/protocol.md "Post-treatment follow-up").
 
 Every target date is computed from the anchor with `add_months` (never from the previous
 visit), so a visit due on 31 May after one on 28 February does not drift. Dates are half-open:
@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 
+from followup.models import VisitStatus
 from trial.dates import add_months
 
 
@@ -29,7 +30,7 @@ class FollowupRules:
     provisional_anchor_months: int
     missed_visits_for_loss: int
     contact_attempts_for_loss: int
-    study_duration_years: int
+    refresh_batch_size: int
 
     @classmethod
     def from_settings(cls, **overrides: Any) -> FollowupRules:
@@ -101,8 +102,6 @@ def visits_due_by(
 
 def status_on(visit: PlannedVisit, today: dt.date) -> str:
     """The status the dates give an open visit on `today`."""
-    from followup.models import VisitStatus
-
     if today >= visit.missed_from:
         return VisitStatus.MISSED
     if today >= visit.overdue_from:
@@ -110,7 +109,3 @@ def status_on(visit: PlannedVisit, today: dt.date) -> str:
     if today >= visit.window_opens:
         return VisitStatus.DUE
     return VisitStatus.PLANNED
-
-
-def end_of_study_for(first_randomized_on: dt.date, rules: FollowupRules) -> dt.date:
-    return add_months(first_randomized_on, 12 * rules.study_duration_years)

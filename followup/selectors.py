@@ -11,8 +11,8 @@ from django.apps import apps
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
-from followup.models import TRIAL_CALENDAR_KEY, TrialCalendar, Visit, VisitStatus
-from trial.models import Patient, User
+from followup.models import Visit, VisitStatus
+from trial.models import Death, Patient, User
 from trial.permissions import Action
 
 
@@ -32,11 +32,11 @@ ALIVE_DATE_SOURCES: list[AliveDateSource] = [
     AliveDateSource("randomization.Randomization", "randomized_at"),
     AliveDateSource("trial.Consent", "consent_date"),
     AliveDateSource("trial.Baseline", "assessment_date"),
-    AliveDateSource("trial.EndOfTreatment", "end_date", condition=~Q(reason="death")),
-    AliveDateSource("trial.Cycle", "start_date"),
-    AliveDateSource("trial.ResponseAssessment", "assessment_date"),
-    AliveDateSource("trial.AdverseEvent", "start_date"),
-    AliveDateSource("trial.Transplant", "transplant_date"),
+    AliveDateSource("treatment.EndOfTreatment", "end_date", condition=~Q(reason="death")),
+    AliveDateSource("treatment.Cycle", "start_date"),
+    AliveDateSource("treatment.ResponseAssessment", "assessment_date"),
+    AliveDateSource("treatment.AdverseEvent", "start_date"),
+    AliveDateSource("treatment.Transplant", "transplant_date"),
     AliveDateSource(
         "followup.Visit",
         "contact_date",
@@ -45,7 +45,7 @@ ALIVE_DATE_SOURCES: list[AliveDateSource] = [
     AliveDateSource(
         "followup.ContactAttempt", "attempted_on", condition=Q(outcome="reached_alive")
     ),
-    AliveDateSource("followup.Withdrawal", "withdrawal_date"),
+    AliveDateSource("trial.Withdrawal", "withdrawal_date"),
 ]
 
 
@@ -73,9 +73,7 @@ def last_known_alive_bulk(patient_ids: Iterable[int]) -> dict[int, dt.date | Non
             pid, day = row[source.patient_field], _as_date(row["last"])
             current = result[pid]
             result[pid] = day if current is None or day > current else current
-    deaths: Any = apps.get_model("followup.Death").objects.filter(
-        patient_id__in=ids, entered_in_error=False
-    )
+    deaths = Death.objects.filter(patient_id__in=ids, entered_in_error=False)
     for pid, death_date in deaths.values_list("patient_id", "death_date"):
         current = result[pid]
         result[pid] = death_date if current is None else min(current, death_date)
@@ -85,10 +83,6 @@ def last_known_alive_bulk(patient_ids: Iterable[int]) -> dict[int, dt.date | Non
 def last_known_alive(patient: Patient) -> dt.date | None:
     """The last date the patient is known to have been alive (for overall survival censoring)."""
     return last_known_alive_bulk([patient.pk])[patient.pk]
-
-
-def study_end_get() -> TrialCalendar | None:
-    return TrialCalendar.objects.filter(key=TRIAL_CALENDAR_KEY).first()
 
 
 WORKLIST_STATUSES = (VisitStatus.DUE, VisitStatus.OVERDUE, VisitStatus.MISSED)

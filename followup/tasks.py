@@ -19,7 +19,10 @@ def _day(value: str | None) -> dt.date:
 @shared_task(name="followup.refresh", acks_late=True, reject_on_worker_lost=True)
 def followup_refresh(*, as_of: str | None = None) -> dict[str, object]:
     """Refresh every schedule as of a day (today by default); idempotent."""
-    result = visits_refresh(today=_day(as_of))
+    today = _day(as_of)
+    result = visits_refresh(today=today)
+    if result.reminders:  # the day's reminder e-mails, once the refresh is committed
+        followup_reminders_send_task.delay(day=today.isoformat())
     return {"created": result.created, "updated": result.updated, "cancelled": result.cancelled}
 
 

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import Any, cast
+from typing import Any
 
 from django import forms
-from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 
 from followup import selectors
@@ -26,65 +24,68 @@ from followup.forms import (
 )
 from followup.models import Visit
 from followup.services import records
-from trial.access import patient_for
-from trial.exceptions import ApplicationError
-from trial.forms import service_errors_apply, submitted
-from trial.models import Patient, User
+from randomization.selectors import study_end_get
+from trial.access import acting_user, patient_for
+from trial.forms import submitted
+from trial.models import Patient
+from trial.pages import form_page, page
+from trial.permissions import Action
 
 
-@login_required
+def _patient_url(patient: Patient) -> str:
+    return reverse("followup:patient", kwargs={"patient_id": patient.pk})
+
+
+@page
 def worklist(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status") or None
-    visits = selectors.worklist_for_user(user=request.user, status=status)  # type: ignore[arg-type]
+    visits = selectors.worklist_for_user(user=acting_user(request), status=status)
     return render(
         request,
         "followup/worklist.html",
-        {"visits": visits, "status": status, "calendar": selectors.study_end_get()},
+        {"visits": visits, "status": status, "calendar": study_end_get()},
     )
 
 
-@login_required
+@page
 def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_for(request, patient_id)
     context: dict[str, Any] = {
         "patient": patient,
         "visits": selectors.patient_visits(patient=patient),
         "last_known_alive": selectors.last_known_alive(patient),
-        "calendar": selectors.study_end_get(),
+        "calendar": study_end_get(),
     }
     return render(request, "followup/patient.html", context)
 
 
-@login_required
+@page
 def visit_record(request: HttpRequest, patient_id: int, pk: int) -> HttpResponse:
     patient = patient_for(request, patient_id)
     visit = get_object_or_404(Visit.objects.filter(patient=patient), pk=pk)
     form = VisitRecordForm(submitted(request))
-    if request.method == "POST" and form.is_valid():
-        try:
-            records.visit_record(
-                visit=visit,
-                by=cast(User, request.user),
-                today=timezone.localdate(),
-                **form.cleaned_data,
-            )
-        except (ValidationError, ApplicationError) as error:
-            service_errors_apply(form, error)
-        else:
-            messages.success(request, f"Visit {visit.number} recorded.")
-            return redirect("followup-patient", patient_id=patient.pk)
-    return render(
-        request, "followup/visit_form.html", {"patient": patient, "visit": visit, "form": form}
+    return form_page(
+        request,
+        form=form,
+        submit=lambda: records.visit_record(
+            visit=visit, by=acting_user(request), today=timezone.localdate(), **form.cleaned_data
+        ),
+        template="followup/visit_form.html",
+        action=Action.ENTER_FOLLOWUP,
+        site=patient.site,
+        success=f"Visit {visit.number} recorded.",
+        next_url=_patient_url(patient),
+        context={"patient": patient, "visit": visit},
     )
 
 
-@login_required
+@page
 def death_record(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_for(request, patient_id)
     save = partial(
         records.death_record,
         patient=patient,
-        by=cast(User, request.user),
+        by=acting_user(request),
         today=timezone.localdate(),
     )
     form = DeathForm(submitted(request))
@@ -101,36 +102,37 @@ def _record_page(
     title: str,
     done: str,
 ) -> HttpResponse:
-    """A follow-up record form: one service call with the cleaned data, errors on their fields."""
-    if request.method == "POST" and form.is_valid():
-        try:
-            save(**form.cleaned_data)
-        except (ValidationError, ApplicationError) as error:
-            service_errors_apply(form, error)
-        else:
-            messages.success(request, done)
-            return redirect("followup-patient", patient_id=patient.pk)
-    context = {"patient": patient, "form": form, "title": title}
-    return render(request, "followup/record_form.html", context)
+    """A follow-up record form on the shared form page: one service call with the cleaned data."""
+    return form_page(
+        request,
+        form=form,
+        submit=lambda: save(**form.cleaned_data),
+        template="followup/record_form.html",
+        action=Action.ENTER_FOLLOWUP,
+        site=patient.site,
+        success=done,
+        next_url=_patient_url(patient),
+        context={"patient": patient, "title": title},
+    )
 
 
-@login_required
+@page
 def visit_not_done(request: HttpRequest, patient_id: int, pk: int) -> HttpResponse:
     patient = patient_for(request, patient_id)
     visit = get_object_or_404(Visit.objects.filter(patient=patient), pk=pk)
     form = VisitNotDoneForm(submitted(request))
-    save = partial(records.visit_not_done_record, visit=visit, by=cast(User, request.user))
+    save = partial(records.visit_not_done_record, visit=visit, by=acting_user(request))
     title, done = f"Visit {visit.number} not done", f"Visit {visit.number} recorded as not done."
     return _record_page(request, patient, form, save, title=title, done=done)
 
 
-@login_required
+@page
 def withdrawal_record(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_for(request, patient_id)
     save = partial(
         records.withdrawal_record,
         patient=patient,
-        by=cast(User, request.user),
+        by=acting_user(request),
         today=timezone.localdate(),
     )
     form = WithdrawalForm(submitted(request))
@@ -138,13 +140,13 @@ def withdrawal_record(request: HttpRequest, patient_id: int) -> HttpResponse:
     return _record_page(request, patient, form, save, title="Withdrawal of consent", done=done)
 
 
-@login_required
+@page
 def contact_attempt_record(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_for(request, patient_id)
     save = partial(
         records.contact_attempt_record,
         patient=patient,
-        by=cast(User, request.user),
+        by=acting_user(request),
         today=timezone.localdate(),
     )
     form = ContactAttemptForm(submitted(request))
@@ -153,13 +155,13 @@ def contact_attempt_record(request: HttpRequest, patient_id: int) -> HttpRespons
     )
 
 
-@login_required
+@page
 def loss_to_followup_declare(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_for(request, patient_id)
     save = partial(
         records.loss_to_followup_declare,
         patient=patient,
-        by=cast(User, request.user),
+        by=acting_user(request),
         today=timezone.localdate(),
     )
     form = LossToFollowUpForm(submitted(request))

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from simple_history.admin import SimpleHistoryAdmin
 
 from randomization.models import (
     AllocationList,
@@ -15,16 +16,17 @@ from randomization.models import (
     Randomization,
     RandomizationCorrection,
     Stratum,
+    TrialCalendar,
 )
 from trial.permissions import Action
 
 
-class _ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class _ReadOnlyAdmin(admin.ModelAdmin):
     action: Action = Action.MANAGE_ALLOCATION
 
     def _allowed(self, request: HttpRequest) -> bool:
         user = request.user
-        return bool(user.is_authenticated and user.can(self.action))  # type: ignore[union-attr]
+        return bool(user.is_authenticated and user.can(self.action))
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self._allowed(request)
@@ -73,3 +75,12 @@ class RandomizationAdmin(_ReadOnlyAdmin):
 class RandomizationCorrectionAdmin(_ReadOnlyAdmin):
     action = Action.CORRECT_RANDOMIZATION
     list_display = ["randomization", "kind", "recorded_at", "recorded_by"]
+
+
+@admin.register(TrialCalendar)
+class TrialCalendarAdmin(SimpleHistoryAdmin):
+    list_display = ("first_randomized_on", "end_of_study")
+    readonly_fields = ("first_randomized_on", "end_of_study")
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,4 +1,4 @@
-"""Allocation arithmetic, free of the database (PROTOCOL.md "Randomisation").
+"""Allocation arithmetic, free of the database (docs/protocol.md "Randomisation").
 
 Permuted blocks: each stratum draws its own reproducible random stream from the list's seed and
 the stratum key, so the same seed and parameters always give the same list, and adding a stratum

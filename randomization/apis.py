@@ -18,9 +18,9 @@ from rest_framework.views import APIView
 
 from randomization import selectors, services
 from randomization.models import AllocationList, CorrectionKind, Randomization
-from trial.access import patient_for
+from trial.access import acting_user, patient_for
 from trial.exceptions import PermissionDenied
-from trial.models import DiseaseStatus, Regimen, User
+from trial.models import DiseaseStatus, Regimen
 from trial.permissions import Action
 
 
@@ -54,7 +54,7 @@ class PatientRandomizeApi(APIView):
     def post(self, request: Request, patient_id: int) -> Response:
         randomization = services.patient_randomize(
             patient=patient_for(request, patient_id),
-            by=request.user,  # type: ignore[arg-type]
+            by=acting_user(request),
             now=timezone.now(),
         )
         code = status.HTTP_201_CREATED if randomization.created else status.HTTP_200_OK  # type: ignore[attr-defined]
@@ -102,7 +102,7 @@ class RandomizationCorrectApi(APIView):
         data.is_valid(raise_exception=True)
         correction = services.randomization_correct(
             randomization=randomization,
-            by=request.user,  # type: ignore[arg-type]
+            by=acting_user(request),
             now=timezone.now(),
             **data.validated_data,
         )
@@ -128,7 +128,7 @@ class RandomizationReportApi(APIView):
 
     @extend_schema(responses=RandomizationReportSerializer)
     def get(self, request: Request) -> Response:
-        user: User = request.user  # type: ignore[assignment]
+        user = acting_user(request)
         if not user.can(Action.VIEW_REPORTS):
             raise PermissionDenied("Your role does not allow you to see trial-wide reports.")
         report = selectors.randomization_report(user)
@@ -141,7 +141,7 @@ class RandomizationReportApi(APIView):
 
 
 def _require_manager(request: Request) -> None:
-    if not request.user.can(Action.MANAGE_ALLOCATION):  # type: ignore[union-attr]
+    if not acting_user(request).can(Action.MANAGE_ALLOCATION):
         raise PermissionDenied("Only the trial statistician and sponsor administrator see lists.")
 
 
@@ -170,7 +170,7 @@ class AllocationListListApi(APIView):
     @extend_schema(responses=AllocationListOutputSerializer(many=True))
     def get(self, request: Request) -> Response:
         _require_manager(request)
-        lists = selectors.lists_for(request.user)  # type: ignore[arg-type]
+        lists = selectors.lists_for(acting_user(request))
         return Response(AllocationListOutputSerializer(lists, many=True).data)
 
 

@@ -3,7 +3,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from followup.selectors import study_end_get
+from randomization.selectors import study_end_get
 
 
 def study_end(request: HttpRequest) -> dict[str, Any]:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from randomization import services
 from randomization.models import AllocationList, Method, Randomization
+from randomization.rules import RandomizationRules
 from trial.exceptions import ApplicationError
 from trial.models import Membership, Patient, PatientStatus, Role, User
 
@@ -57,13 +57,12 @@ def demo_seed_randomization(*, now: dt.datetime) -> int:
     Return the number of patients randomised now.
     """
     keeper = _list_keeper()
-    cfg = settings.TRIAL_RANDOMIZATION
-    factors = list(cfg["FACTORS"]) + (["site"] if cfg["STRATIFY_BY_SITE"] else [])
+    rules = RandomizationRules.from_settings()
     for code, purpose, seed in ((TEST, "test", "demo-test-seed"), (PRODUCTION, "production", "demo-production-seed")):  # fmt: skip
         if not AllocationList.objects.filter(code=code).exists():
             services.allocation_list_generate(
                 code=code, purpose=purpose, seed=seed, method=Method.BLOCKS,
-                block_sizes=list(cfg["BLOCK_SIZES"]), factors=factors, slots_per_stratum=48,
+                block_sizes=list(rules.block_sizes), factors=rules.list_factors, slots_per_stratum=48,
                 by=keeper, now=now,
             )  # fmt: skip
     if not AllocationList.objects.filter(active=True).exists():

@@ -1,4 +1,4 @@
-"""Allocation (PROTOCOL.md "Randomisation").
+"""Allocation (docs/protocol.md "Randomisation").
 
 Allocation lists and their slots are concealed: only the trial statistician and the sponsor
 administrator see them. A used slot is never changed, and a randomisation is never undone;

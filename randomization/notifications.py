@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 
 from randomization.models import Randomization, ResultNotice, Stratum
+from randomization.rules import RandomizationRules
 from trial.audit import record_save
 from trial.models import Membership, Role, Site
+from trial.rules import TrialRules
 
 _SITE_TEAM = (Role.SITE_COORDINATOR, Role.INVESTIGATOR)
 _LIST_KEEPERS = (Role.DATA_MANAGER, Role.STATISTICIAN)
@@ -63,7 +64,7 @@ def randomization_notify(*, randomization_pk: int, now: dt.datetime) -> bool:
 
 
 def _result_send(randomization: Randomization, recipients: list[str]) -> None:
-    study = settings.TRIAL["STUDY_ID"]
+    study = TrialRules.from_settings().study_id
     send_mail(
         subject=f"[{study}] Patient {randomization.patient} randomised: "
         f"{randomization.randomization_number}",
@@ -81,14 +82,14 @@ def low_slots_warn(*, stratum_pk: int, unused: int) -> None:
     recipients = _addresses(_LIST_KEEPERS)
     if not recipients:
         return
-    study = settings.TRIAL["STUDY_ID"]
+    study = TrialRules.from_settings().study_id
     send_mail(
         subject=f"[{study}] Allocation list {stratum.allocation_list.code}: "
         f"stratum {stratum.key} has {unused} unused slot(s)",
         message=(
             f"Stratum {stratum.key} of allocation list {stratum.allocation_list.code} has "
             f"{unused} unused slot(s) left; the warning threshold is "
-            f"{settings.TRIAL_RANDOMIZATION['LOW_SLOT_WARNING']}.\n"
+            f"{RandomizationRules.from_settings().low_slot_warning}.\n"
             "The trial statistician can append slots with "
             "`python manage.py allocation_list_append` (a reason is required).\n"
         ),

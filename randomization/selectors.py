@@ -12,12 +12,14 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 
 from randomization import allocation
 from randomization.models import (
+    TRIAL_CALENDAR_KEY,
     AllocationList,
     AllocationSlot,
     Arm,
     Method,
     Randomization,
     Stratum,
+    TrialCalendar,
 )
 from trial.models import (
     Baseline,
@@ -42,6 +44,11 @@ CSV_COLUMNS = (
     "arm",
     "append_round",
 )
+
+
+def study_end_get() -> TrialCalendar | None:
+    """The trial's end of study, once the first randomisation has fixed it."""
+    return TrialCalendar.objects.filter(key=TRIAL_CALENDAR_KEY).first()
 
 
 def stratification_values(patient: Patient) -> dict[str, str]:

@@ -1,32 +1,32 @@
-from django.urls import path
+from django.urls import URLPattern, path
 
 from randomization import apis
 
-urlpatterns = [
+urlpatterns: list[URLPattern] = [
     path(
         "patients/<int:patient_id>/randomize/",
         apis.PatientRandomizeApi.as_view(),
-        name="api-patient-randomize",
+        name="patient_randomize",
     ),
     path(
         "patients/<int:patient_id>/randomization/",
         apis.PatientRandomizationApi.as_view(),
-        name="api-patient-randomization",
+        name="patient_randomization",
     ),
     path(
         "patients/<int:patient_id>/randomization/corrections/",
         apis.RandomizationCorrectApi.as_view(),
-        name="api-randomization-correct",
+        name="randomization_correct",
     ),
     path(
         "randomization/report/",
         apis.RandomizationReportApi.as_view(),
-        name="api-randomization-report",
+        name="randomization_report",
     ),
-    path("allocation-lists/", apis.AllocationListListApi.as_view(), name="api-allocation-lists"),
+    path("allocation-lists/", apis.AllocationListListApi.as_view(), name="allocation_lists"),
     path(
         "allocation-lists/<int:list_id>/",
         apis.AllocationListDetailApi.as_view(),
-        name="api-allocation-list",
+        name="allocation_list",
     ),
 ]

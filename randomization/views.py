@@ -2,59 +2,53 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
 from randomization import selectors, services
 from randomization.forms import RandomizationCorrectForm, RandomizeConfirmForm
 from randomization.models import AllocationList, Randomization
 from trial.access import acting_user, patient_for
-from trial.exceptions import ApplicationError
+from trial.forms import submitted
+from trial.models import Patient
+from trial.pages import form_page, page, require_action
 from trial.permissions import Action
 
 
-def _error_messages(error: Exception) -> list[str]:
-    if isinstance(error, ApplicationError):
-        return [error.message]
-    assert isinstance(error, ValidationError)
-    return list(error.messages)
+def _result_url(patient: Patient) -> str:
+    return reverse("randomization:result", kwargs={"patient_id": patient.pk})
 
 
-@login_required
+@page
 def patient_randomize(request: HttpRequest, patient_id: int) -> HttpResponse:
     """Confirmation step (GET) then randomisation (POST); the result has its own page."""
     patient = patient_for(request, patient_id)
     if Randomization.objects.filter(patient=patient).exists():
-        return redirect("randomization:result", patient_id=patient.pk)
-    if not acting_user(request).can(Action.RANDOMIZE, patient.site):
-        raise DjangoPermissionDenied
-    form = RandomizeConfirmForm(request.POST or None)
-    errors: list[str] = []
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.patient_randomize(patient=patient, by=acting_user(request), now=timezone.now())
-        except (ApplicationError, ValidationError) as error:
-            errors = _error_messages(error)
-            status = getattr(error, "status", 400)
-        else:
-            return redirect("randomization:result", patient_id=patient.pk)
+        return redirect(_result_url(patient))
+    require_action(request, Action.RANDOMIZE, patient.site)
     values = selectors.stratification_values(patient)
-    context = {
-        "patient": patient,
-        "form": form,
-        "errors": errors,
-        "labels": selectors.stratification_labels(values),
-        "problems": selectors.randomization_problems(patient, values=values),
-    }
-    return render(request, "randomization/confirm.html", context, status=status)
+    return form_page(
+        request,
+        form=RandomizeConfirmForm(submitted(request)),
+        submit=lambda: services.patient_randomize(
+            patient=patient, by=acting_user(request), now=timezone.now()
+        ),
+        template="randomization/confirm.html",
+        action=Action.RANDOMIZE,
+        site=patient.site,
+        success=lambda r: f"Randomised: {r.randomization_number}.",
+        next_url=_result_url(patient),
+        context={
+            "patient": patient,
+            "labels": selectors.stratification_labels(values),
+            "problems": selectors.randomization_problems(patient, values=values),
+        },
+    )
 
 
-@login_required
+@page
 def randomization_result(request: HttpRequest, patient_id: int) -> HttpResponse:
     """The allocation and a printable confirmation."""
     patient = patient_for(request, patient_id)
@@ -69,56 +63,51 @@ def randomization_result(request: HttpRequest, patient_id: int) -> HttpResponse:
     )
 
 
-@login_required
+@page
 def randomization_correct(request: HttpRequest, patient_id: int) -> HttpResponse:
     """Sponsor administrator: record an error in a randomisation; the allocation stands."""
     patient = patient_for(request, patient_id)
     randomization = get_object_or_404(Randomization, patient=patient)
-    if not acting_user(request).can(Action.CORRECT_RANDOMIZATION, patient.site):
-        raise DjangoPermissionDenied
-    form = RandomizationCorrectForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.randomization_correct(
-                randomization=randomization,
-                by=acting_user(request),
-                now=timezone.now(),
-                **form.cleaned_data,
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            return redirect("randomization:result", patient_id=patient.pk)
-    return render(
+    require_action(request, Action.CORRECT_RANDOMIZATION, patient.site)
+    form = RandomizationCorrectForm(submitted(request))
+    return form_page(
         request,
-        "randomization/correct.html",
-        {"patient": patient, "r": randomization, "form": form},
+        form=form,
+        submit=lambda: services.randomization_correct(
+            randomization=randomization,
+            by=acting_user(request),
+            now=timezone.now(),
+            **form.cleaned_data,
+        ),
+        template="randomization/correct.html",
+        action=Action.CORRECT_RANDOMIZATION,
+        site=patient.site,
+        success="Correction recorded; the allocation stands.",
+        next_url=_result_url(patient),
+        context={"patient": patient, "r": randomization},
     )
 
 
-@login_required
+@page
 def randomization_report(request: HttpRequest) -> HttpResponse:
     """Balance by arm × stratum × site and CONSORT allocation counts."""
-    if not acting_user(request).can(Action.VIEW_REPORTS):
-        raise DjangoPermissionDenied
+    require_action(request, Action.VIEW_REPORTS)
     report = selectors.randomization_report(acting_user(request))
     return render(request, "randomization/report.html", {"report": report})
 
 
-@login_required
+@page
 def allocation_lists(request: HttpRequest) -> HttpResponse:
     """Allocation lists: statistician and sponsor administrator only."""
-    if not acting_user(request).can(Action.MANAGE_ALLOCATION):
-        raise DjangoPermissionDenied
+    require_action(request, Action.MANAGE_ALLOCATION)
     return render(
         request, "randomization/lists.html", {"lists": selectors.lists_for(acting_user(request))}
     )
 
 
-@login_required
+@page
 def allocation_list_detail(request: HttpRequest, list_id: int) -> HttpResponse:
     """One list: verification and used/unused slots per stratum (statistician and sponsor)."""
-    if not acting_user(request).can(Action.MANAGE_ALLOCATION):
-        raise DjangoPermissionDenied
+    require_action(request, Action.MANAGE_ALLOCATION)
     report = selectors.allocation_list_verify(get_object_or_404(AllocationList, pk=list_id))
     return render(request, "randomization/list_detail.html", {"report": report})

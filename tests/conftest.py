@@ -17,7 +17,7 @@ def site_b(db: None) -> Site:
 
 
 @pytest.fixture
-def protocol(db: None):  # type: ignore[no-untyped-def]
+def protocol(db: None):
     return protocol_with_criteria()
 
 

@@ -108,9 +108,9 @@ def screened_patient(site: Site, coordinator: User, **kwargs: object) -> Patient
     protocol_with_criteria()
     return screening.patient_screen(
         site=site,
-        screening_date=kwargs.pop("screening_date", dt.date(2026, 10, 15)),  # type: ignore[arg-type]
-        sex=kwargs.pop("sex", "F"),  # type: ignore[arg-type]
-        age_at_screening=kwargs.pop("age_at_screening", 64),  # type: ignore[arg-type]
+        screening_date=kwargs.pop("screening_date", dt.date(2026, 10, 15)),
+        sex=kwargs.pop("sex", "F"),
+        age_at_screening=kwargs.pop("age_at_screening", 64),
         by=coordinator,
         today=TODAY,
     )
@@ -145,7 +145,7 @@ def eligible_patient(
 def enrolled_patient(
     site: Site, coordinator: User, investigator: User, **kwargs: object
 ) -> Patient:
-    patient = eligible_patient(site, coordinator, investigator, **kwargs)  # type: ignore[arg-type]
+    patient = eligible_patient(site, coordinator, investigator, **kwargs)
     return screening.patient_enrol(patient=patient, by=coordinator, now=NOW)
 
 

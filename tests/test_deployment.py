@@ -109,7 +109,7 @@ class TestProductionSettings:
 
 
 class TestHealthCheck:
-    def test_healthz_answers_ok_from_the_database(self, client, db) -> None:  # type: ignore[no-untyped-def]
+    def test_healthz_answers_ok_from_the_database(self, client, db) -> None:
         response = client.get("/healthz")
 
         assert response.status_code == 200

@@ -15,9 +15,10 @@ from django.test import Client
 from django.urls import resolve, reverse
 
 from tests.factories import randomized_patient, screened_patient
-from tests.trial.test_treatment_builders import STARTS, record_cycle
+from tests.treatment.test_builders import STARTS, record_cycle
 from tests.url_walk import Route, all_routes
-from trial.models import Cycle, Patient, Site, User
+from treatment.models import Cycle
+from trial.models import Patient, Site, User
 
 
 @dataclass(frozen=True)

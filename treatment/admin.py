@@ -8,20 +8,21 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from trial.admin.base import ClinicalRecordAdmin, SponsorAdmin
-from trial.models import (
+from treatment.models import (
     AdverseEvent,
     CtcaeTerm,
     Cycle,
     DrugAdministration,
+    EndOfTreatment,
     ProtocolDeviation,
     ResponseAssessment,
     Signature,
     Transplant,
 )
+from trial.admin.base import ClinicalRecordAdmin, SponsorAdmin
 
 
-class DrugInline(admin.TabularInline):  # type: ignore[type-arg]
+class DrugInline(admin.TabularInline):
     model = DrugAdministration
     extra = 0
     can_delete = False
@@ -78,3 +79,9 @@ class CtcaeTermAdmin(SponsorAdmin):
     list_display = ["term", "soc", "active"]
     list_filter = ["soc", "active"]
     search_fields = ["term"]
+
+
+@admin.register(EndOfTreatment)
+class EndOfTreatmentAdmin(ClinicalRecordAdmin):
+    list_display = ["patient", "end_date", "reason"]
+    list_select_related = ["patient"]

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 from django import forms
-from django.conf import settings
 
 from randomization.models import Arm, Randomization
-from trial.forms.widgets import IsoDateField, IsoDateTimeField
-from trial.models import (
+from treatment.models import (
+    REGIMEN_DRUGS,
     AdverseEvent,
     CtcaeTerm,
     Cycle,
@@ -18,14 +16,15 @@ from trial.models import (
     DoseUnit,
     Drug,
     EndOfTreatmentReason,
-    Regimen,
     Relatedness,
     Response,
     SignatureMeaning,
     TransplantDiseaseStatus,
 )
-from trial.models.treatment import REGIMEN_DRUGS
-from trial.services.treatment import DrugDose
+from treatment.rules import TreatmentRules
+from treatment.services import DrugDose
+from trial.forms.widgets import IsoDateField, IsoDateTimeField
+from trial.models import Regimen
 
 
 class ReasonMixin(forms.Form):
@@ -63,7 +62,7 @@ class CycleForm(ReasonMixin):
     def _add_drug_fields(self, drug: str) -> None:
         label = Drug(drug).label
         dex = drug == Drug.DEXAMETHASONE
-        cfg = cast(dict[str, Any], settings.TRIAL_TREATMENT)
+        rules = TreatmentRules.from_settings()
         in_dex_arm = self.randomization.arm == Arm.DEXAMETHASONE
         help_dex = (
             "Dexamethasone arm: expected with each cycle."
@@ -74,7 +73,7 @@ class CycleForm(ReasonMixin):
             label=f"{label}: planned dose",
             required=False,
             min_value=0,
-            initial=Decimal(cfg["DEXAMETHASONE_PLANNED_DOSE"]) if dex and in_dex_arm else None,
+            initial=rules.dexamethasone_planned_dose if dex and in_dex_arm else None,
             help_text=help_dex if dex else "Total for the cycle.",
         )
         self.fields[f"{drug}_given"] = forms.DecimalField(
@@ -83,7 +82,7 @@ class CycleForm(ReasonMixin):
         self.fields[f"{drug}_unit"] = forms.ChoiceField(
             label=f"{label}: unit",
             choices=DoseUnit.choices,
-            initial=cfg["DEXAMETHASONE_UNIT"] if dex else DoseUnit.MG_M2,
+            initial=rules.dexamethasone_unit if dex else DoseUnit.MG_M2,
         )
         self.fields[f"{drug}_reduction_reason"] = forms.CharField(
             label=f"{label}: reason for reduction", required=False

@@ -1,5 +1,5 @@
 """Treatment period: cycles, doses, responses, adverse events, transplant, end of treatment,
-protocol deviations and the investigator's signature (PROTOCOL.md "Treatment period")."""
+protocol deviations and the investigator's signature (docs/protocol.md "Treatment period")."""
 
 from __future__ import annotations
 

@@ -4,30 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, cast
 
-from django.conf import settings
 from django.db.models import F, Prefetch, Q, QuerySet
 
 from randomization.models import Randomization
-from trial.models import (
+from treatment.models import (
+    RESPONSE_RANK,
     AdverseEvent,
     Cycle,
     DrugAdministration,
     EndOfTreatment,
-    Patient,
     ProtocolDeviation,
-    Regimen,
     ResponseAssessment,
     Signature,
     Transplant,
-    User,
 )
-from trial.models.treatment import RESPONSE_RANK
-
-
-def _setting(name: str) -> Any:
-    return cast(dict[str, Any], settings.TRIAL_TREATMENT)[name]
+from treatment.rules import TreatmentRules
+from trial.models import Patient, Regimen, User
 
 
 def best_response(patient: Patient) -> ResponseAssessment | None:
@@ -42,9 +35,9 @@ def aza_response_due(patient: Patient) -> str:
     """Return why a response assessment is overdue for an AZA patient, or "" when none is.
 
     Due once the patient has had `AZA_RESPONSE_DUE_CYCLE` azacitidine cycles and no assessment
-    is dated on or after the start of that cycle (PROTOCOL.md: 3 cycles, then evaluation).
+    is dated on or after the start of that cycle (docs/protocol.md "Responses": 3 cycles, then evaluation).
     """
-    due_cycle = int(_setting("AZA_RESPONSE_DUE_CYCLE"))
+    due_cycle = TreatmentRules.from_settings().aza_response_due_cycle
     aza = list(
         Cycle.objects.filter(patient=patient, entered_in_error=False, regimen=Regimen.AZA)
         .order_by("number")
@@ -151,7 +144,7 @@ def patient_treatment(*, patient: Patient, now: dt.datetime) -> TreatmentTimelin
 
 def aza_response_due_patients(*, user: User) -> list[tuple[Patient, str]]:
     """Patients of the user's sites for whom an AZA response assessment is overdue."""
-    due_cycle = int(_setting("AZA_RESPONSE_DUE_CYCLE"))
+    due_cycle = TreatmentRules.from_settings().aza_response_due_cycle
     candidates = (
         Patient.objects.for_user(user)
         .filter(cycles__regimen=Regimen.AZA, cycles__number__gte=due_cycle)

@@ -6,19 +6,14 @@ from collections.abc import Callable
 from typing import Any
 
 from django import forms
-from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import URLPattern, path, reverse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 
 from randomization.models import Randomization
-from trial.access import acting_user, patient_for
-from trial.exceptions import ApplicationError, PermissionDenied
-from trial.forms import service_errors_apply, submitted
-from trial.forms.treatment import (
+from treatment import services
+from treatment.forms import (
     AdverseEventForm,
     CycleForm,
     EndOfTreatmentForm,
@@ -27,16 +22,13 @@ from trial.forms.treatment import (
     SignForm,
     TransplantForm,
 )
-from trial.models import (
-    AdverseEvent,
-    Cycle,
-    EndOfTreatment,
-    Patient,
-    ResponseAssessment,
-    Transplant,
-)
-from trial.selectors.treatment import aza_response_due_patients, patient_treatment, sae_overdue
-from trial.services import treatment as services
+from treatment.models import AdverseEvent, Cycle, EndOfTreatment, ResponseAssessment, Transplant
+from treatment.selectors import aza_response_due_patients, patient_treatment, sae_overdue
+from trial.access import acting_user, patient_for
+from trial.forms import submitted
+from trial.models import Patient
+from trial.pages import form_page, page
+from trial.permissions import Action
 
 
 def _randomization(patient: Patient) -> Randomization:
@@ -44,10 +36,10 @@ def _randomization(patient: Patient) -> Randomization:
 
 
 def _timeline_url(patient: Patient) -> str:
-    return reverse("treatment", kwargs={"patient_id": patient.pk})
+    return reverse("treatment:timeline", kwargs={"patient_id": patient.pk})
 
 
-def _form_page(
+def _entry_page(
     request: HttpRequest,
     *,
     patient: Patient,
@@ -55,32 +47,30 @@ def _form_page(
     title: str,
     save: Callable[[forms.Form], object],
     success: str,
+    action: Action = Action.ENTER_TREATMENT,
 ) -> HttpResponse:
-    """Render the form; on a valid POST make the one service call and go back to the timeline."""
-    if request.method == "POST" and form.is_valid():
-        try:
-            save(form)
-        except ValidationError as error:
-            service_errors_apply(form, error)
-        except PermissionDenied as error:
-            return render(request, "trial/treatment/refused.html", {"message": error}, status=403)
-        except ApplicationError as error:
-            form.add_error(None, error.message)
-        else:
-            messages.success(request, success)
-            return redirect(_timeline_url(patient))
-    context = {"patient": patient, "form": form, "title": title}
-    return render(request, "trial/treatment/form.html", context, status=200)
+    """A treatment-period form on the shared form page, back to the timeline once saved."""
+    return form_page(
+        request,
+        form=form,
+        submit=lambda: save(form),
+        template="treatment/form.html",
+        action=action,
+        site=patient.site,
+        success=success,
+        next_url=_timeline_url(patient),
+        context={"patient": patient, "title": title},
+    )
 
 
-@login_required
+@page
 def treatment_timeline(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_for(request, patient_id)
     timeline = patient_treatment(patient=patient, now=timezone.now())
-    return render(request, "trial/treatment/timeline.html", {"t": timeline, "patient": patient})
+    return render(request, "treatment/timeline.html", {"t": timeline, "patient": patient})
 
 
-@login_required
+@page
 def cycle_edit(request: HttpRequest, patient_id: int, pk: int | None = None) -> HttpResponse:
     patient = patient_for(request, patient_id)
     cycle = get_object_or_404(Cycle, patient=patient, pk=pk) if pk else None
@@ -103,12 +93,12 @@ def cycle_edit(request: HttpRequest, patient_id: int, pk: int | None = None) -> 
             **f.service_kwargs(),
         )
 
-    return _form_page(
+    return _entry_page(
         request, patient=patient, form=form, title=title, save=save, success="Cycle saved."
     )
 
 
-@login_required
+@page
 def response_edit(request: HttpRequest, patient_id: int, pk: int | None = None) -> HttpResponse:
     patient = patient_for(request, patient_id)
     row = get_object_or_404(ResponseAssessment, patient=patient, pk=pk) if pk else None
@@ -129,12 +119,12 @@ def response_edit(request: HttpRequest, patient_id: int, pk: int | None = None) 
         )
 
     title = "Correct response assessment" if row else "New response assessment"
-    return _form_page(
+    return _entry_page(
         request, patient=patient, form=form, title=title, save=save, success="Response saved."
     )
 
 
-@login_required
+@page
 def adverse_event_edit(
     request: HttpRequest, patient_id: int, pk: int | None = None
 ) -> HttpResponse:
@@ -153,12 +143,12 @@ def adverse_event_edit(
         )
 
     title = "Correct adverse event" if row else "New adverse event"
-    return _form_page(
+    return _entry_page(
         request, patient=patient, form=form, title=title, save=save, success="Adverse event saved."
     )
 
 
-@login_required
+@page
 def sae_report(request: HttpRequest, patient_id: int, pk: int) -> HttpResponse:
     patient = patient_for(request, patient_id)
     row = get_object_or_404(AdverseEvent, patient=patient, pk=pk)
@@ -169,7 +159,7 @@ def sae_report(request: HttpRequest, patient_id: int, pk: int) -> HttpResponse:
             event=row, by=acting_user(request), now=timezone.now(), **f.cleaned_data
         )
 
-    return _form_page(
+    return _entry_page(
         request,
         patient=patient,
         form=form,
@@ -179,7 +169,7 @@ def sae_report(request: HttpRequest, patient_id: int, pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@page
 def transplant_edit(request: HttpRequest, patient_id: int, pk: int | None = None) -> HttpResponse:
     patient = patient_for(request, patient_id)
     row = get_object_or_404(Transplant, patient=patient, pk=pk) if pk else None
@@ -198,12 +188,12 @@ def transplant_edit(request: HttpRequest, patient_id: int, pk: int | None = None
         )
 
     title = "Correct transplant" if row else "Allogeneic stem-cell transplant"
-    return _form_page(
+    return _entry_page(
         request, patient=patient, form=form, title=title, save=save, success="Transplant saved."
     )
 
 
-@login_required
+@page
 def end_of_treatment_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_for(request, patient_id)
     row = EndOfTreatment.objects.filter(patient=patient).first()
@@ -217,7 +207,7 @@ def end_of_treatment_edit(request: HttpRequest, patient_id: int) -> HttpResponse
             patient=patient, by=acting_user(request), now=timezone.now(), **f.cleaned_data
         )
 
-    return _form_page(
+    return _entry_page(
         request,
         patient=patient,
         form=form,
@@ -227,7 +217,7 @@ def end_of_treatment_edit(request: HttpRequest, patient_id: int) -> HttpResponse
     )
 
 
-@login_required
+@page
 def treatment_sign(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_for(request, patient_id)
     form = SignForm(submitted(request))
@@ -237,39 +227,22 @@ def treatment_sign(request: HttpRequest, patient_id: int) -> HttpResponse:
             patient=patient, by=acting_user(request), now=timezone.now(), **f.cleaned_data
         )
 
-    return _form_page(
+    return _entry_page(
         request,
         patient=patient,
         form=form,
         title="Sign the treatment-period records",
         save=save,
         success="Treatment-period records signed.",
+        action=Action.SIGN,
     )
 
 
-@login_required
+@page
 def safety_overdue(request: HttpRequest) -> HttpResponse:
     user = acting_user(request)
     context: dict[str, Any] = {
         "events": sae_overdue(user=user, now=timezone.now()),
         "aza_due": aza_response_due_patients(user=user),
     }
-    return render(request, "trial/treatment/overdue.html", context)
-
-
-_P = "patients/<int:patient_id>/treatment"
-urlpatterns: list[URLPattern] = [
-    path(f"{_P}/", treatment_timeline, name="treatment"),
-    path(f"{_P}/cycles/new/", cycle_edit, name="treatment-cycle-new"),
-    path(f"{_P}/cycles/<int:pk>/edit/", cycle_edit, name="treatment-cycle-edit"),
-    path(f"{_P}/responses/new/", response_edit, name="treatment-response-new"),
-    path(f"{_P}/responses/<int:pk>/edit/", response_edit, name="treatment-response-edit"),
-    path(f"{_P}/adverse-events/new/", adverse_event_edit, name="treatment-ae-new"),
-    path(f"{_P}/adverse-events/<int:pk>/edit/", adverse_event_edit, name="treatment-ae-edit"),
-    path(f"{_P}/adverse-events/<int:pk>/report/", sae_report, name="treatment-sae-report"),
-    path(f"{_P}/transplants/new/", transplant_edit, name="treatment-transplant-new"),
-    path(f"{_P}/transplants/<int:pk>/edit/", transplant_edit, name="treatment-transplant-edit"),
-    path(f"{_P}/end/", end_of_treatment_edit, name="treatment-end"),
-    path(f"{_P}/sign/", treatment_sign, name="treatment-sign"),
-    path("safety/overdue/", safety_overdue, name="safety-overdue"),
-]
+    return render(request, "treatment/overdue.html", context)

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from django.core.exceptions import ValidationError
 from django.db import models
 
 from trial.exceptions import PermissionDenied
-
-if TYPE_CHECKING:
-    from trial.models import Site, User
-    from trial.permissions import Action
+from trial.models import Site, User
+from trial.permissions import Action, not_allowed_message
 
 REASON_REQUIRED = "Give a reason for changing a recorded value."
 
@@ -31,21 +27,10 @@ def record_save(*, instance: models.Model, by: User, reason: str = "") -> None:
     instance.save()
 
 
-def record_update(*, instance: models.Model, by: User, reason: str, **changes: Any) -> bool:
-    """Apply field changes to a saved record with a reason; return whether anything changed."""
-    changed = {k: v for k, v in changes.items() if getattr(instance, k) != v}
-    if not changed:
-        return False
-    for field, value in changed.items():
-        setattr(instance, field, value)
-    record_save(instance=instance, by=by, reason=reason)
-    return True
-
-
 def require(*, user: User, action: Action, site: Site | None) -> None:
     """Refuse unless one of the user's roles allows the action at the site.
 
     :raises PermissionDenied: with a message naming the action.
     """
     if not user.can(action, site):
-        raise PermissionDenied(f"Your role does not allow you to {action.label.lower()} here.")
+        raise PermissionDenied(not_allowed_message(action))

@@ -1,9 +1,10 @@
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest
+
+from trial.rules import TrialRules
 
 
 def user_roles(request: HttpRequest) -> dict[str, Any]:
     """Name, role and sites of the signed-in user, shown on every page."""
-    return {"study_id": settings.TRIAL["STUDY_ID"]}
+    return {"study_id": TrialRules.from_settings().study_id}

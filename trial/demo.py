@@ -32,7 +32,7 @@ DEMO_PASSWORD = "dexaml-demo-2026"
 
 SITES = [("PAR", "Paris Saint-Louis"), ("LYO", "Lyon Sud"), ("LIL", "Lille")]
 
-# Inclusion as registered; exclusion as typical examples the sponsor may still adapt (PROTOCOL.md).
+# Inclusion as registered; exclusion as typical examples the sponsor may still adapt (docs/protocol.md).
 CRITERIA = [
     ("I1", CriterionKind.INCLUSION, "Age 18 or older.", False),
     ("I2", CriterionKind.INCLUSION, "AML by WHO classification.", False),

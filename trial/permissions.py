@@ -1,8 +1,15 @@
-"""Who may do what (PROTOCOL.md "Who uses it"): one table, read by every interface."""
+"""Who may do what (docs/protocol.md "Who uses it"): one table, read by every interface."""
 
 from django.db import models
 
-from trial.models.sites import Role
+
+class Role(models.TextChoices):
+    SITE_COORDINATOR = "coordinator", "Site coordinator"
+    INVESTIGATOR = "investigator", "Investigator"
+    DATA_MANAGER = "data_manager", "Data manager"
+    MONITOR = "monitor", "Monitor"
+    STATISTICIAN = "statistician", "Trial statistician"
+    SPONSOR_ADMIN = "sponsor_admin", "Sponsor administrator"
 
 
 class Action(models.TextChoices):
@@ -47,3 +54,8 @@ ALLOWED_ROLES: dict[Action, frozenset[Role]] = {
 
 def roles_for(action: Action) -> frozenset[Role]:
     return ALLOWED_ROLES[action]
+
+
+def not_allowed_message(action: Action) -> str:
+    """What a user refused by this table reads, on a page or in the API."""
+    return f"Your role does not allow you to {action.label.lower()} here."

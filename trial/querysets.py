@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, TypeVar
 
 from django.db import models
 
+from trial.permissions import Action
+
 if TYPE_CHECKING:
     from trial.models.sites import User
 
@@ -17,8 +19,6 @@ class SiteScopedQuerySet(models.QuerySet[_M]):
 
     def for_user(self, user: User, action: str = "view") -> SiteScopedQuerySet[_M]:
         """Return the records of the sites where the user's roles allow the action."""
-        from trial.permissions import Action
-
         if not user.is_authenticated or not user.is_active:
             return self.none()
         site_ids = user.site_ids_for(Action(action))

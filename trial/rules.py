@@ -1,42 +1,45 @@
-"""Protocol rules on screening data (PROTOCOL.md "Screening and eligibility").
+"""Protocol rules on screening data (docs/protocol.md "Screening and eligibility").
 
 Pure functions: they take the values and the date of today and return field errors, so the
-services, forms and API all give the same message. Numbers come from settings.TRIAL.
+services, forms and API all give the same message. Numbers come from settings.TRIAL, read once as `TrialRules`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, cast
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 
 from trial.dates import add_months
+from trial.validation import Errors, add_error, not_in_future
 
 if TYPE_CHECKING:
     from trial.models import Baseline
 
-Errors = dict[str, list[str]]
 
+@dataclass(frozen=True)
+class TrialRules:
+    """The numbers of screening the protocol leaves open (settings.TRIAL)."""
 
-def _cfg(name: str) -> int:
-    return int(cast(int, settings.TRIAL[name]))
+    study_id: str
+    minimum_age: int
+    first_relapse_min_days: int
+    first_relapse_max_months: int
+    max_prior_induction_cycles: int
+    refractory_min_days_after_induction: int
+    max_ecog: int
 
-
-def _add(errors: Errors, field: str, message: str) -> None:
-    errors.setdefault(field, []).append(message)
-
-
-def dates_not_in_future(values: dict[str, dt.date | None], *, today: dt.date) -> Errors:
-    errors: Errors = {}
-    for field, value in values.items():
-        if value is not None and value > today:
-            _add(errors, field, f"This date ({value:%Y-%m-%d}) is in the future.")
-    return errors
+    @classmethod
+    def from_settings(cls) -> TrialRules:
+        cfg = settings.TRIAL
+        numbers = {f: int(cfg[f.upper()]) for f in cls.__dataclass_fields__ if f != "study_id"}
+        return cls(study_id=str(cfg["STUDY_ID"]), **numbers)
 
 
 def age_check(age: int) -> Errors:
-    minimum = _cfg("MINIMUM_AGE")
+    minimum = TrialRules.from_settings().minimum_age
     if age < minimum:
         return {"age_at_screening": [f"Patients must be at least {minimum} years old (age {age})."]}
     return {}
@@ -45,15 +48,14 @@ def age_check(age: int) -> Errors:
 def baseline_check(baseline: Baseline, *, today: dt.date) -> Errors:
     """Check the dates of the disease history and that they support the disease status."""
     b = baseline
-    errors = dates_not_in_future(
-        {
-            "assessment_date": b.assessment_date,
-            "diagnosis_date": b.diagnosis_date,
-            "induction_start_date": b.induction_start_date,
-            "first_cr_date": b.first_cr_date,
-            "relapse_date": b.relapse_date,
-        },
+    errors = not_in_future(
+        {},
         today=today,
+        assessment_date=b.assessment_date,
+        diagnosis_date=b.diagnosis_date,
+        induction_start_date=b.induction_start_date,
+        first_cr_date=b.first_cr_date,
+        relapse_date=b.relapse_date,
     )
     order = [
         ("diagnosis_date", "induction_start_date", "Induction cannot start before diagnosis."),
@@ -65,19 +67,20 @@ def baseline_check(baseline: Baseline, *, today: dt.date) -> Errors:
     for earlier, later, message in order:
         a, z = getattr(b, earlier), getattr(b, later)
         if a is not None and z is not None and z < a:
-            _add(errors, later, message)
+            add_error(errors, later, message)
     if b.relapse_date and not b.first_cr_date:
-        _add(errors, "first_cr_date", "A relapse needs the date of the CR/CRi it follows.")
+        add_error(errors, "first_cr_date", "A relapse needs the date of the CR/CRi it follows.")
     for field, messages in disease_status_check(b).items():
         for message in messages:
-            _add(errors, field, message)
+            add_error(errors, field, message)
     return errors
 
 
 def disease_status_check(b: Baseline) -> Errors:
     """First relapse vs refractory, as the protocol defines them (inclusion criterion 3)."""
-    min_days, max_months = _cfg("FIRST_RELAPSE_MIN_DAYS"), _cfg("FIRST_RELAPSE_MAX_MONTHS")
-    max_cycles = _cfg("MAX_PRIOR_INDUCTION_CYCLES")
+    rules = TrialRules.from_settings()
+    min_days, max_months = rules.first_relapse_min_days, rules.first_relapse_max_months
+    max_cycles = rules.max_prior_induction_cycles
     if b.disease_status == "first_relapse":
         if not (b.first_cr_date and b.relapse_date):
             return {"relapse_date": ["First relapse needs the dates of the CR/CRi and of relapse."]}
@@ -116,7 +119,7 @@ def disease_status_check(b: Baseline) -> Errors:
             return {
                 "relapse_date": ["A patient who reached CR/CRi is refractory only after relapse."]
             }
-        min_after = _cfg("REFRACTORY_MIN_DAYS_AFTER_INDUCTION")
+        min_after = TrialRules.from_settings().refractory_min_days_after_induction
         if b.prior_induction_cycles > max_cycles:
             return {
                 "prior_induction_cycles": [
@@ -142,7 +145,7 @@ def blast_check(b: Baseline) -> Errors:
 
 
 def ecog_check(b: Baseline) -> Errors:
-    limit = _cfg("MAX_ECOG")
+    limit = TrialRules.from_settings().max_ecog
     if b.ecog > limit:
         return {"ecog": [f"ECOG {b.ecog} is above the protocol's limit of {limit}."]}
     return {}

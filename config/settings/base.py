@@ -47,9 +47,14 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    # The apps in the order of a patient's path; each imports only those before it
+    # (pyproject.toml [tool.importlinter]).
     "trial",
     "randomization",
+    "treatment",
     "followup",
+    "analysis",
+    "workspace",
 ]
 
 MIDDLEWARE = [
@@ -78,7 +83,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "trial.context_processors.user_roles",
-                "followup.context_processors.study_end",
+                "randomization.context_processors.study_end",
             ],
         },
     },
@@ -103,7 +108,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "trial.User"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "workspace:home"
 LOGOUT_REDIRECT_URL = "login"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -200,11 +205,11 @@ LOGGING = {
 # `seed_demo` (demo users with a published password) may run; production turns it off.
 DEMO_DATA_ALLOWED = True
 
-# Trial configuration that the protocol leaves open (PROTOCOL.md: numbers are configuration).
+# Trial configuration that the protocol leaves open (docs/protocol.md: numbers are configuration).
 TRIAL: dict[str, Any] = {
     "STUDY_ID": env("TRIAL_STUDY_ID", "DEXAML-03"),
     "MINIMUM_AGE": int(env("TRIAL_MINIMUM_AGE", "18")),
-    # First relapse: 90 days to 24 months after first CR/CRi (PROTOCOL.md "Screening").
+    # First relapse: 90 days to 24 months after first CR/CRi (docs/protocol.md "Screening").
     "FIRST_RELAPSE_MIN_DAYS": int(env("TRIAL_FIRST_RELAPSE_MIN_DAYS", "90")),
     "FIRST_RELAPSE_MAX_MONTHS": int(env("TRIAL_FIRST_RELAPSE_MAX_MONTHS", "24")),
     "MAX_PRIOR_INDUCTION_CYCLES": int(env("TRIAL_MAX_PRIOR_INDUCTION_CYCLES", "2")),
@@ -212,7 +217,7 @@ TRIAL: dict[str, Any] = {
     "MAX_ECOG": int(env("TRIAL_MAX_ECOG", "2")),
 }
 
-# Post-treatment follow-up (PROTOCOL.md "Post-treatment follow-up"): the schedule, its windows
+# Post-treatment follow-up (docs/protocol.md "Post-treatment follow-up"): the schedule, its windows
 # and the scheduler's timing. Days and months count from the anchor (end of treatment).
 TRIAL_FOLLOWUP: dict[str, Any] = {
     # A visit every EARLY_INTERVAL_MONTHS up to SWITCH_MONTH, then every LATE_INTERVAL_MONTHS.
@@ -232,8 +237,6 @@ TRIAL_FOLLOWUP: dict[str, Any] = {
     # Loss to follow-up may be declared after this many missed visits and contact attempts.
     "MISSED_VISITS_FOR_LOSS": int(env("FOLLOWUP_MISSED_VISITS_FOR_LOSS", "2")),
     "CONTACT_ATTEMPTS_FOR_LOSS": int(env("FOLLOWUP_CONTACT_ATTEMPTS_FOR_LOSS", "3")),
-    # End of study: first randomisation + this many years (one date for the trial).
-    "STUDY_DURATION_YEARS": int(env("FOLLOWUP_STUDY_DURATION_YEARS", "5")),
     "REFRESH_BATCH_SIZE": int(env("FOLLOWUP_REFRESH_BATCH_SIZE", "500")),
     # Celery beat (config/celery.py): daily refresh and reminders, weekly digest (1 = Monday).
     "REFRESH_HOUR": int(env("FOLLOWUP_REFRESH_HOUR", "5")),
@@ -244,7 +247,7 @@ TRIAL_FOLLOWUP: dict[str, Any] = {
     "REFRESH_EVERY_SECONDS": int(env("FOLLOWUP_REFRESH_EVERY_SECONDS", "0")),
 }
 
-# Randomisation (PROTOCOL.md "Randomisation"): method, stratification and list safety.
+# Randomisation (docs/protocol.md "Randomisation"): method, stratification and list safety.
 TRIAL_RANDOMIZATION: dict[str, Any] = {
     # "blocks" (stratified permuted blocks) or "minimization" (Pocock–Simon): default method of
     # new lists; each list keeps the method it was generated with.
@@ -257,9 +260,11 @@ TRIAL_RANDOMIZATION: dict[str, Any] = {
     "MINIMIZATION_PROBABILITY": float(env("TRIAL_RANDOMIZATION_MINIMIZATION_PROBABILITY", "0.8")),
     # A test list may be active only where this is on (never in production).
     "ALLOW_TEST_LIST": env_bool("TRIAL_RANDOMIZATION_ALLOW_TEST_LIST", False),
+    # End of study: the first randomisation + this many years (one date for the trial).
+    "STUDY_DURATION_YEARS": int(env("TRIAL_STUDY_DURATION_YEARS", "5")),
 }
 
-# Treatment period (PROTOCOL.md "Treatment period"): limits, SAE reporting and default doses.
+# Treatment period (docs/protocol.md "Treatment period"): limits, SAE reporting and default doses.
 TRIAL_TREATMENT: dict[str, Any] = {
     # IC: one induction and up to three consolidation cycles.
     "MAX_IC_CYCLES": int(env("TRIAL_MAX_IC_CYCLES", "4")),
@@ -274,10 +279,10 @@ TRIAL_TREATMENT: dict[str, Any] = {
 # One name per choice set in the API schema where a set appears under several field names.
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "ScreenFailureReasonEnum": "trial.models.ScreenFailureReason",
-    "RelatednessEnum": "trial.models.treatment.Relatedness",
-    "EndOfTreatmentReasonEnum": "trial.models.treatment.EndOfTreatmentReason",
+    "RelatednessEnum": "treatment.models.Relatedness",
+    "EndOfTreatmentReasonEnum": "treatment.models.EndOfTreatmentReason",
     "RegimenEnum": "trial.models.Regimen",
     "DiseaseStatusEnum": "trial.models.DiseaseStatus",
-    "TransplantDiseaseStatusEnum": "trial.models.treatment.TransplantDiseaseStatus",
+    "TransplantDiseaseStatusEnum": "treatment.models.TransplantDiseaseStatus",
     "FollowupDiseaseStatusEnum": "followup.models.FollowupDiseaseStatus",
 }

@@ -20,7 +20,7 @@ from followup.models import Visit
 
 
 def _history_model() -> type[models.Model]:
-    return Visit.history.model  # type: ignore[attr-defined,no-any-return]
+    return Visit.history.model
 
 
 def _reason(visit: Visit, default: str) -> str:

@@ -10,39 +10,32 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from followup.models import (
     RECORDABLE_STATUSES,
     ContactAttempt,
     ContactOutcome,
-    Death,
     FollowupDiseaseStatus,
-    LossToFollowUp,
     Visit,
     VisitStatus,
     VitalStatus,
-    Withdrawal,
 )
 from followup.schedule import FollowupRules
+from followup.selectors import last_known_alive
 from followup.services.refresh import patient_schedule_refresh
 from randomization.models import Randomization
 from trial.audit import record_save, require
 from trial.exceptions import StateConflict
-from trial.models import Patient, User
+from trial.models import Death, LossToFollowUp, Patient, User, Withdrawal
 from trial.permissions import Action
-
-
-def _not_future(field: str, value: dt.date | None, today: dt.date) -> None:
-    if value is not None and value > today:
-        raise ValidationError({field: [f"This date ({value:%Y-%m-%d}) is in the future."]})
+from trial.validation import not_before_randomisation, not_in_future, raise_if
 
 
 def _randomized_on(patient: Patient) -> dt.date:
     randomization = Randomization.objects.filter(patient=patient).first()
     if randomization is None:
         raise StateConflict(f"Patient {patient} is not randomised; follow-up does not apply.")
-    return timezone.localdate(randomization.randomized_at)
+    return randomization.randomized_on
 
 
 def _lock_visit(visit: Visit) -> Visit:
@@ -77,7 +70,7 @@ def visit_record(
     """
     require(user=by, action=Action.ENTER_FOLLOWUP, site=visit.patient.site)
     visit = _lock_visit(visit)
-    _not_future("contact_date", contact_date, today)
+    raise_if(not_in_future({}, today=today, contact_date=contact_date))
     if contact_date < visit.anchor_date and not visit.anchor_provisional:
         raise ValidationError({"contact_date": ["The contact is before the end of treatment."]})
     if disease_status == FollowupDiseaseStatus.RELAPSE and relapse_date is None:
@@ -135,8 +128,6 @@ def visit_not_done_record(
 
 
 def _last_seen_alive(patient: Patient) -> dt.date | None:
-    from followup.selectors import last_known_alive
-
     return last_known_alive(patient)
 
 
@@ -159,9 +150,8 @@ def death_record(
     """
     require(user=by, action=Action.ENTER_FOLLOWUP, site=patient.site)
     randomized_on = _randomized_on(patient)
-    _not_future("death_date", death_date, today)
-    if death_date < randomized_on:
-        raise ValidationError({"death_date": ["The death date is before randomisation."]})
+    errors = not_in_future({}, today=today, death_date=death_date)
+    raise_if(not_before_randomisation(errors, randomized_on=randomized_on, death_date=death_date))
     death = Death.objects.filter(patient=patient).first() or Death(patient=patient)
     death.death_date = death_date  # checked below without this record's own date
     alive = _last_seen_alive(patient) if death.pk is None else None
@@ -192,9 +182,12 @@ def withdrawal_record(
     """
     require(user=by, action=Action.ENTER_FOLLOWUP, site=patient.site)
     randomized_on = _randomized_on(patient)
-    _not_future("withdrawal_date", withdrawal_date, today)
-    if withdrawal_date < randomized_on:
-        raise ValidationError({"withdrawal_date": ["The date is before randomisation."]})
+    errors = not_in_future({}, today=today, withdrawal_date=withdrawal_date)
+    raise_if(
+        not_before_randomisation(
+            errors, randomized_on=randomized_on, withdrawal_date=withdrawal_date
+        )
+    )
     withdrawal = Withdrawal.objects.filter(patient=patient).first() or Withdrawal(patient=patient)
     withdrawal.withdrawal_date = withdrawal_date
     withdrawal.vital_status_may_be_collected = vital_status_may_be_collected
@@ -222,7 +215,7 @@ def contact_attempt_record(
     """
     require(user=by, action=Action.ENTER_FOLLOWUP, site=patient.site)
     _randomized_on(patient)
-    _not_future("attempted_on", attempted_on, today)
+    raise_if(not_in_future({}, today=today, attempted_on=attempted_on))
     attempt = ContactAttempt(
         patient=patient, attempted_on=attempted_on, method=method, outcome=outcome, note=note
     )

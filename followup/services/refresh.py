@@ -1,4 +1,4 @@
-"""The daily schedule refresh (PROTOCOL.md "Post-treatment follow-up": the scheduler).
+"""The daily schedule refresh (docs/protocol.md "Post-treatment follow-up": the scheduler).
 
 Idempotent and safe to run concurrently: each batch locks its patients' rows, reads the
 visits, and writes only what the dates require; a second run finds nothing to do, and the
@@ -23,15 +23,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from followup.models import OPEN_STATUSES, TrialCalendar, Visit, VisitStatus
+from followup.models import OPEN_STATUSES, Visit, VisitStatus
 from followup.schedule import FollowupRules, PlannedVisit, plan_visit, status_on, visits_due_by
 from followup.services.bulk import visits_insert, visits_update
-from followup.services.calendar import study_end_ensure
-from randomization.models import Randomization
+from randomization.models import Randomization, TrialCalendar
+from randomization.services.calendar import study_end_ensure
 from trial.dates import add_months
 from trial.models import Patient
 
@@ -105,15 +104,14 @@ class _PatientState:
     stop_reason: str
 
 
-def visits_refresh(
-    *, today: dt.date, batch_size: int | None = None, queue_reminders: bool = True
-) -> RefreshResult:
+def visits_refresh(*, today: dt.date, batch_size: int | None = None) -> RefreshResult:
     """Bring every randomised patient's schedule up to date as of `today`.
 
     Creates the visits that come due, moves open visits to due / overdue / missed, cancels
-    those after a stop, flags reminders, then queues the day's reminder emails.
+    those after a stop and flags the visits the day's reminders will name
+    (`result.reminders`); the callers that run daily then send them (followup/tasks.py).
     """
-    size = batch_size or int(settings.TRIAL_FOLLOWUP["REFRESH_BATCH_SIZE"])
+    size = batch_size or FollowupRules.from_settings().refresh_batch_size
     calendar = study_end_ensure()
     result = RefreshResult(today=today)
     if calendar is None:
@@ -125,14 +123,12 @@ def visits_refresh(
     result.patients = len(patient_ids)
     for chunk in _chunks(patient_ids, size):
         result.add(visits_refresh_batch(patient_ids=chunk, today=today, calendar=calendar))
-    if queue_reminders and result.reminders:
-        _queue_reminders(today)
     return result
 
 
 def patient_schedule_refresh(*, patient: Patient, today: dt.date) -> None:
     """Bring one patient's schedule up to date at once: after end of treatment, a death,
-    a withdrawal or a loss to follow-up is recorded (PROTOCOL.md "Post-treatment follow-up")."""
+    a withdrawal or a loss to follow-up is recorded (docs/protocol.md "Post-treatment follow-up")."""
     calendar = study_end_ensure()
     if calendar is not None:
         visits_refresh_batch(patient_ids=[patient.pk], today=today, calendar=calendar)
@@ -289,9 +285,3 @@ def _is_reminded_today(visit: Visit, today: dt.date) -> int:
 def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def _queue_reminders(today: dt.date) -> None:
-    from followup.tasks import followup_reminders_send_task
-
-    transaction.on_commit(lambda: followup_reminders_send_task.delay(day=today.isoformat()))

@@ -1,4 +1,4 @@
-"""Writes of the randomisation app (PROTOCOL.md "Randomisation"), by subdomain."""
+"""Writes of the randomisation app (docs/protocol.md "Randomisation"), by subdomain."""
 
 from randomization.services.corrections import randomization_correct
 from randomization.services.lists import (

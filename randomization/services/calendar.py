@@ -1,4 +1,4 @@
-"""The trial's one end-of-study date (PROTOCOL.md "Post-treatment follow-up": end of study)."""
+"""The trial's one end-of-study date (docs/protocol.md "Randomisation": end of study)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,16 @@ import datetime as dt
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from followup.models import TRIAL_CALENDAR_KEY, TrialCalendar
-from followup.schedule import FollowupRules, end_of_study_for
-from randomization.models import Randomization
+from randomization.models import TRIAL_CALENDAR_KEY, Randomization, TrialCalendar
+from randomization.rules import RandomizationRules
+from trial.dates import add_months
 from trial.models import User
+
+
+def end_of_study_for(first_randomized_on: dt.date) -> dt.date:
+    """The first randomisation + the study's duration: follow-up stops on this date."""
+    years = RandomizationRules.from_settings().study_duration_years
+    return add_months(first_randomized_on, 12 * years)
 
 
 @transaction.atomic
@@ -26,7 +32,7 @@ def study_end_fix(*, first_randomized_at: dt.datetime, by: User | None) -> Trial
     first_day = timezone.localdate(first_randomized_at)
     calendar = TrialCalendar(
         first_randomized_on=first_day,
-        end_of_study=end_of_study_for(first_day, FollowupRules.from_settings()),
+        end_of_study=end_of_study_for(first_day),
     )
     calendar.full_clean(validate_unique=False)
     calendar._history_user = by  # type: ignore[attr-defined]

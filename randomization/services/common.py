@@ -1,9 +1,5 @@
 """What the randomisation services share: configuration and the messages site users see."""
 
-from typing import Any
-
-from django.conf import settings
-
 NOT_OPEN = (
     "Randomisation is not open: no allocation list is active. Contact the trial statistician."
 )
@@ -16,8 +12,3 @@ STRATUM_EMPTY = (
     "This patient cannot be randomised yet: no allocation is available for the patient's "
     "stratum. Nothing was recorded. The trial statistician must extend the allocation list."
 )
-
-
-def config(name: str) -> Any:
-    """A value of settings.TRIAL_RANDOMIZATION (PROTOCOL.md: numbers are configuration)."""
-    return settings.TRIAL_RANDOMIZATION[name]

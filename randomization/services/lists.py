@@ -19,7 +19,7 @@ from randomization.models import (
     Purpose,
     Stratum,
 )
-from randomization.services.common import config
+from randomization.rules import RandomizationRules
 from trial.audit import record_save, require
 from trial.models import Site, User
 from trial.permissions import Action
@@ -97,7 +97,9 @@ def allocation_list_generate(
     require(user=by, action=Action.MANAGE_ALLOCATION, site=None)
     block_sizes = list(block_sizes or [])
     factors = list(factors or [])
-    probability = minimization_probability or float(config("MINIMIZATION_PROBABILITY"))
+    probability = (
+        minimization_probability or RandomizationRules.from_settings().minimization_probability
+    )
     _validate_parameters(
         method=method,
         block_sizes=block_sizes,
@@ -153,7 +155,10 @@ def allocation_list_activate(
     require(user=by, action=Action.MANAGE_ALLOCATION, site=None)
     if not reason.strip():
         raise ValidationError({"reason": ["Say why this list becomes the active one."]})
-    if allocation_list.purpose == Purpose.TEST and not config("ALLOW_TEST_LIST"):
+    if (
+        allocation_list.purpose == Purpose.TEST
+        and not RandomizationRules.from_settings().allow_test_list
+    ):
         raise ValidationError(
             {"allocation_list": ["A test list cannot be activated in this environment."]}
         )

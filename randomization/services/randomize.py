@@ -25,7 +25,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Max
 
-from followup.services.calendar import study_end_fix
 from randomization import allocation, notifications, selectors, tasks
 from randomization.models import (
     AllocationList,
@@ -34,7 +33,9 @@ from randomization.models import (
     Purpose,
     Randomization,
 )
-from randomization.services.common import NOT_OPEN, STRATUM_EMPTY, TEST_LIST, config
+from randomization.rules import RandomizationRules
+from randomization.services.calendar import study_end_fix
+from randomization.services.common import NOT_OPEN, STRATUM_EMPTY, TEST_LIST
 from trial.audit import require
 from trial.exceptions import StateConflict
 from trial.models import Patient, User
@@ -65,7 +66,7 @@ def patient_randomize(*, patient: Patient, by: User, now: dt.datetime) -> Random
     randomization._history_user = by  # type: ignore[attr-defined]
     randomization._change_reason = "Randomised"  # type: ignore[attr-defined]
     randomization.save()
-    # The first randomisation fixes the trial's end of study (docs/protocol.md "Follow-up").
+    # The first randomisation fixes the trial's end of study (docs/protocol.md "Randomisation").
     # The trial's first randomisation is the first of its list; the fix is idempotent, so the
     # first of a later list changes nothing, and no other randomisation needs the call.
     if randomization.sequence == 1:
@@ -128,7 +129,10 @@ def _active_list_locked() -> AllocationList:
     allocation_list = AllocationList.objects.select_for_update().filter(active=True).first()
     if allocation_list is None:
         raise StateConflict(NOT_OPEN)
-    if allocation_list.purpose == Purpose.TEST and not config("ALLOW_TEST_LIST"):
+    if (
+        allocation_list.purpose == Purpose.TEST
+        and not RandomizationRules.from_settings().allow_test_list
+    ):
         raise StateConflict(TEST_LIST)
     return allocation_list
 
@@ -205,7 +209,7 @@ def _warn_if_low(slot: AllocationSlot) -> None:
 
     Slots are used in position order without gaps, so the unused count is the distance from
     this slot to the stratum's last one."""
-    threshold = int(config("LOW_SLOT_WARNING"))
+    threshold = RandomizationRules.from_settings().low_slot_warning
     last = AllocationSlot.objects.filter(stratum_id=slot.stratum_id).aggregate(m=Max("position"))
     unused = last["m"] - slot.position
     if unused == threshold - 1 or (unused == 0 and threshold > 1):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 
-from followup.survival.derive import (
+from analysis.derive import (
     AdverseEventFact,
     Cnsr,
     PatientFacts,
@@ -38,7 +38,7 @@ def patient(pid: int = 1, arm: str = "DEX", **facts: object) -> PatientFacts:
         randomized_on=JAN1,
         last_known_alive=JAN1,
     )
-    return replace(base, **facts)  # type: ignore[arg-type]
+    return replace(base, **facts)
 
 
 class TestOverallSurvival:

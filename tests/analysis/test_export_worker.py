@@ -12,12 +12,12 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from analysis.services import cutoff_freeze
 from config.celery import app
-from followup.models import Death, DeathCause
-from followup.survival.services import cutoff_freeze
 from tests.factories import randomized_patient
 from tests.followup.test_tasks import ROOT, _test_database_url
 from trial.audit import record_save
+from trial.models import Death, DeathCause
 
 
 @pytest.mark.celery_worker
@@ -72,4 +72,4 @@ class TestExportThroughAWorker:
         assert {"adtte.csv", "km_os.png", "table1.csv", "consort.json"} <= set(names)
         directory = tmp_path / "media" / "exports" / str(state["id"])
         assert all((directory / name).is_file() for name in names)
-        assert "followup.export_build" in log_path.read_text()
+        assert "analysis.export_build" in log_path.read_text()

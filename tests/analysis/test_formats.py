@@ -11,10 +11,10 @@ import pyarrow.parquet as pq
 import pyreadstat
 import pytest
 
-from followup.survival.datasets import survival_frames
-from followup.survival.dictionary import DATASETS
-from followup.survival.formats import FORMATS, datasets_write, manifest_checksum
-from tests.followup.survival.test_derive import CUTOFF, patient
+from analysis.datasets import survival_frames
+from analysis.dictionary import DATASETS
+from analysis.formats import FORMATS, datasets_write, manifest_checksum
+from tests.analysis.test_derive import CUTOFF, patient
 
 READERS: dict[str, Any] = {
     "xpt": pyreadstat.read_xport,

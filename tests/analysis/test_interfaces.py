@@ -14,14 +14,14 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from followup.models import DataCutoff, DatasetExport, Death, DeathCause, ExportStatus
-from followup.survival.gather import trial_facts_gather
-from followup.survival.services import cutoff_freeze, export_create
-from followup.survival.tasks import export_build_task
+from analysis.gather import trial_facts_gather
+from analysis.models import DataCutoff, DatasetExport, ExportStatus
+from analysis.services import cutoff_freeze, export_create
+from analysis.tasks import export_build_task
 from tests.factories import randomized_patient
 from trial.audit import record_save
 from trial.exceptions import PermissionDenied
-from trial.models import Patient, Site, User
+from trial.models import Death, DeathCause, Patient, Site, User
 
 NOW = timezone.make_aware(dt.datetime(2025, 7, 1, 12, 0))
 RANDOMIZED_AT = timezone.make_aware(dt.datetime(2024, 1, 1, 10, 0))
@@ -217,7 +217,7 @@ class TestPages:
 
         assert home.status_code == page.status_code == download.status_code == 200
         assert b"Final analysis" in home.content
-        assert b"".join(download.streaming_content).startswith(b"STUDYID,")  # type: ignore[attr-defined]
+        assert b"".join(download.streaming_content).startswith(b"STUDYID,")
 
     def test_a_site_coordinator_is_refused_the_pages_and_the_files(
         self, client: Client, coordinator, cutoff, data_manager, settings_media

@@ -11,13 +11,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from lxml import etree
 
-from followup.models import Death, DeathCause
-from followup.survival.odm import DOMAINS, ODM_NS, odm_schema, odm_write
-from followup.survival.services import cutoff_freeze, export_create
-from followup.survival.tasks import export_build_task
+from analysis.odm import DOMAINS, ODM_NS, odm_schema, odm_write
+from analysis.services import cutoff_freeze, export_create
+from analysis.tasks import export_build_task
 from tests.factories import randomized_patient, screened_patient
 from trial.audit import record_save
-from trial.models import Patient, Site, User
+from trial.models import Death, DeathCause, Patient, Site, User
 
 NOW = timezone.make_aware(dt.datetime(2027, 7, 1, 12, 0))
 NS = {"odm": ODM_NS}

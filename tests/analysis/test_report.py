@@ -12,10 +12,10 @@ import pytest
 from lifelines.statistics import logrank_test
 from lxml import etree
 
-from followup.survival import figures, tables
-from followup.survival.derive import DAYS_PER_MONTH, AdverseEventFact, PatientFacts, Rate
-from followup.survival.gather import TrialFacts
-from followup.survival.report import report_derive, report_write
+from analysis import figures, tables
+from analysis.derive import DAYS_PER_MONTH, AdverseEventFact, PatientFacts, Rate
+from analysis.gather import TrialFacts
+from analysis.report import report_derive, report_write
 
 CUTOFF = dt.date(2025, 12, 31)
 START = dt.date(2024, 1, 1)
@@ -101,7 +101,7 @@ def _baseline(pid: int, arm: str, **kw: object) -> tables.BaselineFacts:
         "mutations": {"NPM1": "Mutated"},
     }
     data.update(kw)
-    return tables.BaselineFacts(patient_id=pid, arm=arm, **data)  # type: ignore[arg-type]
+    return tables.BaselineFacts(patient_id=pid, arm=arm, **data)
 
 
 class TestTable1:
@@ -208,7 +208,7 @@ def _patient(pid: int, arm: str, died_after_days: int | None, **kw: object) -> P
         randomized_on=START,
         last_known_alive=death or START + dt.timedelta(days=300),
         death_date=death,
-        **kw,  # type: ignore[arg-type]
+        **kw,
     )
 
 

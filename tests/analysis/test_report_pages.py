@@ -8,12 +8,12 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from followup.models import DataCutoff, Death, DeathCause
-from followup.survival.gather import baseline_facts_gather, consort_facts_gather
-from followup.survival.services import cutoff_freeze
+from analysis.gather import baseline_facts_gather, consort_facts_gather
+from analysis.models import DataCutoff
+from analysis.services import cutoff_freeze
 from tests.factories import randomized_patient, screened_patient
 from trial.audit import record_save
-from trial.models import Patient, Site, User
+from trial.models import Death, DeathCause, Patient, Site, User
 from trial.services.screening import patient_screen_fail
 
 NOW = timezone.make_aware(dt.datetime(2027, 7, 1, 12, 0))

@@ -45,7 +45,7 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(browser: Browser, live_server) -> Iterator[Page]:  # type: ignore[no-untyped-def]
+def page(browser: Browser, live_server) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=live_server.url)
     context.set_default_timeout(15_000)
     # Assertions wait for the page (auto-retrying expect) instead of reading it right after an

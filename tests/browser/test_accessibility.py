@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 TABLET = {"width": 768, "height": 1024}
 
 
-def _tab_until(page, name: str, limit: int = 40) -> bool:  # type: ignore[no-untyped-def]
+def _tab_until(page, name: str, limit: int = 40) -> bool:
     """Press Tab until the focused element's text or label is `name`."""
     for _ in range(limit):
         page.keyboard.press("Tab")

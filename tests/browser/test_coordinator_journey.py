@@ -22,7 +22,7 @@ from tests.randomization.conftest import active_list
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _patient_with_visit_due(site, coordinator, investigator):  # type: ignore[no-untyped-def]
+def _patient_with_visit_due(site, coordinator, investigator):
     """A patient whose treatment ended about three months ago: the first visit is due."""
     today = timezone.localdate()
     patient = followup_patient(

@@ -11,17 +11,17 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from followup.models import Death, DeathCause
 from tests.browser._checks import check_page
 from tests.factories import randomized_patient, screened_patient
 from tests.followup.conftest import end_treatment
 from trial.audit import record_save
+from trial.models import Death, DeathCause
 from trial.services.screening import patient_screen_fail
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _trial(site, coordinator, investigator) -> None:  # type: ignore[no-untyped-def]
+def _trial(site, coordinator, investigator) -> None:
     """Four randomised patients, two of whom died, and one screen failure."""
     for i, arm in enumerate(["DEX", "CTRL", "DEX", "CTRL"]):
         patient = randomized_patient(site, coordinator, investigator, arm=arm)

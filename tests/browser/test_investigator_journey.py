@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from tests.browser._checks import check_page
 from tests.browser.conftest import PASSWORD
 from tests.factories import randomized_patient
-from trial.models import AdverseEvent, CtcaeTerm, Cycle, ResponseAssessment, Signature
+from treatment.models import AdverseEvent, CtcaeTerm, Cycle, ResponseAssessment, Signature
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -8,8 +8,9 @@ import pytest
 
 from followup.models import Visit
 from tests.factories import NOW, randomized_patient
+from treatment.models import EndOfTreatment
 from trial.audit import record_save
-from trial.models import EndOfTreatment, Patient, Site, User
+from trial.models import Patient, Site, User
 
 FIRST_RANDOMIZED_AT = NOW  # 2026-11-02: the end of study is then 2031-11-02
 

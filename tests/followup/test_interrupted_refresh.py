@@ -27,7 +27,7 @@ class TestInterruptedRefresh:
         patients = [followup_patient(site_a, coordinator, investigator) for _ in range(6)]
         real_batch, calls = refresh.visits_refresh_batch, []
 
-        def dying_batch(**kwargs):  # type: ignore[no-untyped-def]
+        def dying_batch(**kwargs):
             calls.append(kwargs["patient_ids"])
             result = real_batch(**kwargs)
             if len(calls) == 2:  # dies right after batch 2 has committed
@@ -36,12 +36,12 @@ class TestInterruptedRefresh:
 
         monkeypatch.setattr(refresh, "visits_refresh_batch", dying_batch)
         with pytest.raises(WorkerKilled):
-            refresh.visits_refresh(today=AS_OF, batch_size=2, queue_reminders=False)
+            refresh.visits_refresh(today=AS_OF, batch_size=2)
         done_first = set(Visit.objects.values_list("patient_id", flat=True))
         monkeypatch.setattr(refresh, "visits_refresh_batch", real_batch)
 
-        rerun = refresh.visits_refresh(today=AS_OF, batch_size=2, queue_reminders=False)
-        again = refresh.visits_refresh(today=AS_OF, batch_size=2, queue_reminders=False)
+        rerun = refresh.visits_refresh(today=AS_OF, batch_size=2)
+        again = refresh.visits_refresh(today=AS_OF, batch_size=2)
 
         assert done_first == set(calls[0]) | set(calls[1])
         per_patient = {
@@ -67,13 +67,13 @@ class TestInterruptedRefresh:
     ) -> None:
         patient = followup_patient(site_a, coordinator, investigator)
 
-        def dying_update(*args, **kwargs):  # type: ignore[no-untyped-def]
+        def dying_update(*args, **kwargs):
             raise WorkerKilled
 
         # Visits are inserted, then the batch dies before its updates: all of it rolls back.
         monkeypatch.setattr(refresh, "visits_update", dying_update)
         with pytest.raises(WorkerKilled):
-            refresh.visits_refresh(today=AS_OF, queue_reminders=False)
+            refresh.visits_refresh(today=AS_OF)
 
         assert not Visit.objects.filter(patient=patient).exists()
         assert not Visit.history.filter(patient_id=patient.pk).exists()

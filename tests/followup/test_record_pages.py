@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from followup.models import ContactAttempt, LossToFollowUp, Visit, VisitStatus, Withdrawal
+from followup.models import ContactAttempt, Visit, VisitStatus
+from trial.models import LossToFollowUp, Withdrawal
 
 pytestmark = pytest.mark.django_db
 

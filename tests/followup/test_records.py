@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 
-from followup.models import ContactAttempt, Death, Visit, VisitStatus
+from followup.models import ContactAttempt, Visit, VisitStatus
 from followup.selectors import ALIVE_DATE_SOURCES, last_known_alive, last_known_alive_bulk
 from followup.services.records import (
     contact_attempt_record,
@@ -16,6 +16,7 @@ from followup.services.refresh import visits_refresh
 from tests.followup.conftest import followup_patient
 from trial.audit import record_save
 from trial.exceptions import PermissionDenied, StateConflict
+from trial.models import Death
 
 pytestmark = pytest.mark.django_db
 

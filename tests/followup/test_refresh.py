@@ -5,10 +5,11 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from followup.models import TrialCalendar, Visit, VisitStatus
-from followup.services.calendar import study_end_fix
+from followup.models import Visit, VisitStatus
 from followup.services.records import death_record, withdrawal_record
 from followup.services.refresh import visits_refresh
+from randomization.models import TrialCalendar
+from randomization.services.calendar import study_end_fix
 from tests.factories import NOW
 from tests.followup.conftest import end_treatment, followup_patient
 

@@ -43,7 +43,7 @@ def _worker(tmp_path: Path, name: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
-def _wait_for(condition, seconds: float, worker, log: Path) -> bool:  # type: ignore[no-untyped-def]
+def _wait_for(condition, seconds: float, worker, log: Path) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if condition():

@@ -85,5 +85,5 @@ class TestPatientRandomizeConcurrency:
 
         assert errors == []
         assert Randomization.objects.count() == 1
-        assert {r.pk for r in results} == {Randomization.objects.get().pk}  # type: ignore[attr-defined]
-        assert sum(1 for r in results if r.created) == 1  # type: ignore[attr-defined]
+        assert {r.pk for r in results} == {Randomization.objects.get().pk}
+        assert sum(1 for r in results if r.created) == 1

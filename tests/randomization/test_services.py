@@ -469,7 +469,7 @@ class TestFirstRandomizationFixesTheEndOfStudy:
     def test_the_first_randomisation_fixes_end_of_study_five_years_later_and_later_ones_keep_it(
         self, site_a, coordinator, investigator, production_list
     ) -> None:
-        from followup.models import TrialCalendar
+        from randomization.models import TrialCalendar
 
         first = enrolled_patient(site_a, coordinator, investigator)
         second = enrolled_patient(site_a, coordinator, investigator)

@@ -34,8 +34,8 @@ class TestRandomizationResultNotify:
             randomization = _randomized(site_a, coordinator, investigator)
 
         assert mail.outbox == []
-        assert [c.func for c in callbacks] == [randomization_result_notify.delay]  # type: ignore[attr-defined]
-        assert callbacks[0].keywords == {"randomization_pk": randomization.pk}  # type: ignore[attr-defined]
+        assert [c.func for c in callbacks] == [randomization_result_notify.delay]
+        assert callbacks[0].keywords == {"randomization_pk": randomization.pk}
 
     def test_sends_the_result_once_to_the_site_team(
         self, site_a, coordinator, investigator, production_list

@@ -9,8 +9,8 @@ from django.core import mail
 from rest_framework.test import APIClient
 
 from tests.factories import randomized_patient
-from tests.trial.test_treatment_builders import STARTS, record_cycle
-from trial.models import AdverseEvent, CtcaeTerm
+from tests.treatment.test_builders import STARTS, record_cycle
+from treatment.models import AdverseEvent, CtcaeTerm
 
 
 def _client(user) -> APIClient:

@@ -6,8 +6,9 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from trial.models import Cycle, Patient, User
-from trial.services.treatment import DrugDose, cycle_record
+from treatment.models import Cycle
+from treatment.services import DrugDose, cycle_record
+from trial.models import Patient, User
 
 # Randomised on 2026-11-02 (tests.factories.NOW); "now" of these tests is months later.
 NOW = dt.datetime(2027, 9, 1, 9, 0, tzinfo=dt.UTC)

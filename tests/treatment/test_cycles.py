@@ -9,11 +9,11 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from tests.factories import enrolled_patient, randomized_patient
-from tests.trial.test_treatment_builders import NOW, STARTS, dose, record_cycle, salvage
+from tests.treatment.test_builders import NOW, STARTS, dose, record_cycle, salvage
+from treatment.models import Cycle, DeviationKind, ProtocolDeviation
+from treatment.services import end_of_treatment_record, response_record
 from trial.exceptions import PermissionDenied, StateConflict
-from trial.models import Cycle, DeviationKind, ProtocolDeviation
 from trial.selectors.history import record_history
-from trial.services.treatment import end_of_treatment_record, response_record
 
 
 def _messages(error: ValidationError) -> str:
@@ -103,7 +103,9 @@ class TestCycleDates:
         with pytest.raises(ValidationError) as refused:
             record_cycle(ic_patient, investigator, dt.date(2026, 11, 1))
 
-        assert "before randomisation (2026-11-02)" in _messages(refused.value)
+        assert "before randomisation: the patient was randomised on 2026-11-02" in _messages(
+            refused.value
+        )
 
     def test_start_dates_strictly_increase(self, ic_patient, investigator) -> None:
         record_cycle(ic_patient, investigator, STARTS[1])

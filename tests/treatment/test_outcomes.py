@@ -9,9 +9,9 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from tests.factories import randomized_patient
-from tests.trial.test_treatment_builders import NOW, STARTS, record_cycle
-from trial.selectors.treatment import aza_response_due, aza_response_due_patients, best_response
-from trial.services.treatment import end_of_treatment_record, response_record, transplant_record
+from tests.treatment.test_builders import NOW, STARTS, record_cycle
+from treatment.selectors import aza_response_due, aza_response_due_patients, best_response
+from treatment.services import end_of_treatment_record, response_record, transplant_record
 
 
 @pytest.fixture

@@ -8,13 +8,13 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 
-from followup.models import Death
 from tests.factories import randomized_patient
-from tests.trial.test_treatment_builders import NOW, STARTS, record_cycle
+from tests.treatment.test_builders import NOW, STARTS, record_cycle
+from treatment.models import CtcaeTerm
+from treatment.selectors import sae_overdue
+from treatment.services import adverse_event_record, sae_report_record
 from trial.exceptions import StateConflict
-from trial.models import CtcaeTerm
-from trial.selectors.treatment import sae_overdue
-from trial.services.treatment import adverse_event_record, sae_report_record
+from trial.models import Death
 
 
 @pytest.fixture

@@ -8,11 +8,11 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from tests.factories import randomized_patient
-from tests.trial.test_treatment_builders import NOW, STARTS, record_cycle
+from tests.treatment.test_builders import NOW, STARTS, record_cycle
+from treatment.models import CtcaeTerm, Signature
+from treatment.selectors import current_signature
+from treatment.services import adverse_event_record, treatment_sign
 from trial.exceptions import PermissionDenied, StateConflict
-from trial.models import CtcaeTerm, Signature
-from trial.selectors.treatment import current_signature
-from trial.services.treatment import adverse_event_record, treatment_sign
 
 PASSWORD = "pass-word-123"  # tests.factories.UserFactory
 

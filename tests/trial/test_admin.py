@@ -32,8 +32,11 @@ class TestWhoEntersTheAdmin:
         _signed_in(client, sponsor_admin)
 
         statuses = {
-            name: client.get(reverse(f"admin:trial_{name}_changelist")).status_code
-            for name in [*CLINICAL, *CONFIGURATION, "mutationgene", "endoftreatment"]
+            name: client.get(reverse(f"admin:{name}_changelist")).status_code
+            for name in [
+                *(f"trial_{n}" for n in [*CLINICAL, *CONFIGURATION, "mutationgene"]),
+                "treatment_endoftreatment",
+            ]
         }
 
         assert set(statuses.values()) == {200}, statuses

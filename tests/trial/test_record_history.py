@@ -7,7 +7,7 @@ from django.template import Context, Template
 from rest_framework.test import APIClient
 
 from tests.factories import TODAY, randomized_patient
-from tests.trial.test_treatment_builders import STARTS, record_cycle
+from tests.treatment.test_builders import STARTS, record_cycle
 from trial.selectors.history import clinical_record_types
 from trial.services.screening import baseline_record
 
@@ -15,11 +15,11 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def patient(site_a, coordinator, investigator):  # type: ignore[no-untyped-def]
+def patient(site_a, coordinator, investigator):
     return randomized_patient(site_a, coordinator, investigator)
 
 
-def _api(user) -> APIClient:  # type: ignore[no-untyped-def]
+def _api(user) -> APIClient:
     client = APIClient()
     client.force_authenticate(user)
     return client

@@ -23,7 +23,7 @@ from trial.services import screening
 pytestmark = pytest.mark.django_db
 
 
-def _consent(patient, coordinator, investigator, day=dt.date(2026, 10, 16)):  # type: ignore[no-untyped-def]
+def _consent(patient, coordinator, investigator, day=dt.date(2026, 10, 16)):
     return screening.consent_record(
         patient=patient,
         consent_date=day,

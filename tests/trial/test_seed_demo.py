@@ -30,7 +30,7 @@ TODAY = dt.date(2026, 11, 2)
 def _snapshot() -> dict[str, int]:
     models = [Site, User, Membership, Patient, Baseline, EligibilityAnswer, EligibilityCriterion]
     counts = {m.__name__: m.objects.count() for m in models}
-    counts |= {f"{m.__name__} history": m.history.count() for m in models}  # type: ignore[attr-defined]
+    counts |= {f"{m.__name__} history": m.history.count() for m in models}
     return counts
 
 

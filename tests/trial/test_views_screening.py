@@ -19,19 +19,19 @@ from trial.selectors.history import record_history
 pytestmark = pytest.mark.django_db
 
 PATIENT_PAGES = [
-    "patient_detail",
-    "patient_history",
-    "consent_edit",
-    "baseline_edit",
-    "eligibility_edit",
-    "eligibility_history",
-    "eligibility_confirm",
-    "patient_enrol",
-    "screen_fail",
+    "workspace:patient_detail",
+    "trial:patient_history",
+    "trial:consent_edit",
+    "trial:baseline_edit",
+    "trial:eligibility_edit",
+    "trial:eligibility_history",
+    "trial:eligibility_confirm",
+    "trial:patient_enrol",
+    "trial:screen_fail",
 ]
 
 
-def _client(user) -> Client:  # type: ignore[no-untyped-def]
+def _client(user) -> Client:
     client = Client()
     client.force_login(user)
     return client
@@ -82,7 +82,7 @@ ALL_MET_POST = {
 
 class TestPagesRender:
     def test_anonymous_user_is_sent_to_the_login_page(self, client: Client) -> None:
-        response = client.get(reverse("patient_list"))
+        response = client.get(reverse("workspace:patient_list"))
 
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("login"))
@@ -95,24 +95,24 @@ class TestPagesRender:
         patient = enrolled_patient(site_a, coordinator, investigator)
         client = _client(request.getfixturevalue(role))
 
-        pages = [reverse("home"), reverse("patient_list")]
+        pages = [reverse("workspace:home"), reverse("workspace:patient_list")]
         pages += [_url(name, patient) for name in PATIENT_PAGES]
-        pages += [_url("consent_history", patient), _url("baseline_history", patient)]
+        pages += [_url("trial:consent_history", patient), _url("trial:baseline_history", patient)]
 
         assert {url: client.get(url).status_code for url in pages} == dict.fromkeys(pages, 200)
 
     def test_every_page_shows_the_user_name_roles_and_sites(self, coordinator) -> None:
-        html = _client(coordinator).get(reverse("home")).content.decode()
+        html = _client(coordinator).get(reverse("workspace:home")).content.decode()
 
         assert "Test User" in html
         assert "Site coordinator" in html
         assert "PAR" in html
-        assert reverse("patient_screen") in html
+        assert reverse("trial:patient_screen") in html
 
     def test_monitor_has_no_new_screening_link(self, monitor) -> None:
-        html = _client(monitor).get(reverse("home")).content.decode()
+        html = _client(monitor).get(reverse("workspace:home")).content.decode()
 
-        assert reverse("patient_screen") not in html
+        assert reverse("trial:patient_screen") not in html
 
 
 class TestScreeningToEnrolmentThroughThePages:
@@ -122,7 +122,7 @@ class TestScreeningToEnrolmentThroughThePages:
         client = _client(coordinator)
 
         response = client.post(
-            reverse("patient_screen"),
+            reverse("trial:patient_screen"),
             {
                 "site": site_a.pk,
                 "screening_date": _days_ago(10),
@@ -132,22 +132,24 @@ class TestScreeningToEnrolmentThroughThePages:
         )
         patient = Patient.objects.get()
         assert response.status_code == 302
-        assert response["Location"] == _url("patient_detail", patient)
+        assert response["Location"] == _url("workspace:patient_detail", patient)
         consent = {
             "consent_date": _days_ago(9),
             "form_version": "ICF v2.1",
             "obtained_by": investigator.pk,
         }
-        assert client.post(_url("consent_edit", patient), consent).status_code == 302
-        assert client.post(_url("baseline_edit", patient), _baseline_post()).status_code == 302
-        assert client.post(_url("eligibility_edit", patient), ALL_MET_POST).status_code == 302
+        assert client.post(_url("trial:consent_edit", patient), consent).status_code == 302
+        assert (
+            client.post(_url("trial:baseline_edit", patient), _baseline_post()).status_code == 302
+        )
+        assert client.post(_url("trial:eligibility_edit", patient), ALL_MET_POST).status_code == 302
 
         patient.refresh_from_db()
         assert patient.screening_number == "S-PAR-0001"
         assert patient.consent.obtained_by == investigator
         assert patient.baseline.mutations.get(gene__code="NPM1").result == "mutated"
         assert patient.eligibility_answers.count() == 6
-        home = _client(investigator).get(reverse("home")).content.decode()
+        home = _client(investigator).get(reverse("workspace:home")).content.decode()
         assert "Eligibility to confirm (1)" in home
         assert patient.screening_number in home
 
@@ -159,12 +161,12 @@ class TestScreeningToEnrolmentThroughThePages:
         patient.eligibility_confirmed_by = None
         patient.save()
 
-        confirm = _client(investigator).get(_url("eligibility_confirm", patient))
+        confirm = _client(investigator).get(_url("trial:eligibility_confirm", patient))
         confirmed = _client(investigator).post(
-            _url("eligibility_confirm", patient), {"confirm": "on"}
+            _url("trial:eligibility_confirm", patient), {"confirm": "on"}
         )
         coordinator_client = _client(coordinator)
-        enrolled = coordinator_client.post(_url("patient_enrol", patient), {"confirm": "on"})
+        enrolled = coordinator_client.post(_url("trial:patient_enrol", patient), {"confirm": "on"})
 
         patient.refresh_from_db()
         assert "Every criterion is answered and met" in confirm.content.decode()
@@ -178,9 +180,11 @@ class TestScreeningToEnrolmentThroughThePages:
     def test_confirmation_page_lists_what_is_missing(self, site_a, coordinator, investigator):
         patient = screened_patient(site_a, coordinator)
 
-        html = _client(investigator).get(_url("eligibility_confirm", patient)).content.decode()
+        html = (
+            _client(investigator).get(_url("trial:eligibility_confirm", patient)).content.decode()
+        )
         refused = _client(investigator).post(
-            _url("eligibility_confirm", patient), {"confirm": "on"}
+            _url("trial:eligibility_confirm", patient), {"confirm": "on"}
         )
 
         assert "Informed consent is not recorded." in html
@@ -190,9 +194,9 @@ class TestScreeningToEnrolmentThroughThePages:
     def test_screen_failure_is_recorded_with_its_reason(self, site_a, coordinator) -> None:
         patient = screened_patient(site_a, coordinator)
 
-        missing = _client(coordinator).post(_url("screen_fail", patient), {"reason": "other"})
+        missing = _client(coordinator).post(_url("trial:screen_fail", patient), {"reason": "other"})
         done = _client(coordinator).post(
-            _url("screen_fail", patient), {"reason": "consent_refused", "detail": ""}
+            _url("trial:screen_fail", patient), {"reason": "consent_refused", "detail": ""}
         )
 
         patient.refresh_from_db()
@@ -207,7 +211,7 @@ class TestScreeningToEnrolmentThroughThePages:
         patient = enrolled_patient(site_a, coordinator, investigator)
         client = _client(coordinator)
 
-        response = client.post(_url("patient_enrol", patient), {"confirm": "on"}, follow=True)
+        response = client.post(_url("trial:patient_enrol", patient), {"confirm": "on"}, follow=True)
 
         assert response.status_code == 200
         assert "this step belongs to screening" in response.content.decode()
@@ -221,7 +225,7 @@ class TestFormErrors:
         tomorrow = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
 
         response = _client(coordinator).post(
-            _url("consent_edit", patient),
+            _url("trial:consent_edit", patient),
             {
                 "consent_date": tomorrow,
                 "form_version": "ICF typed 3.0",
@@ -239,7 +243,7 @@ class TestFormErrors:
 
     def test_form_error_uses_plain_words_and_keeps_other_values(self, coordinator) -> None:
         response = _client(coordinator).post(
-            reverse("patient_screen"),
+            reverse("trial:patient_screen"),
             {"screening_date": _days_ago(1), "sex": "M", "age_at_screening": "150"},
         )
 
@@ -259,7 +263,7 @@ class TestFormErrors:
         )
 
         response = _client(coordinator).post(
-            _url("baseline_edit", patient),
+            _url("trial:baseline_edit", patient),
             _baseline_post(relapse_date=_days_ago(400), first_cr_date=_days_ago(380)),
         )
 
@@ -280,9 +284,11 @@ class TestCorrections:
             "obtained_by": investigator.pk,
         }
 
-        form = client.get(_url("consent_edit", patient)).content.decode()
-        refused = client.post(_url("consent_edit", patient), data)
-        accepted = client.post(_url("consent_edit", patient), {**data, "reason": "Typo in version"})
+        form = client.get(_url("trial:consent_edit", patient)).content.decode()
+        refused = client.post(_url("trial:consent_edit", patient), data)
+        accepted = client.post(
+            _url("trial:consent_edit", patient), {**data, "reason": "Typo in version"}
+        )
 
         assert "Reason for change" in form
         assert REASON_REQUIRED in refused.content.decode()
@@ -298,9 +304,9 @@ class TestCorrections:
         client = _client(coordinator)
         changed = {**ALL_MET_POST, "answer_E2": "yes", "note_E2": "Uncontrolled diabetes"}
 
-        refused = client.post(_url("eligibility_edit", patient), changed)
-        client.post(_url("eligibility_edit", patient), {**changed, "reason": "Source review"})
-        history = client.get(_url("eligibility_history", patient)).content.decode()
+        refused = client.post(_url("trial:eligibility_edit", patient), changed)
+        client.post(_url("trial:eligibility_edit", patient), {**changed, "reason": "Source review"})
+        history = client.get(_url("trial:eligibility_history", patient)).content.decode()
 
         assert REASON_REQUIRED in refused.content.decode()
         assert "Source review" in history
@@ -314,14 +320,14 @@ class TestAccess:
         patient = screened_patient(site_a, coordinator)
         data = {"consent_date": "2026-10-16", "form_version": "ICF", "obtained_by": coordinator.pk}
 
-        response = _client(monitor).post(_url("consent_edit", patient), data)
+        response = _client(monitor).post(_url("trial:consent_edit", patient), data)
 
         assert response.status_code == 403
         assert "does not allow you" in response.content.decode()
         assert not Consent.objects.exists()
 
     def test_monitor_cannot_open_new_screening(self, monitor) -> None:
-        assert _client(monitor).post(reverse("patient_screen"), {}).status_code == 403
+        assert _client(monitor).post(reverse("trial:patient_screen"), {}).status_code == 403
 
     def test_coordinator_cannot_confirm_eligibility(self, site_a, coordinator, investigator):
         patient = eligible_patient(site_a, coordinator, investigator)
@@ -329,12 +335,14 @@ class TestAccess:
         patient.save()
 
         response = _client(coordinator).post(
-            _url("eligibility_confirm", patient), {"confirm": "on"}
+            _url("trial:eligibility_confirm", patient), {"confirm": "on"}
         )
 
         assert response.status_code == 403
 
-    @pytest.mark.parametrize("name", [*PATIENT_PAGES, "consent_history", "baseline_history"])
+    @pytest.mark.parametrize(
+        "name", [*PATIENT_PAGES, "trial:consent_history", "trial:baseline_history"]
+    )
     def test_another_sites_patient_is_not_found(
         self, name, site_a, coordinator, investigator, coordinator_b
     ) -> None:
@@ -345,7 +353,7 @@ class TestAccess:
         assert client.post(_url(name, patient), {"confirm": "on"}).status_code == 404
 
     def test_new_screening_offers_only_the_users_sites(self, coordinator, site_b) -> None:
-        html = _client(coordinator).get(reverse("patient_screen")).content.decode()
+        html = _client(coordinator).get(reverse("trial:patient_screen")).content.decode()
 
         assert "PAR" in html
         assert "LYO" not in html
@@ -360,9 +368,13 @@ class TestPatientList:
         other_site = screened_patient(site_b, coordinator_b)
         client = _client(coordinator)
 
-        everything = client.get(reverse("patient_list")).content.decode()
-        by_subject = client.get(reverse("patient_list"), {"q": "PAR-001"}).content.decode()
-        by_status = client.get(reverse("patient_list"), {"status": "screening"}).content.decode()
+        everything = client.get(reverse("workspace:patient_list")).content.decode()
+        by_subject = client.get(
+            reverse("workspace:patient_list"), {"q": "PAR-001"}
+        ).content.decode()
+        by_status = client.get(
+            reverse("workspace:patient_list"), {"status": "screening"}
+        ).content.decode()
 
         assert enrolled.screening_number in everything
         assert other_site.screening_number not in everything
@@ -370,3 +382,31 @@ class TestPatientList:
         assert enrolled.screening_number in by_subject
         assert enrolled.screening_number not in by_status
         assert "Awaiting informed consent" in by_status
+
+
+class TestFormsFollowThePermissionTable:
+    def test_a_coordinator_reads_the_confirmation_page_without_the_button(
+        self, site_a, coordinator, investigator
+    ) -> None:
+        patient = eligible_patient(site_a, coordinator, investigator)
+
+        as_coordinator = _client(coordinator).get(_url("trial:eligibility_confirm", patient))
+        as_investigator = _client(investigator).get(_url("trial:eligibility_confirm", patient))
+
+        assert as_coordinator.status_code == 200
+        assert 'data-testid="read-only"' in as_coordinator.content.decode()
+        assert 'class="primary">Confirm eligibility' not in as_coordinator.content.decode()
+        assert '<button type="submit" class="primary">Confirm eligibility' in (
+            as_investigator.content.decode()
+        )
+
+    def test_a_monitor_reads_the_baseline_with_disabled_fields_and_no_save(
+        self, site_a, coordinator, investigator, monitor
+    ) -> None:
+        patient = enrolled_patient(site_a, coordinator, investigator)
+
+        html = _client(monitor).get(_url("trial:baseline_edit", patient)).content.decode()
+
+        assert "Save baseline" not in html
+        assert 'data-testid="read-only"' in html
+        assert 'name="ecog"' in html and "disabled" in html

@@ -9,17 +9,16 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from followup.models import Death
 from randomization.models import Arm
 from tests.factories import NOW, eligible_patient, randomized_patient, screened_patient
 from tests.followup.conftest import end_treatment
-from tests.trial.test_treatment_builders import STARTS, record_cycle
+from tests.treatment.test_builders import STARTS, record_cycle
 from trial.audit import record_save
 from trial.forms.screening import PatientScreenForm
 from trial.forms.widgets import IsoDateField
-from trial.models import Patient, Site, User
-from trial.selectors.dashboard import trial_dashboard
-from trial.selectors.status import TrialStatus, with_trial_status
+from trial.models import Death, Patient, Site, User
+from workspace.selectors.dashboard import trial_dashboard
+from workspace.selectors.status import TrialStatus, with_trial_status
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +33,7 @@ def _client(user: User) -> Client:
 
 def _statuses() -> dict[int, str]:
     patients = with_trial_status(Patient.objects.all(), today=TODAY)
-    return {p.pk: p.trial_status for p in patients}  # type: ignore[attr-defined]
+    return {p.pk: p.trial_status for p in patients}
 
 
 class TestTrialStatus:
@@ -78,7 +77,9 @@ class TestPatientListPage:
         screening = screened_patient(site_a, coordinator)
         client = _client(coordinator)
 
-        html = client.get(reverse("patient_list"), {"status": "randomized"}).content.decode()
+        html = client.get(
+            reverse("workspace:patient_list"), {"status": "randomized"}
+        ).content.decode()
 
         assert randomized.screening_number in html
         assert "Salvage alone" in html
@@ -88,7 +89,9 @@ class TestPatientListPage:
         patient = screened_patient(site_a, coordinator)
 
         response = _client(coordinator).get(
-            reverse("patient_list"), {"q": patient.screening_number}, HTTP_HX_REQUEST="true"
+            reverse("workspace:patient_list"),
+            {"q": patient.screening_number},
+            HTTP_HX_REQUEST="true",
         )
 
         html = response.content.decode()
@@ -105,7 +108,7 @@ class TestHome:
         patient = eligible_patient(site_a, coordinator, investigator)
         screening.patient_enrol(patient=patient, by=coordinator, now=NOW)
 
-        html = _client(coordinator).get(reverse("home")).content.decode()
+        html = _client(coordinator).get(reverse("workspace:home")).content.decode()
 
         assert "Enrolled, waiting for randomisation (1)" in html
         assert reverse("randomization:randomize", kwargs={"patient_id": patient.pk}) in html
@@ -117,7 +120,7 @@ class TestHome:
         patient = randomized_patient(site_a, coordinator, investigator)
         record_cycle(patient, investigator, STARTS[0])
 
-        html = _client(investigator).get(reverse("home")).content.decode()
+        html = _client(investigator).get(reverse("workspace:home")).content.decode()
 
         assert "Signatures missing or broken (1)" in html
 
@@ -126,10 +129,10 @@ class TestHome:
     ) -> None:
         randomized_patient(site_a, coordinator, investigator)
 
-        html = _client(data_manager).get(reverse("home")).content.decode()
+        html = _client(data_manager).get(reverse("workspace:home")).content.decode()
 
         assert "Trial dashboard" in html
-        assert reverse("analysis-home") in html
+        assert reverse("analysis:home") in html
 
 
 class TestDashboard:
@@ -164,7 +167,7 @@ class TestRecordHistory:
     ) -> None:
         patient = randomized_patient(site_a, coordinator, investigator)
         url = reverse(
-            "record_history",
+            "trial:record_history",
             kwargs={
                 "patient_id": patient.pk,
                 "record_type": "randomization",
@@ -182,7 +185,7 @@ class TestRecordHistory:
     ) -> None:
         patient = randomized_patient(site_a, coordinator, investigator)
         url = reverse(
-            "record_history",
+            "trial:record_history",
             kwargs={
                 "patient_id": patient.pk,
                 "record_type": "randomization",

@@ -1,10 +1,9 @@
-"""API: treatment cycles and their doses (PROTOCOL.md "Treatment period")."""
+"""API: treatment cycles and their doses (docs/protocol.md "Treatment period")."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.urls import URLPattern, path
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -12,18 +11,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from treatment import services as services
+from treatment.models import Cycle, DoseUnit, Drug, DrugAdministration
 from trial.access import acting_user, patient_for
 from trial.api import ReasonField
 from trial.apis.common import patient_record
-from trial.models import (
-    Cycle,
-    DoseUnit,
-    Drug,
-    DrugAdministration,
-    Patient,
-    Regimen,
-)
-from trial.services import treatment as services
+from trial.models import Patient, Regimen
 
 # --- cycles ---------------------------------------------------------------------------------
 
@@ -132,11 +125,3 @@ class CycleDetailApi(APIView):
         patient = patient_for(request, patient_id)
         cycle = _cycle_save(request, patient, patient_record(Cycle.objects.all(), patient, pk))
         return Response(CycleOutput(cycle).data)
-
-
-_P = "patients/<int:patient_id>"
-
-urlpatterns: list[URLPattern] = [
-    path(f"{_P}/cycles/", CycleListApi.as_view(), name="api-cycles"),
-    path(f"{_P}/cycles/<int:pk>/", CycleDetailApi.as_view(), name="api-cycle"),
-]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.shortcuts import get_object_or_404
-from django.urls import URLPattern, path
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -13,21 +12,21 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from trial.access import acting_user, patient_for
-from trial.api import ReasonField
-from trial.apis.common import patient_record
-from trial.models import (
+from treatment import services as services
+from treatment.models import (
     DonorType,
     EndOfTreatment,
     EndOfTreatmentReason,
-    Patient,
     ProtocolDeviation,
     ResponseAssessment,
     Transplant,
     TransplantDiseaseStatus,
 )
-from trial.models import Response as ResponseCategory
-from trial.services import treatment as services
+from treatment.models import Response as ResponseCategory
+from trial.access import acting_user, patient_for
+from trial.api import ReasonField
+from trial.apis.common import patient_record
+from trial.models import Patient
 
 # --- responses ------------------------------------------------------------------------------
 
@@ -205,15 +204,3 @@ class DeviationListApi(APIView):
         rows = ProtocolDeviation.objects.filter(patient=patient_for(request, patient_id))
         rows = rows.select_related("cycle").order_by("detected_at", "pk")
         return Response(DeviationOutput(rows, many=True).data)
-
-
-_P = "patients/<int:patient_id>"
-
-urlpatterns: list[URLPattern] = [
-    path(f"{_P}/responses/", ResponseListApi.as_view(), name="api-responses"),
-    path(f"{_P}/responses/<int:pk>/", ResponseDetailApi.as_view(), name="api-response"),
-    path(f"{_P}/transplants/", TransplantListApi.as_view(), name="api-transplants"),
-    path(f"{_P}/transplants/<int:pk>/", TransplantDetailApi.as_view(), name="api-transplant"),
-    path(f"{_P}/end-of-treatment/", EndOfTreatmentApi.as_view(), name="api-end-of-treatment"),
-    path(f"{_P}/deviations/", DeviationListApi.as_view(), name="api-deviations"),
-]

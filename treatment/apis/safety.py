@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.urls import URLPattern, path
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -12,17 +11,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from treatment import services as services
+from treatment.models import AdverseEvent, CtcaeTerm, Relatedness
+from treatment.selectors import sae_overdue
 from trial.access import acting_user, patient_for
 from trial.api import ReasonField
 from trial.apis.common import patient_record
-from trial.models import (
-    AdverseEvent,
-    CtcaeTerm,
-    Patient,
-    Relatedness,
-)
-from trial.selectors.treatment import sae_overdue
-from trial.services import treatment as services
+from trial.models import Patient
 
 # --- adverse events -------------------------------------------------------------------------
 
@@ -144,16 +139,3 @@ class CtcaeTermListApi(APIView):
     def get(self, request: Request) -> Response:
         rows = CtcaeTerm.objects.filter(active=True).order_by("term")
         return Response(CtcaeTermOutput(rows, many=True).data)
-
-
-_P = "patients/<int:patient_id>"
-
-urlpatterns: list[URLPattern] = [
-    path(f"{_P}/adverse-events/", AdverseEventListApi.as_view(), name="api-adverse-events"),
-    path(
-        f"{_P}/adverse-events/<int:pk>/", AdverseEventDetailApi.as_view(), name="api-adverse-event"
-    ),
-    path(f"{_P}/adverse-events/<int:pk>/report/", SaeReportApi.as_view(), name="api-sae-report"),
-    path("adverse-events/overdue/", SaeOverdueListApi.as_view(), name="api-sae-overdue"),
-    path("ctcae-terms/", CtcaeTermListApi.as_view(), name="api-ctcae-terms"),
-]

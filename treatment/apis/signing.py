@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.urls import URLPattern, path
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -12,15 +11,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from treatment import services as services
+from treatment.apis.cycles import CycleOutput
+from treatment.apis.outcomes import EndOfTreatmentOutput, ResponseOutput
+from treatment.models import Signature, SignatureMeaning
+from treatment.selectors import patient_treatment
 from trial.access import acting_user, patient_for
-from trial.apis.treatment.cycles import CycleOutput
-from trial.apis.treatment.outcomes import EndOfTreatmentOutput, ResponseOutput
-from trial.models import (
-    Signature,
-    SignatureMeaning,
-)
-from trial.selectors.treatment import patient_treatment
-from trial.services import treatment as services
 
 # --- signature and summary ------------------------------------------------------------------
 
@@ -93,11 +89,3 @@ class TreatmentSummaryApi(APIView):
                 }
             ).data
         )
-
-
-_P = "patients/<int:patient_id>"
-
-urlpatterns: list[URLPattern] = [
-    path(f"{_P}/treatment/", TreatmentSummaryApi.as_view(), name="api-treatment"),
-    path(f"{_P}/signatures/", SignatureApi.as_view(), name="api-signatures"),
-]

@@ -4,43 +4,20 @@ one place where a change to signed data breaks the investigator's signature."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, cast
 
-from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from randomization.models import Randomization
+from treatment.models import Signature
 from trial.audit import record_save, require
 from trial.exceptions import StateConflict
-from trial.models import Patient, Signature, User
+from trial.models import Patient, User
 from trial.permissions import Action
-
-Errors = dict[str, list[str]]
-
-
-def setting(name: str) -> Any:
-    return cast(dict[str, Any], settings.TRIAL_TREATMENT)[name]
 
 
 def local_date(now: dt.datetime) -> dt.date:
     """The calendar day of an instant in the trial's time zone."""
     return timezone.localdate(now)
-
-
-def raise_if(errors: Errors) -> None:
-    if errors:
-        raise ValidationError(errors)
-
-
-def add_error(errors: Errors, field: str, message: str) -> None:
-    errors.setdefault(field, []).append(message)
-
-
-def not_in_future(errors: Errors, *, today: dt.date, **dates: dt.date | None) -> None:
-    for field, value in dates.items():
-        if value is not None and value > today:
-            add_error(errors, field, f"This date ({value:%Y-%m-%d}) is in the future.")
 
 
 def require_entry(*, patient: Patient, by: User) -> Randomization:
@@ -56,10 +33,6 @@ def require_entry(*, patient: Patient, by: User) -> Randomization:
             f"Patient {patient} is not randomised: treatment-period data start at randomisation."
         )
     return randomization
-
-
-def randomization_date(randomization: Randomization) -> dt.date:
-    return local_date(randomization.randomized_at)
 
 
 def treatment_signature_break(*, patient: Patient, by: User, now: dt.datetime, what: str) -> None:

@@ -1,4 +1,4 @@
-"""Salvage cycles and the doses given in them (PROTOCOL.md "Treatment period")."""
+"""Salvage cycles and the doses given in them (docs/protocol.md "Treatment period")."""
 
 from __future__ import annotations
 
@@ -9,36 +9,29 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from followup.models import Death
 from randomization.models import Arm, Randomization
-from trial.audit import record_save
-from trial.exceptions import StateConflict
-from trial.models import (
+from treatment.models import (
+    REGIMEN_DRUGS,
     Cycle,
     CycleKind,
     DeviationKind,
     Drug,
     DrugAdministration,
     EndOfTreatment,
-    Patient,
     ProtocolDeviation,
-    Regimen,
     Response,
     ResponseAssessment,
-    User,
 )
-from trial.models.treatment import REGIMEN_DRUGS
-from trial.services.treatment.common import (
-    Errors,
-    add_error,
+from treatment.rules import TreatmentRules
+from treatment.services.common import (
     local_date,
-    not_in_future,
-    raise_if,
-    randomization_date,
     require_entry,
-    setting,
     treatment_signature_break,
 )
+from trial.audit import record_save
+from trial.exceptions import StateConflict
+from trial.models import Death, Patient, Regimen, User
+from trial.validation import Errors, add_error, not_before_randomisation, not_in_future, raise_if
 
 
 @dataclass(frozen=True)
@@ -129,13 +122,9 @@ def _check_dates(
     start_date: dt.date,
     randomization: Randomization,
 ) -> None:
-    day0 = randomization_date(randomization)
-    if start_date < day0:
-        add_error(
-            errors,
-            "start_date",
-            f"No cycle may start before randomisation ({day0:%Y-%m-%d}).",
-        )
+    not_before_randomisation(
+        errors, randomized_on=randomization.randomized_on, start_date=start_date
+    )
     before = [c for c in others if c.number < cycle.number]
     after = [c for c in others if c.number > cycle.number]
     if before and start_date <= before[-1].start_date:
@@ -177,7 +166,7 @@ def _check_limits(
     errors: Errors, cycle: Cycle, others: list[Cycle], regimen: str, start_date: dt.date
 ) -> None:
     if regimen == Regimen.IC:
-        maximum = int(setting("MAX_IC_CYCLES"))
+        maximum = TreatmentRules.from_settings().max_ic_cycles
         ic_cycles = [c for c in others if c.regimen == Regimen.IC] + [cycle]
         if len(ic_cycles) > maximum:
             add_error(

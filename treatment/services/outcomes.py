@@ -1,4 +1,4 @@
-"""Responses, transplant and the end of treatment (PROTOCOL.md "Treatment period")."""
+"""Responses, transplant and the end of treatment (docs/protocol.md "Treatment period")."""
 
 from __future__ import annotations
 
@@ -7,29 +7,23 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from followup.models import Death
-from followup.services.refresh import patient_schedule_refresh
-from trial.audit import record_save
-from trial.models import (
+from treatment.events import end_of_treatment_recorded
+from treatment.models import (
     Cycle,
     EndOfTreatment,
     EndOfTreatmentReason,
-    Patient,
     Response,
     ResponseAssessment,
     Transplant,
-    User,
 )
-from trial.services.treatment.common import (
-    Errors,
-    add_error,
+from treatment.services.common import (
     local_date,
-    not_in_future,
-    raise_if,
-    randomization_date,
     require_entry,
     treatment_signature_break,
 )
+from trial.audit import record_save
+from trial.models import Death, Patient, User
+from trial.validation import Errors, add_error, not_before_randomisation, not_in_future, raise_if
 
 # ELN 2017: CR, CRi and MLFS need fewer than 5% marrow blasts; PR brings them to 5–25%.
 _REMISSION = {Response.CR, Response.CRI, Response.MLFS}
@@ -120,9 +114,9 @@ def transplant_record(
     randomization = require_entry(patient=patient, by=by)
     errors: Errors = {}
     not_in_future(errors, today=local_date(now), transplant_date=transplant_date)
-    day0 = randomization_date(randomization)
-    if transplant_date < day0:
-        add_error(errors, "transplant_date", f"The patient was randomised on {day0:%Y-%m-%d}.")
+    not_before_randomisation(
+        errors, randomized_on=randomization.randomized_on, transplant_date=transplant_date
+    )
     _after_death(errors, patient, "transplant_date", transplant_date)
     raise_if(errors)
     transplant = transplant or Transplant(patient=patient)
@@ -163,9 +157,7 @@ def end_of_treatment_record(
     Patient.objects.select_for_update().get(pk=patient.pk)
     errors: Errors = {}
     not_in_future(errors, today=local_date(now), end_date=end_date)
-    day0 = randomization_date(randomization)
-    if end_date < day0:
-        add_error(errors, "end_date", f"The patient was randomised on {day0:%Y-%m-%d}.")
+    not_before_randomisation(errors, randomized_on=randomization.randomized_on, end_date=end_date)
     last = Cycle.objects.filter(patient=patient, entered_in_error=False).order_by("-number").first()
     if last is not None and end_date < last.start_date:
         add_error(errors, "end_date", f"Cycle {last.number} started on {last.start_date:%Y-%m-%d}.")
@@ -179,5 +171,5 @@ def end_of_treatment_record(
     record_save(instance=eot, by=by, reason=reason)
     what = f"End of treatment {'recorded' if created else 'changed'}"
     treatment_signature_break(patient=patient, by=by, now=now, what=what)
-    patient_schedule_refresh(patient=patient, today=local_date(now))
+    end_of_treatment_recorded(patient=patient, today=local_date(now))
     return eot

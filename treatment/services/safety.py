@@ -1,4 +1,4 @@
-"""Adverse events and the 24-hour reporting of serious ones (PROTOCOL.md "Treatment period")."""
+"""Adverse events and the 24-hour reporting of serious ones (docs/protocol.md "Treatment period")."""
 
 from __future__ import annotations
 
@@ -7,20 +7,17 @@ import datetime as dt
 from django.core.mail import send_mail
 from django.db import transaction
 
-from followup.models import Death
-from trial.audit import record_save
-from trial.exceptions import StateConflict
-from trial.models import AdverseEvent, CtcaeTerm, Patient, User
-from trial.services.treatment.common import (
-    Errors,
-    add_error,
+from treatment.models import AdverseEvent, CtcaeTerm
+from treatment.rules import TreatmentRules
+from treatment.services.common import (
     local_date,
-    not_in_future,
-    raise_if,
     require_entry,
-    setting,
     treatment_signature_break,
 )
+from trial.audit import record_save
+from trial.exceptions import StateConflict
+from trial.models import Death, Patient, User
+from trial.validation import Errors, add_error, not_in_future, raise_if
 
 
 @transaction.atomic
@@ -73,7 +70,7 @@ def adverse_event_record(
     if becomes_serious:
         event.awareness_at = awareness_at or now
         event.report_due_at = event.awareness_at + dt.timedelta(
-            hours=int(setting("SAE_REPORT_HOURS"))
+            hours=TreatmentRules.from_settings().sae_report_hours
         )
         event.sponsor_notified_at = now
     record_save(instance=event, by=by, reason=reason)
@@ -126,7 +123,7 @@ def _notify_sponsor(event: AdverseEvent) -> None:
             f"Full SAE report due by: {event.report_due_at:%Y-%m-%d %H:%M %Z}.",
         ]
     )
-    recipient = str(setting("SPONSOR_SAFETY_EMAIL"))
+    recipient = TreatmentRules.from_settings().sponsor_safety_email
     transaction.on_commit(lambda: send_mail(subject, body, None, [recipient], fail_silently=False))
 
 

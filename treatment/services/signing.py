@@ -7,9 +7,10 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from treatment.models import Signature, SignatureMeaning
 from trial.audit import record_save, require
 from trial.exceptions import StateConflict
-from trial.models import Patient, Signature, SignatureMeaning, User
+from trial.models import Patient, User
 from trial.permissions import Action
 
 WRONG_PASSWORD = "The password is not correct; nothing was signed."

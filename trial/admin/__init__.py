@@ -1,5 +1,5 @@
 """Admin for sponsor administrators: configuration editable, clinical records view-only."""
 
-from trial.admin import screening, treatment
+from trial.admin import screening
 
-__all__ = ["screening", "treatment"]
+__all__ = ["screening"]

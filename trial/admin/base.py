@@ -66,7 +66,7 @@ class SponsorAdmin(SimpleHistoryAdmin):
         return bool(getattr(request.user, "is_superuser", False))
 
 
-class SponsorInline(admin.TabularInline):  # type: ignore[type-arg]
+class SponsorInline(admin.TabularInline):
     extra = 0
 
     def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
@@ -104,7 +104,7 @@ class ClinicalRecordAdmin(SimpleHistoryAdmin):
         queryset = super().get_queryset(request)
         if getattr(request.user, "is_superuser", False):
             return queryset
-        return queryset.filter(pk__in=self.model.objects.for_user(request.user).values("pk"))  # type: ignore[attr-defined]
+        return queryset.filter(pk__in=self.model.objects.for_user(request.user).values("pk"))
 
     def history_view(
         self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None

@@ -16,7 +16,6 @@ from trial.models import (
     Consent,
     EligibilityAnswer,
     EligibilityCriterion,
-    EndOfTreatment,
     Membership,
     MutationGene,
     Patient,
@@ -40,7 +39,7 @@ class MembershipInline(SponsorInline):
 
 
 @admin.register(User)
-class UserAdmin(SponsorAdmin, BaseUserAdmin):  # type: ignore[misc]
+class UserAdmin(SponsorAdmin, BaseUserAdmin):
     inlines = [MembershipInline]
     list_display = ["username", "first_name", "last_name", "email", "is_active"]
 
@@ -118,9 +117,3 @@ class EligibilityAnswerAdmin(ClinicalRecordAdmin):
 class BaselineMutationAdmin(ClinicalRecordAdmin):
     list_display = ["baseline", "gene", "result"]
     list_select_related = ["baseline__patient", "gene"]
-
-
-@admin.register(EndOfTreatment)
-class EndOfTreatmentAdmin(ClinicalRecordAdmin):
-    list_display = ["patient", "end_date", "reason"]
-    list_select_related = ["patient"]

@@ -6,7 +6,6 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from django.urls import URLPattern, path
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers
 from rest_framework.authtoken.serializers import AuthTokenSerializer
@@ -152,12 +151,3 @@ class ProtocolVersionListApi(generics.ListAPIView[ProtocolVersion]):
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
-
-
-urlpatterns: list[URLPattern] = [
-    path("auth/token/", TokenObtainApi.as_view(), name="api-token"),
-    path("me/", MeApi.as_view(), name="api-me"),
-    path("sites/", SiteListApi.as_view(), name="api-site-list"),
-    path("sites/<int:site_id>/", SiteDetailApi.as_view(), name="api-site-detail"),
-    path("protocol-versions/", ProtocolVersionListApi.as_view(), name="api-protocol-versions"),
-]

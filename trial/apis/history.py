@@ -3,13 +3,12 @@ clinical record by its kind and id."""
 
 from __future__ import annotations
 
-from django.urls import URLPattern, path
 from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from trial.access import patient_for
+from trial.access import acting_user, patient_for
 from trial.apis.common import HistoryEntrySerializer, baseline_of, consent_of, error_responses
 from trial.selectors import patients as patient_selectors
 from trial.selectors.history import clinical_record_get, clinical_record_types, record_history
@@ -67,7 +66,7 @@ class RecordHistoryApi(APIView):
     @extend_schema(tags=["history"], responses={200: HistoryEntrySerializer(many=True)})
     def get(self, request: Request, patient_id: int, record_type: str, pk: int) -> Response:
         record = clinical_record_get(
-            user=request.user, patient_id=patient_id, record_type=record_type, pk=pk
+            user=acting_user(request), patient_id=patient_id, record_type=record_type, pk=pk
         )
         entries = [{"record": str(record), "entry": e} for e in record_history(record)]
         return Response(HistoryEntrySerializer(entries, many=True).data)
@@ -81,23 +80,3 @@ class RecordTypesApi(APIView):
     )
     def get(self, request: Request) -> Response:
         return Response(sorted(clinical_record_types()))  # a list of strings
-
-
-_P = "patients/<int:patient_id>/"
-
-urlpatterns: list[URLPattern] = [
-    path(f"{_P}history/", PatientHistoryApi.as_view(), name="api-patient-history"),
-    path(
-        f"{_P}eligibility/history/",
-        EligibilityHistoryApi.as_view(),
-        name="api-eligibility-history",
-    ),
-    path(f"{_P}consent/history/", ConsentHistoryApi.as_view(), name="api-consent-history"),
-    path(f"{_P}baseline/history/", BaselineHistoryApi.as_view(), name="api-baseline-history"),
-    path("record-types/", RecordTypesApi.as_view(), name="api-record-types"),
-    path(
-        "patients/<int:patient_id>/records/<str:record_type>/<int:pk>/history/",
-        RecordHistoryApi.as_view(),
-        name="api-record-history",
-    ),
-]

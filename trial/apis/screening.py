@@ -6,7 +6,6 @@ from typing import Any
 
 import django_filters
 from django.db.models import QuerySet
-from django.urls import URLPattern, path
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
@@ -83,7 +82,7 @@ class PatientListApi(generics.ListAPIView[Patient]):
 
     def get_queryset(self) -> QuerySet[Patient]:
         return (
-            Patient.objects.for_user(self.request.user)  # type: ignore[arg-type]
+            Patient.objects.for_user(acting_user(self.request))
             .select_related("site", "protocol_version", "eligibility_confirmed_by", "enrolled_by")
             .order_by("site__code", "screening_number")
         )
@@ -447,31 +446,3 @@ class EnrolApi(APIView):
         patient = patient_for(request, patient_id)
         patient = patient_enrol(patient=patient, by=acting_user(request), now=timezone.now())
         return Response(PatientOutputSerializer(patient).data)
-
-
-_P = "patients/<int:patient_id>/"
-
-urlpatterns: list[URLPattern] = [
-    path("patients/", PatientListApi.as_view(), name="api-patient-list"),
-    path(_P, PatientDetailApi.as_view(), name="api-patient-detail"),
-    path(f"{_P}eligibility/", EligibilityApi.as_view(), name="api-eligibility"),
-    path(
-        f"{_P}eligibility/confirm/",
-        EligibilityConfirmApi.as_view(),
-        name="api-eligibility-confirm",
-    ),
-    path(f"{_P}screen-failure/", ScreenFailureApi.as_view(), name="api-screen-failure"),
-    path(f"{_P}consent/", ConsentApi.as_view(), name="api-consent"),
-    path(
-        f"{_P}consent/entered-in-error/",
-        ConsentEnteredInErrorApi.as_view(),
-        name="api-consent-entered-in-error",
-    ),
-    path(f"{_P}baseline/", BaselineApi.as_view(), name="api-baseline"),
-    path(
-        f"{_P}baseline/entered-in-error/",
-        BaselineEnteredInErrorApi.as_view(),
-        name="api-baseline-entered-in-error",
-    ),
-    path(f"{_P}enrol/", EnrolApi.as_view(), name="api-enrol"),
-]

@@ -7,11 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from trial.audit import REASON_REQUIRED
-from trial.forms import service_errors_apply
 from trial.forms.widgets import IsoDateField, IsoDateInput
 from trial.models import (
     Baseline,
@@ -24,7 +22,6 @@ from trial.models import (
     Site,
     User,
 )
-from trial.selectors.status import TrialStatus
 from trial.services.screening import BASELINE_FIELDS
 
 DateInput = IsoDateInput  # the one date widget of every form (trial/forms/widgets.py)
@@ -39,14 +36,7 @@ def reason_field() -> forms.CharField:
     )
 
 
-class ServiceErrorsMixin:
-    """Put a service's ValidationError on the form: known fields by name, the rest on top."""
-
-    def add_service_errors(self, error: ValidationError) -> None:
-        service_errors_apply(self, error)
-
-
-class TrialForm(ServiceErrorsMixin, forms.Form):
+class TrialForm(forms.Form):
     required_css_class = "required"
     error_css_class = "has-error"
 
@@ -113,7 +103,7 @@ def _baseline_fields() -> dict[str, forms.Field]:
 
 
 class BaselineForm(TrialForm):
-    """The baseline record, then one result per configured gene (PROTOCOL.md: exploratory biology)."""
+    """The baseline record, then one result per configured gene (docs/protocol.md: exploratory biology)."""
 
     def __init__(self, *args: Any, genes: list[MutationGene], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -203,11 +193,4 @@ class ScreenFailForm(TrialForm):
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
         help_text="Required when the reason is “Other”.",
-    )
-
-
-class PatientSearchForm(forms.Form):
-    q = forms.CharField(label="Screening number or subject id", required=False, max_length=40)
-    status = forms.ChoiceField(
-        label="Status", choices=[("", "Any status"), *TrialStatus.choices], required=False
     )

@@ -1,13 +1,26 @@
 from trial.models.base import AuditedModel, ClinicalRecord
-from trial.models.screening import Baseline, BaselineMutation, Consent, CriterionKind, CytogeneticRisk, DiseaseStatus, EligibilityAnswer, EligibilityCriterion, MutationGene, MutationResult, Patient, PatientStatus, ProtocolVersion, Regimen, ScreenFailureReason, Sex
+from trial.models.screening import (
+    Baseline,
+    BaselineMutation,
+    Consent,
+    CriterionKind,
+    CytogeneticRisk,
+    DiseaseStatus,
+    EligibilityAnswer,
+    EligibilityCriterion,
+    MutationGene,
+    MutationResult,
+    Patient,
+    PatientStatus,
+    ProtocolVersion,
+    Regimen,
+    ScreenFailureReason,
+    Sex,
+)
 from trial.models.sites import Membership, Role, Site, User
 from trial.models.vital import Death, DeathCause, LossToFollowUp, Withdrawal
 
 __all__ = [
-    "Withdrawal",
-    "LossToFollowUp",
-    "DeathCause",
-    "Death",
     "AuditedModel",
     "Baseline",
     "BaselineMutation",
@@ -15,9 +28,12 @@ __all__ = [
     "Consent",
     "CriterionKind",
     "CytogeneticRisk",
+    "Death",
+    "DeathCause",
     "DiseaseStatus",
     "EligibilityAnswer",
     "EligibilityCriterion",
+    "LossToFollowUp",
     "Membership",
     "MutationGene",
     "MutationResult",
@@ -30,4 +46,5 @@ __all__ = [
     "Sex",
     "Site",
     "User",
+    "Withdrawal",
 ]

@@ -1,5 +1,5 @@
 """Protocol versions, eligibility criteria, the screening log, consent and baseline
-(PROTOCOL.md "Screening and eligibility")."""
+(docs/protocol.md "Screening and eligibility")."""
 
 from __future__ import annotations
 

@@ -1,8 +1,6 @@
-"""Sites, users and their roles (PROTOCOL.md "Who uses it")."""
+"""Sites, users and their roles (docs/protocol.md "Who uses it")."""
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -10,19 +8,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from trial.models.base import AuditedModel
-
-if TYPE_CHECKING:
-    from trial.permissions import Action
-
-
-class Role(models.TextChoices):
-    SITE_COORDINATOR = "coordinator", "Site coordinator"
-    INVESTIGATOR = "investigator", "Investigator"
-    DATA_MANAGER = "data_manager", "Data manager"
-    MONITOR = "monitor", "Monitor"
-    STATISTICIAN = "statistician", "Trial statistician"
-    SPONSOR_ADMIN = "sponsor_admin", "Sponsor administrator"
-
+from trial.permissions import Action, Role, roles_for
 
 # Roles that always belong to a site; the others may be trial-wide (membership without a site).
 SITE_BOUND_ROLES = (Role.SITE_COORDINATOR, Role.INVESTIGATOR)
@@ -57,8 +43,6 @@ class User(AbstractUser):
     history = HistoricalRecords(m2m_fields=["groups", "user_permissions"])
 
     def memberships_for(self, action: Action) -> list[Membership]:
-        from trial.permissions import roles_for
-
         allowed = roles_for(action)
         return [m for m in self.active_memberships if m.role in allowed]
 

@@ -6,9 +6,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from django.apps import apps
 from django.db import models
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+
+from trial.models import ClinicalRecord
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,7 @@ _HIDDEN = {"created_at"}
 
 
 def _display(record: models.Model, name: str) -> str | None:
-    f = cast(models.Field, record._meta.get_field(name))  # type: ignore[type-arg]
+    f = cast(models.Field, record._meta.get_field(name))
     value = getattr(record, f.attname)
     if value is None:
         return None
@@ -80,14 +83,9 @@ def record_history(record: models.Model) -> list[HistoryEntry]:
 
 def clinical_record_types() -> dict[str, type[models.Model]]:
     """Every kind of clinical record of the project, by its URL name (the model name)."""
-    from django.apps import apps
-
-    from trial.models import ClinicalRecord
-
     return {
         model._meta.model_name: model
-        for app in ("trial", "randomization", "followup")
-        for model in apps.get_app_config(app).get_models()
+        for model in apps.get_models()
         if issubclass(model, ClinicalRecord) and model._meta.model_name
     }
 

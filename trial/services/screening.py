@@ -1,4 +1,4 @@
-"""Screening, eligibility, consent, baseline and enrolment (PROTOCOL.md "Screening and eligibility")."""
+"""Screening, eligibility, consent, baseline and enrolment (docs/protocol.md "Screening and eligibility")."""
 
 from __future__ import annotations
 
@@ -25,11 +25,7 @@ from trial.models import (
     User,
 )
 from trial.permissions import Action
-
-
-def _raise_if(errors: rules.Errors) -> None:
-    if errors:
-        raise ValidationError(errors)
+from trial.validation import not_in_future, raise_if
 
 
 def protocol_version_in_force(*, on: dt.date) -> ProtocolVersion:
@@ -74,7 +70,7 @@ def patient_screen(
     site = Site.objects.select_for_update().get(pk=site.pk)
     if not site.active:
         raise ValidationError({"site": [f"Site {site.code} is not active."]})
-    _raise_if(rules.dates_not_in_future({"screening_date": screening_date}, today=today))
+    raise_if(not_in_future({}, today=today, screening_date=screening_date))
     number = site.next_screening_number
     site.next_screening_number = number + 1
     record_save(instance=site, by=by, reason="Screening number issued")
@@ -103,9 +99,7 @@ def patient_update(
     unknown = set(fields) - allowed
     if unknown:
         raise ValidationError({f: ["This field cannot be changed here."] for f in unknown})
-    _raise_if(
-        rules.dates_not_in_future({"screening_date": fields.get("screening_date")}, today=today)
-    )
+    raise_if(not_in_future({}, today=today, screening_date=fields.get("screening_date")))
     for name, value in fields.items():
         setattr(patient, name, value)
     record_save(instance=patient, by=by, reason=reason)
@@ -181,7 +175,7 @@ def consent_record(
     :raises ValidationError: a date in the future, or study data dated before the consent.
     """
     require(user=by, action=Action.SCREEN, site=patient.site)
-    _raise_if(rules.dates_not_in_future({"consent_date": consent_date}, today=today))
+    raise_if(not_in_future({}, today=today, consent_date=consent_date))
     baseline = Baseline.objects.filter(patient=patient).first()
     if baseline and baseline.assessment_date < consent_date:
         raise ValidationError(
@@ -247,7 +241,7 @@ def baseline_record(
         errors.setdefault("assessment_date", []).append(
             f"No study data may be dated before the consent ({consent.consent_date:%Y-%m-%d})."
         )
-    _raise_if(errors)
+    raise_if(errors)
     record_save(instance=baseline, by=by, reason=reason)
     _mutations_record(baseline=baseline, mutations=mutations, by=by, reason=reason)
     if was_saved:

@@ -16,4 +16,4 @@ def history_url(record: models.Model) -> str:
         if step != "pk":
             patient = getattr(patient, step)
     kwargs = {"patient_id": patient.pk, "record_type": record._meta.model_name, "pk": record.pk}
-    return reverse("record_history", kwargs=kwargs)
+    return reverse("trial:record_history", kwargs=kwargs)

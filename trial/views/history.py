@@ -1,13 +1,11 @@
 """Pages: the audit history of any clinical record (who, when, what changed old → new, why)."""
 
-from typing import cast
-
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import URLPattern, path
 
-from trial.models import Patient, User
+from trial.access import acting_user
+from trial.models import Patient
 from trial.selectors.history import clinical_record_get, record_history
 
 
@@ -15,18 +13,9 @@ from trial.selectors.history import clinical_record_get, record_history
 def record_history_page(
     request: HttpRequest, patient_id: int, record_type: str, pk: int
 ) -> HttpResponse:
-    user = cast(User, request.user)
+    user = acting_user(request)
     record = clinical_record_get(user=user, patient_id=patient_id, record_type=record_type, pk=pk)
     patient = Patient.objects.for_user(user).get(pk=patient_id)
     title = f"{str(record._meta.verbose_name).capitalize()} {record}"
     context = {"patient": patient, "title": title, "sections": [(title, record_history(record))]}
     return render(request, "trial/history.html", context)
-
-
-urlpatterns: list[URLPattern] = [
-    path(
-        "patients/<int:patient_id>/records/<str:record_type>/<int:pk>/history/",
-        record_history_page,
-        name="record_history",
-    )
-]

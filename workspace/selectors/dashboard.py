@@ -8,25 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 
 from followup.models import Visit, VisitStatus
 from randomization.models import Arm, Randomization
-from trial.models import (
-    AdverseEvent,
-    BaselineMutation,
-    Cycle,
-    DiseaseStatus,
-    Patient,
-    PatientStatus,
-    Site,
-)
+from treatment.models import AdverseEvent, Cycle
+from trial.models import BaselineMutation, DiseaseStatus, Patient, PatientStatus, Site, User
 from trial.permissions import Action
-
-if TYPE_CHECKING:
-    from trial.models import User
 
 
 @dataclass

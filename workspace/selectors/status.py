@@ -13,9 +13,9 @@ import datetime as dt
 from django.db import models
 from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
 
-from followup.models import TRIAL_CALENDAR_KEY, Death, LossToFollowUp, TrialCalendar, Withdrawal
-from randomization.models import Arm, Randomization
-from trial.models import Cycle, EndOfTreatment, Patient, PatientStatus
+from randomization.models import TRIAL_CALENDAR_KEY, Arm, Randomization, TrialCalendar
+from treatment.models import Cycle, EndOfTreatment
+from trial.models import Death, LossToFollowUp, Patient, PatientStatus, Withdrawal
 
 
 class TrialStatus(models.TextChoices):

@@ -1,4 +1,4 @@
-"""What is left to do in screening, per patient and per user (PROTOCOL.md "Screening and eligibility").
+"""What is left to do in screening, per patient and per user (docs/protocol.md "Screening and eligibility").
 
 The order of the steps follows the protocol: consent comes before any study procedure
 (inclusion criterion 4), the baseline record before the checklist that rests on it, and the
@@ -8,27 +8,22 @@ investigator's confirmation before enrolment.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from randomization.models import Randomization
+from treatment.models import AdverseEvent, Cycle, Signature
 from trial.models import (
-    AdverseEvent,
     Baseline,
     Consent,
-    Cycle,
     EligibilityAnswer,
     EligibilityCriterion,
     Patient,
     PatientStatus,
-    Signature,
+    User,
 )
 from trial.permissions import Action
-
-if TYPE_CHECKING:
-    from trial.models import User
 
 NEXT_STEP_LABELS = {
     "consent": "Awaiting informed consent",
@@ -39,7 +34,7 @@ NEXT_STEP_LABELS = {
 }
 
 
-def _count(queryset: QuerySet, group: str) -> Coalesce:  # type: ignore[type-arg]
+def _count(queryset: QuerySet, group: str) -> Coalesce:
     counted = queryset.order_by().values(group).annotate(n=Count("pk")).values("n")[:1]
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
@@ -213,7 +208,7 @@ def signatures_due(user: User) -> list[SignatureDue]:
         .select_related("site")
         .order_by("subject_id")
     )
-    return [SignatureDue(p, p.broken) for p in patients]  # type: ignore[attr-defined]
+    return [SignatureDue(p, p.broken) for p in patients]
 
 
 def sae_reports_due(user: User) -> QuerySet[AdverseEvent]:

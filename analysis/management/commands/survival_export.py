@@ -8,9 +8,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from followup.models import DataCutoff
-from followup.survival.formats import FORMATS
-from followup.survival.services import survival_export_run
+from analysis.formats import FORMATS
+from analysis.models import DataCutoff
+from analysis.services import survival_export_run
 from trial.models import User
 
 

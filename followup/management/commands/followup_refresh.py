@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from followup.services.refresh import visits_refresh
+from followup.tasks import followup_reminders_send_task
 
 
 class Command(BaseCommand):
@@ -21,6 +22,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         today = options["as_of"] or timezone.localdate()
         result = visits_refresh(today=today, batch_size=options["batch_size"])
+        if result.reminders:
+            followup_reminders_send_task.delay(day=today.isoformat())
         self.stdout.write(
             f"Follow-up refreshed as of {today:%Y-%m-%d}: {result.patients} patients, "
             f"{result.created} visits created, {result.updated} updated, "

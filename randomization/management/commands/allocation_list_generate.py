@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from randomization import services
 from randomization.management.commands._common import add_by, user
 from randomization.models import Method, Purpose
+from randomization.rules import RandomizationRules
 
 
 def _csv(value: str) -> list[str]:
@@ -25,18 +25,17 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        cfg = settings.TRIAL_RANDOMIZATION
-        factors = list(cfg["FACTORS"]) + (["site"] if cfg["STRATIFY_BY_SITE"] else [])
+        rules = RandomizationRules.from_settings()
         parser.add_argument("--code", required=True, help="Short upper-case code, e.g. P1 or T1.")
         parser.add_argument("--purpose", required=True, choices=Purpose.values)
         parser.add_argument("--seed", required=True, help="Recorded seed; unique to this list.")
-        parser.add_argument("--method", default=cfg["METHOD"], choices=Method.values)
+        parser.add_argument("--method", default=rules.method, choices=Method.values)
         parser.add_argument(
             "--block-sizes",
-            default=",".join(str(s) for s in cfg["BLOCK_SIZES"]),
+            default=",".join(str(s) for s in rules.block_sizes),
             help="Block sizes drawn at random per block, e.g. 2,4,6.",
         )
-        parser.add_argument("--factors", default=",".join(factors))
+        parser.add_argument("--factors", default=",".join(rules.list_factors))
         parser.add_argument("--slots-per-stratum", type=int, default=0)
         parser.add_argument("--probability", type=float, default=None, help="Minimization only.")
         add_by(parser)

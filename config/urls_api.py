@@ -1,0 +1,17 @@
+"""Every API route under /api/v1/, one namespace ("api"), composed from the apps' urls_api."""
+
+from analysis import urls_api as analysis
+from followup import urls_api as followup
+from randomization import urls_api as randomization
+from treatment import urls_api as treatment
+from trial import urls_api as trial
+
+app_name = "api"
+
+urlpatterns = [
+    *trial.urlpatterns,
+    *randomization.urlpatterns,
+    *treatment.urlpatterns,
+    *followup.urlpatterns,
+    *analysis.urlpatterns,
+]

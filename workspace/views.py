@@ -1,0 +1,116 @@
+"""The pages that compose every app: the home page by role, the patient list and the patient
+page (overview, screening path, randomisation and the way on to treatment and follow-up)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.paginator import Paginator
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from followup import selectors as followup_selectors
+from randomization.models import Randomization
+from treatment import selectors as treatment_selectors
+from trial.access import acting_user, patient_for
+from trial.models import Patient, PatientStatus, User
+from trial.pages import page
+from trial.permissions import Action
+from workspace.forms import PatientSearchForm
+from workspace.selectors import dashboard, status, worklist
+
+
+def _screening_groups(user: User) -> list[tuple[str, list[worklist.WorkItem]]]:
+    items = worklist.screening_worklist(user)
+    groups = [
+        (label, [item for item in items if item.step == step])
+        for step, label in worklist.NEXT_STEP_LABELS.items()
+    ]
+    return [(label, group) for label, group in groups if group]
+
+
+@page
+def home(request: HttpRequest) -> HttpResponse:
+    """What needs doing now, by role: each block shows only to the roles that can act on it."""
+    user = acting_user(request)
+    now = timezone.now()
+    context: dict[str, Any] = {
+        "can_screen": user.can(Action.SCREEN),
+        "can_confirm": user.can(Action.CONFIRM_ELIGIBILITY),
+        "can_followup": user.can(Action.ENTER_FOLLOWUP),
+        "can_report": user.can(Action.VIEW_REPORTS),
+        "can_export": user.can(Action.EXPORT),
+    }
+    if context["can_screen"]:
+        context["groups"] = _screening_groups(user)
+        context["to_randomize"] = worklist.awaiting_randomization(user)
+    if context["can_followup"]:
+        context["visits"] = list(followup_selectors.worklist_for_user(user=user)[:25])
+    if context["can_confirm"]:
+        context["confirmations"] = worklist.awaiting_confirmation(user)
+        context["signatures"] = worklist.signatures_due(user)
+        context["aza_due"] = treatment_selectors.aza_response_due_patients(user=user)
+        context["sae_due"] = list(worklist.sae_reports_due(user))
+        context["now"] = now
+    if context["can_report"]:
+        context["dashboard"] = dashboard.trial_dashboard(user=user, now=now)
+    return render(request, "workspace/home.html", context)
+
+
+@page
+def patient_list(request: HttpRequest) -> HttpResponse:
+    """Patients of the user's sites with where they stand; htmx asks for the table alone."""
+    search = PatientSearchForm(request.GET or None)
+    patients: QuerySet[Patient] = Patient.objects.for_user(acting_user(request)).select_related(
+        "site"
+    )
+    patients = status.with_trial_status(patients, today=timezone.localdate())
+    if search.is_valid():
+        if q := search.cleaned_data["q"].strip():
+            patients = patients.filter(
+                Q(screening_number__icontains=q) | Q(subject_id__icontains=q)
+            )
+        if wanted := search.cleaned_data["status"]:
+            patients = patients.filter(trial_status=wanted)  # type: ignore[misc]
+    patients = worklist.with_screening_progress(
+        patients.order_by("-screening_date", "-screening_number")
+    )
+    paginated = Paginator(patients, 50).get_page(request.GET.get("page"))
+    for patient in paginated:
+        patient.next_step = worklist.NEXT_STEP_LABELS.get(  # type: ignore[attr-defined]
+            worklist.patient_next_step(patient) or "", ""
+        )
+        patient.status_text = status.status_label(patient)  # type: ignore[attr-defined]
+        patient.arm_text = status.arm_label(patient.arm)  # type: ignore[attr-defined]
+    context = {"search": search, "page": paginated, "query": _query_without_page(request)}
+    if request.headers.get("HX-Request"):
+        return render(request, "workspace/_patient_table.html", context)
+    return render(request, "workspace/patient_list.html", context)
+
+
+def _query_without_page(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+@page
+def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """The patient page: where the patient stands, the screening path, and the way on."""
+    patient = patient_for(request, patient_id)
+    user = acting_user(request)
+    context = {
+        "patient": patient,
+        "steps": worklist.patient_steps(patient),
+        "randomization": Randomization.objects.filter(patient=patient).first(),
+        "can_screen": user.can(Action.SCREEN, patient.site),
+        "can_confirm": user.can(Action.CONFIRM_ELIGIBILITY, patient.site),
+        "can_randomize": user.can(Action.RANDOMIZE, patient.site),
+        "can_treat": user.can(Action.ENTER_TREATMENT, patient.site),
+        "in_screening": patient.status == PatientStatus.SCREENING,
+        "enrolled": patient.status == PatientStatus.ENROLLED,
+        "tab": "screening",
+    }
+    return render(request, "workspace/patient_detail.html", context)
