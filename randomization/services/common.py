@@ -21,3 +21,8 @@ STRATUM_EMPTY = (
 def config(name: str) -> Any:
     """A value of settings.TRIAL_RANDOMIZATION (PROTOCOL.md: numbers are configuration)."""
     return settings.TRIAL_RANDOMIZATION[name]
+
+
+def configured_factors() -> list[str]:
+    """The trial's stratification factors, in order (site last when stratifying by site)."""
+    return [*config("FACTORS"), *(["site"] if config("STRATIFY_BY_SITE") else [])]
