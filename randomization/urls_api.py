@@ -25,6 +25,11 @@ urlpatterns = [
     ),
     path("allocation-lists/", apis.AllocationListListApi.as_view(), name="api-allocation-lists"),
     path(
+        "allocation-lists/import/",
+        apis.AllocationListImportApi.as_view(),
+        name="api-allocation-list-import",
+    ),
+    path(
         "allocation-lists/<int:list_id>/",
         apis.AllocationListDetailApi.as_view(),
         name="api-allocation-list",
