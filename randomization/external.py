@@ -25,6 +25,9 @@ from dataclasses import dataclass
 from randomization.allocation import ARMS, CTRL, DEX, SlotDraft, stratum_key
 
 BLOCK_COLUMNS = ("block_number", "block_size")
+# Far above any trial's list (a slot is a line of some 30 bytes); it keeps a mistaken upload
+# from being read into memory.
+MAX_FILE_BYTES = 1_000_000
 STRATUM_COLUMN = "stratum"
 
 

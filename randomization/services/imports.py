@@ -20,10 +20,6 @@ from trial.audit import record_save, require
 from trial.models import User
 from trial.permissions import Action
 
-# Far above any trial's list (a slot is a line of some 30 bytes); it keeps a mistaken upload
-# from being read into memory.
-MAX_FILE_BYTES = 1_000_000
-
 
 @dataclass
 class ImportReport:
@@ -146,9 +142,9 @@ def _parameters_check(report: ImportReport) -> None:
 def _file_check(report: ImportReport, content: bytes) -> list[external.Row]:
     """Read and check every row; fill the report's file problems and strata balance."""
     allocation_list = report.allocation_list
-    if len(content) > MAX_FILE_BYTES:
+    if len(content) > external.MAX_FILE_BYTES:
         report.errors.setdefault("file", []).append(
-            f"The file is larger than {MAX_FILE_BYTES:,} bytes: is it the allocation list?"
+            f"The file is larger than {external.MAX_FILE_BYTES:,} bytes: is it the allocation list?"
         )
         return []
     strata = selectors.strata_keys(allocation_list.factors)
