@@ -146,6 +146,9 @@ def _header_problems(
         problems.append(f"unknown column(s) {', '.join(unknown)}")
     if problems:
         problems.append(f"the columns are {', '.join(allowed)} ({STRATUM_COLUMN} optional)")
+    if len(header) == 1 and ";" in header[0]:
+        # A spreadsheet set to a European locale saves "CSV" with semicolons.
+        problems.append("the values are separated by semicolons: save the file with commas")
     return [Problem(p, (1,)) for p in problems]
 
 

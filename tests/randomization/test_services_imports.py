@@ -8,7 +8,7 @@ import hashlib
 import pytest
 from django.core.exceptions import ValidationError
 
-from randomization import selectors, services
+from randomization import external, selectors, services
 from randomization.models import AllocationList, AllocationSlot, Source, Stratum
 from tests.factories import NOW, enrolled_patient
 from tests.randomization.conftest import (
@@ -294,3 +294,23 @@ class TestImportedListVerification:
 
         with pytest.raises(ValidationError, match="original file"):
             services.allocation_list_import(text=text, by=statistician, now=NOW)
+
+
+class TestFileRead:
+    def test_a_semicolon_separated_file_is_refused_with_a_hint(self) -> None:
+        text = HAND_MADE_LIST.replace(",", ";").encode()
+
+        reading = external.file_read(
+            text,
+            factors=["regimen", "disease_status"],
+            levels={"regimen": ["AZA", "IC"], "disease_status": ["first_relapse", "refractory"]},
+            blocks_declared=True,
+        )
+
+        assert not reading.readable and reading.rows == []
+        hint = "row 1: the values are separated by semicolons: save the file with commas"
+        assert hint in [str(p) for p in reading.problems]
+
+    def test_consecutive_rows_are_written_as_ranges(self) -> None:
+        assert external.rows_text([9, 2, 3, 4, 5]) == "rows 2–5, 9"
+        assert external.rows_text([7]) == "row 7"
