@@ -49,8 +49,8 @@ class _ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(AllocationList)
 class AllocationListAdmin(_ReadOnlyAdmin):
-    list_display = ["code", "purpose", "method", "active", "generated_at", "checksum"]
-    list_filter = ["purpose", "method", "active"]
+    list_display = ["code", "purpose", "source", "method", "active", "entered_at", "checksum"]
+    list_filter = ["purpose", "source", "method", "active"]
 
 
 @admin.register(Stratum)

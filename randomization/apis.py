@@ -6,21 +6,21 @@ allocation-list endpoints, which answer only the statistician and sponsor admini
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from randomization import selectors, services
-from randomization.models import AllocationList, CorrectionKind, Randomization
+from randomization.models import AllocationList, CorrectionKind, Purpose, Randomization
 from trial.access import acting_user, patient_for
+from trial.apis.common import ErrorSerializer, error_responses
 from trial.exceptions import PermissionDenied
-from trial.models import DiseaseStatus, Regimen
+from trial.models import DiseaseStatus, Regimen, User
 from trial.permissions import Action
 
 
@@ -140,34 +140,61 @@ class RandomizationReportApi(APIView):
         )
 
 
+# Allocation concealment: lists are for the statistician and sponsor administrator only.
+MANAGER_ONLY = {
+    403: OpenApiResponse(
+        ErrorSerializer,
+        description="Only the trial statistician and sponsor administrator see allocation lists.",
+    )
+}
+
+
 def _require_manager(request: Request) -> None:
     if not acting_user(request).can(Action.MANAGE_ALLOCATION):
         raise PermissionDenied("Only the trial statistician and sponsor administrator see lists.")
 
 
 class AllocationListOutputSerializer(serializers.ModelSerializer[AllocationList]):
+    generated_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
+    imported_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
+
     class Meta:
         model = AllocationList
         fields = [
             "id",
             "code",
             "purpose",
+            "source",
             "method",
             "seed",
             "block_sizes",
             "factors",
             "slots_per_stratum",
             "minimization_probability",
+            "balance_tolerance",
             "checksum",
             "active",
             "generated_at",
+            "generated_by",
+            "imported_at",
+            "imported_by",
+            "file_sha256",
+            "stated_method",
         ]
+
+
+class StratumUsageSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    used = serializers.IntegerField()
+    unused = serializers.IntegerField()
+    dex = serializers.IntegerField(help_text="Slots allocating dexamethasone.")
+    ctrl = serializers.IntegerField(help_text="Slots allocating the control arm.")
 
 
 class AllocationListListApi(APIView):
     """Allocation lists (statistician and sponsor administrator only)."""
 
-    @extend_schema(responses=AllocationListOutputSerializer(many=True))
+    @extend_schema(responses={200: AllocationListOutputSerializer(many=True), **MANAGER_ONLY})
     def get(self, request: Request) -> Response:
         _require_manager(request)
         lists = selectors.lists_for(acting_user(request))
@@ -175,24 +202,112 @@ class AllocationListListApi(APIView):
 
 
 class AllocationListDetailApi(APIView):
-    """One list with its verification and used/unused slots per stratum (statistician only)."""
+    """One list, generated or imported, with its verification, used/unused slots and the arms
+    of each stratum (statistician and sponsor administrator only)."""
 
     class AllocationListVerifySerializer(serializers.Serializer):
         allocation_list = AllocationListOutputSerializer()
         ok = serializers.BooleanField()
         computed_checksum = serializers.CharField()
+        balance_rule = serializers.CharField(help_text="What the balance was checked against.")
         problems = serializers.ListField(child=serializers.CharField())
-        strata = serializers.ListField(child=serializers.DictField())
+        strata = StratumUsageSerializer(many=True)
 
-    @extend_schema(responses=AllocationListVerifySerializer)
+    @extend_schema(
+        responses={200: AllocationListVerifySerializer, **MANAGER_ONLY, **error_responses(404)}
+    )
     def get(self, request: Request, list_id: int) -> Response:
         _require_manager(request)
         report = selectors.allocation_list_verify(get_object_or_404(AllocationList, pk=list_id))
-        data: dict[str, Any] = {
-            "allocation_list": AllocationListOutputSerializer(report.allocation_list).data,
-            "ok": report.ok,
-            "computed_checksum": report.computed_checksum,
-            "problems": report.problems,
-            "strata": [vars(s) for s in report.strata],
-        }
-        return Response(data)
+        return Response(self.AllocationListVerifySerializer(report).data)
+
+
+class AllocationListImportApi(APIView):
+    """Import a list made by an independent statistician (statistician and sponsor
+    administrator only). Everything is checked first; with `dry_run` the report comes back and
+    nothing is written; otherwise any problem refuses the import (400, each problem of the
+    file under `file` with its row numbers) and nothing is written. The list arrives inactive.
+    """
+
+    parser_classes = [MultiPartParser]
+
+    class AllocationListImportInputSerializer(serializers.Serializer):
+        file = serializers.FileField(
+            help_text="CSV, header on row 1: regimen, disease_status (and site when stratifying "
+            "by site), position, arm (DEX or CTRL), and block_number, block_size when blocks "
+            "are declared; an optional stratum column."
+        )
+        code = serializers.CharField(max_length=12)
+        purpose = serializers.ChoiceField(choices=Purpose.choices)
+        stated_method = serializers.CharField(help_text="How the statistician made the list.")
+        block_sizes = serializers.ListField(
+            child=serializers.IntegerField(min_value=1),
+            required=False,
+            default=list,
+            help_text="Declared block sizes; empty when the list declares no blocks.",
+        )
+        balance_tolerance = serializers.IntegerField(
+            min_value=0,
+            required=False,
+            allow_null=True,
+            default=None,
+            help_text="Without declared blocks: the largest difference between the arms' "
+            "counts allowed in a stratum.",
+        )
+        dry_run = serializers.BooleanField(default=False)
+
+    class AllocationListImportReportSerializer(serializers.Serializer):
+        ok = serializers.BooleanField()
+        dry_run = serializers.BooleanField()
+        written = serializers.BooleanField()
+        rows = serializers.IntegerField()
+        allocation_list = AllocationListOutputSerializer()
+        balance_rule = serializers.CharField()
+        problems = serializers.ListField(child=serializers.CharField())
+        field_errors = serializers.DictField(
+            source="errors",
+            child=serializers.ListField(child=serializers.CharField()),
+            help_text="Problems by field; those of the file's rows under `file`.",
+        )
+        strata = StratumUsageSerializer(many=True)
+
+    class AllocationListImportRefusalSerializer(ErrorSerializer):
+        file = serializers.ListField(child=serializers.CharField(), required=False)
+        code = serializers.ListField(child=serializers.CharField(), required=False)
+        stated_method = serializers.ListField(child=serializers.CharField(), required=False)
+        block_sizes = serializers.ListField(child=serializers.CharField(), required=False)
+        balance_tolerance = serializers.ListField(child=serializers.CharField(), required=False)
+
+        class Meta:
+            ref_name = "AllocationListImportRefusal"
+
+    @extend_schema(
+        request=AllocationListImportInputSerializer,
+        responses={
+            200: OpenApiResponse(
+                AllocationListImportReportSerializer, description="Dry run: the report."
+            ),
+            201: OpenApiResponse(
+                AllocationListImportReportSerializer, description="Imported (inactive)."
+            ),
+            400: OpenApiResponse(
+                AllocationListImportRefusalSerializer,
+                description="Refused, nothing written: messages per field, the file's with "
+                "their row numbers.",
+            ),
+            **MANAGER_ONLY,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        _require_manager(request)
+        data = self.AllocationListImportInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        report = services.allocation_list_import_external(
+            content=values.pop("file").read(),
+            by=request.user,  # type: ignore[arg-type]
+            now=timezone.now(),
+            **values,
+        )
+        code = status.HTTP_200_OK if report.dry_run else status.HTTP_201_CREATED
+        return Response(self.AllocationListImportReportSerializer(report).data, status=code)

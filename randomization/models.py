@@ -15,7 +15,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from trial.models import AuditedModel, ClinicalRecord, Patient, Site
+from trial.models import AuditedModel, ClinicalRecord, Patient, Site, User
 from trial.querysets import SiteScopedQuerySet
 
 
@@ -34,8 +34,15 @@ class Purpose(models.TextChoices):
     PRODUCTION = "production", "Production"
 
 
+class Source(models.TextChoices):
+    GENERATED = "generated", "Generated in this system"
+    IMPORTED = "imported", "Imported (made by an independent statistician)"
+
+
 class AllocationList(AuditedModel):
-    """A generated allocation list (or a minimization schedule) and the parameters it came from."""
+    """An allocation list (or a minimization schedule): generated here from a seed, or imported
+    from an independent statistician's file, with where it came from (docs/protocol.md
+    "Randomisation")."""
 
     code = models.CharField(
         max_length=12,
@@ -44,16 +51,39 @@ class AllocationList(AuditedModel):
     )
     purpose = models.CharField(max_length=10, choices=Purpose.choices)
     method = models.CharField(max_length=12, choices=Method.choices, default=Method.BLOCKS)
-    seed = models.CharField(max_length=64, unique=True, help_text="Every list has its own seed.")
-    block_sizes = models.JSONField(default=list, blank=True)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.GENERATED)
+    seed = models.CharField(
+        max_length=64, blank=True, help_text="Every generated list has its own seed."
+    )
+    block_sizes = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Sizes drawn from (generated) or declared by the statistician (imported; "
+        "empty when the list declares no blocks).",
+    )
     factors = models.JSONField(help_text="Stratification factors, in order.")
     slots_per_stratum = models.PositiveIntegerField(default=0)
     minimization_probability = models.FloatField(null=True, blank=True)
     checksum = models.CharField(max_length=64, blank=True)
     active = models.BooleanField(default=False)
-    generated_at = models.DateTimeField()
+    generated_at = models.DateTimeField(null=True, blank=True)
     generated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    # Provenance of an imported list, in place of a seed.
+    imported_at = models.DateTimeField(null=True, blank=True)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    file_sha256 = models.CharField(max_length=64, blank=True, help_text="Of the imported file.")
+    stated_method = models.TextField(
+        blank=True, help_text="How the statistician says the list was made (imported lists)."
+    )
+    balance_tolerance = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Imported list without declared blocks: the largest difference between the "
+        "arms' counts in a stratum, as stated by the importer.",
     )
 
     class Meta:
@@ -64,13 +94,62 @@ class AllocationList(AuditedModel):
             models.CheckConstraint(
                 condition=Q(code__regex=r"^[A-Z0-9]{1,12}$"), name="allocation_list_code_format"
             ),
+            models.UniqueConstraint(
+                fields=["seed"],
+                condition=~Q(seed=""),
+                name="allocation_list_seed_unique",
+                violation_error_message="This seed is already used: every list has its own seed.",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    source="generated",
+                    generated_at__isnull=False,
+                    generated_by__isnull=False,
+                    seed__gt="",
+                )
+                | Q(
+                    source="imported",
+                    imported_at__isnull=False,
+                    imported_by__isnull=False,
+                    file_sha256__regex=r"^[0-9a-f]{64}$",
+                ),
+                name="allocation_list_has_provenance",
+                violation_error_message="A generated list needs its seed, an imported list its "
+                "provenance (who imported which file, when).",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.code} ({self.get_purpose_display()}, {self.get_method_display()})"
+        how = "imported" if self.imported else self.get_method_display()
+        return f"{self.code} ({self.get_purpose_display()}, {how})"
+
+    @property
+    def imported(self) -> bool:
+        return self.source == Source.IMPORTED
+
+    @property
+    def entered_at(self) -> dt.datetime | None:
+        """When the list entered this system: generated or imported."""
+        return self.imported_at if self.imported else self.generated_at
+
+    @property
+    def entered_by(self) -> User | None:
+        return self.imported_by if self.imported else self.generated_by
 
     def parameters(self) -> dict[str, object]:
-        """What the list was generated from; part of the checksum."""
+        """What the list was generated from (or, imported, which file and which structure it
+        declares); part of the checksum."""
+        if self.imported:
+            return {
+                "code": self.code,
+                "source": self.source,
+                "file_sha256": self.file_sha256,
+                "block_sizes": ",".join(str(s) for s in self.block_sizes),
+                "factors": ",".join(self.factors),
+                "balance_tolerance": ""
+                if self.balance_tolerance is None
+                else self.balance_tolerance,
+            }
         return {
             "code": self.code,
             "method": self.method,
@@ -110,6 +189,7 @@ class AllocationSlot(AuditedModel):
 
     stratum = models.ForeignKey(Stratum, on_delete=models.PROTECT, related_name="slots")
     position = models.PositiveIntegerField()
+    # 0 and 0: an imported list that declares no blocks.
     block_number = models.PositiveIntegerField()
     block_size = models.PositiveSmallIntegerField()
     arm = models.CharField(max_length=4, choices=Arm.choices)

@@ -9,8 +9,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
-from randomization import allocation
+from randomization import allocation, external
 from randomization.models import (
     TRIAL_CALENDAR_KEY,
     AllocationList,
@@ -162,16 +163,28 @@ def list_checksum(allocation_list: AllocationList) -> str:
 
 @dataclass
 class StratumUsage:
+    """A stratum of a list: slots used and unused, and the arms of all its slots (balance)."""
+
     key: str
     used: int
     unused: int
+    dex: int
+    ctrl: int
+
+    @property
+    def difference(self) -> int:
+        return abs(self.dex - self.ctrl)
 
 
 @dataclass
 class VerifyReport:
+    """The same report for a generated and an imported list; `balance_rule` says what the
+    list's balance was checked against."""
+
     allocation_list: AllocationList
     stored_checksum: str
     computed_checksum: str
+    balance_rule: str = ""
     problems: list[str] = field(default_factory=list)
     strata: list[StratumUsage] = field(default_factory=list)
 
@@ -186,10 +199,27 @@ def strata_usage(allocation_list: AllocationList) -> list[StratumUsage]:
         .annotate(
             total=Count("slots"),
             used=Count("slots", filter=Q(slots__randomization__isnull=False)),
+            dex=Count("slots", filter=Q(slots__arm=Arm.DEXAMETHASONE)),
+            ctrl=Count("slots", filter=Q(slots__arm=Arm.CONTROL)),
         )
         .order_by("key")
     )
-    return [StratumUsage(r.key, r.used, r.total - r.used) for r in rows]
+    return [StratumUsage(r.key, r.used, r.total - r.used, r.dex, r.ctrl) for r in rows]
+
+
+def balance_rule(allocation_list: AllocationList) -> str:
+    """What the list's balance is checked against, in words."""
+    sizes = ", ".join(str(s) for s in allocation_list.block_sizes)
+    if allocation_list.method == Method.MINIMIZATION:
+        return "minimization: each allocation is replayed from the seed, no list to check"
+    if not allocation_list.imported:
+        return f"every block 1:1, block sizes {sizes}, and every slot as drawn from the seed"
+    if allocation_list.block_sizes:
+        return f"every complete block 1:1, declared block sizes {sizes}"
+    return (
+        "no blocks declared: DEX and CTRL of each stratum differ by at most "
+        f"{allocation_list.balance_tolerance} (the tolerance stated at import)"
+    )
 
 
 def _regeneration_problems(allocation_list: AllocationList) -> list[str]:
@@ -221,16 +251,41 @@ def _regeneration_problems(allocation_list: AllocationList) -> list[str]:
     return problems
 
 
+def _imported_problems(allocation_list: AllocationList) -> list[str]:
+    """An imported list against its own declared structure: it has no seed to draw from."""
+    slots = (
+        AllocationSlot.objects.filter(stratum__allocation_list=allocation_list)
+        .values_list("stratum__key", "position", "block_number", "block_size", "arm")
+        .order_by("stratum__key", "position")
+    )
+    rows = [
+        external.Row(None, (), key, allocation.SlotDraft(position, number, size, arm))
+        for key, position, number, size, arm in slots
+    ]
+    problems = external.structure_problems(
+        rows,
+        strata=[key for key, _ in strata_keys(allocation_list.factors)],
+        block_sizes=allocation_list.block_sizes,
+        tolerance=allocation_list.balance_tolerance,
+    )
+    return [str(p) for p in problems]
+
+
 def allocation_list_verify(allocation_list: AllocationList) -> VerifyReport:
-    """Recompute the checksum, check every block is balanced 1:1 and drawn from the seed."""
+    """Recompute the checksum, then check the list's structure: a generated list block by block
+    and against a new draw from its seed, an imported list against what it declares."""
     report = VerifyReport(
         allocation_list=allocation_list,
         stored_checksum=allocation_list.checksum,
         computed_checksum=list_checksum(allocation_list),
+        balance_rule=balance_rule(allocation_list),
         strata=strata_usage(allocation_list),
     )
     if report.stored_checksum != report.computed_checksum:
         report.problems.append("checksum does not match the stored one")
+    if allocation_list.imported:
+        report.problems.extend(_imported_problems(allocation_list))
+        return report
     if allocation_list.method == Method.MINIMIZATION:
         return report
     for stratum in Stratum.objects.filter(allocation_list=allocation_list).order_by("key"):
@@ -264,7 +319,8 @@ def lists_for(user: User) -> list[AllocationList]:
     """Allocation lists, for the statistician and sponsor administrator only."""
     if not user.can(Action.MANAGE_ALLOCATION):
         return []
-    return list(AllocationList.objects.select_related("generated_by").order_by("-generated_at"))
+    lists = AllocationList.objects.select_related("generated_by", "imported_by")
+    return list(lists.order_by(Coalesce("generated_at", "imported_at").desc(), "-pk"))
 
 
 # ---- Reports ---------------------------------------------------------------------------------

@@ -25,6 +25,11 @@ urlpatterns: list[URLPattern] = [
     ),
     path("allocation-lists/", apis.AllocationListListApi.as_view(), name="allocation_lists"),
     path(
+        "allocation-lists/import/",
+        apis.AllocationListImportApi.as_view(),
+        name="allocation_list_import",
+    ),
+    path(
         "allocation-lists/<int:list_id>/",
         apis.AllocationListDetailApi.as_view(),
         name="allocation_list",

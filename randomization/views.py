@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
 from randomization import selectors, services
-from randomization.forms import RandomizationCorrectForm, RandomizeConfirmForm
+from randomization.forms import (
+    AllocationListImportForm,
+    RandomizationCorrectForm,
+    RandomizeConfirmForm,
+)
 from randomization.models import AllocationList, Randomization
 from trial.access import acting_user, patient_for
-from trial.forms import submitted
+from trial.forms import service_errors_apply, submitted
 from trial.models import Patient
 from trial.pages import form_page, page, require_action
 from trial.permissions import Action
@@ -111,3 +116,35 @@ def allocation_list_detail(request: HttpRequest, list_id: int) -> HttpResponse:
     require_action(request, Action.MANAGE_ALLOCATION)
     report = selectors.allocation_list_verify(get_object_or_404(AllocationList, pk=list_id))
     return render(request, "randomization/list_detail.html", {"report": report})
+
+
+@page
+def allocation_list_import(request: HttpRequest) -> HttpResponse:
+    """Statistician and sponsor: check a list made outside the system (a dry run, whose report
+    shows every problem with its row numbers and the balance of each stratum), then import the
+    file that was checked. The list arrives inactive."""
+    require_action(request, Action.MANAGE_ALLOCATION)
+    form = AllocationListImportForm(submitted(request), request.FILES or None)
+    report, confirmation = None, None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            report = services.allocation_list_import_external(
+                content=data["data"],
+                code=data["code"],
+                purpose=data["purpose"],
+                stated_method=data["stated_method"],
+                block_sizes=data["block_sizes"],
+                balance_tolerance=data["balance_tolerance"],
+                by=acting_user(request),
+                now=timezone.now(),
+                dry_run=not form.importing,
+            )
+        except ValidationError as error:
+            service_errors_apply(form, error)
+        else:
+            if report.written:
+                return redirect("randomization:list", list_id=report.allocation_list.pk)
+            confirmation = form.confirmation(data["data"]) if report.ok else None
+    context = {"form": form, "report": report, "confirmation": confirmation}
+    return render(request, "randomization/list_import.html", context)

@@ -1,4 +1,5 @@
-"""Allocation lists: generation from a seed, activation, appending slots, CSV import."""
+"""Allocation lists: generation from a seed, activation, appending slots, restoring a list
+exported by the system. Lists made outside the system: `randomization.services.imports`."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from randomization.models import (
     AllocationSlot,
     Method,
     Purpose,
+    Source,
     Stratum,
 )
 from randomization.rules import RandomizationRules
@@ -188,6 +190,11 @@ def allocation_list_append(
         raise ValidationError({"reason": ["Say why slots are appended."]})
     if allocation_list.method != Method.BLOCKS or slots < 1:
         raise ValidationError({"slots": ["Slots are appended to a block list, at least one."]})
+    if allocation_list.imported:
+        # No seed to draw from: only the list's own statistician can extend it.
+        raise ValidationError(
+            {"allocation_list": ["An imported list is extended by importing a new list."]}
+        )
     allocation_list = AllocationList.objects.select_for_update().get(pk=allocation_list.pk)
     all_keys = dict(selectors.strata_keys(allocation_list.factors))
     if key and key not in all_keys:
@@ -241,6 +248,15 @@ def _csv_parse(text: str) -> tuple[dict[str, str], list[dict[str, str]]]:
             meta[name.strip()] = value.strip()
         elif line.strip():
             body.append(line)
+    if meta.get("source") == Source.IMPORTED:
+        raise ValidationError(
+            {
+                "file": [
+                    "This is the export of an imported list: import the statistician's original "
+                    "file, whose SHA-256 the list records."
+                ]
+            }
+        )
     rows = list(csv.DictReader(io.StringIO("\n".join(body))))
     missing = {"code", "seed", "method", "purpose", "checksum", "factors"} - set(meta)
     if missing or (rows and set(selectors.CSV_COLUMNS) - set(rows[0])):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
-from randomization.models import Randomization
+from randomization.models import AllocationList, Randomization
 from tests.factories import eligible_patient, enrolled_patient
-from tests.randomization.conftest import active_list
+from tests.randomization.conftest import HAND_MADE_LIST, active_list
 
 pytestmark = pytest.mark.django_db
 
@@ -125,3 +126,74 @@ class TestReportAndCorrectionApi:
         assert without_reason.status_code == 400
         allocation = _client(coordinator).get(f"/api/v1/patients/{patient.pk}/randomization/")
         assert allocation.json()["stratum_regimen"] == "IC"
+
+
+class TestAllocationListImportApi:
+    URL = "/api/v1/allocation-lists/import/"
+
+    def _payload(self, text: str = HAND_MADE_LIST, **overrides: object) -> dict[str, object]:
+        payload: dict[str, object] = {
+            "file": SimpleUploadedFile("list.csv", text.encode(), content_type="text/csv"),
+            "code": "EXT1",
+            "purpose": "production",
+            "stated_method": "Permuted blocks of 2 and 4, Stata ralloc",
+            "block_sizes": [2, 4],
+        }
+        payload.update(overrides)
+        return payload
+
+    def test_dry_run_reports_then_the_import_is_verified_like_any_list(self, statistician) -> None:
+        client = _client(statistician)
+
+        dry_run = client.post(self.URL, self._payload(dry_run=True), format="multipart")
+        written_by_dry_run = AllocationList.objects.count()
+        imported = client.post(self.URL, self._payload(), format="multipart")
+        detail = client.get(f"/api/v1/allocation-lists/{imported.json()['allocation_list']['id']}/")
+
+        assert dry_run.status_code == 200
+        assert (dry_run.json()["ok"], dry_run.json()["written"]) == (True, False)
+        assert written_by_dry_run == 0
+        assert imported.status_code == 201
+        body = detail.json()
+        assert body["ok"] is True
+        assert body["allocation_list"]["source"] == "imported"
+        assert body["allocation_list"]["imported_by"] == "stat"
+        assert body["allocation_list"]["active"] is False
+        assert (
+            body["allocation_list"]["file_sha256"]
+            == dry_run.json()["allocation_list"]["file_sha256"]
+        )
+        ic = next(s for s in body["strata"] if s["key"] == "IC|first_relapse")
+        assert (ic["used"], ic["unused"], ic["dex"], ic["ctrl"]) == (0, 6, 3, 3)
+
+    def test_a_malformed_list_is_a_400_with_its_rows_under_file_and_nothing_is_written(
+        self, statistician
+    ) -> None:
+        text = HAND_MADE_LIST.replace("AZA,refractory,2,1,2,CTRL", "AZA,refractory,3,1,2,CTRL")
+
+        response = _client(statistician).post(self.URL, self._payload(text), format="multipart")
+
+        assert response.status_code == 400
+        assert response.json()["file"] == [
+            "row 13: stratum AZA|refractory: position(s) 2 missing before position 3; "
+            "positions run 1, 2, 3, … without gaps"
+        ]
+        assert AllocationList.objects.count() == 0
+
+    def test_missing_parameters_are_400_with_field_errors(self, statistician) -> None:
+        payload = self._payload()
+        del payload["stated_method"], payload["file"]
+
+        response = _client(statistician).post(self.URL, payload, format="multipart")
+
+        assert response.status_code == 400
+        assert {"stated_method", "file"} <= set(response.json())
+
+    @pytest.mark.parametrize("who", ["coordinator", "data_manager"])
+    def test_other_roles_are_refused(self, request, who) -> None:
+        user = request.getfixturevalue(who)
+
+        response = _client(user).post(self.URL, self._payload(), format="multipart")
+
+        assert response.status_code == 403
+        assert AllocationList.objects.count() == 0

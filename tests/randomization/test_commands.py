@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 from randomization.demo import demo_seed_randomization
 from randomization.models import AllocationList, Randomization
 from tests.factories import NOW, enrolled_patient
+from tests.randomization.conftest import HAND_MADE_LIST
 
 pytestmark = pytest.mark.django_db
 
@@ -86,3 +87,45 @@ class TestDemoSeedRandomization:
         active = AllocationList.objects.get(active=True)
         assert (active.code, active.purpose) == ("P1", "production")
         assert AllocationList.objects.filter(purpose="test").exists()
+
+
+class TestAllocationListImportOfAnExternalList:
+    def _import(self, tmp_path, text: str, *extra: str, err: StringIO | None = None) -> str:
+        path = tmp_path / "list.csv"
+        path.write_text(text, encoding="utf-8")
+        out = StringIO()
+        call_command(
+            "allocation_list_import", str(path), "--code", "EXT1", "--purpose", "production",
+            "--stated-method", "Permuted blocks, R blockrand 1.5", "--block-sizes", "2,4",
+            "--by", "stat", *extra, stdout=out, stderr=err or StringIO(),
+        )  # fmt: skip
+        return out.getvalue()
+
+    def test_dry_run_prints_the_report_and_writes_nothing_then_the_import_verifies(
+        self, statistician, tmp_path
+    ) -> None:
+        dry_run = self._import(tmp_path, HAND_MADE_LIST, "--dry-run")
+        written_by_dry_run = AllocationList.objects.count()
+        self._import(tmp_path, HAND_MADE_LIST)
+
+        verified = _run("allocation_list_verify", "--code", "EXT1")
+
+        assert "Dry run" in dry_run and "IC|first_relapse" in dry_run
+        assert written_by_dry_run == 0
+        assert "stated method: Permuted blocks, R blockrand 1.5" in verified
+        assert "declared block sizes 2, 4" in verified and "OK" in verified
+        stratum = next(line for line in verified.splitlines() if "IC|first_relapse" in line)
+        assert stratum.split()[1:] == ["0", "6", "3", "3"]
+
+    @pytest.mark.parametrize("dry_run", [["--dry-run"], []])
+    def test_a_malformed_list_exits_non_zero_with_its_rows_and_writes_nothing(
+        self, statistician, tmp_path, dry_run
+    ) -> None:
+        text = HAND_MADE_LIST.replace("IC,refractory,2,1,2,CTRL", "IC,refractory,2,1,2,DEX")
+        err = StringIO()
+
+        with pytest.raises(CommandError, match=r"(?i)nothing imported"):
+            self._import(tmp_path, text, *dry_run, err=err)
+
+        assert "rows 8–9: stratum IC|refractory, block 1" in err.getvalue()
+        assert AllocationList.objects.count() == 0

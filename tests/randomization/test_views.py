@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from randomization.models import Randomization
+from randomization.models import AllocationList, Randomization
 from tests.factories import enrolled_patient
+from tests.randomization.conftest import HAND_MADE_LIST, import_external
 
 pytestmark = pytest.mark.django_db
 
@@ -102,3 +106,84 @@ class TestConcealmentPages:
     def test_report_page_for_data_manager_only(self, data_manager, coordinator) -> None:
         assert _client(data_manager).get("/randomization/report/").status_code == 200
         assert _client(coordinator).get("/randomization/report/").status_code == 403
+
+
+class TestAllocationListImportPage:
+    URL = "/randomization/lists/import/"
+
+    def _check(self, client: Client, text: str):
+        upload = SimpleUploadedFile("list.csv", text.encode(), content_type="text/csv")
+        return client.post(
+            self.URL,
+            {
+                "file": upload,
+                "code": "EXT1",
+                "purpose": "production",
+                "stated_method": "Permuted blocks of 2 and 4, nQuery, 2026-10-01",
+                "block_sizes": "2,4",
+                "check": "",
+            },
+        )
+
+    def test_statistician_checks_the_file_reads_the_report_then_imports_the_file_checked(
+        self, statistician
+    ) -> None:
+        client = _client(statistician)
+
+        checked = self._check(client, HAND_MADE_LIST)
+        written_by_the_check = AllocationList.objects.count()
+        imported = client.post(self.URL, {**checked.context["confirmation"], "import": ""})
+        detail = client.get(imported["Location"])
+
+        report = checked.content.decode()
+        assert checked.status_code == 200
+        assert "the list can be imported" in report and "Nothing has been written" in report
+        assert hashlib.sha256(HAND_MADE_LIST.encode()).hexdigest() in report
+        assert "IC|first_relapse</td><td>0</td><td>6</td><td>3</td><td>3</td>" in report
+        assert written_by_the_check == 0
+        assert imported.status_code == 302
+        page = detail.content.decode()
+        assert "Verified" in page and "declared block sizes 2, 4" in page
+        assert "nQuery, 2026-10-01" in page
+        assert hashlib.sha256(HAND_MADE_LIST.encode()).hexdigest() in page
+        assert AllocationList.objects.get().imported_by == statistician
+
+    def test_a_malformed_file_shows_its_rows_and_offers_no_import(self, statistician) -> None:
+        text = HAND_MADE_LIST.replace("AZA,first_relapse,1,1,2,CTRL", "AZA,first_relapse,1,1,2,X")
+
+        checked = self._check(_client(statistician), text)
+
+        page = checked.content.decode()
+        assert "row 10: arm &#x27;X&#x27; is not one of DEX, CTRL" in page
+        assert 'name="import"' not in page
+        assert AllocationList.objects.count() == 0
+
+    def test_the_import_refuses_a_file_it_was_not_given(self, statistician) -> None:
+        client = _client(statistician)
+        confirmation = self._check(client, HAND_MADE_LIST).context["confirmation"]
+
+        refused = client.post(self.URL, {**confirmation, "content": "", "import": ""})
+
+        assert refused.status_code == 200
+        assert "check it again" in refused.content.decode()
+        assert AllocationList.objects.count() == 0
+
+    @pytest.mark.parametrize("who", ["coordinator", "data_manager"])
+    def test_other_roles_are_refused(self, request, who) -> None:
+        client = _client(request.getfixturevalue(who))
+
+        page = client.get(self.URL)
+        posted = self._check(client, HAND_MADE_LIST)
+
+        assert (page.status_code, posted.status_code) == (403, 403)
+        assert AllocationList.objects.count() == 0
+
+    def test_the_lists_page_links_to_the_import_and_shows_an_imported_list(
+        self, statistician
+    ) -> None:
+        import_external(statistician)
+
+        page = _client(statistician).get("/randomization/lists/").content.decode()
+
+        assert self.URL in page
+        assert "EXT1" in page and "imported" in page and "by stat" in page
