@@ -105,7 +105,11 @@ class TestExports:
         export.refresh_from_db()
         assert (export.status, export.progress, len(export.checksum)) == ("done", 100, 64)
         adtte = pd.read_csv(settings_media / export.directory / "adtte.csv")
-        assert list(adtte.AVAL) == [60, 0]
+        assert list(zip(adtte.PARAMCD, adtte.AVAL, strict=True)) == [
+            ("OS", 60),
+            ("OSTC", 60),
+            ("EFS", 0),
+        ]
         assert [f["name"] for f in export.files] == [
             "adtte.csv",
             "adtte.xpt",
