@@ -1,0 +1,30 @@
+"""Every estimate of the primary analysis at a cut-off, as the rows of estimates.csv."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from followup.survival.inference import (
+    ANALYSED_ENDPOINTS,
+    Estimate,
+    endpoint_estimates,
+    endpoint_rows,
+    strata_columns,
+)
+from followup.survival.relapse import relapse_estimates
+from followup.survival.subgroups import SUBGROUP_ENDPOINTS, subgroup_estimates
+
+
+def estimates_derive(adtte: pd.DataFrame, factors: list[str]) -> list[Estimate]:
+    """KM, log-rank and Cox of OS, OSTC and EFS; subgroups of OS and EFS; relapse incidence.
+
+    `factors` are the randomisation factors (`gather.stratification_factors_gather`): the
+    stratified tests and models use them.
+    """
+    strata = strata_columns(factors)
+    out: list[Estimate] = []
+    for paramcd in ANALYSED_ENDPOINTS:
+        out += endpoint_estimates(adtte, paramcd, strata)
+    for paramcd in SUBGROUP_ENDPOINTS:
+        out += subgroup_estimates(endpoint_rows(adtte, paramcd), paramcd)
+    return out + relapse_estimates(adtte, strata)
