@@ -54,6 +54,11 @@ urlpatterns += [
         name="api-analysis-export-request",
     ),
     path(
+        "analysis/cutoffs/<int:cutoff_id>/estimates/",
+        survival_apis.CutoffEstimatesApi.as_view(),
+        name="api-analysis-estimates",
+    ),
+    path(
         "analysis/exports/<int:export_id>/",
         survival_apis.ExportDetailApi.as_view(),
         name="api-analysis-export",

@@ -128,8 +128,11 @@ def cox_zph(
     x: np.ndarray,
     coef: np.ndarray,
     strata: np.ndarray | None = None,
-) -> ZphTest:
-    """R's cox.zph(fit) (transform "km") for a fitted model; the GLOBAL line of its table."""
+) -> ZphTest | None:
+    """R's cox.zph(fit) (transform "km") for a fitted model; the GLOBAL line of its table.
+
+    None where the information matrix is singular (R stops with an error there).
+    """
     time, event = np.asarray(time, float), np.asarray(event, bool)
     x = np.asarray(x, float).reshape(len(time), -1)
     x = x - x.mean(axis=0)
@@ -150,5 +153,8 @@ def cox_zph(
             gt = g[dead][0]
             info += np.block([[v, gt * v], [gt * v, gt * gt * v]])
     score = np.concatenate([np.zeros(p), u])
-    chisq = float(score @ np.linalg.solve(info, score))
+    try:
+        chisq = float(score @ np.linalg.solve(info, score))
+    except np.linalg.LinAlgError:
+        return None
     return ZphTest(chisq=chisq, df=p, p=float(chi2.sf(chisq, p)))

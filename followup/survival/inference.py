@@ -155,12 +155,15 @@ def logrank_estimate(rows: pd.DataFrame, paramcd: str, strata: list[str]) -> Est
     )
     if len(_arms(rows)) < 2 or rows.E.sum() == 0:
         return test
-    chisq, p = survdiff(
-        rows["T"].to_numpy(),
-        rows["E"].to_numpy(),
-        rows["ARMCD"].to_numpy(),
-        strata=stratum_key(rows, strata),
-    )
+    try:
+        chisq, p = survdiff(
+            rows["T"].to_numpy(),
+            rows["E"].to_numpy(),
+            rows["ARMCD"].to_numpy(),
+            strata=stratum_key(rows, strata),
+        )
+    except np.linalg.LinAlgError:  # no variance: every event where only one arm is at risk
+        return test
     return replace(test, statistic=float(chisq), df=1, p=float(p))
 
 
@@ -185,6 +188,7 @@ def cox_estimates(rows: pd.DataFrame, paramcd: str, strata: list[str]) -> list[E
     fit, _ = cox_fit(rows, ["TRT"], strata)
     if fit is None:
         return [hr, zph]
+    hr = replace(hr, estimate=fit.hr, lower=fit.lower, upper=fit.upper, p=fit.p)
     test = cox_zph(
         rows["T"].to_numpy(),
         rows["E"].to_numpy(),
@@ -192,10 +196,9 @@ def cox_estimates(rows: pd.DataFrame, paramcd: str, strata: list[str]) -> list[E
         np.array([fit.coef]),
         stratum_key(rows, strata),
     )
-    return [
-        replace(hr, estimate=fit.hr, lower=fit.lower, upper=fit.upper, p=fit.p),
-        replace(zph, statistic=test.chisq, df=test.df, p=test.p),
-    ]
+    if test is None:
+        return [hr, zph]
+    return [hr, replace(zph, statistic=test.chisq, df=test.df, p=test.p)]
 
 
 def endpoint_estimates(adtte: pd.DataFrame, paramcd: str, strata: list[str]) -> list[Estimate]:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import fields, replace
+from typing import Any
+
 import pandas as pd
 
 from followup.survival.inference import (
@@ -27,4 +31,14 @@ def estimates_derive(adtte: pd.DataFrame, factors: list[str]) -> list[Estimate]:
         out += endpoint_estimates(adtte, paramcd, strata)
     for paramcd in SUBGROUP_ENDPOINTS:
         out += subgroup_estimates(endpoint_rows(adtte, paramcd), paramcd)
-    return out + relapse_estimates(adtte, strata)
+    return [_finite(e) for e in out + relapse_estimates(adtte, strata)]
+
+
+def _finite(e: Estimate) -> Estimate:
+    """An infinite or undefined number is reported as missing (CSV, JSON and pages alike)."""
+    bad: dict[str, Any] = {
+        f.name: None
+        for f in fields(e)
+        if isinstance(getattr(e, f.name), float) and not math.isfinite(getattr(e, f.name))
+    }
+    return replace(e, **bad) if bad else e

@@ -14,6 +14,13 @@ urlpatterns: list[URLPattern] = [
     ),
     path("cutoffs/<int:cutoff_id>/km/", views.km_plot, name="analysis-km"),
     path("cutoffs/<int:cutoff_id>/km/<str:name>", views.km_image, name="analysis-km-image"),
+    path("cutoffs/<int:cutoff_id>/effects/", views.effects, name="analysis-effects"),
+    path("cutoffs/<int:cutoff_id>/relapse/", views.relapse, name="analysis-relapse"),
+    path(
+        "cutoffs/<int:cutoff_id>/files/<str:name>",
+        views.report_file,
+        name="analysis-report-file",
+    ),
     path("cutoffs/<int:cutoff_id>/table1/", views.table1, name="analysis-table1"),
     path("cutoffs/<int:cutoff_id>/consort/", views.consort, name="analysis-consort"),
     path("cutoffs/<int:cutoff_id>/endpoints/", views.endpoints, name="analysis-endpoints"),

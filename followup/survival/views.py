@@ -15,8 +15,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from followup.survival import selectors, services
+from followup.survival import presentation, selectors, services
+from followup.survival.cache import CachedReport
 from followup.survival.forms import CutoffFreezeForm, ExportForm
+from followup.survival.relapse import TIMEPOINTS_MONTHS as RELAPSE_MONTHS
 from followup.survival.report import ARM_LABELS, ARMS
 from trial.access import acting_user
 from trial.exceptions import PermissionDenied
@@ -100,12 +102,41 @@ def export_download(request: HttpRequest, export_id: int, name: str) -> FileResp
     return FileResponse(path.open("rb"), as_attachment=True, filename=name)
 
 
-def _report_page(template: str) -> Callable[..., HttpResponseBase]:
+def _effects(report: CachedReport) -> dict[str, Any]:
+    estimates = report.estimates
+    return {
+        "effects": presentation.effect_rows(estimates),
+        "survival": presentation.survival_rows(estimates),
+        "subgroups": {code: presentation.subgroup_rows(estimates, code) for code in ("OS", "EFS")},
+    }
+
+
+def _relapse(report: CachedReport) -> dict[str, Any]:
+    estimates = report.estimates
+    return {
+        "relapse": presentation.relapse_rows(estimates),
+        "gray_tests": [(e, presentation.p_text(e.p)) for e in presentation.gray_tests(estimates)],
+        "relapse_months": RELAPSE_MONTHS,
+    }
+
+
+def _report_page(
+    template: str, extra: Callable[[CachedReport], dict[str, Any]] | None = None
+) -> Callable[..., HttpResponseBase]:
+    """A page of the report at a cut-off, read from the files of its current data version."""
+
     @login_required
     @refused_as_403
     def page(request: HttpRequest, cutoff_id: int) -> HttpResponse:
         cutoff, report = selectors.cutoff_report(user=acting_user(request), cutoff_id=cutoff_id)
-        context = {"cutoff": cutoff, "report": report, "arm_labels": ARM_LABELS, "arms": ARMS}
+        context = {
+            "cutoff": cutoff,
+            "report": report.page,
+            "data_version": report.version,
+            "arm_labels": ARM_LABELS,
+            "arms": ARMS,
+            **(extra(report) if extra else {}),
+        }
         return render(request, f"followup/analysis/{template}.html", context)
 
     page.__name__ = template
@@ -113,11 +144,21 @@ def _report_page(template: str) -> Callable[..., HttpResponseBase]:
 
 
 km_plot = _report_page("km")
+effects = _report_page("effects", _effects)
+relapse = _report_page("relapse", _relapse)
 table1 = _report_page("table1")
 consort = _report_page("consort")
 endpoints = _report_page("endpoints")
 
-_CONTENT_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
+_CONTENT_TYPES = {"png": "image/png", "svg": "image/svg+xml", "csv": "text/csv; charset=utf-8"}
+
+
+@login_required
+@refused_as_403
+def report_file(request: HttpRequest, cutoff_id: int, name: str) -> HttpResponse:
+    """A figure (km_os.png, forest_efs.svg, cir.png …) or estimates.csv of the report."""
+    content = selectors.report_file_get(user=acting_user(request), cutoff_id=cutoff_id, name=name)
+    return HttpResponse(content, content_type=_CONTENT_TYPES[name.rpartition(".")[2]])
 
 
 @login_required
