@@ -105,10 +105,11 @@ def cir_figure(adtte: pd.DataFrame, estimates: list[Estimate], cutoff: dt.date) 
         for name, suffix in (("gray_test", ""), ("gray_test_stratified", " (stratified)"))
         if name in tests
     ]
-    ax.text(0.02, 0.98, "\n".join(lines), transform=ax.transAxes, ha="left", va="top", fontsize=8)
+    # Under the axes: the curves may rise anywhere inside them.
+    fig.text(0.01, 0.01, "\n".join(lines), ha="left", va="bottom", fontsize=8)
     if ax.get_lines():
-        ax.legend(loc="upper right", fontsize=8)
-    fig.tight_layout()
+        ax.legend(loc="best", fontsize=8)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
     return fig
 
 
