@@ -73,7 +73,8 @@ def main() -> int:
     if connection.vendor != "postgresql":
         print("DATABASE_URL must point at PostgreSQL.", file=sys.stderr)
         return 2
-    from bench.bench_survival import CUTOFF, _generate
+    from bench_survival import CUTOFF, _generate  # beside this file
+
     from followup.models import DataCutoff
     from tests.factories import user_with_role
     from trial.models import Role
