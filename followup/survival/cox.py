@@ -62,27 +62,27 @@ class ZphTest:
 
 def cox_fit(
     frame: pd.DataFrame, covariates: list[str], strata: list[str] | None = None
-) -> tuple[CoxFit | None, CoxPHFitter | None]:
+) -> CoxFit | None:
     """Fit time T, event E on the covariates (the first is the treatment); None if not estimable.
 
     `frame` has columns T (time), E (0/1 event), the covariates as numbers and the strata.
     """
     columns = ["T", "E", *covariates, *(strata or [])]
     if frame.E.sum() == 0 or any(frame[c].nunique() < 2 for c in covariates):
-        return None, None
+        return None
     fitter = CoxPHFitter()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", ConvergenceWarning)
             fitter.fit(frame[columns], "T", "E", strata=strata or None, fit_options=_FIT_OPTIONS)
     except (ConvergenceError, ConvergenceWarning, np.linalg.LinAlgError):
-        return None, None
+        return None
     coef = float(fitter.params_.iloc[0])
     se = float(fitter.standard_errors_.iloc[0])
     if not math.isfinite(se) or abs(coef) > MAX_ESTIMABLE_COEF:
-        return None, None
+        return None
     row = fitter.summary.iloc[0]
-    fit = CoxFit(
+    return CoxFit(
         hr=math.exp(coef),
         lower=float(row["exp(coef) lower 95%"]),
         upper=float(row["exp(coef) upper 95%"]),
@@ -93,7 +93,6 @@ def cox_fit(
         n=len(frame),
         events=int(frame.E.sum()),
     )
-    return fit, fitter
 
 
 def _km_transform(time: np.ndarray, event: np.ndarray) -> np.ndarray:

@@ -185,7 +185,7 @@ def cox_estimates(rows: pd.DataFrame, paramcd: str, strata: list[str]) -> list[E
         method="Score test of proportional hazards (R cox.zph, transform km)"
         f"{_stratified_by(strata)}",
     )
-    fit, _ = cox_fit(rows, ["TRT"], strata)
+    fit = cox_fit(rows, ["TRT"], strata)
     if fit is None:
         return [hr, zph]
     hr = replace(hr, estimate=fit.hr, lower=fit.lower, upper=fit.upper, p=fit.p)

@@ -67,7 +67,7 @@ def _estimable(rows: pd.DataFrame) -> bool:
 
 def _level_estimate(rows: pd.DataFrame, paramcd: str, sub: Subgroup, value: str) -> Estimate:
     level = rows[rows[sub.column].eq(value)]
-    fit, _ = cox_fit(level, ["TRT"]) if _estimable(level) else (None, None)
+    fit = cox_fit(level, ["TRT"]) if _estimable(level) else None
     return Estimate(
         endpoint=paramcd,
         analysis="subgroup_hr",
@@ -92,8 +92,8 @@ def _interaction(rows: pd.DataFrame, paramcd: str, sub: Subgroup, values: list[s
         kept[f"X{i}"] = kept[f"L{i}"] * kept.TRT
         levels.append(f"L{i}")
         products.append(f"X{i}")
-    main, _ = cox_fit(kept, ["TRT", *levels]) if levels else (None, None)
-    full, _ = cox_fit(kept, ["TRT", *levels, *products]) if main else (None, None)
+    main = cox_fit(kept, ["TRT", *levels]) if levels else None
+    full = cox_fit(kept, ["TRT", *levels, *products]) if main else None
     statistic = 2 * (full.log_likelihood - main.log_likelihood) if main and full else None
     return Estimate(
         endpoint=paramcd,

@@ -20,6 +20,7 @@ from followup.survival.cache import CachedReport
 from followup.survival.forms import CutoffFreezeForm, ExportForm
 from followup.survival.relapse import TIMEPOINTS_MONTHS as RELAPSE_MONTHS
 from followup.survival.report import ARM_LABELS, ARMS
+from followup.survival.subgroups import SUBGROUP_ENDPOINTS
 from trial.access import acting_user
 from trial.exceptions import PermissionDenied
 from trial.permissions import Action
@@ -107,7 +108,9 @@ def _effects(report: CachedReport) -> dict[str, Any]:
     return {
         "effects": presentation.effect_rows(estimates),
         "survival": presentation.survival_rows(estimates),
-        "subgroups": {code: presentation.subgroup_rows(estimates, code) for code in ("OS", "EFS")},
+        "subgroups": {
+            code: presentation.subgroup_rows(estimates, code) for code in SUBGROUP_ENDPOINTS
+        },
     }
 
 

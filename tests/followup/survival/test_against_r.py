@@ -28,6 +28,8 @@ from followup.survival.primary import estimates_derive
 from followup.survival.subgroups import subgroups
 from tests.followup.survival.synthetic import SCENARIOS, synthetic_trial
 
+pytestmark = pytest.mark.r_reference
+
 R_DIR = Path(__file__).parent / "r"
 FACTORS = ["regimen", "disease_status"]
 KEYS = ["endpoint", "analysis", "group"]
