@@ -20,7 +20,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FormatStrFormatter, NullLocator
 
-from followup.survival.figures import FIGURE_FORMATS, render
+from followup.survival.figures import write_figure
 from followup.survival.inference import (
     ANALYSED_ENDPOINTS,
     ARM_LABELS,
@@ -125,8 +125,5 @@ def effect_figures_write(
     drawings["cir"] = partial(cir_figure, adtte, estimates, cutoff)
     paths = []
     for stem, draw in drawings.items():
-        for fmt in FIGURE_FORMATS:
-            path = out_dir / f"{stem}.{fmt}"
-            path.write_bytes(render(draw, fmt))
-            paths.append(path)
+        paths += write_figure(draw, out_dir, stem)
     return paths

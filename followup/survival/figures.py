@@ -17,6 +17,7 @@ import io
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -150,19 +151,34 @@ def km_figure(adtte: pd.DataFrame, paramcd: str, cutoff: dt.date) -> Figure:
     return fig
 
 
-def render(draw: Callable[[], Figure], fmt: str) -> bytes:
-    """Draw a figure and return it as PNG or SVG bytes, the same bytes for the same data."""
+def render(
+    draw: Callable[[], Figure], formats: tuple[str, ...] = FIGURE_FORMATS
+) -> dict[str, bytes]:
+    """Draw a figure once and return it in each format, the same bytes for the same data."""
+    out = {}
     with matplotlib.rc_context(_RC):  # type: ignore[arg-type]
         fig = draw()
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format=fmt, dpi=120, metadata=_METADATA[fmt])
+        for fmt in formats:
+            buffer = io.BytesIO()
+            fig.savefig(buffer, format=fmt, dpi=120, metadata=_METADATA[fmt])
+            out[fmt] = buffer.getvalue()
         plt.close(fig)
-    return buffer.getvalue()
+    return out
 
 
 def km_render(adtte: pd.DataFrame, paramcd: str, cutoff: dt.date, fmt: str) -> bytes:
     """The figure as PNG or SVG bytes (reproducible for the same rows)."""
-    return render(lambda: km_figure(adtte, paramcd, cutoff), fmt)
+    return render(lambda: km_figure(adtte, paramcd, cutoff), (fmt,))[fmt]
+
+
+def write_figure(draw: Callable[[], Figure], out_dir: Path, stem: str) -> list[Path]:
+    """`stem`.png and `stem`.svg of one drawing."""
+    paths = []
+    for fmt, content in render(draw).items():
+        path = out_dir / f"{stem}.{fmt}"
+        path.write_bytes(content)
+        paths.append(path)
+    return paths
 
 
 def figures_write(adtte: pd.DataFrame, out_dir: Path, cutoff: dt.date) -> list[Path]:
@@ -170,10 +186,8 @@ def figures_write(adtte: pd.DataFrame, out_dir: Path, cutoff: dt.date) -> list[P
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     for paramcd in FIGURE_ENDPOINTS:
-        for fmt in FIGURE_FORMATS:
-            path = out_dir / f"km_{paramcd.lower()}.{fmt}"
-            path.write_bytes(km_render(adtte, paramcd, cutoff, fmt))
-            paths.append(path)
+        draw = partial(km_figure, adtte, paramcd, cutoff)
+        paths += write_figure(draw, out_dir, f"km_{paramcd.lower()}")
     return paths
 
 

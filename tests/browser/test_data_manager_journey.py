@@ -73,7 +73,8 @@ class TestDataManagerJourney:
         check_page(page)
         screenshot("data-manager-analysis-home")
 
-        page.get_by_role("button", name="Export the survival datasets").first.click()
+        # The test settings run the export's task eagerly, inside this request: as long a wait.
+        page.get_by_role("button", name="Export the survival datasets").first.click(timeout=60_000)
         expect(page.locator("#export-status")).to_have_text("Done", timeout=60_000)
         expect(page.locator("#export-progress")).to_have_attribute("value", "100")
         check_page(page)
