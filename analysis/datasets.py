@@ -8,7 +8,14 @@ import pandas as pd
 
 from analysis import derive
 from analysis.derive import PatientFacts
-from analysis.dictionary import ADTTE, WIDE, Variable
+from analysis.dictionary import (
+    ADTTE,
+    AGE_CUT,
+    SUBGROUP_MUTATIONS,
+    WIDE,
+    Variable,
+    mutation_variable,
+)
 from analysis.gather import STUDYID
 from randomization.models import Arm
 
@@ -24,6 +31,18 @@ def _subject(p: PatientFacts) -> dict[str, object]:
         "ARM": ARM_LABELS.get(p.arm, p.arm),
         "STRREG": p.strat_regimen,
         "STRDIS": p.strat_disease_status,
+    }
+
+
+def _baseline(p: PatientFacts) -> dict[str, object]:
+    """The baseline values the subgroup analyses need (PROTOCOL.md "Statistical analysis")."""
+    mutations = dict(p.mutations)
+    group = "" if p.age is None else (f"<{AGE_CUT}" if p.age < AGE_CUT else f">={AGE_CUT}")
+    return {
+        "AGE": p.age,
+        "AGEGR1": group,
+        "CYTORISK": p.cytogenetic_risk,
+        **{mutation_variable(g): mutations.get(g, "") for g in SUBGROUP_MUTATIONS},
     }
 
 
@@ -46,7 +65,7 @@ def adtte_frame(patients: list[PatientFacts], cutoff: dt.date) -> pd.DataFrame:
     for p in patients:
         if not derive.in_analysis(p, cutoff):
             continue
-        subject = _subject(p)
+        subject = _subject(p) | _baseline(p)
         for t in derive.time_to_events(p, cutoff):
             rows.append(
                 {
@@ -75,7 +94,7 @@ def _wide_row(p: PatientFacts, cutoff: dt.date) -> dict[str, object]:
     row: dict[str, object] = {
         **_subject(p),
         "SEX": p.sex,
-        "AGE": p.age,
+        **_baseline(p),
         "RANDDT": p.randomized_on,
         "DCUTDT": cutoff,
         "LSTALVDT": p.last_known_alive,

@@ -1,4 +1,4 @@
-"""Endpoint derivations at a data cut-off (docs/protocol.md "Endpoints the data managers export").
+"""Endpoint derivations at a data cut-off (PROTOCOL.md "Endpoints the data managers export").
 
 Pure functions on plain dataclasses: no ORM, no clock. Every rule about an endpoint lives here
 and nowhere else; `gather.py` fills the dataclasses, `datasets.py` lays the results out.
@@ -9,6 +9,9 @@ Conventions (ELN 2017, Döhner et al., Blood 2017):
 - EFS: randomisation → no CR/CRi after salvage (the event is dated at randomisation, day 0),
   relapse after CR/CRi, or death; otherwise censored at the last date known alive.
 - RFS (patients in CR/CRi only): first CR/CRi date → relapse or death.
+- OSTC, the sensitivity analysis of OS censored at transplant: as OS, except that a patient
+  transplanted (on or after randomisation, on or before the cut-off) before the OS date is
+  censored on the day of the transplant.
 Only what is dated on or before the cut-off counts.
 """
 
@@ -17,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import IntEnum
 
 DAYS_PER_MONTH = 365.25 / 12
@@ -32,6 +35,7 @@ class Cnsr(IntEnum):
     ALIVE_AFTER_CUTOFF = 2
     DEATH_AFTER_CUTOFF = 3
     RESPONSE_NOT_YET_KNOWN = 4
+    TRANSPLANT = 5
 
 
 CNSR_DESCRIPTIONS: dict[int, str] = {
@@ -42,6 +46,7 @@ CNSR_DESCRIPTIONS: dict[int, str] = {
     Cnsr.RESPONSE_NOT_YET_KNOWN: (
         "Salvage not finished and no CR/CRi yet: censored at the last date known alive"
     ),
+    Cnsr.TRANSPLANT: "Transplanted: censored at the transplant (sensitivity analysis)",
 }
 
 
@@ -64,6 +69,8 @@ class PatientFacts:
     end_of_treatment_date: dt.date | None = None
     sex: str = ""
     age: int | None = None
+    cytogenetic_risk: str = ""  # display label of the ELN 2017 risk group
+    mutations: tuple[tuple[str, str], ...] = ()  # (gene code, display label of the result)
 
 
 @dataclass(frozen=True)
@@ -102,6 +109,8 @@ class Endpoint:
 OS = Endpoint("OS", "Overall survival (days)")
 EFS = Endpoint("EFS", "Event-free survival (days)")
 RFS = Endpoint("RFS", "Relapse-free survival after CR/CRi (days)")
+OSTC = Endpoint("OSTC", "OS censored at transplant (days)")
+ENDPOINTS = (OS, OSTC, EFS, RFS)
 
 
 def _on_or_before(day: dt.date | None, cutoff: dt.date) -> dt.date | None:
@@ -137,6 +146,17 @@ def overall_survival(p: PatientFacts, cutoff: dt.date) -> TimeToEvent:
             OS.paramcd, OS.param, p.randomized_on, death, Cnsr.EVENT, "Death", "DS", "DTHDT"
         )
     return _censor(p, OS, p.randomized_on, cutoff)
+
+
+def overall_survival_censored_at_transplant(p: PatientFacts, cutoff: dt.date) -> TimeToEvent:
+    """OS with a transplant before the OS date as a censoring (the stated sensitivity analysis)."""
+    os_row = overall_survival(p, cutoff)
+    days = [d for d in p.transplant_dates if p.randomized_on <= d <= cutoff]
+    if not days or min(days) >= os_row.adt:
+        return replace(os_row, paramcd=OSTC.paramcd, param=OSTC.param)
+    return TimeToEvent(
+        OSTC.paramcd, OSTC.param, p.randomized_on, min(days), Cnsr.TRANSPLANT, "", "ADSL", "TRANSDT"
+    )
 
 
 def first_remission(p: PatientFacts, cutoff: dt.date) -> dt.date | None:
@@ -190,7 +210,11 @@ def relapse_free_survival(p: PatientFacts, cutoff: dt.date) -> TimeToEvent | Non
 
 
 def time_to_events(p: PatientFacts, cutoff: dt.date) -> list[TimeToEvent]:
-    rows = [overall_survival(p, cutoff), event_free_survival(p, cutoff)]
+    rows = [
+        overall_survival(p, cutoff),
+        overall_survival_censored_at_transplant(p, cutoff),
+        event_free_survival(p, cutoff),
+    ]
     rfs = relapse_free_survival(p, cutoff)
     return [*rows, rfs] if rfs is not None else rows
 

@@ -5,7 +5,10 @@ Names have at most 8 characters and labels at most 40, so SAS transport version 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+
+from django.conf import settings
 
 from analysis.derive import CNSR_DESCRIPTIONS
 
@@ -32,9 +35,43 @@ _SUBJECT = [
     Variable("STRDIS", CHAR, "Stratum: disease status", "first_relapse or refractory."),
 ]
 
+AGE_CUT = 60  # PROTOCOL.md "Statistical analysis": the age subgroups are < 60 and ≥ 60 years
+AGE = Variable("AGE", NUM, "Age at screening (years)", "From the screening record.")
+
+
+def mutation_variable(gene: str) -> str:
+    """The variable of a gene's baseline result: its code in letters and digits, 8 at most."""
+    name = re.sub(r"[^A-Z0-9]", "", gene.upper())
+    return (name if name[:1].isalpha() else f"M{name}")[:8]
+
+
+SUBGROUP_MUTATIONS: list[str] = list(settings.TRIAL_ANALYSIS["SUBGROUP_MUTATIONS"])
+_BASELINE = [
+    Variable("AGEGR1", CHAR, "Age group (years)", f"<{AGE_CUT} or >={AGE_CUT}, from AGE."),
+    Variable(
+        "CYTORISK",
+        CHAR,
+        "Cytogenetic risk (ELN 2017)",
+        "Favourable, Intermediate, Adverse or Not known, from the baseline.",
+    ),
+    *(
+        Variable(
+            mutation_variable(gene),
+            CHAR,
+            f"{gene} mutation at baseline"[:40],
+            "Mutated, Not mutated or Not tested; empty when not recorded.",
+        )
+        for gene in SUBGROUP_MUTATIONS
+    ),
+]
+
 ADTTE: list[Variable] = [
     *_SUBJECT,
-    Variable("PARAMCD", CHAR, "Parameter code", "OS, EFS or RFS."),
+    AGE,
+    *_BASELINE,
+    Variable(
+        "PARAMCD", CHAR, "Parameter code", "OS, OSTC (OS censored at transplant), EFS or RFS."
+    ),
     Variable("PARAM", CHAR, "Parameter", "Description of the parameter."),
     Variable(
         "STARTDT", DATE, "Time-to-event origin date", "Randomisation (OS, EFS); CR/CRi (RFS)."
@@ -70,7 +107,8 @@ def _tte(code: str, name: str) -> list[Variable]:
 WIDE: list[Variable] = [
     *_SUBJECT,
     Variable("SEX", CHAR, "Sex", "F or M, at screening."),
-    Variable("AGE", NUM, "Age at screening (years)", "From the screening record."),
+    AGE,
+    *_BASELINE,
     Variable("RANDDT", DATE, "Date of randomisation", "Local date of the randomisation."),
     Variable("DCUTDT", DATE, "Data cut-off date", "Date of the frozen data cut-off."),
     Variable("LSTALVDT", DATE, "Last date known alive", "Latest dated record, capped at death."),
@@ -80,6 +118,7 @@ WIDE: list[Variable] = [
     Variable("TRANSFL", CHAR, "Transplant (Y/N)", "Any transplant on or before the cut-off."),
     Variable("TRANSDT", DATE, "Date of first transplant", "Transplant or follow-up visit record."),
     *_tte("OS", "Overall survival"),
+    *_tte("OSTC", "OS censored at SCT"),
     *_tte("EFS", "Event-free survival"),
     *_tte("RFS", "Relapse-free survival"),
 ]

@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
@@ -18,7 +19,7 @@ from analysis.derive import AdverseEventFact, PatientFacts
 from analysis.tables import BaselineFacts, ConsortFacts
 from followup.models import FollowupDiseaseStatus, Visit
 from followup.selectors import last_known_alive_bulk
-from randomization.models import Randomization
+from randomization.models import AllocationList, Randomization
 from treatment.models import (
     AdverseEvent,
     Cycle,
@@ -104,6 +105,12 @@ def trial_facts_gather(*, cutoff: dt.date) -> TrialFacts:
         .exclude(relapse_date=None)
         .values_list("patient_id", "relapse_date", "disease_status")  # type: ignore[arg-type]
     )
+    risk_label = _labels(Baseline, "cytogenetic_risk")
+    risks = {
+        pid: risk_label.get(risk, risk)
+        for pid, risk in Baseline.objects.filter(live).values_list("patient_id", "cytogenetic_risk")
+    }
+    mutations = _mutations(ids)
     transplants = _by_patient(
         Transplant.objects.filter(live).values_list("patient_id", "transplant_date", "donor_type")
     )
@@ -131,6 +138,8 @@ def trial_facts_gather(*, cutoff: dt.date) -> TrialFacts:
             end_of_treatment_date=eot.get(r.patient_id),
             sex=r.sex,
             age=r.age,
+            cytogenetic_risk=risks.get(r.patient_id, ""),
+            mutations=tuple(sorted(mutations.get(r.patient_id, {}).items())),
         )
         for r in rand
     ]
@@ -147,15 +156,45 @@ def _labels(model: type, field_name: str) -> dict[str, str]:
     return dict(model._meta.get_field(field_name).flatchoices)  # type: ignore[attr-defined]
 
 
-def baseline_facts_gather(*, cutoff: dt.date) -> list[BaselineFacts]:
-    """The baseline of every patient randomised on or before the cut-off (labels, not codes)."""
-    rand = {r.patient_id: r for r in _randomizations(cutoff)}
+def _mutations(patient_ids: Iterable[int]) -> dict[int, dict[str, str]]:
+    """gene code → result label, per patient, from the live baselines."""
     mutations: dict[int, dict[str, str]] = defaultdict(dict)
     result_label = _labels(BaselineMutation, "result")
     for pid, gene, result in BaselineMutation.objects.filter(
-        baseline__patient_id__in=rand, entered_in_error=False
+        baseline__patient_id__in=patient_ids,
+        baseline__entered_in_error=False,
+        entered_in_error=False,
     ).values_list("baseline__patient_id", "gene__code", "result"):
         mutations[pid][gene] = result_label.get(result, result)
+    return mutations
+
+
+def stratification_factors_gather(*, cutoff: dt.date) -> list[str]:
+    """The factors the analysed patients were randomised within (PROTOCOL.md "Randomisation").
+
+    Those of the allocation lists their randomisations used, in the lists' order; the configured
+    factors (settings.TRIAL_RANDOMIZATION) when no list is recorded.
+    """
+    used = Randomization.objects.filter(
+        entered_in_error=False,
+        patient__entered_in_error=False,
+        randomized_at__date__lte=cutoff,
+    ).values_list("allocation_list_id", flat=True)
+    lists = (
+        AllocationList.objects.filter(pk__in=set(used) - {None})
+        .order_by("pk")
+        .values_list("factors", flat=True)
+    )
+    factors: list[str] = []
+    for listed in lists:
+        factors += [f for f in listed if f not in factors]
+    return factors or list(settings.TRIAL_RANDOMIZATION["FACTORS"])
+
+
+def baseline_facts_gather(*, cutoff: dt.date) -> list[BaselineFacts]:
+    """The baseline of every patient randomised on or before the cut-off (labels, not codes)."""
+    rand = {r.patient_id: r for r in _randomizations(cutoff)}
+    mutations = _mutations(rand)
     label = {name: _labels(Baseline, name) for name in ("disease_status", "cytogenetic_risk")}
     sex = _labels(Patient, "sex")
     facts = []

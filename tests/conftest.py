@@ -1,9 +1,19 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.factories import SiteFactory, protocol_with_criteria, user_with_role
 from trial.models import Role, Site, User
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Exports and the analysis pages' cache go to a directory of the test, not the checkout."""
+    root = tmp_path_factory.mktemp("media")
+    settings.MEDIA_ROOT = root
+    return root
 
 
 @pytest.fixture

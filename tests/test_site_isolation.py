@@ -46,9 +46,9 @@ NOT_SITE_DATA: dict[str, str] = {
     "uidb64": "password-reset link of django.contrib.auth",
     "token": "password-reset link of django.contrib.auth",
     "list_id": "trial-wide allocation list: every site role is refused it (tests/randomization)",
-    "cutoff_id": "trial-wide data cut-off: every site role is refused it (tests/followup/survival)",
-    "export_id": "trial-wide export: every site role is refused it (tests/followup/survival)",
-    "name": "file name inside a trial-wide export (tests/followup/survival)",
+    "cutoff_id": "trial-wide data cut-off: every site role is refused it (tests/analysis)",
+    "export_id": "trial-wide export: every site role is refused it (tests/analysis)",
+    "name": "file name inside a trial-wide export (tests/analysis)",
 }
 
 # The admin is closed to coordinators whatever the URL; its parameters only need to resolve.

@@ -264,6 +264,13 @@ TRIAL_RANDOMIZATION: dict[str, Any] = {
     "STUDY_DURATION_YEARS": int(env("TRIAL_STUDY_DURATION_YEARS", "5")),
 }
 
+# Analysis (docs/protocol.md "Statistical analysis"): the pre-specified subgroups of the
+# treatment effect besides regimen, disease status, age and cytogenetic risk: one per baseline
+# mutation named here (gene codes of the baseline form).
+TRIAL_ANALYSIS: dict[str, Any] = {
+    "SUBGROUP_MUTATIONS": env_list("TRIAL_ANALYSIS_SUBGROUP_MUTATIONS", "NPM1,FLT3-ITD,RUNX1,TP53"),
+}
+
 # Treatment period (docs/protocol.md "Treatment period"): limits, SAE reporting and default doses.
 TRIAL_TREATMENT: dict[str, Any] = {
     # IC: one induction and up to three consolidation cycles.

@@ -17,6 +17,7 @@ from analysis.derive import (
     adverse_events_by_arm,
     event_free_survival,
     overall_survival,
+    overall_survival_censored_at_transplant,
     relapse_free_survival,
     remission_rate,
     time_to_events,
@@ -167,7 +168,52 @@ class TestRelapseFreeSurvival:
         assert (row.adt, row.aval, row.cnsr) == (CUTOFF, 515, Cnsr.ALIVE_AFTER_CUTOFF)
 
     def test_a_patient_never_in_remission_has_no_relapse_free_survival(self) -> None:
-        assert [r.paramcd for r in time_to_events(patient(), CUTOFF)] == ["OS", "EFS"]
+        assert [r.paramcd for r in time_to_events(patient(), CUTOFF)] == ["OS", "OSTC", "EFS"]
+
+
+class TestOverallSurvivalCensoredAtTransplant:
+    def test_a_transplant_before_death_censors_on_the_transplant_day(self) -> None:
+        p = patient(
+            transplant_dates=(dt.date(2024, 2, 1),),
+            death_date=dt.date(2024, 3, 1),
+            last_known_alive=dt.date(2024, 3, 1),
+        )
+
+        row = overall_survival_censored_at_transplant(p, CUTOFF)
+
+        assert (row.paramcd, row.adt, row.aval, row.cnsr) == (
+            "OSTC",
+            dt.date(2024, 2, 1),
+            31,
+            Cnsr.TRANSPLANT,
+        )
+        assert row.cnsdtdsc == "Transplanted: censored at the transplant (sensitivity analysis)"
+
+    def test_without_a_transplant_it_is_overall_survival(self) -> None:
+        p = patient(death_date=dt.date(2024, 3, 1), last_known_alive=dt.date(2024, 3, 1))
+
+        row = overall_survival_censored_at_transplant(p, CUTOFF)
+
+        assert (row.paramcd, row.aval, row.cnsr, row.evntdesc) == ("OSTC", 60, 0, "Death")
+
+    def test_a_transplant_after_the_cut_off_or_on_the_day_of_death_does_not_censor(self) -> None:
+        after_cutoff = patient(
+            transplant_dates=(dt.date(2025, 7, 15),), last_known_alive=dt.date(2025, 8, 1)
+        )
+        same_day = patient(
+            transplant_dates=(dt.date(2024, 3, 1),),
+            death_date=dt.date(2024, 3, 1),
+            last_known_alive=dt.date(2024, 3, 1),
+        )
+
+        rows = [
+            overall_survival_censored_at_transplant(p, CUTOFF) for p in (after_cutoff, same_day)
+        ]
+
+        assert [(r.cnsr, r.aval) for r in rows] == [
+            (Cnsr.ALIVE_AFTER_CUTOFF, 546),
+            (Cnsr.EVENT, 60),
+        ]
 
 
 class TestRates:
