@@ -37,16 +37,15 @@ from analysis.report import AnalysisReport, analysis_report_build, report_write
 
 CACHE_DIR = "analysis-cache"
 PAGE_FILE = "page.json"
-SOURCE_APPS = ("trial", "randomization", "followup")
+# Every app whose records the derivations read (every app before the analysis on the path).
+SOURCE_APPS = ("trial", "randomization", "treatment", "followup")
 # Audited models whose changes do not change any derived number.
 NOT_ANALYSED = {
-    "followup.DataCutoff",
-    "followup.DatasetExport",
     "followup.Notification",
     "randomization.ResultNotice",
     "trial.User",
     "trial.Membership",
-    "trial.Signature",
+    "treatment.Signature",
 }
 
 

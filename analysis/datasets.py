@@ -89,6 +89,7 @@ def adtte_frame(patients: list[PatientFacts], cutoff: dt.date) -> pd.DataFrame:
 
 def _wide_row(p: PatientFacts, cutoff: dt.date) -> dict[str, object]:
     remission = derive.first_remission(p, cutoff)
+    relapse = derive.counted_relapse(p, cutoff)
     transplant = derive.transplanted_by(p, cutoff)
     death = p.death_date if p.death_date and p.death_date <= cutoff else None
     row: dict[str, object] = {
@@ -101,6 +102,8 @@ def _wide_row(p: PatientFacts, cutoff: dt.date) -> dict[str, object]:
         "DTHDT": death,
         "CRFL": "Y" if remission else "N",
         "CRDT": remission,
+        "RLPSDT": relapse,
+        "RLPSTYP": p.relapse_type if relapse else "",
         "TRANSFL": "Y" if transplant else "N",
         "TRANSDT": transplant,
     }
@@ -108,6 +111,8 @@ def _wide_row(p: PatientFacts, cutoff: dt.date) -> dict[str, object]:
         code = t.paramcd
         row |= {f"{code}AVAL": t.aval, f"{code}MON": t.aval_months}
         row |= {f"{code}CNSR": t.cnsr, f"{code}ADT": t.adt}
+        if t.paramcd == derive.RFS.paramcd:
+            row["CIRSTAT"] = int(derive.competing_event(t))
     return row
 
 

@@ -12,6 +12,11 @@ Conventions (ELN 2017, Döhner et al., Blood 2017):
 - OSTC, the sensitivity analysis of OS censored at transplant: as OS, except that a patient
   transplanted (on or after randomisation, on or before the cut-off) before the OS date is
   censored on the day of the transplant.
+- CIR (the same patients and times as RFS): relapse is the event of interest, death in
+  remission the competing event (`competing_event`).
+The relapse is the patient's relapse record, counted when it is dated after the first CR/CRi
+and on or before the cut-off. A relapse on the day of death is the first event: relapse for EFS,
+RFS and CIR, never death in remission (docs/protocol.md "Relapse").
 Only what is dated on or before the cut-off counts.
 """
 
@@ -64,7 +69,8 @@ class PatientFacts:
     last_known_alive: dt.date | None = None
     death_date: dt.date | None = None
     responses: tuple[tuple[dt.date, str], ...] = ()  # (assessment date, ELN response)
-    relapse_dates: tuple[dt.date, ...] = ()
+    relapse_date: dt.date | None = None  # the relapse record
+    relapse_type: str = ""  # how it was established: BM, PB, EM joined by "+" (RELAPSE_TYPES)
     transplant_dates: tuple[dt.date, ...] = ()
     end_of_treatment_date: dt.date | None = None
     sex: str = ""
@@ -105,6 +111,31 @@ class Endpoint:
     paramcd: str
     param: str
 
+
+# How a relapse was established (ELN 2017), as RLPSTYP writes it: the codes joined by "+".
+RELAPSE_TYPES = {
+    "BM": "≥ 5% bone-marrow blasts",
+    "PB": "blasts in the peripheral blood",
+    "EM": "extramedullary disease",
+}
+
+
+class CompetingEvent(IntEnum):
+    """The cumulative incidence of relapse: relapse, the competing death in remission, or
+    censored (the input of an Aalen–Johansen estimate and Gray's test)."""
+
+    CENSORED = 0
+    RELAPSE = 1
+    DEATH_IN_REMISSION = 2
+
+
+COMPETING_EVENT_DESCRIPTIONS: dict[int, str] = {
+    CompetingEvent.CENSORED: "Censored (alive in remission)",
+    CompetingEvent.RELAPSE: "Relapse (also on the day of death)",
+    CompetingEvent.DEATH_IN_REMISSION: "Death in remission (competing event)",
+}
+
+RELAPSE_EVENT, DEATH_EVENT = "Relapse", "Death"
 
 OS = Endpoint("OS", "Overall survival (days)")
 EFS = Endpoint("EFS", "Event-free survival (days)")
@@ -166,8 +197,15 @@ def first_remission(p: PatientFacts, cutoff: dt.date) -> dt.date | None:
 
 
 def first_relapse_after(p: PatientFacts, start: dt.date, cutoff: dt.date) -> dt.date | None:
-    days = [d for d in p.relapse_dates if start < d <= cutoff]
-    return min(days) if days else None
+    """The relapse, when it is dated after `start` (the first CR/CRi) and by the cut-off."""
+    day = p.relapse_date
+    return day if day is not None and start < day <= cutoff else None
+
+
+def counted_relapse(p: PatientFacts, cutoff: dt.date) -> dt.date | None:
+    """The relapse that the endpoints count at the cut-off: after the first CR/CRi."""
+    remission = first_remission(p, cutoff)
+    return first_relapse_after(p, remission, cutoff) if remission is not None else None
 
 
 def _relapse_or_death(
@@ -175,13 +213,14 @@ def _relapse_or_death(
 ) -> TimeToEvent:
     relapse = first_relapse_after(p, remission, cutoff)
     death = _on_or_before(p.death_date, cutoff)
+    # On the same day, the relapse comes first: the patient did not die in remission.
     if relapse is not None and (death is None or relapse <= death):
         return TimeToEvent(
-            endpoint.paramcd, endpoint.param, start, relapse, 0, "Relapse", "FU", "RELAPSEDT"
+            endpoint.paramcd, endpoint.param, start, relapse, 0, RELAPSE_EVENT, "RELAPSE", "RLPSDT"
         )
     if death is not None:
         return TimeToEvent(
-            endpoint.paramcd, endpoint.param, start, death, 0, "Death", "DS", "DTHDT"
+            endpoint.paramcd, endpoint.param, start, death, 0, DEATH_EVENT, "DS", "DTHDT"
         )
     return _censor(p, endpoint, start, cutoff)
 
@@ -207,6 +246,15 @@ def relapse_free_survival(p: PatientFacts, cutoff: dt.date) -> TimeToEvent | Non
     if remission is None:
         return None
     return _relapse_or_death(p, RFS, remission, remission, cutoff)
+
+
+def competing_event(rfs: TimeToEvent) -> CompetingEvent:
+    """The cumulative incidence of relapse of an RFS row: the event it ends with."""
+    if rfs.cnsr != Cnsr.EVENT:
+        return CompetingEvent.CENSORED
+    if rfs.evntdesc == RELAPSE_EVENT:
+        return CompetingEvent.RELAPSE
+    return CompetingEvent.DEATH_IN_REMISSION
 
 
 def time_to_events(p: PatientFacts, cutoff: dt.date) -> list[TimeToEvent]:

@@ -10,10 +10,12 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from analysis.derive import CNSR_DESCRIPTIONS
+from analysis.derive import CNSR_DESCRIPTIONS, COMPETING_EVENT_DESCRIPTIONS, RELAPSE_TYPES
 
 CHAR, NUM, DATE = "char", "num", "date"
 CNSR_VALUES = {int(k): v for k, v in CNSR_DESCRIPTIONS.items()}
+CIRSTAT_VALUES = {int(k): v for k, v in COMPETING_EVENT_DESCRIPTIONS.items()}
+SAME_DAY = "A relapse on the day of death is the event: relapse, not death."
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,12 @@ ADTTE: list[Variable] = [
         "0 event; a positive code per censoring reason.",
         CNSR_VALUES,
     ),
-    Variable("EVNTDESC", CHAR, "Event description", "Death, Relapse, No CR/CRi after salvage."),
+    Variable(
+        "EVNTDESC",
+        CHAR,
+        "Event description",
+        f"Death, Relapse (the relapse record, after CR/CRi), No CR/CRi after salvage. {SAME_DAY}",
+    ),
     Variable("CNSDTDSC", CHAR, "Censor date description", "Reason for censoring (CNSR > 0)."),
     Variable("SRCDOM", CHAR, "Source domain", "Where ADT comes from."),
     Variable("SRCVAR", CHAR, "Source variable", "Variable of SRCDOM giving ADT."),
@@ -115,12 +122,34 @@ WIDE: list[Variable] = [
     Variable("DTHDT", DATE, "Date of death", "Death on or before the cut-off, else missing."),
     Variable("CRFL", CHAR, "CR/CRi after salvage (Y/N)", "Any CR or CRi on or before the cut-off."),
     Variable("CRDT", DATE, "Date of first CR/CRi", "First CR or CRi on or before the cut-off."),
+    Variable(
+        "RLPSDT",
+        DATE,
+        "Date of relapse after CR/CRi",
+        "The relapse record, when dated after CRDT and on or before the cut-off; else missing.",
+    ),
+    Variable(
+        "RLPSTYP",
+        CHAR,
+        "How the relapse was established",
+        "Codes joined by +: "
+        + "; ".join(f"{code} {label}" for code, label in RELAPSE_TYPES.items())
+        + ". Empty when not recorded.",
+    ),
     Variable("TRANSFL", CHAR, "Transplant (Y/N)", "Any transplant on or before the cut-off."),
     Variable("TRANSDT", DATE, "Date of first transplant", "Transplant or follow-up visit record."),
     *_tte("OS", "Overall survival"),
     *_tte("OSTC", "OS censored at SCT"),
     *_tte("EFS", "Event-free survival"),
     *_tte("RFS", "Relapse-free survival"),
+    Variable(
+        "CIRSTAT",
+        NUM,
+        "Relapse incidence status (0/1/2)",
+        "With RFSAVAL, the cumulative incidence of relapse: 1 relapse, 2 death in remission "
+        f"(competing), 0 censored; missing without an RFS row. {SAME_DAY}",
+        CIRSTAT_VALUES,
+    ),
 ]
 
 DATASETS: dict[str, list[Variable]] = {"adtte": ADTTE, "adsurv": WIDE}

@@ -15,9 +15,9 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from analysis.derive import AdverseEventFact, PatientFacts
+from analysis.derive import RELAPSE_TYPES, AdverseEventFact, PatientFacts
 from analysis.tables import BaselineFacts, ConsortFacts
-from followup.models import FollowupDiseaseStatus, Visit
+from followup.models import Visit
 from followup.selectors import last_known_alive_bulk
 from randomization.models import AllocationList, Randomization
 from treatment.models import (
@@ -25,6 +25,7 @@ from treatment.models import (
     Cycle,
     EndOfTreatment,
     EndOfTreatmentReason,
+    Relapse,
     ResponseAssessment,
     Transplant,
 )
@@ -100,11 +101,12 @@ def trial_facts_gather(*, cutoff: dt.date) -> TrialFacts:
         .order_by("assessment_date", "pk")
         .values_list("patient_id", "assessment_date", "response")
     )
-    relapses = _by_patient(
-        Visit.objects.filter(live, disease_status=FollowupDiseaseStatus.RELAPSE)
-        .exclude(relapse_date=None)
-        .values_list("patient_id", "relapse_date", "disease_status")  # type: ignore[arg-type]
-    )
+    relapses = {
+        pid: (day, _relapse_type(bm, pb, em))
+        for pid, day, bm, pb, em in Relapse.objects.filter(live).values_list(
+            "patient_id", "relapse_date", "bone_marrow", "peripheral_blood", "extramedullary"
+        )
+    }
     risk_label = _labels(Baseline, "cytogenetic_risk")
     risks = {
         pid: risk_label.get(risk, risk)
@@ -133,7 +135,8 @@ def trial_facts_gather(*, cutoff: dt.date) -> TrialFacts:
             last_known_alive=alive.get(r.patient_id),
             death_date=deaths.get(r.patient_id),
             responses=tuple(responses.get(r.patient_id, [])),
-            relapse_dates=tuple(sorted(d for d, _ in relapses.get(r.patient_id, []))),
+            relapse_date=relapses.get(r.patient_id, (None, ""))[0],
+            relapse_type=relapses.get(r.patient_id, (None, ""))[1],
             transplant_dates=tuple(sorted(d for d, _ in transplants.get(r.patient_id, []))),
             end_of_treatment_date=eot.get(r.patient_id),
             sex=r.sex,
@@ -150,6 +153,11 @@ def trial_facts_gather(*, cutoff: dt.date) -> TrialFacts:
         .values_list("patient_id", "term__term", "term_text", "grade", "start_date")
     ]
     return TrialFacts(patients=patients, adverse_events=events)
+
+
+def _relapse_type(bone_marrow: bool, peripheral_blood: bool, extramedullary: bool) -> str:
+    codes = zip(RELAPSE_TYPES, (bone_marrow, peripheral_blood, extramedullary), strict=True)
+    return "+".join(code for code, found in codes if found)
 
 
 def _labels(model: type, field_name: str) -> dict[str, str]:

@@ -19,6 +19,7 @@ from followup import selectors
 from followup.models import ContactMethod, ContactOutcome, FollowupDiseaseStatus, Visit, VitalStatus
 from followup.services import records
 from randomization.selectors import study_end_get
+from treatment.apis.relapse import RelapseFindingFields, finding_pop
 from trial.access import acting_user, patient_for
 from trial.api import ReasonField
 from trial.models import DeathCause
@@ -31,6 +32,12 @@ def _visit(request: Request, patient_id: int, pk: int) -> Visit:
 class VisitOutputSerializer(serializers.ModelSerializer[Visit]):
     subject_id = serializers.CharField(source="patient.subject_id", read_only=True)
     site = serializers.CharField(source="patient.site.code", read_only=True)
+    relapse_date = serializers.DateField(
+        source="relapse.relapse_date",
+        read_only=True,
+        allow_null=True,
+        help_text="Date of the relapse record the visit reports (disease status relapse).",
+    )
 
     class Meta:
         model = Visit
@@ -54,6 +61,7 @@ class VisitOutputSerializer(serializers.ModelSerializer[Visit]):
             "not_done_reason",
             "vital_status",
             "disease_status",
+            "relapse",
             "relapse_date",
             "new_treatment",
             "new_treatment_detail",
@@ -123,13 +131,17 @@ class LastKnownAliveApi(APIView):
 
 
 class VisitRecordApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(RelapseFindingFields):
         class Meta:
             ref_name = "FollowupVisitRecordInput"
 
         contact_date = serializers.DateField()
         vital_status = serializers.ChoiceField(choices=VitalStatus.choices)
-        disease_status = serializers.ChoiceField(choices=FollowupDiseaseStatus.choices)
+        disease_status = serializers.ChoiceField(
+            choices=FollowupDiseaseStatus.choices,
+            help_text="relapse: give relapse_date and how it was established, unless a relapse "
+            "is already recorded (the visit then reports that one).",
+        )
         relapse_date = serializers.DateField(required=False, allow_null=True, default=None)
         new_treatment = serializers.BooleanField(default=False)
         new_treatment_detail = serializers.CharField(required=False, allow_blank=True, default="")
@@ -145,6 +157,8 @@ class VisitRecordApi(APIView):
             visit=visit,
             by=acting_user(request),
             today=timezone.localdate(),
+            now=timezone.now(),
+            relapse_finding=finding_pop(data),
             **data,
         )
         return Response(VisitOutputSerializer(visit).data)

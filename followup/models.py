@@ -70,7 +70,22 @@ class Visit(ClinicalRecord):
     disease_status = models.CharField(
         max_length=20, choices=FollowupDiseaseStatus.choices, blank=True
     )
-    relapse_date = models.DateField(null=True, blank=True)
+    relapse = models.ForeignKey(
+        "treatment.Relapse",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        help_text="The relapse record this visit reports (disease status relapse).",
+    )
+    reported_relapse_date = models.DateField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The relapse date a visit held before relapse records, kept as it was "
+        "reported; the relapse record holds the date.",
+    )
     new_treatment = models.BooleanField(
         "New anti-leukaemic treatment since the last visit", null=True, blank=True
     )
@@ -99,8 +114,10 @@ class Visit(ClinicalRecord):
                 name="visit_not_done_has_reason",
             ),
             models.CheckConstraint(
-                condition=~Q(disease_status="relapse") | Q(relapse_date__isnull=False),
-                name="visit_relapse_has_date",
+                condition=~Q(disease_status="relapse")
+                | Q(relapse__isnull=False)
+                | Q(entered_in_error=True),
+                name="visit_relapse_is_linked",
             ),
         ]
         indexes = [models.Index(fields=["status", "target_date"], name="visit_status_target")]

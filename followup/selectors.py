@@ -12,6 +12,7 @@ from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from followup.models import Visit, VisitStatus
+from treatment.models import Relapse
 from trial.models import Death, Patient, User
 from trial.permissions import Action
 
@@ -100,4 +101,20 @@ def worklist_for_user(*, user: User, status: str | None = None) -> QuerySet[Visi
 
 
 def patient_visits(*, patient: Patient) -> QuerySet[Visit]:
-    return Visit.objects.filter(patient=patient).order_by("number")
+    return Visit.objects.filter(patient=patient).select_related("relapse").order_by("number")
+
+
+def visits_reporting_relapse(*, relapse: Relapse) -> str:
+    """Why a relapse record cannot be marked entered in error: the visits that report it."""
+    numbers = list(
+        Visit.objects.filter(relapse=relapse, entered_in_error=False)
+        .order_by("number")
+        .values_list("number", flat=True)
+    )
+    if not numbers:
+        return ""
+    listed = ", ".join(str(n) for n in numbers)
+    return (
+        f"Follow-up visit {listed} reports this relapse: correct "
+        f"{'that visit' if len(numbers) == 1 else 'those visits'} first."
+    )

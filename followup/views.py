@@ -25,6 +25,7 @@ from followup.forms import (
 from followup.models import Visit
 from followup.services import records
 from randomization.selectors import study_end_get
+from treatment.selectors import disease_course
 from trial.access import acting_user, patient_for
 from trial.forms import submitted
 from trial.models import Patient
@@ -52,6 +53,7 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_for(request, patient_id)
     context: dict[str, Any] = {
         "patient": patient,
+        "course": disease_course(patient),
         "visits": selectors.patient_visits(patient=patient),
         "last_known_alive": selectors.last_known_alive(patient),
         "calendar": study_end_get(),
@@ -68,14 +70,18 @@ def visit_record(request: HttpRequest, patient_id: int, pk: int) -> HttpResponse
         request,
         form=form,
         submit=lambda: records.visit_record(
-            visit=visit, by=acting_user(request), today=timezone.localdate(), **form.cleaned_data
+            visit=visit,
+            by=acting_user(request),
+            today=timezone.localdate(),
+            now=timezone.now(),
+            **form.relapse_kwargs(),
         ),
         template="followup/visit_form.html",
         action=Action.ENTER_FOLLOWUP,
         site=patient.site,
         success=f"Visit {visit.number} recorded.",
         next_url=_patient_url(patient),
-        context={"patient": patient, "visit": visit},
+        context={"patient": patient, "visit": visit, "course": disease_course(patient)},
     )
 
 

@@ -7,17 +7,21 @@ covered without editing this file, except to register a new kind of identifier b
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pytest
 from django.test import Client
 from django.urls import resolve, reverse
 
 from tests.factories import randomized_patient, screened_patient
+from tests.treatment.test_builders import NOW as TREATMENT_NOW
 from tests.treatment.test_builders import STARTS, record_cycle
 from tests.url_walk import Route, all_routes
 from treatment.models import Cycle
+from treatment.services import response_record
 from trial.models import Patient, Site, User
 
 
@@ -77,6 +81,16 @@ def _routes_with_site_data() -> list[Route]:
 def site_b_records(site_b: Site, coordinator_b: User, investigator_b: User) -> SiteB:
     patient = randomized_patient(site_b, coordinator_b, investigator_b)
     cycle = record_cycle(patient, investigator_b, STARTS[0])
+    # A CR, then a relapse: the relapse pages and endpoints have a site-B record to leak.
+    for day, response, blasts in ((dt.date(2026, 11, 28), "CR", "2"), (STARTS[1], "REL", "30")):
+        response_record(
+            patient=patient,
+            assessment_date=day,
+            response=response,
+            marrow_blast_pct=Decimal(blasts),
+            by=investigator_b,
+            now=TREATMENT_NOW,
+        )
     return SiteB(site=site_b, patient=patient, cycle=cycle)
 
 

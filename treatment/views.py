@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django import forms
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,13 +17,29 @@ from treatment.forms import (
     AdverseEventForm,
     CycleForm,
     EndOfTreatmentForm,
+    RelapseForm,
+    RelapseWithdrawForm,
     ResponseForm,
     SaeReportForm,
     SignForm,
     TransplantForm,
 )
-from treatment.models import AdverseEvent, Cycle, EndOfTreatment, ResponseAssessment, Transplant
-from treatment.selectors import aza_response_due_patients, patient_treatment, sae_overdue
+from treatment.models import (
+    AdverseEvent,
+    Cycle,
+    EndOfTreatment,
+    RelapseFoundAt,
+    Response,
+    ResponseAssessment,
+    Transplant,
+)
+from treatment.selectors import (
+    aza_response_due_patients,
+    first_remission,
+    patient_treatment,
+    relapse_of,
+    sae_overdue,
+)
 from trial.access import acting_user, patient_for
 from trial.forms import submitted
 from trial.models import Patient
@@ -107,6 +123,10 @@ def response_edit(request: HttpRequest, patient_id: int, pk: int | None = None) 
         if row
         else {}
     )
+    relapse = relapse_of(patient)
+    if row is not None and row.response == Response.RELAPSE and relapse is not None:
+        names = ("peripheral_blood", "extramedullary", "extramedullary_site")
+        initial.update({n: getattr(relapse, n) for n in names})
     form = ResponseForm(submitted(request), initial=initial)
 
     def save(f: forms.Form) -> object:
@@ -200,11 +220,15 @@ def end_of_treatment_edit(request: HttpRequest, patient_id: int) -> HttpResponse
     initial = (
         {"end_date": row.end_date, "end_reason": row.reason, "comment": row.comment} if row else {}
     )
-    form = EndOfTreatmentForm(submitted(request), initial=initial)
+    # Progression after CR/CRi is a relapse: the form asks for it in the same entry, rather
+    # than refusing and sending the investigator to another page.
+    ask_relapse = relapse_of(patient) is None and first_remission(patient) is not None
+    form = EndOfTreatmentForm(submitted(request), initial=initial, ask_relapse=ask_relapse)
 
     def save(f: forms.Form) -> object:
+        assert isinstance(f, EndOfTreatmentForm)
         return services.end_of_treatment_record(
-            patient=patient, by=acting_user(request), now=timezone.now(), **f.cleaned_data
+            patient=patient, by=acting_user(request), now=timezone.now(), **f.service_kwargs()
         )
 
     return _entry_page(
@@ -214,6 +238,65 @@ def end_of_treatment_edit(request: HttpRequest, patient_id: int) -> HttpResponse
         title="End of treatment",
         save=save,
         success="End of treatment saved; post-treatment follow-up starts.",
+    )
+
+
+@page
+def relapse_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """Record the patient's relapse after CR/CRi, or correct it with a reason."""
+    patient = patient_for(request, patient_id)
+    row = relapse_of(patient)
+    initial = {**RelapseForm.relapse_initial(row), "comment": row.comment} if row else {}
+    form = RelapseForm(submitted(request), initial=initial)
+
+    def save(f: forms.Form) -> object:
+        assert isinstance(f, RelapseForm)
+        d = f.cleaned_data
+        return services.relapse_record(
+            patient=patient,
+            relapse=row,
+            relapse_date=d["relapse_date"],
+            finding=f.relapse_finding(),
+            found_at=RelapseFoundAt.RELAPSE_FORM,
+            comment=d["comment"],
+            reason=d["reason"],
+            by=acting_user(request),
+            now=timezone.now(),
+        )
+
+    return _entry_page(
+        request,
+        patient=patient,
+        form=form,
+        title="Correct the relapse" if row else "Relapse after CR/CRi",
+        save=save,
+        success="Relapse saved.",
+        action=Action.RECORD_RELAPSE,
+    )
+
+
+@page
+def relapse_withdraw(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """Mark the patient's relapse record as entered in error."""
+    patient = patient_for(request, patient_id)
+    row = relapse_of(patient)
+    if row is None:
+        raise Http404("No relapse is recorded for this patient.")
+    form = RelapseWithdrawForm(submitted(request))
+
+    def save(f: forms.Form) -> object:
+        return services.relapse_withdraw(
+            relapse=row, by=acting_user(request), now=timezone.now(), **f.cleaned_data
+        )
+
+    return _entry_page(
+        request,
+        patient=patient,
+        form=form,
+        title=f"Relapse of {row.relapse_date:%Y-%m-%d} entered in error",
+        save=save,
+        success="Relapse marked as entered in error.",
+        action=Action.RECORD_RELAPSE,
     )
 
 

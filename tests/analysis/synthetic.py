@@ -54,14 +54,14 @@ def _patient(pid: int, s: Scenario, rng: np.random.Generator) -> PatientFacts:
     death_on = _day(randomized_on, rng.exponential(1 / rate), s.tie_days)
     lost_on = _day(randomized_on, rng.exponential(365.25 / s.yearly_dropout), s.tie_days)
     responses: tuple[tuple[dt.date, str], ...] = ()
-    relapses: tuple[dt.date, ...] = ()
+    relapse_on: dt.date | None = None
     transplants: tuple[dt.date, ...] = ()
     last = min(death_on, lost_on, s.cutoff + dt.timedelta(days=60))
     cr_on = randomized_on + dt.timedelta(days=int(rng.integers(28, 70)))
     if cr_on < last and rng.random() < (0.55 if arm == "DEX" else 0.45):
         responses = ((cr_on, "CR" if rng.random() < 0.7 else "CRi"),)
-        relapse_on = _day(cr_on, rng.exponential(300), s.tie_days)
-        relapses = (relapse_on,) if relapse_on < last else ()
+        relapse_day = _day(cr_on, rng.exponential(300), s.tie_days)
+        relapse_on = relapse_day if relapse_day < last else None
         transplant_on = cr_on + dt.timedelta(days=int(rng.integers(40, 120)))
         transplants = (transplant_on,) if transplant_on < last and rng.random() < 0.3 else ()
     age = int(np.clip(rng.normal(61, 11), 18, 90))
@@ -76,7 +76,8 @@ def _patient(pid: int, s: Scenario, rng: np.random.Generator) -> PatientFacts:
         last_known_alive=last,
         death_date=death_on if death_on <= lost_on else None,
         responses=responses,
-        relapse_dates=relapses,
+        relapse_date=relapse_on,
+        relapse_type="BM" if relapse_on else "",
         transplant_dates=transplants,
         end_of_treatment_date=randomized_on + dt.timedelta(days=75),
         sex="F" if rng.random() < 0.45 else "M",

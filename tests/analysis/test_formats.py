@@ -31,7 +31,8 @@ def frames() -> dict[str, pd.DataFrame]:
             2,
             "CTRL",
             responses=((dt.date(2024, 2, 15), "CR"),),
-            relapse_dates=(dt.date(2024, 6, 1),),
+            relapse_date=dt.date(2024, 6, 1),
+            relapse_type="BM+PB",
             last_known_alive=dt.date(2025, 9, 1),
             sex="F",
             age=67,
@@ -101,6 +102,18 @@ class TestDatasets:
         assert pd.isna(wide.loc["DEXAML-03-001", "RFSAVAL"])
         assert wide.loc["DEXAML-03-002", "CRFL"] == "Y"
         assert wide.loc["DEXAML-03-002", "ARM"] == "Salvage alone"
+
+    def test_the_wide_file_carries_the_relapse_and_the_relapse_incidence_status(self, frames):
+        wide = frames["adsurv"].set_index("USUBJID")
+
+        relapsed = wide.loc["DEXAML-03-002"]
+        assert (
+            dt.date(2024, 6, 1),
+            "BM+PB",
+            1.0,
+        ) == (relapsed.RLPSDT, relapsed.RLPSTYP, relapsed.CIRSTAT)
+        assert pd.isna(wide.loc["DEXAML-03-001", "CIRSTAT"])
+        assert wide.loc["DEXAML-03-001", "RLPSDT"] is None
 
 
 class TestFormats:

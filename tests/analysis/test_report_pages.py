@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.apps import apps
 from django.test import Client
 from django.utils import timezone
 
@@ -20,7 +21,7 @@ from analysis.models import DataCutoff
 from analysis.services import cutoff_freeze, export_build, export_create
 from tests.factories import randomized_patient, screened_patient
 from trial.audit import record_save
-from trial.models import Death, DeathCause, Patient, Site, User
+from trial.models import ClinicalRecord, Death, DeathCause, Patient, Site, User
 from trial.services.screening import patient_screen_fail
 
 NOW = timezone.make_aware(dt.datetime(2027, 7, 1, 12, 0))
@@ -211,3 +212,13 @@ class TestReportCache:
 
         assert pages == [200] * len(PAGES)
         assert derivations == []  # the pages read the export's files
+
+    def test_the_data_version_covers_the_history_of_every_clinical_record(self) -> None:
+        fingerprinted = {m._meta.label for m in cache._history_models()}
+        clinical = {
+            m.history.model._meta.label
+            for m in apps.get_models()
+            if issubclass(m, ClinicalRecord) and m._meta.app_label != "analysis"
+        }
+
+        assert clinical <= fingerprinted, clinical - fingerprinted

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from treatment import services as services
+from treatment.apis.relapse import RelapseFindingFields, finding_pop
 from treatment.models import (
     DonorType,
     EndOfTreatment,
@@ -49,10 +50,21 @@ class ResponseOutput(serializers.ModelSerializer[ResponseAssessment]):
 
 class ResponseInput(serializers.Serializer[Any]):
     assessment_date = serializers.DateField()
-    response = serializers.ChoiceField(choices=ResponseCategory.choices)
+    response = serializers.ChoiceField(
+        choices=ResponseCategory.choices,
+        help_text="REL (relapse after CR/CRi) records the patient's relapse: ≥ 5% marrow blasts, "
+        "or blasts in the peripheral blood, or extramedullary disease (ELN 2017).",
+    )
     marrow_blast_pct = serializers.DecimalField(
         max_digits=4, decimal_places=1, min_value=0, max_value=100, allow_null=True, default=None
     )
+    peripheral_blood = serializers.BooleanField(
+        default=False, help_text="Relapse: blasts reappeared in the peripheral blood."
+    )
+    extramedullary = serializers.BooleanField(
+        default=False, help_text="Relapse: extramedullary disease."
+    )
+    extramedullary_site = serializers.CharField(required=False, allow_blank=True, default="")
     comment = serializers.CharField(required=False, allow_blank=True, default="")
     reason = ReasonField()
 
@@ -164,11 +176,18 @@ class EndOfTreatmentOutput(serializers.ModelSerializer[EndOfTreatment]):
         fields = ["id", "end_date", "reason", "comment", "entered_in_error"]
 
 
-class EndOfTreatmentInput(serializers.Serializer[Any]):
+class EndOfTreatmentInput(RelapseFindingFields):
     end_date = serializers.DateField()
     end_reason = serializers.ChoiceField(choices=EndOfTreatmentReason.choices)
     comment = serializers.CharField(required=False, allow_blank=True, default="")
     reason = ReasonField()
+    relapse_date = serializers.DateField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Progression in a patient in CR/CRi is a relapse (ELN 2017): unless one is "
+        "recorded, give its date and how it was established (the fields below).",
+    )
 
 
 class EndOfTreatmentApi(APIView):
@@ -184,8 +203,13 @@ class EndOfTreatmentApi(APIView):
         patient = patient_for(request, patient_id)
         data = EndOfTreatmentInput(data=request.data)
         data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
         eot = services.end_of_treatment_record(
-            patient=patient, by=acting_user(request), now=timezone.now(), **data.validated_data
+            patient=patient,
+            by=acting_user(request),
+            now=timezone.now(),
+            relapse_finding=finding_pop(values),
+            **values,
         )
         return Response(EndOfTreatmentOutput(eot).data)
 
