@@ -27,14 +27,15 @@ def _with_email(*users) -> None:
 
 
 class TestBeatSchedule:
-    def test_daily_refresh_and_weekly_digest_are_declared_in_one_place(self) -> None:
+    def test_periodic_tasks_are_declared_in_one_place(self) -> None:
         schedule = app.conf.beat_schedule
 
         assert {e["task"] for e in schedule.values()} == {
             "followup.refresh",
             "followup.digest_send",
+            "trial.outbox_sweep",
         }
-        assert {"followup.refresh", "followup.digest_send"} <= set(app.tasks)
+        assert {"followup.refresh", "followup.digest_send", "trial.outbox_sweep"} <= set(app.tasks)
 
 
 class TestFollowupRefreshTask:
