@@ -60,17 +60,18 @@ from django.conf import settings  # noqa: E402
 from django.db import connection, connections, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from randomization import notifications, services  # noqa: E402
+from randomization import services  # noqa: E402
 from randomization.models import (  # noqa: E402
     AllocationList,
     AllocationSlot,
     Randomization,
-    ResultNotice,
 )
 from trial.models import (  # noqa: E402
     Baseline,
     Consent,
     Membership,
+    MessageStatus,
+    OutboundMessage,
     Patient,
     PatientStatus,
     ProtocolVersion,
@@ -78,6 +79,7 @@ from trial.models import (  # noqa: E402
     Site,
     User,
 )
+from trial.outbox.delivery import message_deliver  # noqa: E402
 
 RANDOMIZE_OPS = {1: 150, 8: 320, 32: 480}
 CEILING_OPS = {1: 1500, 8: 2400, 32: 3200}
@@ -226,19 +228,25 @@ def _broker_pid() -> int:
 
 
 def _mail_tasks(allocation_list: AllocationList, ops: int) -> float:
-    """Check that every randomisation queued its result e-mail (and nothing was sent in the
-    request), empty the queue, then run the e-mails here as a worker would: their CPU ms each,
-    spent off the request."""
+    """Check that every randomisation wrote its result e-mail to the outbox and handed it to
+    the broker (and nothing was sent in the request), empty the queue, then deliver the e-mails
+    here as a worker would: their CPU ms each, spent off the request."""
     queued = _broker().llen("celery")
     assert queued == ops, f"{queued} e-mail tasks queued for {ops} randomisations"
     _broker().delete("celery")
-    pks = list(
-        Randomization.objects.filter(allocation_list=allocation_list).values_list("pk", flat=True)
-    )
-    assert not ResultNotice.objects.filter(randomization__in=pks).exists()
+    keys = [
+        f"randomization.result:{pk}"
+        for pk in Randomization.objects.filter(allocation_list=allocation_list).values_list(
+            "pk", flat=True
+        )
+    ]
+    messages = OutboundMessage.objects.filter(dedup_key__in=keys)
+    assert set(messages.values_list("status", flat=True)) == {MessageStatus.PENDING}
+    pks = list(messages.values_list("pk", flat=True))
+    assert len(pks) == len(keys)
     cpu0 = time.process_time()
     for pk in pks:
-        assert notifications.randomization_notify(randomization_pk=pk, now=timezone.now())
+        assert message_deliver(message_pk=pk, now=timezone.now())
     return (time.process_time() - cpu0) / len(pks) * 1000
 
 
