@@ -23,7 +23,12 @@ from treatment.forms import (
     TransplantForm,
 )
 from treatment.models import AdverseEvent, Cycle, EndOfTreatment, ResponseAssessment, Transplant
-from treatment.selectors import aza_response_due_patients, patient_treatment, sae_overdue
+from treatment.selectors import (
+    aza_response_due_patients,
+    patient_treatment,
+    sae_alerts_undelivered,
+    sae_overdue,
+)
 from trial.access import acting_user, patient_for
 from trial.forms import submitted
 from trial.models import Patient
@@ -243,6 +248,7 @@ def safety_overdue(request: HttpRequest) -> HttpResponse:
     user = acting_user(request)
     context: dict[str, Any] = {
         "events": sae_overdue(user=user, now=timezone.now()),
+        "undelivered": sae_alerts_undelivered(user=user),
         "aza_due": aza_response_due_patients(user=user),
     }
     return render(request, "treatment/overdue.html", context)
