@@ -53,8 +53,10 @@ def _entry_page(
     save: Callable[[forms.Form], object],
     success: str,
     action: Action = Action.ENTER_TREATMENT,
+    once: bool = False,
 ) -> HttpResponse:
-    """A treatment-period form on the shared form page, back to the timeline once saved."""
+    """A treatment-period form on the shared form page, back to the timeline once saved; a new
+    record (`once`) is not created twice by the same rendered form submitted again."""
     return form_page(
         request,
         form=form,
@@ -65,6 +67,7 @@ def _entry_page(
         success=success,
         next_url=_timeline_url(patient),
         context={"patient": patient, "title": title},
+        once=once,
     )
 
 
@@ -99,7 +102,13 @@ def cycle_edit(request: HttpRequest, patient_id: int, pk: int | None = None) -> 
         )
 
     return _entry_page(
-        request, patient=patient, form=form, title=title, save=save, success="Cycle saved."
+        request,
+        patient=patient,
+        form=form,
+        title=title,
+        save=save,
+        success="Cycle saved.",
+        once=cycle is None,
     )
 
 
@@ -125,7 +134,13 @@ def response_edit(request: HttpRequest, patient_id: int, pk: int | None = None) 
 
     title = "Correct response assessment" if row else "New response assessment"
     return _entry_page(
-        request, patient=patient, form=form, title=title, save=save, success="Response saved."
+        request,
+        patient=patient,
+        form=form,
+        title=title,
+        save=save,
+        success="Response saved.",
+        once=row is None,
     )
 
 
@@ -149,7 +164,13 @@ def adverse_event_edit(
 
     title = "Correct adverse event" if row else "New adverse event"
     return _entry_page(
-        request, patient=patient, form=form, title=title, save=save, success="Adverse event saved."
+        request,
+        patient=patient,
+        form=form,
+        title=title,
+        save=save,
+        success="Adverse event saved.",
+        once=row is None,
     )
 
 
@@ -194,7 +215,13 @@ def transplant_edit(request: HttpRequest, patient_id: int, pk: int | None = None
 
     title = "Correct transplant" if row else "Allogeneic stem-cell transplant"
     return _entry_page(
-        request, patient=patient, form=form, title=title, save=save, success="Transplant saved."
+        request,
+        patient=patient,
+        form=form,
+        title=title,
+        save=save,
+        success="Transplant saved.",
+        once=row is None,
     )
 
 

@@ -17,6 +17,7 @@ from treatment.selectors import sae_alerts_undelivered, sae_overdue
 from trial.access import acting_user, patient_for
 from trial.api import ReasonField
 from trial.apis.common import patient_record
+from trial.apis.idempotency import IDEMPOTENCY_KEY, IDEMPOTENCY_RESPONSES, idempotent
 from trial.models import Patient
 
 # --- adverse events -------------------------------------------------------------------------
@@ -86,7 +87,12 @@ class AdverseEventListApi(APIView):
         rows = rows.select_related("term").order_by("start_date", "pk")
         return Response(AdverseEventOutput(rows, many=True).data)
 
-    @extend_schema(request=AdverseEventInput, responses={201: AdverseEventOutput})
+    @extend_schema(
+        request=AdverseEventInput,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: AdverseEventOutput, **IDEMPOTENCY_RESPONSES},
+    )
+    @idempotent("adverse_event_create")
     def post(self, request: Request, patient_id: int) -> Response:
         event = _event_save(request, patient_for(request, patient_id), None)
         return Response(AdverseEventOutput(event).data, status=201)
