@@ -47,11 +47,14 @@ def outbox_deliver(self: Task, *, message_pk: int) -> bool:
 
 @shared_task(name="trial.outbox_sweep", acks_late=True)
 def outbox_sweep() -> int:
-    """Hand to the workers the messages left behind or due for another attempt."""
-    due = messages_due(now=timezone.now())
-    for message_pk in due:
-        message_publish(message_pk)
-    return len(due)
+    """Hand to the workers the messages left behind or due for another attempt; stop at the
+    first the broker refuses (the next sweep takes the rest). Return how many were handed."""
+    handed = 0
+    for message_pk in messages_due(now=timezone.now()):
+        if not message_publish(message_pk):
+            break
+        handed += 1
+    return handed
 
 
 def message_publish(message_pk: int) -> bool:

@@ -186,6 +186,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
     "visibility_timeout": int(env("CELERY_VISIBILITY_TIMEOUT", str(60 * 60))),
     "unacked_restore_interval": int(env("CELERY_UNACKED_RESTORE_INTERVAL", "10")),
     "unacked_restore_throttle": int(env("CELERY_UNACKED_RESTORE_THROTTLE", "10")),
+    # A broker that does not answer fails a publish in seconds, not after the system's TCP
+    # timeout: the request that queued a message goes on, and the outbox's sweep sends it later.
+    "socket_connect_timeout": int(env("CELERY_BROKER_CONNECT_TIMEOUT", "5")),
 }
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = VAR_DIR / "celery"

@@ -272,6 +272,20 @@ class TestSweep:
         assert sorted(m.extra_headers["X-Message-Key"] for m in mail.outbox) == ["a", "b"]
         assert set(OutboundMessage.objects.values_list("status", flat=True)) == {"sent"}
 
+    def test_the_sweep_stops_at_the_first_message_the_broker_refuses(self, monkeypatch) -> None:
+        _queue("a", now=NOW)
+        _queue("b", now=NOW)
+        calls: list[object] = []
+
+        def down(*args: object, **kwargs: object) -> None:
+            calls.append(kwargs)
+            raise BrokerUnavailable("Connection refused")
+
+        monkeypatch.setattr(outbox_deliver, "apply_async", down)
+
+        assert outbox_sweep.run() == 0
+        assert len(calls) == 1  # the rest waits for the next sweep, not for 500 timeouts
+
 
 class TestOutboxAdmin:
     def test_the_sponsor_admin_reads_undelivered_messages_and_cannot_change_them(
