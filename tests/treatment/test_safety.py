@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 
 from tests.factories import randomized_patient
 from tests.treatment.test_builders import NOW, STARTS, record_cycle
-from treatment.models import SAE_ALERT, CtcaeTerm
+from treatment.models import SAE_ALERT, AdverseEvent, CtcaeTerm
 from treatment.selectors import sae_alerts_undelivered, sae_overdue
 from treatment.services import adverse_event_record, sae_report_record
 from trial.exceptions import StateConflict
@@ -199,6 +199,21 @@ class TestSponsorAlertUndelivered:
         _event(patient, investigator, serious=True)
 
         assert list(sae_alerts_undelivered(user=coordinator_b)) == []
+
+    def test_a_correction_made_from_a_copy_read_before_the_delivery_keeps_the_stamp(
+        self, patient, investigator
+    ) -> None:
+        event = _event(patient, investigator, serious=True)
+        read_before = AdverseEvent.objects.get(pk=event.pk)
+        alert = OutboundMessage.objects.get(kind=SAE_ALERT, related_id=event.pk)
+        message_deliver(message_pk=alert.pk, now=NOW + dt.timedelta(minutes=1))
+
+        corrected = _event(
+            patient, investigator, event=read_before, serious=True, grade=4, reason="Worse"
+        )
+
+        assert corrected.grade == 4
+        assert corrected.sponsor_notified_at == NOW + dt.timedelta(minutes=1)
 
 
 class TestFatalAdverseEvent:

@@ -63,7 +63,12 @@ def adverse_event_record(
     if grade == 5:
         _fatal_check(errors, patient, serious, start_date, end_date)
     raise_if(errors)
-    event = event or AdverseEvent(patient=patient)
+    # An existing event is locked: the outbox stamps sponsor_notified_at on it concurrently.
+    event = (
+        AdverseEvent.objects.select_for_update().get(pk=event.pk)
+        if event is not None
+        else AdverseEvent(patient=patient)
+    )
     changing, becomes_serious = event.pk is not None, serious and not event.serious
     event.term, event.term_text, event.grade = term, term_text.strip(), grade
     event.start_date, event.end_date = start_date, end_date

@@ -13,6 +13,6 @@ on its own record registers with `delivered_listen` at start-up.
 """
 
 from trial.outbox.delivery import DeliveryFailed, delivered_listen
-from trial.outbox.queue import message_queue, message_state
+from trial.outbox.queue import message_queue
 
-__all__ = ["DeliveryFailed", "delivered_listen", "message_queue", "message_state"]
+__all__ = ["DeliveryFailed", "delivered_listen", "message_queue"]

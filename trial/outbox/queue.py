@@ -49,7 +49,8 @@ def message_queue(
     if related is not None:
         message.related_type = ContentType.objects.get_for_model(related)
         message.related_id = related.pk
-    message.full_clean(validate_unique=False, validate_constraints=False)
+    # Lengths and choices; the content type needs no query to be believed.
+    message.full_clean(exclude=["related_type"], validate_unique=False, validate_constraints=False)
     try:
         with transaction.atomic():
             message._change_reason = "Queued"  # type: ignore[attr-defined]
@@ -59,16 +60,3 @@ def message_queue(
     if message.status == MessageStatus.PENDING:
         transaction.on_commit(partial(message_publish, message.pk))
     return message, True
-
-
-def message_state(related: models.Model, *, kind: str) -> OutboundMessage | None:
-    """The latest message of `kind` about a record (for apps that show whether it went out)."""
-    return (
-        OutboundMessage.objects.filter(
-            kind=kind,
-            related_type=ContentType.objects.get_for_model(related),
-            related_id=related.pk,
-        )
-        .order_by("-pk")
-        .first()
-    )
