@@ -18,11 +18,12 @@ client count (1, 8, 32):
   same database, measured right after; c cpu ms and c bound/s: its CPU per transaction and the
   rate that saturates the CPUs. ratio = rand/s ÷ ceiling/s; bound ratio = cpu-bound/s ÷
   c bound/s, the ratio both would reach on a machine of their own once CPU-bound.
-- The result e-mail is a Celery task queued on commit (randomization/tasks.py). The bench sets
+- The result e-mail is written to the outbox with the allocation (its row is in the timed
+  section) and its delivery task is published on commit (trial/outbox). The bench sets
   CELERY_TASK_ALWAYS_EAGER=0, so the task is published to the Redis of bench/run (as in
-  production) and no e-mail is rendered or sent in the timed section; afterwards the bench checks
-  that exactly one task per randomisation was queued, and runs the e-mails itself, as a worker
-  would, to print their CPU (not counted above).
+  production) and no e-mail is sent in the timed section; afterwards the bench checks that
+  exactly one task per randomisation was queued and one message written, and delivers the
+  e-mails itself, as a worker would, to print their CPU (not counted above).
 - The last lines give the latency one user sees, p95 under contention and the CPU per
   randomisation, and the load average before and after: other work on the machine lowers every
   figure but the CPU ms.
@@ -330,7 +331,7 @@ def _print(rows: list[dict[str, float]], load: tuple[float, ...], after: tuple[f
             f"{c_bound:9.1f} {r['per_s'] / r['ceiling_per_s']:5.2f} {bound / c_bound:11.2f}"
         )
     mail = statistics.mean(r["mail_cpu_ms_per_op"] for r in rows)
-    print(f"result e-mail task (queued on commit, run after the timed section as a worker "
+    print(f"result e-mail delivery (from the outbox, after the timed section as a worker "
           f"would): {mail:.2f} CPU ms each, not in the figures above")  # fmt: skip
     eight = next(r for r in rows if r["clients"] == 8)
     one = next(r for r in rows if r["clients"] == 1)
