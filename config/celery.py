@@ -21,7 +21,16 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
     """Every periodic task of the trial (STYLE.md "API and tasks"); times from settings."""
     followup = settings.TRIAL_FOLLOWUP
     every = int(followup["REFRESH_EVERY_SECONDS"])  # only the end-to-end test sets it
+    sweep_every = int(settings.TRIAL_OUTBOX["SWEEP_EVERY_SECONDS"])
     return {
+        # The outbox (README "Messages: the outbox"): hand to a worker every e-mail left behind
+        # (queued while the broker was down, lost with a worker) or due for another attempt.
+        # A sweep not run in time is dropped: the next one does the same work.
+        "outbox-sweep": {
+            "task": "trial.outbox_sweep",
+            "schedule": timedelta(seconds=sweep_every),
+            "options": {"expires": sweep_every},
+        },
         # docs/protocol.md "Post-treatment follow-up": create visits as they come due, mark them
         # overdue and missed, remind the sites (one email per site per day).
         "followup-refresh-daily": {

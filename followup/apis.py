@@ -22,6 +22,7 @@ from randomization.selectors import study_end_get
 from treatment.apis.relapse import RelapseFindingFields, finding_pop
 from trial.access import acting_user, patient_for
 from trial.api import ReasonField
+from trial.apis.idempotency import IDEMPOTENCY_KEY, IDEMPOTENCY_RESPONSES, idempotent
 from trial.models import DeathCause
 
 
@@ -149,7 +150,12 @@ class VisitRecordApi(APIView):
         transplant_date = serializers.DateField(required=False, allow_null=True, default=None)
         reason = ReasonField()
 
-    @extend_schema(request=InputSerializer, responses=VisitOutputSerializer)
+    @extend_schema(
+        request=InputSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={200: VisitOutputSerializer, **IDEMPOTENCY_RESPONSES},
+    )
+    @idempotent("visit_record")
     def post(self, request: Request, patient_id: int, pk: int) -> Response:
         visit = _visit(request, patient_id, pk)
         data = _validated(self.InputSerializer, request)
@@ -172,7 +178,12 @@ class VisitNotDoneApi(APIView):
         not_done_reason = serializers.CharField()
         reason = ReasonField()
 
-    @extend_schema(request=InputSerializer, responses=VisitOutputSerializer)
+    @extend_schema(
+        request=InputSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={200: VisitOutputSerializer, **IDEMPOTENCY_RESPONSES},
+    )
+    @idempotent("visit_not_done")
     def post(self, request: Request, patient_id: int, pk: int) -> Response:
         visit = _visit(request, patient_id, pk)
         data = _validated(self.InputSerializer, request)
@@ -251,7 +262,12 @@ class ContactAttemptApi(APIView):
         outcome = serializers.ChoiceField(choices=ContactOutcome.choices)
         note = serializers.CharField(required=False, allow_blank=True, default="")
 
-    @extend_schema(request=InputSerializer, responses={201: RecordOutputSerializer})
+    @extend_schema(
+        request=InputSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: RecordOutputSerializer, **IDEMPOTENCY_RESPONSES},
+    )
+    @idempotent("contact_attempt_create")
     def post(self, request: Request, patient_id: int) -> Response:
         patient = patient_for(request, patient_id)
         data = _validated(self.InputSerializer, request)

@@ -82,6 +82,7 @@ def visit_record(request: HttpRequest, patient_id: int, pk: int) -> HttpResponse
         success=f"Visit {visit.number} recorded.",
         next_url=_patient_url(patient),
         context={"patient": patient, "visit": visit, "course": disease_course(patient)},
+        once=True,
     )
 
 
@@ -107,8 +108,10 @@ def _record_page(
     *,
     title: str,
     done: str,
+    once: bool = False,
 ) -> HttpResponse:
-    """A follow-up record form on the shared form page: one service call with the cleaned data."""
+    """A follow-up record form on the shared form page: one service call with the cleaned data
+    (`once`: not made twice by the same rendered form submitted again)."""
     return form_page(
         request,
         form=form,
@@ -119,6 +122,7 @@ def _record_page(
         success=done,
         next_url=_patient_url(patient),
         context={"patient": patient, "title": title},
+        once=once,
     )
 
 
@@ -129,7 +133,7 @@ def visit_not_done(request: HttpRequest, patient_id: int, pk: int) -> HttpRespon
     form = VisitNotDoneForm(submitted(request))
     save = partial(records.visit_not_done_record, visit=visit, by=acting_user(request))
     title, done = f"Visit {visit.number} not done", f"Visit {visit.number} recorded as not done."
-    return _record_page(request, patient, form, save, title=title, done=done)
+    return _record_page(request, patient, form, save, title=title, done=done, once=True)
 
 
 @page
@@ -157,7 +161,13 @@ def contact_attempt_record(request: HttpRequest, patient_id: int) -> HttpRespons
     )
     form = ContactAttemptForm(submitted(request))
     return _record_page(
-        request, patient, form, save, title="Contact attempt", done="Contact attempt recorded."
+        request,
+        patient,
+        form,
+        save,
+        title="Contact attempt",
+        done="Contact attempt recorded.",
+        once=True,
     )
 
 

@@ -38,6 +38,7 @@ from treatment.selectors import (
     first_remission,
     patient_treatment,
     relapse_of,
+    sae_alerts_undelivered,
     sae_overdue,
 )
 from trial.access import acting_user, patient_for
@@ -64,8 +65,10 @@ def _entry_page(
     save: Callable[[forms.Form], object],
     success: str,
     action: Action = Action.ENTER_TREATMENT,
+    once: bool = False,
 ) -> HttpResponse:
-    """A treatment-period form on the shared form page, back to the timeline once saved."""
+    """A treatment-period form on the shared form page, back to the timeline once saved; a new
+    record (`once`) is not created twice by the same rendered form submitted again."""
     return form_page(
         request,
         form=form,
@@ -76,6 +79,7 @@ def _entry_page(
         success=success,
         next_url=_timeline_url(patient),
         context={"patient": patient, "title": title},
+        once=once,
     )
 
 
@@ -110,7 +114,13 @@ def cycle_edit(request: HttpRequest, patient_id: int, pk: int | None = None) -> 
         )
 
     return _entry_page(
-        request, patient=patient, form=form, title=title, save=save, success="Cycle saved."
+        request,
+        patient=patient,
+        form=form,
+        title=title,
+        save=save,
+        success="Cycle saved.",
+        once=cycle is None,
     )
 
 
@@ -140,7 +150,13 @@ def response_edit(request: HttpRequest, patient_id: int, pk: int | None = None) 
 
     title = "Correct response assessment" if row else "New response assessment"
     return _entry_page(
-        request, patient=patient, form=form, title=title, save=save, success="Response saved."
+        request,
+        patient=patient,
+        form=form,
+        title=title,
+        save=save,
+        success="Response saved.",
+        once=row is None,
     )
 
 
@@ -164,7 +180,13 @@ def adverse_event_edit(
 
     title = "Correct adverse event" if row else "New adverse event"
     return _entry_page(
-        request, patient=patient, form=form, title=title, save=save, success="Adverse event saved."
+        request,
+        patient=patient,
+        form=form,
+        title=title,
+        save=save,
+        success="Adverse event saved.",
+        once=row is None,
     )
 
 
@@ -209,7 +231,13 @@ def transplant_edit(request: HttpRequest, patient_id: int, pk: int | None = None
 
     title = "Correct transplant" if row else "Allogeneic stem-cell transplant"
     return _entry_page(
-        request, patient=patient, form=form, title=title, save=save, success="Transplant saved."
+        request,
+        patient=patient,
+        form=form,
+        title=title,
+        save=save,
+        success="Transplant saved.",
+        once=row is None,
     )
 
 
@@ -326,6 +354,7 @@ def safety_overdue(request: HttpRequest) -> HttpResponse:
     user = acting_user(request)
     context: dict[str, Any] = {
         "events": sae_overdue(user=user, now=timezone.now()),
+        "undelivered": sae_alerts_undelivered(user=user),
         "aza_due": aza_response_due_patients(user=user),
     }
     return render(request, "treatment/overdue.html", context)

@@ -6,11 +6,15 @@
 - `form_page`: a form bound to one service call. A role that may not submit sees the record
   read-only, without a button (the permission table decides both what is shown and what is
   allowed); on a valid POST the service is called once; its field errors go beside their
-  fields, a state conflict on top of the form; success is a message and a redirect.
+  fields, a state conflict on top of the form; success is a message and a redirect. A create
+  (`once=True`) carries a token rendered with the form: the same rendered form submitted again
+  (a double click, a retry after a timeout) creates nothing and goes where the first went.
 """
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -28,6 +32,7 @@ from trial.access import acting_user
 from trial.audit import require
 from trial.exceptions import ApplicationError, PermissionDenied, StateConflict
 from trial.forms import service_errors_apply
+from trial.idempotency import request_once, request_replayed
 from trial.models import Site
 from trial.permissions import Action, not_allowed_message
 
@@ -35,6 +40,10 @@ View = Callable[..., HttpResponseBase]
 T = TypeVar("T")
 
 REFUSED_TEMPLATE = "refused.html"
+
+FORM_TOKEN = "form_token"
+_FORM_TOKEN_PATTERN = re.compile(r"[0-9a-f]{32}")
+ALREADY_SAVED = "This form was already submitted and saved: here is what it recorded."
 
 
 def refused(request: HttpRequest, message: str, *, status: int = 403) -> HttpResponse:
@@ -87,28 +96,77 @@ def form_page(
     success: str | Callable[[T], str],
     next_url: str | Callable[[T], str],
     context: dict[str, Any] | None = None,
+    once: bool = False,
 ) -> HttpResponse:
     """Render the form; on a valid POST make the one service call, then redirect with a message.
 
     A user whose roles do not allow `action` at `site` sees the form read-only (no button) and
-    is refused on POST.
+    is refused on POST. With `once`, a second submission of the same rendered form makes no
+    second call: it goes where the first one went, with a message saying so.
     """
     may_submit = acting_user(request).can(action, site)
+    posted_token = _posted_token(request) if once else ""
     if request.method == "POST":
         if not may_submit:
             return refused(request, not_allowed_message(action))
+        earlier = posted_token and _earlier_location(request, posted_token)
+        if earlier:
+            messages.info(request, ALREADY_SAVED)
+            return redirect(earlier)
         if form.is_valid():
             try:
-                result = submit()
+                result, location = _submit(request, posted_token, submit, next_url)
             except ValidationError as error:
                 service_errors_apply(form, error)
             except StateConflict as error:
                 form.add_error(None, error.message)
             else:
-                messages.success(request, success(result) if callable(success) else success)
-                return redirect(next_url(result) if callable(next_url) else next_url)
+                if result is _REPLAYED:
+                    messages.info(request, ALREADY_SAVED)
+                else:
+                    messages.success(request, success(result) if callable(success) else success)
+                return redirect(location)
     if not may_submit:
         for field in form.fields.values():
             field.disabled = True
     page_context = {**(context or {}), "form": form, "may_submit": may_submit}
+    if once:
+        page_context["form_token"] = posted_token or uuid.uuid4().hex
     return render(request, template, page_context)
+
+
+_REPLAYED: Any = object()
+
+
+def _posted_token(request: HttpRequest) -> str:
+    token = request.POST.get(FORM_TOKEN, "") if request.method == "POST" else ""
+    return token if _FORM_TOKEN_PATTERN.fullmatch(token) else ""
+
+
+def _operation(request: HttpRequest) -> str:
+    return f"page:{request.path}"
+
+
+def _earlier_location(request: HttpRequest, token: str) -> str:
+    earlier = request_replayed(user=acting_user(request), operation=_operation(request), key=token)
+    return str(earlier.body["location"]) if earlier else ""
+
+
+def _submit(
+    request: HttpRequest, token: str, submit: Callable[[], T], next_url: str | Callable[[T], str]
+) -> tuple[Any, str]:
+    """Make the service call, once per token when there is one; return its result (or
+    `_REPLAYED`) and where to go."""
+    results: list[T] = []
+
+    def run() -> tuple[int, Any]:
+        results.append(submit())
+        return 303, {"location": next_url(results[0]) if callable(next_url) else next_url}
+
+    if not token:
+        _, body = run()
+        return results[0], body["location"]
+    outcome = request_once(
+        user=acting_user(request), operation=_operation(request), key=token, fingerprint="", run=run
+    )
+    return (results[0] if results else _REPLAYED), outcome.body["location"]

@@ -140,6 +140,14 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "dexaml-03@localhost")
+EMAIL_HOST = env("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(env("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+# A mail server that accepts the connection and then hangs must not hold a worker forever.
+EMAIL_TIMEOUT = int(env("EMAIL_TIMEOUT", "30"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -178,6 +186,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
     "visibility_timeout": int(env("CELERY_VISIBILITY_TIMEOUT", str(60 * 60))),
     "unacked_restore_interval": int(env("CELERY_UNACKED_RESTORE_INTERVAL", "10")),
     "unacked_restore_throttle": int(env("CELERY_UNACKED_RESTORE_THROTTLE", "10")),
+    # A broker that does not answer fails a publish in seconds, not after the system's TCP
+    # timeout: the request that queued a message goes on, and the outbox's sweep sends it later.
+    "socket_connect_timeout": int(env("CELERY_BROKER_CONNECT_TIMEOUT", "5")),
 }
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = VAR_DIR / "celery"
@@ -204,6 +215,29 @@ LOGGING = {
 
 # `seed_demo` (demo users with a published password) may run; production turns it off.
 DEMO_DATA_ALLOWED = True
+
+# The outbox (README "Messages: the outbox"): every e-mail is a row written with the record that
+# causes it and delivered by a worker, tried again until it is sent.
+TRIAL_OUTBOX: dict[str, Any] = {
+    # A failed send is tried again RETRY_BASE_SECONDS × 2^(attempts − 1) later, at most
+    # RETRY_MAX_SECONDS later; a message is never given up (it stays visible as undelivered).
+    "RETRY_BASE_SECONDS": int(env("OUTBOX_RETRY_BASE_SECONDS", "30")),
+    "RETRY_MAX_SECONDS": int(env("OUTBOX_RETRY_MAX_SECONDS", "3600")),
+    # The delivery task retries itself this many times; beat's sweep takes over after that.
+    "TASK_MAX_RETRIES": int(env("OUTBOX_TASK_MAX_RETRIES", "5")),
+    # Beat's sweep runs every SWEEP_EVERY_SECONDS and hands to a worker (at most SWEEP_BATCH)
+    # the pending messages due for SWEEP_GRACE_SECONDS: queued while the broker was down, lost
+    # with a worker, or waiting for their next attempt.
+    "SWEEP_EVERY_SECONDS": int(env("OUTBOX_SWEEP_EVERY_SECONDS", "60")),
+    "SWEEP_GRACE_SECONDS": int(env("OUTBOX_SWEEP_GRACE_SECONDS", "60")),
+    "SWEEP_BATCH": int(env("OUTBOX_SWEEP_BATCH", "500")),
+    # A message a worker took but never recorded as sent (the worker died while sending) is
+    # sent again this long after it was taken: at least once, never silently lost.
+    "CLAIM_TIMEOUT_SECONDS": int(env("OUTBOX_CLAIM_TIMEOUT_SECONDS", "900")),
+    # Once the mail server has accepted a message, recording it as sent waits this long for a
+    # database that is briefly unavailable (a restart) rather than send it twice.
+    "RECORD_WAIT_SECONDS": int(env("OUTBOX_RECORD_WAIT_SECONDS", "60")),
+}
 
 # Trial configuration that the protocol leaves open (docs/protocol.md: numbers are configuration).
 TRIAL: dict[str, Any] = {

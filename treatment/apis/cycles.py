@@ -16,6 +16,7 @@ from treatment.models import Cycle, DoseUnit, Drug, DrugAdministration
 from trial.access import acting_user, patient_for
 from trial.api import ReasonField
 from trial.apis.common import patient_record
+from trial.apis.idempotency import IDEMPOTENCY_KEY, IDEMPOTENCY_RESPONSES, idempotent
 from trial.models import Patient, Regimen
 
 # --- cycles ---------------------------------------------------------------------------------
@@ -108,7 +109,12 @@ class CycleListApi(APIView):
         cycles = Cycle.objects.filter(patient=patient).order_by("number")
         return Response(CycleOutput(cycles, many=True).data)
 
-    @extend_schema(request=CycleInput, responses={201: CycleOutput})
+    @extend_schema(
+        request=CycleInput,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: CycleOutput, **IDEMPOTENCY_RESPONSES},
+    )
+    @idempotent("cycle_create")
     def post(self, request: Request, patient_id: int) -> Response:
         cycle = _cycle_save(request, patient_for(request, patient_id), None)
         return Response(CycleOutput(cycle).data, status=201)
