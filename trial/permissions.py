@@ -21,6 +21,7 @@ class Action(models.TextChoices):
     SIGN = "sign", "Sign treatment-period records"
     ENTER_FOLLOWUP = "enter_followup", "Enter follow-up visits"
     RAISE_QUERY = "raise_query", "Raise and close data queries"
+    ANSWER_QUERY = "answer_query", "Answer data queries of the site"
     MANAGE_CUTOFF = "manage_cutoff", "Freeze data cut-offs"
     EXPORT = "export", "Export analysis datasets"
     VIEW_REPORTS = "view_reports", "See trial-wide reports"
@@ -41,6 +42,7 @@ ALLOWED_ROLES: dict[Action, frozenset[Role]] = {
     Action.SIGN: frozenset({Role.INVESTIGATOR}),
     Action.ENTER_FOLLOWUP: _SITE_TEAM,
     Action.RAISE_QUERY: frozenset({Role.DATA_MANAGER, Role.MONITOR}),
+    Action.ANSWER_QUERY: _SITE_TEAM,
     Action.MANAGE_CUTOFF: frozenset({Role.DATA_MANAGER}),
     Action.EXPORT: frozenset({Role.DATA_MANAGER, Role.STATISTICIAN, Role.SPONSOR_ADMIN}),
     Action.VIEW_REPORTS: frozenset(
