@@ -20,7 +20,7 @@ from followup.models import ContactMethod, ContactOutcome, FollowupDiseaseStatus
 from followup.services import records
 from randomization.selectors import study_end_get
 from trial.access import acting_user, patient_for
-from trial.api import ReasonField
+from trial.api import ConfirmationField, OpenQueriesField, ReasonField
 from trial.models import DeathCause
 
 
@@ -31,6 +31,7 @@ def _visit(request: Request, patient_id: int, pk: int) -> Visit:
 class VisitOutputSerializer(serializers.ModelSerializer[Visit]):
     subject_id = serializers.CharField(source="patient.subject_id", read_only=True)
     site = serializers.CharField(source="patient.site.code", read_only=True)
+    open_queries = OpenQueriesField()
 
     class Meta:
         model = Visit
@@ -59,6 +60,7 @@ class VisitOutputSerializer(serializers.ModelSerializer[Visit]):
             "new_treatment_detail",
             "transplant",
             "transplant_date",
+            "open_queries",
         ]
 
 
@@ -136,6 +138,7 @@ class VisitRecordApi(APIView):
         transplant = serializers.BooleanField(default=False)
         transplant_date = serializers.DateField(required=False, allow_null=True, default=None)
         reason = ReasonField()
+        confirmation = ConfirmationField()
 
     @extend_schema(request=InputSerializer, responses=VisitOutputSerializer)
     def post(self, request: Request, patient_id: int, pk: int) -> Response:

@@ -1,6 +1,7 @@
 from django import forms
 
 from followup.models import ContactMethod, ContactOutcome, FollowupDiseaseStatus, VitalStatus
+from trial.forms import confirmation_field
 from trial.forms.widgets import IsoDateField
 from trial.models import DeathCause
 
@@ -16,6 +17,7 @@ class VisitRecordForm(forms.Form):
     new_treatment_detail = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     transplant = forms.BooleanField(required=False, label="Transplant since the last visit")
     transplant_date = IsoDateField(required=False)
+    confirmation = confirmation_field()
     reason = forms.CharField(required=False, help_text="Required when correcting a recorded visit.")
 
 

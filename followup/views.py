@@ -22,12 +22,12 @@ from followup.forms import (
     VisitRecordForm,
     WithdrawalForm,
 )
-from followup.models import Visit
+from followup.models import Visit, VisitStatus
 from followup.services import records
 from randomization.selectors import study_end_get
 from trial.access import acting_user, patient_for
 from trial.forms import submitted
-from trial.models import Patient
+from trial.models import Death, Patient
 from trial.pages import form_page, page
 from trial.permissions import Action
 
@@ -54,6 +54,7 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
         "patient": patient,
         "visits": selectors.patient_visits(patient=patient),
         "last_known_alive": selectors.last_known_alive(patient),
+        "death": Death.objects.filter(patient=patient, entered_in_error=False).first(),
         "calendar": study_end_get(),
     }
     return render(request, "followup/patient.html", context)
@@ -63,7 +64,7 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
 def visit_record(request: HttpRequest, patient_id: int, pk: int) -> HttpResponse:
     patient = patient_for(request, patient_id)
     visit = get_object_or_404(Visit.objects.filter(patient=patient), pk=pk)
-    form = VisitRecordForm(submitted(request))
+    form = VisitRecordForm(submitted(request), initial=_visit_initial(visit))
     return form_page(
         request,
         form=form,
@@ -75,8 +76,27 @@ def visit_record(request: HttpRequest, patient_id: int, pk: int) -> HttpResponse
         site=patient.site,
         success=f"Visit {visit.number} recorded.",
         next_url=_patient_url(patient),
-        context={"patient": patient, "visit": visit},
+        context={"patient": patient, "visit": visit, "record": visit},
     )
+
+
+_VISIT_ENTRY = (
+    "contact_date",
+    "vital_status",
+    "disease_status",
+    "relapse_date",
+    "new_treatment",
+    "new_treatment_detail",
+    "transplant",
+    "transplant_date",
+)
+
+
+def _visit_initial(visit: Visit) -> dict[str, Any]:
+    """A visit already recorded as done opens with its values, to be corrected with a reason."""
+    if visit.status != VisitStatus.DONE:
+        return {}
+    return {name: getattr(visit, name) for name in _VISIT_ENTRY}
 
 
 @page

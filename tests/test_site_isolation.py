@@ -14,11 +14,13 @@ import pytest
 from django.test import Client
 from django.urls import resolve, reverse
 
-from tests.factories import randomized_patient, screened_patient
+from cleaning.models import DataQuery
+from cleaning.services.queries import query_raise
+from tests.factories import randomized_patient, screened_patient, user_with_role
 from tests.treatment.test_builders import STARTS, record_cycle
 from tests.url_walk import Route, all_routes
 from treatment.models import Cycle
-from trial.models import Patient, Site, User
+from trial.models import Patient, Role, Site, User
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,7 @@ class SiteB:
     site: Site
     patient: Patient  # consent, baseline and eligibility recorded, confirmed, randomised
     cycle: Cycle  # a treatment record of that patient
+    query: DataQuery  # a data query on that cycle
 
 
 # URL parameter name → the site-B value to put in the URL. Register every new kind of
@@ -39,6 +42,7 @@ SITE_B_OBJECTS: dict[str, Callable[[SiteB], object]] = {
     "pk": lambda b: b.cycle.pk,
     # Generic record pages name the kind of record the `pk` identifies.
     "record_type": lambda b: "cycle",
+    "query_id": lambda b: b.query.pk,
 }
 
 # URL parameters that do not identify site data, and why.
@@ -77,7 +81,15 @@ def _routes_with_site_data() -> list[Route]:
 def site_b_records(site_b: Site, coordinator_b: User, investigator_b: User) -> SiteB:
     patient = randomized_patient(site_b, coordinator_b, investigator_b)
     cycle = record_cycle(patient, investigator_b, STARTS[0])
-    return SiteB(site=site_b, patient=patient, cycle=cycle)
+    query = query_raise(
+        record=cycle,
+        field_name="start_date",
+        category="inconsistent",
+        text="Which day did the cycle start?",
+        by=user_with_role(Role.MONITOR, site_b, "monitor_b"),
+        now=cycle.created_at,
+    )
+    return SiteB(site=site_b, patient=patient, cycle=cycle, query=query)
 
 
 @pytest.fixture

@@ -48,8 +48,10 @@ def _entry_page(
     save: Callable[[forms.Form], object],
     success: str,
     action: Action = Action.ENTER_TREATMENT,
+    record: object = None,
 ) -> HttpResponse:
-    """A treatment-period form on the shared form page, back to the timeline once saved."""
+    """A treatment-period form on the shared form page, back to the timeline once saved; the
+    record being corrected, if any, shows its open data queries."""
     return form_page(
         request,
         form=form,
@@ -59,7 +61,7 @@ def _entry_page(
         site=patient.site,
         success=success,
         next_url=_timeline_url(patient),
-        context={"patient": patient, "title": title},
+        context={"patient": patient, "title": title, "record": record},
     )
 
 
@@ -94,7 +96,13 @@ def cycle_edit(request: HttpRequest, patient_id: int, pk: int | None = None) -> 
         )
 
     return _entry_page(
-        request, patient=patient, form=form, title=title, save=save, success="Cycle saved."
+        request,
+        patient=patient,
+        form=form,
+        title=title,
+        save=save,
+        success="Cycle saved.",
+        record=cycle,
     )
 
 
@@ -120,7 +128,13 @@ def response_edit(request: HttpRequest, patient_id: int, pk: int | None = None) 
 
     title = "Correct response assessment" if row else "New response assessment"
     return _entry_page(
-        request, patient=patient, form=form, title=title, save=save, success="Response saved."
+        request,
+        patient=patient,
+        form=form,
+        title=title,
+        save=save,
+        success="Response saved.",
+        record=row,
     )
 
 
@@ -144,7 +158,13 @@ def adverse_event_edit(
 
     title = "Correct adverse event" if row else "New adverse event"
     return _entry_page(
-        request, patient=patient, form=form, title=title, save=save, success="Adverse event saved."
+        request,
+        patient=patient,
+        form=form,
+        title=title,
+        save=save,
+        success="Adverse event saved.",
+        record=row,
     )
 
 
@@ -166,6 +186,7 @@ def sae_report(request: HttpRequest, patient_id: int, pk: int) -> HttpResponse:
         title=f"SAE report sent: {row.term_label}",
         save=save,
         success="SAE report recorded.",
+        record=row,
     )
 
 
@@ -189,7 +210,13 @@ def transplant_edit(request: HttpRequest, patient_id: int, pk: int | None = None
 
     title = "Correct transplant" if row else "Allogeneic stem-cell transplant"
     return _entry_page(
-        request, patient=patient, form=form, title=title, save=save, success="Transplant saved."
+        request,
+        patient=patient,
+        form=form,
+        title=title,
+        save=save,
+        success="Transplant saved.",
+        record=row,
     )
 
 
@@ -214,6 +241,7 @@ def end_of_treatment_edit(request: HttpRequest, patient_id: int) -> HttpResponse
         title="End of treatment",
         save=save,
         success="End of treatment saved; post-treatment follow-up starts.",
+        record=row,
     )
 
 

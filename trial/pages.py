@@ -7,6 +7,9 @@
   read-only, without a button (the permission table decides both what is shown and what is
   allowed); on a valid POST the service is called once; its field errors go beside their
   fields, a state conflict on top of the form; success is a message and a redirect.
+- A correction made for a data query is reached with `?query=<id>&next=<the query's page>`:
+  the reason for change starts with, and always names, the query (so the record's history
+  shows which query the change answers), and saving leads back to the query.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from trial.access import acting_user
@@ -76,6 +80,30 @@ def require_action(request: HttpRequest, action: Action, site: Site | None = Non
     require(user=acting_user(request), action=action, site=site)
 
 
+def linked_query(request: HttpRequest) -> int | None:
+    """The id of the data query a correction answers (`?query=<id>`), if any."""
+    value = request.GET.get("query", "")
+    return int(value) if value.isdigit() else None
+
+
+def query_reason(reason: str, query_id: int) -> str:
+    """A reason for change that names the query it answers."""
+    reference = f"query #{query_id}"
+    reason = reason.strip()
+    if reference in reason.lower():
+        return reason
+    return f"{reason} ({reference})" if reason else f"Answer to {reference}"
+
+
+def _next_url(request: HttpRequest) -> str | None:
+    """A local page to go back to after saving (`?next=`), never another site."""
+    target = request.GET.get("next", "")
+    safe = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if target and safe else None
+
+
 def form_page(
     request: HttpRequest,
     *,
@@ -94,10 +122,15 @@ def form_page(
     is refused on POST.
     """
     may_submit = acting_user(request).can(action, site)
+    query_id = linked_query(request) if "reason" in form.fields else None
+    if query_id is not None and not form.is_bound:
+        form.initial["reason"] = f"Answer to query #{query_id}: "
     if request.method == "POST":
         if not may_submit:
             return refused(request, not_allowed_message(action))
         if form.is_valid():
+            if query_id is not None:
+                form.cleaned_data["reason"] = query_reason(form.cleaned_data["reason"], query_id)
             try:
                 result = submit()
             except ValidationError as error:
@@ -106,9 +139,15 @@ def form_page(
                 form.add_error(None, error.message)
             else:
                 messages.success(request, success(result) if callable(success) else success)
-                return redirect(next_url(result) if callable(next_url) else next_url)
+                default = next_url(result) if callable(next_url) else next_url
+                return redirect(_next_url(request) or default)
     if not may_submit:
         for field in form.fields.values():
             field.disabled = True
-    page_context = {**(context or {}), "form": form, "may_submit": may_submit}
+    page_context = {
+        **(context or {}),
+        "form": form,
+        "may_submit": may_submit,
+        "linked_query": query_id,
+    }
     return render(request, template, page_context)

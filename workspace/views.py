@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from cleaning import selectors as cleaning_selectors
 from followup import selectors as followup_selectors
 from randomization.models import Randomization
 from treatment import selectors as treatment_selectors
@@ -42,7 +43,10 @@ def home(request: HttpRequest) -> HttpResponse:
         "can_followup": user.can(Action.ENTER_FOLLOWUP),
         "can_report": user.can(Action.VIEW_REPORTS),
         "can_export": user.can(Action.EXPORT),
+        "can_answer": user.can(Action.ANSWER_QUERY),
+        "can_raise": user.can(Action.RAISE_QUERY),
     }
+    context.update(_queries(user, now, answer=context["can_answer"], raise_=context["can_raise"]))
     if context["can_screen"]:
         context["groups"] = _screening_groups(user)
         context["to_randomize"] = worklist.awaiting_randomization(user)
@@ -57,6 +61,17 @@ def home(request: HttpRequest) -> HttpResponse:
     if context["can_report"]:
         context["dashboard"] = dashboard.trial_dashboard(user=user, now=now)
     return render(request, "workspace/home.html", context)
+
+
+def _queries(user: User, now: Any, *, answer: bool, raise_: bool) -> dict[str, Any]:
+    """The data queries a site team answers, and those a raiser has to review."""
+    if not (answer or raise_):
+        return {}
+    counts = cleaning_selectors.query_counts(user=user)
+    wanted = "open" if answer else "answered"
+    filters = cleaning_selectors.QueryFilters(state=wanted)
+    rows = cleaning_selectors.queries_for_user(user=user, filters=filters, now=now)
+    return {"query_counts": counts, "queries": list(rows[:10])}
 
 
 @page

@@ -60,6 +60,7 @@ def visit_record(
     transplant: bool = False,
     transplant_date: dt.date | None = None,
     reason: str = "",
+    confirmation: str = "",
 ) -> Visit:
     """Record (or correct, with a reason) a follow-up visit as done.
 
@@ -92,19 +93,17 @@ def visit_record(
     visit.relapse_date = relapse_date if disease_status == FollowupDiseaseStatus.RELAPSE else None
     visit.new_treatment, visit.new_treatment_detail = new_treatment, new_treatment_detail
     visit.transplant, visit.transplant_date = transplant, transplant_date if transplant else None
-    _save_entry(visit, by=by, reason=reason, first_entry=first_entry)
+    _save_entry(visit, by=by, reason=reason, first_entry=first_entry, confirmation=confirmation)
     return visit
 
 
-def _save_entry(visit: Visit, *, by: User, reason: str, first_entry: bool) -> None:
+def _save_entry(
+    visit: Visit, *, by: User, reason: str, first_entry: bool, confirmation: str = ""
+) -> None:
     """A first entry on a scheduled visit is data entry; changing it again is a correction."""
-    if not first_entry:
-        record_save(instance=visit, by=by, reason=reason)
-        return
-    visit.full_clean()
-    visit._history_user = by  # type: ignore[attr-defined]
-    visit._change_reason = reason.strip() or "Visit recorded"  # type: ignore[attr-defined]
-    visit.save()
+    if first_entry:
+        reason = reason.strip() or "Visit recorded"
+    record_save(instance=visit, by=by, reason=reason, confirmation=confirmation)
 
 
 @transaction.atomic

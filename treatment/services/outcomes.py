@@ -12,10 +12,10 @@ from treatment.models import (
     Cycle,
     EndOfTreatment,
     EndOfTreatmentReason,
-    Response,
     ResponseAssessment,
     Transplant,
 )
+from treatment.rules import response_blasts_check
 from treatment.services.common import (
     local_date,
     require_entry,
@@ -24,22 +24,6 @@ from treatment.services.common import (
 from trial.audit import record_save
 from trial.models import Death, Patient, User
 from trial.validation import Errors, add_error, not_before_randomisation, not_in_future, raise_if
-
-# ELN 2017: CR, CRi and MLFS need fewer than 5% marrow blasts; PR brings them to 5–25%.
-_REMISSION = {Response.CR, Response.CRI, Response.MLFS}
-
-
-def _blast_errors(response: str, blasts: Decimal | None) -> Errors:
-    errors: Errors = {}
-    if response in _REMISSION | {Response.PR} and blasts is None:
-        add_error(errors, "marrow_blast_pct", "Give the marrow blast percentage (ELN 2017).")
-    elif response in _REMISSION and blasts is not None and blasts >= 5:
-        add_error(
-            errors, "marrow_blast_pct", f"{response} needs fewer than 5% marrow blasts (ELN 2017)."
-        )
-    elif response == Response.PR and blasts is not None and not 5 <= blasts <= 25:
-        add_error(errors, "marrow_blast_pct", "PR needs 5% to 25% marrow blasts (ELN 2017).")
-    return errors
 
 
 @transaction.atomic
@@ -54,6 +38,7 @@ def response_record(
     comment: str = "",
     assessment: ResponseAssessment | None = None,
     reason: str = "",
+    confirmation: str = "",
 ) -> ResponseAssessment:
     """Record (or correct, with a reason) an ELN 2017 response assessment after salvage.
 
@@ -62,7 +47,7 @@ def response_record(
         that contradict the response.
     """
     require_entry(patient=patient, by=by)
-    errors = _blast_errors(response, marrow_blast_pct)
+    errors = response_blasts_check(response, marrow_blast_pct)
     not_in_future(errors, today=local_date(now), assessment_date=assessment_date)
     cycle = (
         Cycle.objects.filter(
@@ -87,7 +72,7 @@ def response_record(
         response,
     )
     assessment.marrow_blast_pct, assessment.comment = marrow_blast_pct, comment
-    record_save(instance=assessment, by=by, reason=reason)
+    record_save(instance=assessment, by=by, reason=reason, confirmation=confirmation)
     what = f"Response of {assessment_date:%Y-%m-%d} {'changed' if changing else 'added'}"
     treatment_signature_break(patient=patient, by=by, now=now, what=what)
     return assessment
