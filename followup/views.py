@@ -27,7 +27,7 @@ from followup.services import records
 from randomization.selectors import study_end_get
 from trial.access import acting_user, patient_for
 from trial.forms import submitted
-from trial.models import Death, Patient
+from trial.models import Death, Patient, Site
 from trial.pages import form_page, page
 from trial.permissions import Action
 
@@ -38,13 +38,26 @@ def _patient_url(patient: Patient) -> str:
 
 @page
 def worklist(request: HttpRequest) -> HttpResponse:
+    user = acting_user(request)
     status = request.GET.get("status") or None
-    visits = selectors.worklist_for_user(user=acting_user(request), status=status)
-    return render(
-        request,
-        "followup/worklist.html",
-        {"visits": visits, "status": status, "calendar": study_end_get()},
-    )
+    site_code = request.GET.get("site") or None
+    visits = selectors.worklist_for_user(user=user, status=status, site_code=site_code)
+    recordable = user.site_ids_for(Action.ENTER_FOLLOWUP)
+    rows = [(v, recordable is None or v.patient.site_id in recordable) for v in visits]
+    context = {
+        "rows": rows,
+        "status": status,
+        "site_code": site_code,
+        "sites": _sites(user),
+        "calendar": study_end_get(),
+    }
+    return render(request, "followup/worklist.html", context)
+
+
+def _sites(user: Any) -> list[Site]:
+    site_ids = user.site_ids_for(Action.VIEW)
+    sites = Site.objects.order_by("code")
+    return list(sites if site_ids is None else sites.filter(pk__in=site_ids))
 
 
 @page
