@@ -32,6 +32,7 @@ class QueryRaiseForm(forms.Form):
 
 
 class QueryAnswerForm(forms.Form):
+    prefix = "answer"  # three forms share the query's page: their inputs need distinct ids
     text = _text(
         "Answer",
         help_text="What you corrected (through the record's form, with its reason) or why the "
@@ -40,10 +41,12 @@ class QueryAnswerForm(forms.Form):
 
 
 class QueryCloseForm(forms.Form):
+    prefix = "close"
     text = _text("Closing note", required=False)
 
 
 class QueryReopenForm(forms.Form):
+    prefix = "reopen"
     text = _text("Message", help_text="What is still wrong.")
 
 

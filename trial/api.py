@@ -72,7 +72,9 @@ class OpenQuerySerializer(serializers.Serializer):
     field = serializers.CharField(help_text="The field the query is about; empty: the record.")
     state = serializers.CharField(help_text="open, or answered (waiting to be closed).")
     category = serializers.CharField()
-    origin = serializers.CharField(help_text="manual (raised by a person) or system (an edit check).")
+    origin = serializers.CharField(
+        help_text="manual (raised by a person) or system (an edit check)."
+    )
     rule = serializers.CharField(help_text="The edit check that raised it (system queries).")
     text = serializers.CharField()
     raised_at = serializers.DateTimeField()

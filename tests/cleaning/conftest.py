@@ -65,10 +65,3 @@ def done_visit(visit: Visit, coordinator: User) -> Visit:
 @pytest.fixture
 def recent_visit(site_a: Site, coordinator: User, investigator: User) -> Visit:
     return visit_done_lately(site_a, coordinator, investigator)
-
-
-@pytest.fixture
-def genes_recorded_by_the_factories(settings: Any) -> None:
-    """The factories record NPM1 and FLT3-ITD only: require just those, so that enrolment opens
-    no query of its own in tests that count queries."""
-    settings.TRIAL_CLEANING = {**settings.TRIAL_CLEANING, "BASELINE_REQUIRED_GENES": ["NPM1"]}

@@ -159,7 +159,8 @@ class TestCorrectingAndAnswering:
         query = _raise(recent_visit, monitor)
 
         answered = _client(coordinator).post(
-            reverse("cleaning:query_answer", args=[query.pk]), {"text": "Corrected to the 14th."}
+            reverse("cleaning:query_answer", args=[query.pk]),
+            {"answer-text": "Corrected to the 14th."},
         )
         refused = _client(coordinator).post(reverse("cleaning:query_close", args=[query.pk]), {})
         closed = _client(monitor).post(reverse("cleaning:query_close", args=[query.pk]), {})
@@ -174,7 +175,7 @@ class TestCorrectingAndAnswering:
         query = _raise(recent_visit, monitor)
 
         response = _client(coordinator).post(
-            reverse("cleaning:query_answer", args=[query.pk]), {"text": ""}
+            reverse("cleaning:query_answer", args=[query.pk]), {"answer-text": ""}
         )
 
         assert response.status_code == 200
