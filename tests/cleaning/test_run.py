@@ -124,3 +124,17 @@ class TestCommandAndTask:
         assert schedule["cleaning-edit-checks-nightly"]["task"] == "cleaning.edit_checks_run"
         assert schedule["cleaning-query-digest-daily"]["task"] == "cleaning.digest_send"
         assert result["opened"] >= len(old_visits)
+
+
+class TestDemo:
+    def test_the_demo_has_queries_for_the_sites_and_a_second_seed_changes_nothing(self) -> None:
+        call_command("seed_demo", "--today", "2026-11-02", stdout=StringIO())
+        manual = list(
+            DataQuery.objects.filter(origin="manual").values_list("pk", "patient__site__code")
+        )
+        total = DataQuery.objects.count()
+
+        call_command("seed_demo", "--today", "2026-11-02", stdout=StringIO())
+
+        assert sorted(site for _, site in manual) == ["LYO", "PAR"]
+        assert DataQuery.objects.count() == total
