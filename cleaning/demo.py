@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
+from django.db import models, transaction
 
 from cleaning.models import DataQuery, QueryCategory, QueryOrigin
 from cleaning.services.edit_checks import RunResult, edit_checks_run
@@ -16,7 +16,7 @@ from cleaning.services.queries import query_raise
 from trial.models import Baseline, Consent, PatientStatus, User
 
 # (raiser, site, record kind, field, category, question)
-QUERIES = [
+QUERIES: list[tuple[str, str, type[models.Model], str, str, str]] = [
     (
         "monitor",
         "PAR",
@@ -36,9 +36,9 @@ QUERIES = [
 ]
 
 
-def _first_enrolled(model: type[Consent] | type[Baseline], site: str) -> Consent | Baseline | None:
+def _first_enrolled(model: type[models.Model], site: str) -> models.Model | None:
     return (
-        model.objects.filter(
+        model._default_manager.filter(
             patient__site__code=site, patient__status=PatientStatus.ENROLLED, entered_in_error=False
         )
         .order_by("patient__subject_id")

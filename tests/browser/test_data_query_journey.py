@@ -32,6 +32,7 @@ class TestDataQueryJourney:
     ) -> None:
         visit = visit_done_lately(site_a, coordinator, investigator)
         followup = f"/followup/patients/{visit.patient_id}/"
+        assert visit.contact_date is not None
         corrected = visit.contact_date - dt.timedelta(days=1)
 
         login("monitor_a")
