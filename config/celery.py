@@ -20,6 +20,7 @@ app.autodiscover_tasks()
 def beat_schedule() -> dict[str, dict[str, Any]]:
     """Every periodic task of the trial (STYLE.md "API and tasks"); times from settings."""
     followup = settings.TRIAL_FOLLOWUP
+    cleaning = settings.TRIAL_CLEANING
     every = int(followup["REFRESH_EVERY_SECONDS"])  # only the end-to-end test sets it
     sweep_every = int(settings.TRIAL_OUTBOX["SWEEP_EVERY_SECONDS"])
     return {
@@ -47,6 +48,17 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
                 hour=followup["DIGEST_HOUR"],
                 minute=0,
             ),
+        },
+        # docs/protocol.md "Data cleaning and locking": every edit check over the whole database,
+        # for checks added after the data were entered and deadlines that passed (idempotent).
+        "cleaning-edit-checks-nightly": {
+            "task": "cleaning.edit_checks_run",
+            "schedule": crontab(hour=cleaning["RUN_HOUR"], minute=cleaning["RUN_MINUTE"]),
+        },
+        # New queries to the site teams, answers to the raisers: one e-mail a day at most each.
+        "cleaning-query-digest-daily": {
+            "task": "cleaning.digest_send",
+            "schedule": crontab(hour=cleaning["DIGEST_HOUR"], minute=cleaning["DIGEST_MINUTE"]),
         },
     }
 

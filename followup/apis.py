@@ -21,7 +21,7 @@ from followup.services import records
 from randomization.selectors import study_end_get
 from treatment.apis.relapse import RelapseFindingFields, finding_pop
 from trial.access import acting_user, patient_for
-from trial.api import ReasonField
+from trial.api import ConfirmationField, OpenQueriesField, ReasonField
 from trial.apis.idempotency import IDEMPOTENCY_KEY, IDEMPOTENCY_RESPONSES, idempotent
 from trial.models import DeathCause
 
@@ -39,6 +39,7 @@ class VisitOutputSerializer(serializers.ModelSerializer[Visit]):
         allow_null=True,
         help_text="Date of the relapse record the visit reports (disease status relapse).",
     )
+    open_queries = OpenQueriesField()
 
     class Meta:
         model = Visit
@@ -68,6 +69,7 @@ class VisitOutputSerializer(serializers.ModelSerializer[Visit]):
             "new_treatment_detail",
             "transplant",
             "transplant_date",
+            "open_queries",
         ]
 
 
@@ -149,6 +151,7 @@ class VisitRecordApi(APIView):
         transplant = serializers.BooleanField(default=False)
         transplant_date = serializers.DateField(required=False, allow_null=True, default=None)
         reason = ReasonField()
+        confirmation = ConfirmationField()
 
     @extend_schema(
         request=InputSerializer,

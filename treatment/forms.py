@@ -23,6 +23,7 @@ from treatment.models import (
 )
 from treatment.rules import TreatmentRules
 from treatment.services import DrugDose, RelapseFinding
+from trial.forms import confirmation_field
 from trial.forms.widgets import IsoDateField, IsoDateTimeField
 from trial.models import Regimen
 
@@ -58,6 +59,8 @@ class CycleForm(ReasonMixin):
             self.drug_names = list(dict.fromkeys([*self.drug_names, *REGIMEN_DRUGS[cycle.regimen]]))
         for drug in self.drug_names:
             self._add_drug_fields(drug)
+        self.fields["confirmation"] = confirmation_field()
+        self.fields["reason"] = self.fields.pop("reason")  # the reason last
 
     def _add_drug_fields(self, drug: str) -> None:
         label = Drug(drug).label
@@ -119,7 +122,12 @@ class CycleForm(ReasonMixin):
         names = ["start_date", "regimen", "regimen_change_reason", "height_cm", "weight_kg"]
         values = {n: d[n] for n in names}
         values.update(delay_days=d["delay_days"] or 0, delay_reason=d["delay_reason"])
-        return {**values, "drugs": self.drugs(), "reason": d["reason"]}
+        return {
+            **values,
+            "drugs": self.drugs(),
+            "reason": d["reason"],
+            "confirmation": d["confirmation"],
+        }
 
     @staticmethod
     def initial_from(cycle: Cycle) -> dict[str, Any]:
@@ -235,6 +243,7 @@ class ResponseForm(ReasonMixin):
     extramedullary = forms.BooleanField(required=False, label="Relapse: extramedullary disease")
     extramedullary_site = forms.CharField(required=False, label="Relapse: extramedullary site")
     comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    confirmation = confirmation_field()
     field_order = [
         "assessment_date",
         "response",
@@ -243,6 +252,7 @@ class ResponseForm(ReasonMixin):
         "extramedullary",
         "extramedullary_site",
         "comment",
+        "confirmation",
         "reason",
     ]
 
@@ -305,6 +315,7 @@ class AdverseEventForm(ReasonMixin):
 
 class SaeReportForm(forms.Form):
     reported_at = IsoDateTimeField(label="Full SAE report sent at")
+    confirmation = confirmation_field()
 
 
 class TransplantForm(ReasonMixin):

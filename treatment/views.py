@@ -66,9 +66,11 @@ def _entry_page(
     success: str,
     action: Action = Action.ENTER_TREATMENT,
     once: bool = False,
+    record: object = None,
 ) -> HttpResponse:
     """A treatment-period form on the shared form page, back to the timeline once saved; a new
-    record (`once`) is not created twice by the same rendered form submitted again."""
+    record (`once`) is not created twice by the same rendered form submitted again; the record
+    being corrected, if any, shows its open data queries."""
     return form_page(
         request,
         form=form,
@@ -78,7 +80,7 @@ def _entry_page(
         site=patient.site,
         success=success,
         next_url=_timeline_url(patient),
-        context={"patient": patient, "title": title},
+        context={"patient": patient, "title": title, "record": record},
         once=once,
     )
 
@@ -121,6 +123,7 @@ def cycle_edit(request: HttpRequest, patient_id: int, pk: int | None = None) -> 
         save=save,
         success="Cycle saved.",
         once=cycle is None,
+        record=cycle,
     )
 
 
@@ -157,6 +160,7 @@ def response_edit(request: HttpRequest, patient_id: int, pk: int | None = None) 
         save=save,
         success="Response saved.",
         once=row is None,
+        record=row,
     )
 
 
@@ -187,6 +191,7 @@ def adverse_event_edit(
         save=save,
         success="Adverse event saved.",
         once=row is None,
+        record=row,
     )
 
 
@@ -208,6 +213,7 @@ def sae_report(request: HttpRequest, patient_id: int, pk: int) -> HttpResponse:
         title=f"SAE report sent: {row.term_label}",
         save=save,
         success="SAE report recorded.",
+        record=row,
     )
 
 
@@ -238,6 +244,7 @@ def transplant_edit(request: HttpRequest, patient_id: int, pk: int | None = None
         save=save,
         success="Transplant saved.",
         once=row is None,
+        record=row,
     )
 
 
@@ -266,6 +273,7 @@ def end_of_treatment_edit(request: HttpRequest, patient_id: int) -> HttpResponse
         title="End of treatment",
         save=save,
         success="End of treatment saved; post-treatment follow-up starts.",
+        record=row,
     )
 
 

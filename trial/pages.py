@@ -9,6 +9,9 @@
   fields, a state conflict on top of the form; success is a message and a redirect. A create
   (`once=True`) carries a token rendered with the form: the same rendered form submitted again
   (a double click, a retry after a timeout) creates nothing and goes where the first went.
+- A correction made for a data query is reached with `?query=<id>&next=<the query's page>`:
+  the reason for change starts with, and always names, the query (so the record's history
+  shows which query the change answers), and saving leads back to the query.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from trial.access import acting_user
@@ -85,6 +89,30 @@ def require_action(request: HttpRequest, action: Action, site: Site | None = Non
     require(user=acting_user(request), action=action, site=site)
 
 
+def linked_query(request: HttpRequest) -> int | None:
+    """The id of the data query a correction answers (`?query=<id>`), if any."""
+    value = request.GET.get("query", "")
+    return int(value) if value.isdigit() else None
+
+
+def query_reason(reason: str, query_id: int) -> str:
+    """A reason for change that names the query it answers."""
+    reference = f"query #{query_id}"
+    reason = reason.strip()
+    if reference in reason.lower():
+        return reason
+    return f"{reason} ({reference})" if reason else f"Answer to {reference}"
+
+
+def _next_url(request: HttpRequest) -> str | None:
+    """A local page to go back to after saving (`?next=`), never another site."""
+    target = request.GET.get("next", "")
+    safe = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if target and safe else None
+
+
 def form_page(
     request: HttpRequest,
     *,
@@ -106,6 +134,9 @@ def form_page(
     """
     may_submit = acting_user(request).can(action, site)
     posted_token = _posted_token(request) if once else ""
+    query_id = linked_query(request) if "reason" in form.fields else None
+    if query_id is not None and not form.is_bound:
+        form.initial["reason"] = f"Answer to query #{query_id}: "
     if request.method == "POST":
         if not may_submit:
             return refused(request, not_allowed_message(action))
@@ -114,6 +145,8 @@ def form_page(
             messages.info(request, ALREADY_SAVED)
             return redirect(earlier)
         if form.is_valid():
+            if query_id is not None:
+                form.cleaned_data["reason"] = query_reason(form.cleaned_data["reason"], query_id)
             try:
                 result, location = _submit(request, posted_token, submit, next_url)
             except ValidationError as error:
@@ -125,11 +158,16 @@ def form_page(
                     messages.info(request, ALREADY_SAVED)
                 else:
                     messages.success(request, success(result) if callable(success) else success)
-                return redirect(location)
+                return redirect(_next_url(request) or location)
     if not may_submit:
         for field in form.fields.values():
             field.disabled = True
-    page_context = {**(context or {}), "form": form, "may_submit": may_submit}
+    page_context = {
+        **(context or {}),
+        "form": form,
+        "may_submit": may_submit,
+        "linked_query": query_id,
+    }
     if once:
         page_context["form_token"] = posted_token or uuid.uuid4().hex
     return render(request, template, page_context)

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "randomization",
     "treatment",
     "followup",
+    "cleaning",
     "analysis",
     "workspace",
 ]
@@ -317,6 +318,29 @@ TRIAL_TREATMENT: dict[str, Any] = {
     "DEXAMETHASONE_PLANNED_DOSE": env("TRIAL_DEXAMETHASONE_PLANNED_DOSE", "160"),
     "DEXAMETHASONE_UNIT": env("TRIAL_DEXAMETHASONE_UNIT", "mg"),
 }
+# Data cleaning (docs/protocol.md "Data cleaning and locking"): the thresholds of the automatic
+# edit checks, the nightly run of every check over the whole database, and the daily digest of
+# data queries (one e-mail a day at most per person).
+TRIAL_CLEANING: dict[str, Any] = {
+    # A dose given above MAX or below MIN per cent of the planned dose opens a query.
+    "DOSE_MAX_PERCENT": int(env("CLEANING_DOSE_MAX_PERCENT", "110")),
+    "DOSE_MIN_PERCENT": int(env("CLEANING_DOSE_MIN_PERCENT", "50")),
+    # A response assessed before this day of cycle 1 (day 1 = the cycle's start) opens a query.
+    "RESPONSE_EARLIEST_DAY": int(env("CLEANING_RESPONSE_EARLIEST_DAY", "21")),
+    # Baseline fields and mutation results the protocol needs for every enrolled patient
+    # (marrow blasts for the response criteria; the genes of the subgroup analyses).
+    "BASELINE_REQUIRED_FIELDS": env_list("CLEANING_BASELINE_REQUIRED_FIELDS", "marrow_blast_pct"),
+    "BASELINE_REQUIRED_GENES": env_list(
+        "CLEANING_BASELINE_REQUIRED_GENES", "NPM1,FLT3-ITD,RUNX1,TP53"
+    ),
+    "BATCH_SIZE": int(env("CLEANING_BATCH_SIZE", "500")),
+    # Celery beat (config/celery.py): every edit check over the database nightly, the digest
+    # of new queries and answers each morning.
+    "RUN_HOUR": int(env("CLEANING_RUN_HOUR", "2")),
+    "RUN_MINUTE": int(env("CLEANING_RUN_MINUTE", "30")),
+    "DIGEST_HOUR": int(env("CLEANING_DIGEST_HOUR", "7")),
+    "DIGEST_MINUTE": int(env("CLEANING_DIGEST_MINUTE", "15")),
+}
 # One name per choice set in the API schema where a set appears under several field names.
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "ScreenFailureReasonEnum": "trial.models.ScreenFailureReason",
@@ -326,4 +350,6 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "DiseaseStatusEnum": "trial.models.DiseaseStatus",
     "TransplantDiseaseStatusEnum": "treatment.models.TransplantDiseaseStatus",
     "FollowupDiseaseStatusEnum": "followup.models.FollowupDiseaseStatus",
+    "QueryStateEnum": "cleaning.models.QueryState",
+    "QueryOriginEnum": "cleaning.models.QueryOrigin",
 }

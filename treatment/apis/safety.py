@@ -15,7 +15,7 @@ from treatment import services as services
 from treatment.models import AdverseEvent, CtcaeTerm, Relatedness
 from treatment.selectors import sae_alerts_undelivered, sae_overdue
 from trial.access import acting_user, patient_for
-from trial.api import ReasonField
+from trial.api import ConfirmationField, OpenQueriesField, ReasonField
 from trial.apis.common import patient_record
 from trial.apis.idempotency import IDEMPOTENCY_KEY, IDEMPOTENCY_RESPONSES, idempotent
 from trial.models import Patient
@@ -26,6 +26,7 @@ from trial.models import Patient
 class AdverseEventOutput(serializers.ModelSerializer[AdverseEvent]):
     term_label = serializers.CharField(read_only=True)
     patient_id = serializers.IntegerField(read_only=True)
+    open_queries = OpenQueriesField()
 
     class Meta:
         model = AdverseEvent
@@ -46,6 +47,7 @@ class AdverseEventOutput(serializers.ModelSerializer[AdverseEvent]):
             "sponsor_notified_at",
             "reported_at",
             "entered_in_error",
+            "open_queries",
         ]
 
 
@@ -113,6 +115,7 @@ class AdverseEventDetailApi(APIView):
 
 class SaeReportInput(serializers.Serializer[Any]):
     reported_at = serializers.DateTimeField(help_text="When the full SAE report was sent.")
+    confirmation = ConfirmationField()
 
 
 class SaeReportApi(APIView):

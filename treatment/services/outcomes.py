@@ -20,6 +20,7 @@ from treatment.models import (
     ResponseAssessment,
     Transplant,
 )
+from treatment.rules import response_blasts_check
 from treatment.selectors import REMISSION, first_remission, in_remission_on, relapse_of
 from treatment.services.common import (
     local_date,
@@ -32,34 +33,10 @@ from trial.audit import record_save
 from trial.models import Patient, User
 from trial.validation import Errors, add_error, not_before_randomisation, not_in_future, raise_if
 
-# ELN 2017: CR, CRi and MLFS need fewer than 5% marrow blasts; PR brings them to 5–25%.
-_REMISSION = {Response.CR, Response.CRI, Response.MLFS}
 # Disease that only a patient never in CR/CRi can have: after CR/CRi it is a relapse.
 _DISEASE = {Response.PR, Response.SD, Response.PD}
 # Where a relapse's errors go on the response form.
 _RESPONSE_FIELDS: dict[str, str] = {NON_FIELD_ERRORS: "response", "relapse_date": "assessment_date"}
-
-
-def _blast_errors(response: str, blasts: Decimal | None, finding: RelapseFinding) -> Errors:
-    errors: Errors = {}
-    if response in _REMISSION | {Response.PR} and blasts is None:
-        add_error(errors, "marrow_blast_pct", "Give the marrow blast percentage (ELN 2017).")
-    elif response in _REMISSION and blasts is not None and blasts >= 5:
-        add_error(
-            errors, "marrow_blast_pct", f"{response} needs fewer than 5% marrow blasts (ELN 2017)."
-        )
-    elif response == Response.PR and blasts is not None and not 5 <= blasts <= 25:
-        add_error(errors, "marrow_blast_pct", "PR needs 5% to 25% marrow blasts (ELN 2017).")
-    elif response == Response.RELAPSE and not (
-        finding.bone_marrow or finding.peripheral_blood or finding.extramedullary
-    ):
-        add_error(
-            errors,
-            "marrow_blast_pct",
-            "Relapse after CR/CRi needs ≥ 5% marrow blasts, unless blasts reappeared in the "
-            "peripheral blood or there is extramedullary disease (ELN 2017).",
-        )
-    return errors
 
 
 def _remission_before(
@@ -97,6 +74,7 @@ def response_record(
     peripheral_blood: bool = False,
     extramedullary: bool = False,
     extramedullary_site: str = "",
+    confirmation: str = "",
 ) -> ResponseAssessment:
     """Record (or correct, with a reason) an ELN 2017 response assessment after salvage.
 
@@ -117,7 +95,11 @@ def response_record(
         extramedullary=extramedullary,
         extramedullary_site=extramedullary_site,
     )
-    errors = _blast_errors(response, marrow_blast_pct, finding)
+    errors = response_blasts_check(
+        response,
+        marrow_blast_pct,
+        other_relapse_evidence=finding.peripheral_blood or finding.extramedullary,
+    )
     not_in_future(errors, today=local_date(now), assessment_date=assessment_date)
     cycle = (
         Cycle.objects.filter(
@@ -151,7 +133,7 @@ def response_record(
         response,
     )
     assessment.marrow_blast_pct, assessment.comment = marrow_blast_pct, comment
-    record_save(instance=assessment, by=by, reason=reason)
+    record_save(instance=assessment, by=by, reason=reason, confirmation=confirmation)
     what = f"Response of {assessment_date:%Y-%m-%d} {'changed' if changing else 'added'}"
     treatment_signature_break(patient=patient, by=by, now=now, what=what)
     _relapse_follow(assessment, finding, was_relapse=was_relapse, by=by, now=now, reason=reason)

@@ -88,6 +88,11 @@ def adverse_event_record(
     return event
 
 
+FATAL_WITHOUT_DEATH = (
+    "A grade 5 (fatal) event needs the patient's death record; record the death first."
+)
+
+
 def _fatal_check(
     errors: Errors, patient: Patient, serious: bool, start: dt.date, end: dt.date | None
 ) -> None:
@@ -96,11 +101,7 @@ def _fatal_check(
         add_error(errors, "serious", "A fatal (grade 5) event is a serious adverse event.")
     death = Death.objects.filter(patient=patient, entered_in_error=False).first()
     if death is None:
-        add_error(
-            errors,
-            "grade",
-            "A grade 5 (fatal) event needs the patient's death record; record the death first.",
-        )
+        add_error(errors, "grade", FATAL_WITHOUT_DEATH)
         return
     if start > death.death_date:
         add_error(
@@ -165,7 +166,12 @@ def sae_alert_delivered(*, message: OutboundMessage) -> None:
 
 @transaction.atomic
 def sae_report_record(
-    *, event: AdverseEvent, reported_at: dt.datetime, by: User, now: dt.datetime
+    *,
+    event: AdverseEvent,
+    reported_at: dt.datetime,
+    by: User,
+    now: dt.datetime,
+    confirmation: str = "",
 ) -> AdverseEvent:
     """Record when the full report of a serious adverse event was sent to the sponsor.
 
@@ -185,7 +191,9 @@ def sae_report_record(
         add_error(errors, "reported_at", "The report cannot precede awareness of the event.")
     raise_if(errors)
     event.reported_at = reported_at
-    record_save(instance=event, by=by, reason="SAE report sent to the sponsor")
+    record_save(
+        instance=event, by=by, reason="SAE report sent to the sponsor", confirmation=confirmation
+    )
     treatment_signature_break(
         patient=event.patient, by=by, now=now, what=f"SAE {event.term_label} report recorded"
     )
