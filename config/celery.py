@@ -39,6 +39,9 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
                 minute=0,
             ),
         },
+        # Sessions expire after SESSION_COOKIE_AGE without a request; their rows are removed
+        # every hour.
+        "sessions-clear-hourly": {"task": "trial.sessions_clear", "schedule": crontab(minute=17)},
     }
 
 

@@ -22,7 +22,6 @@ from trial.apis.common import (
     PatientOutputSerializer,
     baseline_of,
     consent_of,
-    error_responses,
 )
 from trial.models import (
     Baseline,
@@ -87,16 +86,14 @@ class PatientListApi(generics.ListAPIView[Patient]):
             .order_by("site__code", "screening_number")
         )
 
-    @extend_schema(
-        tags=[TAG], responses={200: PatientOutputSerializer(many=True), **error_responses(403)}
-    )
+    @extend_schema(tags=[TAG], responses={200: PatientOutputSerializer(many=True)})
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
     @extend_schema(
         tags=[TAG],
         request=InputSerializer,
-        responses={201: PatientOutputSerializer, **error_responses(400, 403)},
+        responses={201: PatientOutputSerializer},
     )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
@@ -119,16 +116,14 @@ class PatientDetailApi(APIView):
         class Meta:
             ref_name = "PatientUpdateInput"
 
-    @extend_schema(
-        tags=[TAG], responses={200: PatientOutputSerializer, **error_responses(403, 404)}
-    )
+    @extend_schema(tags=[TAG], responses={200: PatientOutputSerializer})
     def get(self, request: Request, patient_id: int) -> Response:
         return Response(PatientOutputSerializer(patient_for(request, patient_id)).data)
 
     @extend_schema(
         tags=[TAG],
         request=InputSerializer,
-        responses={200: PatientOutputSerializer, **error_responses(400, 403, 404)},
+        responses={200: PatientOutputSerializer},
     )
     def patch(self, request: Request, patient_id: int) -> Response:
         patient = patient_for(request, patient_id)
@@ -198,9 +193,7 @@ class EligibilityApi(APIView):
         class Meta:
             ref_name = "EligibilityInput"
 
-    @extend_schema(
-        tags=[TAG], responses={200: EligibilitySheetSerializer, **error_responses(403, 404)}
-    )
+    @extend_schema(tags=[TAG], responses={200: EligibilitySheetSerializer})
     def get(self, request: Request, patient_id: int) -> Response:
         patient = patient_for(request, patient_id)
         sheet = patient_selectors.patient_eligibility_sheet(patient=patient)
@@ -209,7 +202,7 @@ class EligibilityApi(APIView):
     @extend_schema(
         tags=[TAG],
         request=InputSerializer,
-        responses={200: EligibilitySheetSerializer, **error_responses(400, 403, 404)},
+        responses={200: EligibilitySheetSerializer},
     )
     def put(self, request: Request, patient_id: int) -> Response:
         patient = patient_for(request, patient_id)
@@ -226,7 +219,7 @@ class EligibilityConfirmApi(APIView):
     @extend_schema(
         tags=[TAG],
         request=None,
-        responses={200: PatientOutputSerializer, **error_responses(400, 403, 404, 409)},
+        responses={200: PatientOutputSerializer},
     )
     def post(self, request: Request, patient_id: int) -> Response:
         patient = patient_for(request, patient_id)
@@ -249,7 +242,7 @@ class ScreenFailureApi(APIView):
     @extend_schema(
         tags=[TAG],
         request=InputSerializer,
-        responses={200: PatientOutputSerializer, **error_responses(400, 403, 404, 409)},
+        responses={200: PatientOutputSerializer},
     )
     def post(self, request: Request, patient_id: int) -> Response:
         patient = patient_for(request, patient_id)
@@ -298,9 +291,7 @@ class ConsentApi(APIView):
         class Meta:
             ref_name = "ConsentInput"
 
-    @extend_schema(
-        tags=[TAG], responses={200: ConsentOutputSerializer, **error_responses(403, 404)}
-    )
+    @extend_schema(tags=[TAG], responses={200: ConsentOutputSerializer})
     def get(self, request: Request, patient_id: int) -> Response:
         consent = consent_of(patient_for(request, patient_id))
         return Response(ConsentOutputSerializer(consent).data)
@@ -308,7 +299,7 @@ class ConsentApi(APIView):
     @extend_schema(
         tags=[TAG],
         request=InputSerializer,
-        responses={200: ConsentOutputSerializer, **error_responses(400, 403, 404)},
+        responses={200: ConsentOutputSerializer},
     )
     def put(self, request: Request, patient_id: int) -> Response:
         patient = patient_for(request, patient_id)
@@ -366,9 +357,7 @@ class BaselineApi(APIView):
             ref_name = "BaselineInput"
             fields = [*BASELINE_FIELDS, "mutations", "reason"]
 
-    @extend_schema(
-        tags=[TAG], responses={200: BaselineOutputSerializer, **error_responses(403, 404)}
-    )
+    @extend_schema(tags=[TAG], responses={200: BaselineOutputSerializer})
     def get(self, request: Request, patient_id: int) -> Response:
         baseline = baseline_of(patient_for(request, patient_id))
         return Response(BaselineOutputSerializer(baseline).data)
@@ -376,7 +365,7 @@ class BaselineApi(APIView):
     @extend_schema(
         tags=[TAG],
         request=InputSerializer,
-        responses={200: BaselineOutputSerializer, **error_responses(400, 403, 404)},
+        responses={200: BaselineOutputSerializer},
     )
     def put(self, request: Request, patient_id: int) -> Response:
         patient = patient_for(request, patient_id)
@@ -411,7 +400,7 @@ class ConsentEnteredInErrorApi(APIView):
     @extend_schema(
         tags=[TAG],
         request=EnteredInErrorInputSerializer,
-        responses={200: ConsentOutputSerializer, **error_responses(400, 403, 404, 409)},
+        responses={200: ConsentOutputSerializer},
     )
     def post(self, request: Request, patient_id: int) -> Response:
         consent = consent_of(patient_for(request, patient_id))
@@ -424,7 +413,7 @@ class BaselineEnteredInErrorApi(APIView):
     @extend_schema(
         tags=[TAG],
         request=EnteredInErrorInputSerializer,
-        responses={200: BaselineOutputSerializer, **error_responses(400, 403, 404, 409)},
+        responses={200: BaselineOutputSerializer},
     )
     def post(self, request: Request, patient_id: int) -> Response:
         baseline = baseline_of(patient_for(request, patient_id))
@@ -440,7 +429,7 @@ class EnrolApi(APIView):
     @extend_schema(
         tags=[TAG],
         request=None,
-        responses={200: PatientOutputSerializer, **error_responses(400, 403, 404, 409)},
+        responses={200: PatientOutputSerializer},
     )
     def post(self, request: Request, patient_id: int) -> Response:
         patient = patient_for(request, patient_id)

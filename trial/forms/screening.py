@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 
-from trial.audit import REASON_REQUIRED
+from trial.audit import REASON_MAX_LENGTH, REASON_REQUIRED
 from trial.forms.widgets import IsoDateField, IsoDateInput
 from trial.models import (
     Baseline,
@@ -30,6 +30,7 @@ DateInput = IsoDateInput  # the one date widget of every form (trial/forms/widge
 def reason_field() -> forms.CharField:
     return forms.CharField(
         label="Reason for change",
+        max_length=REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Required because this changes data already recorded.",
         error_messages={"required": REASON_REQUIRED},
