@@ -19,6 +19,7 @@ from trial.models import (
     Baseline,
     Consent,
     Patient,
+    ScreenFailureReason,
     User,
 )
 
@@ -44,10 +45,23 @@ def baseline_of(patient: Patient) -> Baseline:
 class PatientOutputSerializer(serializers.ModelSerializer[Patient]):
     site_code = serializers.CharField(source="site.code", read_only=True)
     protocol_version = serializers.CharField(source="protocol_version.number", read_only=True)
-    eligibility_confirmed_by = serializers.SlugRelatedField[User](
-        slug_field="username", read_only=True
+    # Declared so that the schema says what the API returns: "" before a screen failure, null
+    # before eligibility is confirmed or the patient enrolled.
+    screen_failure_reason = serializers.ChoiceField(
+        choices=ScreenFailureReason.choices, allow_blank=True, read_only=True
     )
-    enrolled_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
+    eligibility_confirmed_by = serializers.SlugRelatedField[User](
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="Username of the investigator who confirmed eligibility; null until then.",
+    )
+    enrolled_by = serializers.SlugRelatedField[User](
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="Username of who enrolled the patient; null until enrolment.",
+    )
 
     class Meta:
         model = Patient

@@ -8,7 +8,7 @@ import django_filters
 from django.db.models import QuerySet
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import filters, generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -48,6 +48,12 @@ from trial.services.screening import (
     patient_screen_fail,
     patient_update,
 )
+
+
+@extend_schema_field({"type": "string", "deprecated": True})
+class DeprecatedCharField(serializers.CharField):
+    """A field kept for old clients under its old name, marked `deprecated` in the schema."""
+
 
 # --- the screening log -------------------------------------------------------------------------
 
@@ -234,10 +240,34 @@ class ScreenFailureApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         reason = serializers.ChoiceField(choices=ScreenFailureReason.choices)
-        detail = serializers.CharField(allow_blank=True, required=False, default="")
+        reason_detail = serializers.CharField(
+            allow_blank=True,
+            required=False,
+            default="",
+            max_length=2000,
+            help_text="Describe the reason; required when it is `other`.",
+        )
+        # The old name of reason_detail, which read like the error body's `detail`: still
+        # accepted until the next API version (README "API", "Changes for clients").
+        detail = DeprecatedCharField(
+            allow_blank=True,
+            required=False,
+            max_length=2000,
+            help_text="Deprecated: the old name of `reason_detail`; send `reason_detail`.",
+        )
 
         class Meta:
             ref_name = "ScreenFailureInput"
+
+        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+            legacy = attrs.pop("detail", None)
+            if legacy is not None and attrs.get("reason_detail"):
+                raise serializers.ValidationError(
+                    {"detail": ["Send `reason_detail` only (`detail` is its deprecated name)."]}
+                )
+            if legacy is not None:
+                attrs["reason_detail"] = legacy
+            return attrs
 
     @extend_schema(
         tags=[TAG],

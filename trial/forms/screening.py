@@ -189,7 +189,7 @@ class ScreenFailForm(TrialForm):
         label="Reason for screen failure",
         choices=[("", "Choose…"), *ScreenFailureReason.choices],
     )
-    detail = forms.CharField(
+    reason_detail = forms.CharField(
         label="Details",
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
