@@ -1,5 +1,5 @@
 """Admin for sponsor administrators: configuration editable, clinical records view-only."""
 
-from trial.admin import screening
+from trial.admin import screening, security
 
-__all__ = ["screening"]
+__all__ = ["screening", "security"]

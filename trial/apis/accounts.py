@@ -73,6 +73,9 @@ class TokenObtainApi(APIView):
             )
         instance, token = AuthToken.objects.create(user=user, expiry=knox_settings.TOKEN_TTL)
         user_logged_in.send(sender=type(user), request=request._request, user=user)
+        # django-axes logs the login with a hash of the session key and creates a session to
+        # have one; a token login has no session, so that empty one is dropped at once.
+        request._request.session.flush()
         return Response(self.OutputSerializer({"token": token, "expiry": instance.expiry}).data)
 
 
