@@ -7,6 +7,7 @@ from config.views import healthz
 # The last resort for an exception no view handled: a 503 when the database cannot be reached,
 # JSON under /api/ (config/views.py).
 handler500 = "config.views.server_error"
+handler404 = "config.views.page_not_found"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

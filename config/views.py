@@ -10,6 +10,7 @@ from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
+from django.views import defaults
 
 from trial.api import RETRY_AFTER_SECONDS
 
@@ -50,6 +51,15 @@ def server_error(request: HttpRequest) -> HttpResponse:
             loader.render_to_string(template), status=503 if unavailable else 500
         )
     return _retry_later(response) if unavailable else response
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's handler404 (no URL matched, or a page raised Http404): JSON in the API's error
+    shape under /api/, Django's page otherwise."""
+    if request.path.startswith("/api/"):
+        error = {"code": "not_found", "detail": "Not found.", "attr": None}
+        return JsonResponse({"type": "client_error", "errors": [error]}, status=404)
+    return defaults.page_not_found(request, exception)
 
 
 def _retry_later(response: HttpResponse) -> HttpResponse:

@@ -146,8 +146,18 @@ def _require_manager(request: Request) -> None:
 
 
 class AllocationListOutputSerializer(serializers.ModelSerializer[AllocationList]):
-    generated_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
-    imported_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
+    generated_by = serializers.SlugRelatedField[User](
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="Username of who generated the list; null for an imported list.",
+    )
+    imported_by = serializers.SlugRelatedField[User](
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="Username of who imported the list; null for a generated list.",
+    )
 
     class Meta:
         model = AllocationList
@@ -211,6 +221,15 @@ class AllocationListDetailApi(APIView):
         return Response(self.AllocationListVerifySerializer(report).data)
 
 
+class ImportedListSerializer(AllocationListOutputSerializer):
+    """The list an import describes: not written (no id) in a dry run or when refused."""
+
+    id = serializers.IntegerField(read_only=True, allow_null=True)
+
+    class Meta(AllocationListOutputSerializer.Meta):
+        ref_name = "AllocationListImported"
+
+
 class AllocationListImportApi(APIView):
     """Import a list made by an independent statistician (statistician and sponsor
     administrator only). Everything is checked first; with `dry_run` the report comes back and
@@ -250,7 +269,7 @@ class AllocationListImportApi(APIView):
         dry_run = serializers.BooleanField()
         written = serializers.BooleanField()
         rows = serializers.IntegerField()
-        allocation_list = AllocationListOutputSerializer()
+        allocation_list = ImportedListSerializer()
         balance_rule = serializers.CharField()
         problems = serializers.ListField(child=serializers.CharField())
         field_errors = serializers.DictField(
