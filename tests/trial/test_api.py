@@ -64,6 +64,16 @@ class TestErrorShape:
             "not_found",
         ]
 
+    def test_an_unknown_api_url_is_a_json_404_and_a_page_an_html_one(self, coordinator) -> None:
+        client = Client()
+        client.force_login(coordinator)
+
+        api = client.get(f"{API}/patients/not-a-number/")
+        page = client.get("/no-such-page/")
+
+        assert api.status_code == 404 and _shape(api) == ("client_error", [None])
+        assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
+
     def test_every_operation_documents_the_error_shape(self, coordinator) -> None:
         client = _client(coordinator)
         schema = yaml.safe_load(client.get("/api/schema/").content)
