@@ -378,4 +378,6 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "DiseaseStatusEnum": "trial.models.DiseaseStatus",
     "TransplantDiseaseStatusEnum": "treatment.models.TransplantDiseaseStatus",
     "FollowupDiseaseStatusEnum": "followup.models.FollowupDiseaseStatus",
+    "AllocationMethodEnum": "randomization.models.Method",
+    "ContactMethodEnum": "followup.models.ContactMethod",
 }
