@@ -16,6 +16,7 @@ from followup.models import Notification, Visit
 from followup.tasks import followup_digest, followup_refresh
 from tests.followup.conftest import followup_patient
 from trial.dates import add_months
+from trial.tasks import sessions_clear
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,8 +34,9 @@ class TestBeatSchedule:
         assert {e["task"] for e in schedule.values()} == {
             "followup.refresh",
             "followup.digest_send",
+            "trial.sessions_clear",
         }
-        assert {"followup.refresh", "followup.digest_send"} <= set(app.tasks)
+        assert {"followup.refresh", "followup.digest_send", sessions_clear.name} <= set(app.tasks)
 
 
 class TestFollowupRefreshTask:
