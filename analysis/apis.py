@@ -1,5 +1,5 @@
-"""API of the analysis: cut-offs (list, freeze), exports (request, status). Trial-wide: every
-site role is refused (403)."""
+"""API of the analysis: cut-offs (list, freeze), exports (request, status), the estimates of the
+primary analysis at a cut-off. Trial-wide: every site role is refused (403)."""
 
 from __future__ import annotations
 
@@ -98,3 +98,56 @@ class ExportDetailApi(APIView):
     def get(self, request: Request, export_id: int) -> Response:
         export = selectors.export_get(user=acting_user(request), export_id=export_id)
         return Response(ExportOutputSerializer(export).data)
+
+
+class EstimateOutputSerializer(serializers.Serializer):
+    """One row of estimates.csv."""
+
+    class Meta:
+        ref_name = "AnalysisEstimate"
+
+    endpoint = serializers.CharField(help_text="OS, OSTC (OS censored at transplant), EFS or CIR.")
+    analysis = serializers.CharField(
+        help_text="km_median, km_survival_12m, logrank_stratified, cox_hr_stratified, cox_zph, "
+        "subgroup_hr, subgroup_interaction, cir_12m, gray_test … (README: the R call of each)."
+    )
+    group = serializers.CharField(help_text="Arm code, 'DEX vs CTRL', or COLUMN=value.")
+    label = serializers.CharField(help_text="What the group is, in words.")  # type: ignore[assignment]
+    estimate = serializers.FloatField(allow_null=True)
+    lower = serializers.FloatField(allow_null=True, help_text="Lower 95% confidence limit.")
+    upper = serializers.FloatField(allow_null=True, help_text="Upper 95% confidence limit.")
+    p = serializers.FloatField(allow_null=True)
+    method = serializers.CharField()
+    statistic = serializers.FloatField(allow_null=True, help_text="Chi-square statistic.")
+    df = serializers.IntegerField(allow_null=True)
+    n = serializers.IntegerField(allow_null=True)
+    events = serializers.IntegerField(allow_null=True)
+    unit = serializers.CharField(help_text="days, probability, hazard ratio or empty.")
+
+
+class CutoffEstimatesOutputSerializer(serializers.Serializer):
+    cutoff = serializers.IntegerField()
+    cutoff_date = serializers.DateField()
+    data_version = serializers.CharField(help_text="Fingerprint of the data the estimates use.")
+    factors = serializers.ListField(
+        child=serializers.CharField(), help_text="Randomisation factors of the stratified analyses."
+    )
+    estimates = EstimateOutputSerializer(many=True)
+
+
+class CutoffEstimatesApi(APIView):
+    @extend_schema(
+        responses=CutoffEstimatesOutputSerializer,
+        description="Every estimate of the primary analysis at the cut-off, for the current data: "
+        "the rows of the export's estimates.csv (derived once per version of the data).",
+    )
+    def get(self, request: Request, cutoff_id: int) -> Response:
+        cutoff, report = selectors.cutoff_report(user=request.user, cutoff_id=cutoff_id)  # type: ignore[arg-type]
+        data = {
+            "cutoff": cutoff.pk,
+            "cutoff_date": cutoff.cutoff_date,
+            "data_version": report.version,
+            "factors": report.page["factors"],
+            "estimates": report.page["estimates"],
+        }
+        return Response(CutoffEstimatesOutputSerializer(data).data)

@@ -8,7 +8,14 @@ import pandas as pd
 
 from analysis import derive
 from analysis.derive import PatientFacts
-from analysis.dictionary import ADTTE, WIDE, Variable
+from analysis.dictionary import (
+    ADTTE,
+    AGE_CUT,
+    SUBGROUP_MUTATIONS,
+    WIDE,
+    Variable,
+    mutation_variable,
+)
 from analysis.gather import STUDYID
 from randomization.models import Arm
 
@@ -24,6 +31,18 @@ def _subject(p: PatientFacts) -> dict[str, object]:
         "ARM": ARM_LABELS.get(p.arm, p.arm),
         "STRREG": p.strat_regimen,
         "STRDIS": p.strat_disease_status,
+    }
+
+
+def _baseline(p: PatientFacts) -> dict[str, object]:
+    """The baseline values the subgroup analyses need (PROTOCOL.md "Statistical analysis")."""
+    mutations = dict(p.mutations)
+    group = "" if p.age is None else (f"<{AGE_CUT}" if p.age < AGE_CUT else f">={AGE_CUT}")
+    return {
+        "AGE": p.age,
+        "AGEGR1": group,
+        "CYTORISK": p.cytogenetic_risk,
+        **{mutation_variable(g): mutations.get(g, "") for g in SUBGROUP_MUTATIONS},
     }
 
 
@@ -46,7 +65,7 @@ def adtte_frame(patients: list[PatientFacts], cutoff: dt.date) -> pd.DataFrame:
     for p in patients:
         if not derive.in_analysis(p, cutoff):
             continue
-        subject = _subject(p)
+        subject = _subject(p) | _baseline(p)
         for t in derive.time_to_events(p, cutoff):
             rows.append(
                 {
@@ -70,18 +89,21 @@ def adtte_frame(patients: list[PatientFacts], cutoff: dt.date) -> pd.DataFrame:
 
 def _wide_row(p: PatientFacts, cutoff: dt.date) -> dict[str, object]:
     remission = derive.first_remission(p, cutoff)
+    relapse = derive.counted_relapse(p, cutoff)
     transplant = derive.transplanted_by(p, cutoff)
     death = p.death_date if p.death_date and p.death_date <= cutoff else None
     row: dict[str, object] = {
         **_subject(p),
         "SEX": p.sex,
-        "AGE": p.age,
+        **_baseline(p),
         "RANDDT": p.randomized_on,
         "DCUTDT": cutoff,
         "LSTALVDT": p.last_known_alive,
         "DTHDT": death,
         "CRFL": "Y" if remission else "N",
         "CRDT": remission,
+        "RLPSDT": relapse,
+        "RLPSTYP": p.relapse_type if relapse else "",
         "TRANSFL": "Y" if transplant else "N",
         "TRANSDT": transplant,
     }
@@ -89,6 +111,8 @@ def _wide_row(p: PatientFacts, cutoff: dt.date) -> dict[str, object]:
         code = t.paramcd
         row |= {f"{code}AVAL": t.aval, f"{code}MON": t.aval_months}
         row |= {f"{code}CNSR": t.cnsr, f"{code}ADT": t.adt}
+        if t.paramcd == derive.RFS.paramcd:
+            row["CIRSTAT"] = int(derive.competing_event(t))
     return row
 
 

@@ -1,4 +1,4 @@
-"""Endpoint derivations at a data cut-off (docs/protocol.md "Endpoints the data managers export").
+"""Endpoint derivations at a data cut-off (PROTOCOL.md "Endpoints the data managers export").
 
 Pure functions on plain dataclasses: no ORM, no clock. Every rule about an endpoint lives here
 and nowhere else; `gather.py` fills the dataclasses, `datasets.py` lays the results out.
@@ -9,6 +9,14 @@ Conventions (ELN 2017, Döhner et al., Blood 2017):
 - EFS: randomisation → no CR/CRi after salvage (the event is dated at randomisation, day 0),
   relapse after CR/CRi, or death; otherwise censored at the last date known alive.
 - RFS (patients in CR/CRi only): first CR/CRi date → relapse or death.
+- OSTC, the sensitivity analysis of OS censored at transplant: as OS, except that a patient
+  transplanted (on or after randomisation, on or before the cut-off) before the OS date is
+  censored on the day of the transplant.
+- CIR (the same patients and times as RFS): relapse is the event of interest, death in
+  remission the competing event (`competing_event`).
+The relapse is the patient's relapse record, counted when it is dated after the first CR/CRi
+and on or before the cut-off. A relapse on the day of death is the first event: relapse for EFS,
+RFS and CIR, never death in remission (docs/protocol.md "Relapse").
 Only what is dated on or before the cut-off counts.
 """
 
@@ -17,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import IntEnum
 
 DAYS_PER_MONTH = 365.25 / 12
@@ -32,6 +40,7 @@ class Cnsr(IntEnum):
     ALIVE_AFTER_CUTOFF = 2
     DEATH_AFTER_CUTOFF = 3
     RESPONSE_NOT_YET_KNOWN = 4
+    TRANSPLANT = 5
 
 
 CNSR_DESCRIPTIONS: dict[int, str] = {
@@ -42,6 +51,7 @@ CNSR_DESCRIPTIONS: dict[int, str] = {
     Cnsr.RESPONSE_NOT_YET_KNOWN: (
         "Salvage not finished and no CR/CRi yet: censored at the last date known alive"
     ),
+    Cnsr.TRANSPLANT: "Transplanted: censored at the transplant (sensitivity analysis)",
 }
 
 
@@ -59,11 +69,14 @@ class PatientFacts:
     last_known_alive: dt.date | None = None
     death_date: dt.date | None = None
     responses: tuple[tuple[dt.date, str], ...] = ()  # (assessment date, ELN response)
-    relapse_dates: tuple[dt.date, ...] = ()
+    relapse_date: dt.date | None = None  # the relapse record
+    relapse_type: str = ""  # how it was established: BM, PB, EM joined by "+" (RELAPSE_TYPES)
     transplant_dates: tuple[dt.date, ...] = ()
     end_of_treatment_date: dt.date | None = None
     sex: str = ""
     age: int | None = None
+    cytogenetic_risk: str = ""  # display label of the ELN 2017 risk group
+    mutations: tuple[tuple[str, str], ...] = ()  # (gene code, display label of the result)
 
 
 @dataclass(frozen=True)
@@ -99,9 +112,36 @@ class Endpoint:
     param: str
 
 
+# How a relapse was established (ELN 2017), as RLPSTYP writes it: the codes joined by "+".
+RELAPSE_TYPES = {
+    "BM": "≥ 5% bone-marrow blasts",
+    "PB": "blasts in the peripheral blood",
+    "EM": "extramedullary disease",
+}
+
+
+class CompetingEvent(IntEnum):
+    """The cumulative incidence of relapse: relapse, the competing death in remission, or
+    censored (the input of an Aalen–Johansen estimate and Gray's test)."""
+
+    CENSORED = 0
+    RELAPSE = 1
+    DEATH_IN_REMISSION = 2
+
+
+COMPETING_EVENT_DESCRIPTIONS: dict[int, str] = {
+    CompetingEvent.CENSORED: "Censored (alive in remission)",
+    CompetingEvent.RELAPSE: "Relapse (also on the day of death)",
+    CompetingEvent.DEATH_IN_REMISSION: "Death in remission (competing event)",
+}
+
+RELAPSE_EVENT, DEATH_EVENT = "Relapse", "Death"
+
 OS = Endpoint("OS", "Overall survival (days)")
 EFS = Endpoint("EFS", "Event-free survival (days)")
 RFS = Endpoint("RFS", "Relapse-free survival after CR/CRi (days)")
+OSTC = Endpoint("OSTC", "OS censored at transplant (days)")
+ENDPOINTS = (OS, OSTC, EFS, RFS)
 
 
 def _on_or_before(day: dt.date | None, cutoff: dt.date) -> dt.date | None:
@@ -139,6 +179,17 @@ def overall_survival(p: PatientFacts, cutoff: dt.date) -> TimeToEvent:
     return _censor(p, OS, p.randomized_on, cutoff)
 
 
+def overall_survival_censored_at_transplant(p: PatientFacts, cutoff: dt.date) -> TimeToEvent:
+    """OS with a transplant before the OS date as a censoring (the stated sensitivity analysis)."""
+    os_row = overall_survival(p, cutoff)
+    days = [d for d in p.transplant_dates if p.randomized_on <= d <= cutoff]
+    if not days or min(days) >= os_row.adt:
+        return replace(os_row, paramcd=OSTC.paramcd, param=OSTC.param)
+    return TimeToEvent(
+        OSTC.paramcd, OSTC.param, p.randomized_on, min(days), Cnsr.TRANSPLANT, "", "ADSL", "TRANSDT"
+    )
+
+
 def first_remission(p: PatientFacts, cutoff: dt.date) -> dt.date | None:
     """Date of the first CR or CRi on or before the cut-off."""
     days = [d for d, r in p.responses if r in REMISSION and d <= cutoff]
@@ -146,8 +197,15 @@ def first_remission(p: PatientFacts, cutoff: dt.date) -> dt.date | None:
 
 
 def first_relapse_after(p: PatientFacts, start: dt.date, cutoff: dt.date) -> dt.date | None:
-    days = [d for d in p.relapse_dates if start < d <= cutoff]
-    return min(days) if days else None
+    """The relapse, when it is dated after `start` (the first CR/CRi) and by the cut-off."""
+    day = p.relapse_date
+    return day if day is not None and start < day <= cutoff else None
+
+
+def counted_relapse(p: PatientFacts, cutoff: dt.date) -> dt.date | None:
+    """The relapse that the endpoints count at the cut-off: after the first CR/CRi."""
+    remission = first_remission(p, cutoff)
+    return first_relapse_after(p, remission, cutoff) if remission is not None else None
 
 
 def _relapse_or_death(
@@ -155,13 +213,14 @@ def _relapse_or_death(
 ) -> TimeToEvent:
     relapse = first_relapse_after(p, remission, cutoff)
     death = _on_or_before(p.death_date, cutoff)
+    # On the same day, the relapse comes first: the patient did not die in remission.
     if relapse is not None and (death is None or relapse <= death):
         return TimeToEvent(
-            endpoint.paramcd, endpoint.param, start, relapse, 0, "Relapse", "FU", "RELAPSEDT"
+            endpoint.paramcd, endpoint.param, start, relapse, 0, RELAPSE_EVENT, "RELAPSE", "RLPSDT"
         )
     if death is not None:
         return TimeToEvent(
-            endpoint.paramcd, endpoint.param, start, death, 0, "Death", "DS", "DTHDT"
+            endpoint.paramcd, endpoint.param, start, death, 0, DEATH_EVENT, "DS", "DTHDT"
         )
     return _censor(p, endpoint, start, cutoff)
 
@@ -189,8 +248,21 @@ def relapse_free_survival(p: PatientFacts, cutoff: dt.date) -> TimeToEvent | Non
     return _relapse_or_death(p, RFS, remission, remission, cutoff)
 
 
+def competing_event(rfs: TimeToEvent) -> CompetingEvent:
+    """The cumulative incidence of relapse of an RFS row: the event it ends with."""
+    if rfs.cnsr != Cnsr.EVENT:
+        return CompetingEvent.CENSORED
+    if rfs.evntdesc == RELAPSE_EVENT:
+        return CompetingEvent.RELAPSE
+    return CompetingEvent.DEATH_IN_REMISSION
+
+
 def time_to_events(p: PatientFacts, cutoff: dt.date) -> list[TimeToEvent]:
-    rows = [overall_survival(p, cutoff), event_free_survival(p, cutoff)]
+    rows = [
+        overall_survival(p, cutoff),
+        overall_survival_censored_at_transplant(p, cutoff),
+        event_free_survival(p, cutoff),
+    ]
     rfs = relapse_free_survival(p, cutoff)
     return [*rows, rfs] if rfs is not None else rows
 

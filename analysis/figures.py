@@ -1,9 +1,10 @@
 """Kaplan–Meier figures of OS and EFS by arm, from the ADTTE rows the exports write.
 
 One source of truth: the figures take the ADTTE frame of `datasets.adtte_frame`, never the
-database. Time is in months (AVALM); an event is CNSR = 0. Medians and their 95% confidence
-intervals come from lifelines' Kaplan–Meier estimator (Greenwood, log(-log) transform); the
-two arms are compared by the log-rank test.
+database. Time is in months (AVALM); an event is CNSR = 0. The curves are lifelines'
+Kaplan–Meier estimator; medians and their 95% confidence intervals follow R's rules (`km.py`:
+the midpoint of a stretch at exactly 0.5, Greenwood log(-log) intervals), computed in days and
+shown in months; the two arms are compared by the (unstratified) log-rank test.
 
 Files are reproducible: the SVG writer's random ids are salted with a constant and no dates
 are stamped, so the same cut-off gives byte-identical files.
@@ -14,7 +15,9 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +30,10 @@ import pandas as pd
 from lifelines import KaplanMeierFitter
 from lifelines.plotting import add_at_risk_counts
 from lifelines.statistics import logrank_test
-from lifelines.utils import median_survival_times
 from matplotlib.figure import Figure
 
+from analysis import km
+from analysis.derive import DAYS_PER_MONTH
 from randomization.models import Arm
 
 FIGURE_ENDPOINTS = {"OS": "Overall survival", "EFS": "Event-free survival"}
@@ -65,8 +69,8 @@ class KmSummary:
     logrank_statistic: float | None
 
 
-def _finite(value: float) -> float | None:
-    return None if value is None or not math.isfinite(value) else round(float(value), 2)
+def _months(days: float | None) -> float | None:
+    return None if days is None or not math.isfinite(days) else round(days / DAYS_PER_MONTH, 2)
 
 
 def _fitters(adtte: pd.DataFrame, paramcd: str) -> dict[str, KaplanMeierFitter]:
@@ -80,17 +84,17 @@ def _fitters(adtte: pd.DataFrame, paramcd: str) -> dict[str, KaplanMeierFitter]:
     return fitters
 
 
-def _arm_survival(arm: str, kmf: KaplanMeierFitter) -> ArmSurvival:
-    ci = median_survival_times(kmf.confidence_interval_)
-    lower, upper = (float(v) for v in ci.iloc[0])
+def _arm_survival(arm: str, rows: pd.DataFrame) -> ArmSurvival:
+    curve = km.km_curve(rows.AVAL.to_numpy(float), rows.CNSR.eq(0).to_numpy())
+    median = km.km_median(curve, "log-log")
     return ArmSurvival(
         arm=arm,
-        label=str(kmf._label),
-        n=int(kmf.event_observed.shape[0]),
-        events=int(kmf.event_observed.sum()),
-        median=_finite(float(kmf.median_survival_time_)),
-        lower=_finite(lower),
-        upper=_finite(upper),
+        label=ARM_LABELS.get(arm, arm),
+        n=curve.n,
+        events=curve.events,
+        median=_months(median.estimate),
+        lower=_months(median.lower),
+        upper=_months(median.upper),
     )
 
 
@@ -106,12 +110,12 @@ def _logrank(adtte: pd.DataFrame, paramcd: str) -> tuple[float | None, float | N
 
 def km_summary(adtte: pd.DataFrame, paramcd: str) -> KmSummary:
     """Median (95% CI) per arm and the log-rank test, for OS or EFS."""
-    fitters = _fitters(adtte, paramcd)
+    rows = adtte[adtte.PARAMCD.eq(paramcd)]
     p_value, statistic = _logrank(adtte, paramcd)
     return KmSummary(
         paramcd=paramcd,
         title=FIGURE_ENDPOINTS[paramcd],
-        arms=[_arm_survival(arm, kmf) for arm, kmf in fitters.items()],
+        arms=[_arm_survival(arm, rows[rows.ARMCD.eq(arm)]) for arm in sorted(set(rows.ARMCD))],
         logrank_p=p_value,
         logrank_statistic=statistic,
     )
@@ -141,20 +145,40 @@ def km_figure(adtte: pd.DataFrame, paramcd: str, cutoff: dt.date) -> Figure:
     ax.set_ylim(0, 1.05)
     lines = [_median_text(a) for a in summary.arms]
     if summary.logrank_p is not None:
-        lines.append(f"Log-rank p = {summary.logrank_p:.4f}")
+        lines.append(f"Log-rank p = {summary.logrank_p:.4f} (unstratified)")
     ax.text(0.98, 0.98, "\n".join(lines), transform=ax.transAxes, ha="right", va="top", fontsize=8)
     fig.tight_layout()
     return fig
 
 
+def render(
+    draw: Callable[[], Figure], formats: tuple[str, ...] = FIGURE_FORMATS
+) -> dict[str, bytes]:
+    """Draw a figure once and return it in each format, the same bytes for the same data."""
+    out = {}
+    with matplotlib.rc_context(_RC):  # type: ignore[arg-type]
+        fig = draw()
+        for fmt in formats:
+            buffer = io.BytesIO()
+            fig.savefig(buffer, format=fmt, dpi=120, metadata=_METADATA[fmt])
+            out[fmt] = buffer.getvalue()
+        plt.close(fig)
+    return out
+
+
 def km_render(adtte: pd.DataFrame, paramcd: str, cutoff: dt.date, fmt: str) -> bytes:
     """The figure as PNG or SVG bytes (reproducible for the same rows)."""
-    with matplotlib.rc_context(_RC):  # type: ignore[arg-type]
-        fig = km_figure(adtte, paramcd, cutoff)
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format=fmt, dpi=120, metadata=_METADATA[fmt])
-        plt.close(fig)
-    return buffer.getvalue()
+    return render(lambda: km_figure(adtte, paramcd, cutoff), (fmt,))[fmt]
+
+
+def write_figure(draw: Callable[[], Figure], out_dir: Path, stem: str) -> list[Path]:
+    """`stem`.png and `stem`.svg of one drawing."""
+    paths = []
+    for fmt, content in render(draw).items():
+        path = out_dir / f"{stem}.{fmt}"
+        path.write_bytes(content)
+        paths.append(path)
+    return paths
 
 
 def figures_write(adtte: pd.DataFrame, out_dir: Path, cutoff: dt.date) -> list[Path]:
@@ -162,10 +186,8 @@ def figures_write(adtte: pd.DataFrame, out_dir: Path, cutoff: dt.date) -> list[P
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     for paramcd in FIGURE_ENDPOINTS:
-        for fmt in FIGURE_FORMATS:
-            path = out_dir / f"km_{paramcd.lower()}.{fmt}"
-            path.write_bytes(km_render(adtte, paramcd, cutoff, fmt))
-            paths.append(path)
+        draw = partial(km_figure, adtte, paramcd, cutoff)
+        paths += write_figure(draw, out_dir, f"km_{paramcd.lower()}")
     return paths
 
 

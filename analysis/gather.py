@@ -11,19 +11,21 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from analysis.derive import AdverseEventFact, PatientFacts
+from analysis.derive import RELAPSE_TYPES, AdverseEventFact, PatientFacts
 from analysis.tables import BaselineFacts, ConsortFacts
-from followup.models import FollowupDiseaseStatus, Visit
+from followup.models import Visit
 from followup.selectors import last_known_alive_bulk
-from randomization.models import Randomization
+from randomization.models import AllocationList, Randomization
 from treatment.models import (
     AdverseEvent,
     Cycle,
     EndOfTreatment,
     EndOfTreatmentReason,
+    Relapse,
     ResponseAssessment,
     Transplant,
 )
@@ -99,11 +101,18 @@ def trial_facts_gather(*, cutoff: dt.date) -> TrialFacts:
         .order_by("assessment_date", "pk")
         .values_list("patient_id", "assessment_date", "response")
     )
-    relapses = _by_patient(
-        Visit.objects.filter(live, disease_status=FollowupDiseaseStatus.RELAPSE)
-        .exclude(relapse_date=None)
-        .values_list("patient_id", "relapse_date", "disease_status")  # type: ignore[arg-type]
-    )
+    relapses = {
+        pid: (day, _relapse_type(bm, pb, em))
+        for pid, day, bm, pb, em in Relapse.objects.filter(live).values_list(
+            "patient_id", "relapse_date", "bone_marrow", "peripheral_blood", "extramedullary"
+        )
+    }
+    risk_label = _labels(Baseline, "cytogenetic_risk")
+    risks = {
+        pid: risk_label.get(risk, risk)
+        for pid, risk in Baseline.objects.filter(live).values_list("patient_id", "cytogenetic_risk")
+    }
+    mutations = _mutations(ids)
     transplants = _by_patient(
         Transplant.objects.filter(live).values_list("patient_id", "transplant_date", "donor_type")
     )
@@ -126,11 +135,14 @@ def trial_facts_gather(*, cutoff: dt.date) -> TrialFacts:
             last_known_alive=alive.get(r.patient_id),
             death_date=deaths.get(r.patient_id),
             responses=tuple(responses.get(r.patient_id, [])),
-            relapse_dates=tuple(sorted(d for d, _ in relapses.get(r.patient_id, []))),
+            relapse_date=relapses.get(r.patient_id, (None, ""))[0],
+            relapse_type=relapses.get(r.patient_id, (None, ""))[1],
             transplant_dates=tuple(sorted(d for d, _ in transplants.get(r.patient_id, []))),
             end_of_treatment_date=eot.get(r.patient_id),
             sex=r.sex,
             age=r.age,
+            cytogenetic_risk=risks.get(r.patient_id, ""),
+            mutations=tuple(sorted(mutations.get(r.patient_id, {}).items())),
         )
         for r in rand
     ]
@@ -143,19 +155,54 @@ def trial_facts_gather(*, cutoff: dt.date) -> TrialFacts:
     return TrialFacts(patients=patients, adverse_events=events)
 
 
+def _relapse_type(bone_marrow: bool, peripheral_blood: bool, extramedullary: bool) -> str:
+    codes = zip(RELAPSE_TYPES, (bone_marrow, peripheral_blood, extramedullary), strict=True)
+    return "+".join(code for code, found in codes if found)
+
+
 def _labels(model: type, field_name: str) -> dict[str, str]:
     return dict(model._meta.get_field(field_name).flatchoices)  # type: ignore[attr-defined]
+
+
+def _mutations(patient_ids: Iterable[int]) -> dict[int, dict[str, str]]:
+    """gene code → result label, per patient, from the live baselines."""
+    mutations: dict[int, dict[str, str]] = defaultdict(dict)
+    result_label = _labels(BaselineMutation, "result")
+    for pid, gene, result in BaselineMutation.objects.filter(
+        baseline__patient_id__in=patient_ids,
+        baseline__entered_in_error=False,
+        entered_in_error=False,
+    ).values_list("baseline__patient_id", "gene__code", "result"):
+        mutations[pid][gene] = result_label.get(result, result)
+    return mutations
+
+
+def stratification_factors_gather(*, cutoff: dt.date) -> list[str]:
+    """The factors the analysed patients were randomised within (PROTOCOL.md "Randomisation").
+
+    Those of the allocation lists their randomisations used, in the lists' order; the configured
+    factors (settings.TRIAL_RANDOMIZATION) when no list is recorded.
+    """
+    used = Randomization.objects.filter(
+        entered_in_error=False,
+        patient__entered_in_error=False,
+        randomized_at__date__lte=cutoff,
+    ).values_list("allocation_list_id", flat=True)
+    lists = (
+        AllocationList.objects.filter(pk__in=set(used) - {None})
+        .order_by("pk")
+        .values_list("factors", flat=True)
+    )
+    factors: list[str] = []
+    for listed in lists:
+        factors += [f for f in listed if f not in factors]
+    return factors or list(settings.TRIAL_RANDOMIZATION["FACTORS"])
 
 
 def baseline_facts_gather(*, cutoff: dt.date) -> list[BaselineFacts]:
     """The baseline of every patient randomised on or before the cut-off (labels, not codes)."""
     rand = {r.patient_id: r for r in _randomizations(cutoff)}
-    mutations: dict[int, dict[str, str]] = defaultdict(dict)
-    result_label = _labels(BaselineMutation, "result")
-    for pid, gene, result in BaselineMutation.objects.filter(
-        baseline__patient_id__in=rand, entered_in_error=False
-    ).values_list("baseline__patient_id", "gene__code", "result"):
-        mutations[pid][gene] = result_label.get(result, result)
+    mutations = _mutations(rand)
     label = {name: _labels(Baseline, name) for name in ("disease_status", "cytogenetic_risk")}
     sex = _labels(Patient, "sex")
     facts = []

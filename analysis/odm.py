@@ -1,8 +1,8 @@
 """The full clinical data of the trial as CDISC ODM 1.3.2 XML, optionally with its audit trail.
 
 Every clinical record (patients, consent, baseline and mutations, eligibility answers,
-randomisation, cycles and drugs, responses, adverse events, transplants, end of treatment,
-follow-up visits, contact attempts, loss to follow-up, withdrawal, death) becomes an
+randomisation, cycles and drugs, responses, relapse, adverse events, transplants, end of
+treatment, follow-up visits, contact attempts, loss to follow-up, withdrawal, death) becomes an
 ItemGroupData of its form, in one study event, under its patient's SubjectData. The
 metadata (MetaDataVersion) is derived from the models, so a new field appears by itself.
 
@@ -39,6 +39,7 @@ from treatment.models import (
     Cycle,
     DrugAdministration,
     EndOfTreatment,
+    Relapse,
     ResponseAssessment,
     Transplant,
 )
@@ -88,6 +89,7 @@ DOMAINS = (
     Domain("CYCLE", "Treatment cycles", Cycle, "patient_id"),
     Domain("DRUG", "Drug administrations", DrugAdministration, "cycle__patient_id"),
     Domain("RESPONSE", "Response assessments", ResponseAssessment, "patient_id"),
+    Domain("RELAPSE", "Relapse after CR/CRi", Relapse, "patient_id"),
     Domain("AE", "Adverse events", AdverseEvent, "patient_id"),
     Domain("TRANSPLANT", "Transplants", Transplant, "patient_id"),
     Domain("EOT", "End of treatment", EndOfTreatment, "patient_id"),

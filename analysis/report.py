@@ -1,7 +1,8 @@
-"""The trial report at a cut-off: KM figures and summaries, Table 1, CONSORT, secondary endpoints.
+"""The trial report at a cut-off: KM figures and summaries, the primary analysis (hazard ratios,
+stratified tests, subgroups, relapse incidence), Table 1, CONSORT, secondary endpoints.
 
-Built from one gathering of the database; the figures use the very ADTTE frame the exports
-write. `report_write` lays it out as files of an export.
+Built from one gathering of the database; the estimates and figures use the very ADTTE frame
+the exports write. `report_write` lays it out as files of an export.
 """
 
 from __future__ import annotations
@@ -16,12 +17,16 @@ import pandas as pd
 
 from analysis import derive, figures, tables
 from analysis.datasets import survival_frames
+from analysis.effect_figures import effect_figures_write
 from analysis.gather import (
     TrialFacts,
     baseline_facts_gather,
     consort_facts_gather,
+    stratification_factors_gather,
     trial_facts_gather,
 )
+from analysis.inference import Estimate, estimates_frame
+from analysis.primary import estimates_derive
 from randomization.models import Arm
 
 ARMS = [Arm.DEXAMETHASONE.value, Arm.CONTROL.value]
@@ -39,6 +44,8 @@ class AnalysisReport:
     remission: list[tables.RateCi]
     transplant: list[tables.RateCi]
     adverse_events: list[dict[str, object]]
+    factors: list[str]
+    estimates: list[Estimate]
 
     @property
     def adtte(self) -> pd.DataFrame:
@@ -51,6 +58,7 @@ def report_derive(
     baseline: list[tables.BaselineFacts],
     flow: list[tables.ConsortFacts],
     cutoff: dt.date,
+    factors: list[str],
 ) -> AnalysisReport:
     frames = survival_frames(facts.patients, cutoff)
     patients = facts.patients
@@ -65,6 +73,8 @@ def report_derive(
         adverse_events=tables.adverse_event_rows(
             derive.adverse_events_by_arm(patients, facts.adverse_events, cutoff)
         ),
+        factors=factors,
+        estimates=estimates_derive(frames["adtte"], factors),
     )
 
 
@@ -75,6 +85,7 @@ def analysis_report_build(*, cutoff: dt.date) -> AnalysisReport:
         baseline=baseline_facts_gather(cutoff=cutoff),
         flow=consort_facts_gather(cutoff=cutoff),
         cutoff=cutoff,
+        factors=stratification_factors_gather(cutoff=cutoff),
     )
 
 
@@ -108,11 +119,14 @@ def _csv(frame: pd.DataFrame, path: Path) -> None:
 def report_write(
     report: AnalysisReport, out_dir: Path, on_file: Callable[[str], None] = lambda name: None
 ) -> list[Path]:
-    """Write the figures (PNG, SVG), their summary and the tables (CSV; CONSORT also JSON)."""
+    """Write the figures (PNG, SVG), the estimates, their summary and the tables (CSV; CONSORT
+    also JSON)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = figures.figures_write(report.adtte, out_dir, report.cutoff)
+    paths += effect_figures_write(report.adtte, report.estimates, out_dir, report.cutoff)
     on_file("figures")
     frames = {
+        "estimates.csv": estimates_frame(report.estimates),
         "km_summary.csv": figures.km_summary_frame(report.km),
         "table1.csv": table1_frame(report.table1),
         "consort.csv": pd.DataFrame(

@@ -6,11 +6,10 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from analysis.datasets import adtte_frame
-from analysis.figures import FIGURE_ENDPOINTS, FIGURE_FORMATS, km_render
-from analysis.gather import trial_facts_gather
+from analysis.cache import CachedReport, report_cache_get
+from analysis.figures import FIGURE_ENDPOINTS, FIGURE_FORMATS
 from analysis.models import DataCutoff, DatasetExport
-from analysis.report import AnalysisReport, analysis_report_build
+from analysis.subgroups import SUBGROUP_ENDPOINTS
 from trial.audit import require
 from trial.models import User
 from trial.permissions import Action
@@ -34,16 +33,39 @@ def export_get(*, user: User, export_id: int) -> DatasetExport:
     return get_object_or_404(exports_list(user=user), pk=export_id)
 
 
-def cutoff_report(*, user: User, cutoff_id: int) -> tuple[DataCutoff, AnalysisReport]:
-    """The trial report at a frozen cut-off (export roles only)."""
+def cutoff_report(*, user: User, cutoff_id: int) -> tuple[DataCutoff, CachedReport]:
+    """The trial report at a frozen cut-off for the current data (export roles only).
+
+    Derived once per version of the data and read from its files afterwards (`cache.py`).
+    """
     cutoff = cutoff_get(user=user, cutoff_id=cutoff_id)
-    return cutoff, analysis_report_build(cutoff=cutoff.cutoff_date)
+    return cutoff, report_cache_get(cutoff=cutoff.cutoff_date)
+
+
+REPORT_FILES = {
+    "estimates.csv",
+    *(
+        f"{stem}.{fmt}"
+        for stem in [
+            *(f"km_{code.lower()}" for code in FIGURE_ENDPOINTS),
+            *(f"forest_{code.lower()}" for code in SUBGROUP_ENDPOINTS),
+            "cir",
+        ]
+        for fmt in FIGURE_FORMATS
+    ),
+}
+
+
+def report_file_get(*, user: User, cutoff_id: int, name: str) -> bytes:
+    """A figure (km_os.png, forest_efs.svg, cir.png …) or estimates.csv of the report."""
+    if name not in REPORT_FILES:
+        raise Http404("No such file in the report.")
+    _, report = cutoff_report(user=user, cutoff_id=cutoff_id)
+    return (report.directory / name).read_bytes()
 
 
 def km_image(*, user: User, cutoff_id: int, paramcd: str, fmt: str) -> bytes:
     """The Kaplan–Meier figure of OS or EFS at a cut-off, as PNG or SVG."""
     if paramcd not in FIGURE_ENDPOINTS or fmt not in FIGURE_FORMATS:
         raise Http404("No such figure.")
-    day = cutoff_get(user=user, cutoff_id=cutoff_id).cutoff_date
-    adtte = adtte_frame(trial_facts_gather(cutoff=day).patients, day)
-    return km_render(adtte, paramcd, day, fmt)
+    return report_file_get(user=user, cutoff_id=cutoff_id, name=f"km_{paramcd.lower()}.{fmt}")

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from analysis.cache import data_version, report_cache_store
 from analysis.formats import FORMATS, WrittenFile, datasets_write, file_digest, manifest_checksum
 from analysis.models import DataCutoff, DatasetExport, ExportKind, ExportStatus
 from analysis.odm import odm_write
@@ -109,6 +110,7 @@ def export_build(
     try:
         step(5, "Reading the database")
         cutoff = export.cutoff.cutoff_date
+        version = data_version()  # before reading: a change made meanwhile makes a new version
         analysis = analysis_report_build(cutoff=cutoff)
         step(30, "Deriving the datasets")
         done = iter(range(1, total + 1))
@@ -122,6 +124,8 @@ def export_build(
         )
         step(82, "Drawing the figures and the tables")
         written += [file_digest(p) for p in report_write(analysis, target)]
+        # The analysis pages show these very files until the data change.
+        report_cache_store(report=analysis, version=version, files_from=target)
         written += _odm_write(export, target, cutoff, step)
     except Exception as error:
         _set(export, "Export failed", status=ExportStatus.FAILED, message=str(error)[:2000])

@@ -16,6 +16,11 @@ urlpatterns: list[URLPattern] = [
         name="analysis_export_request",
     ),
     path(
+        "analysis/cutoffs/<int:cutoff_id>/estimates/",
+        apis.CutoffEstimatesApi.as_view(),
+        name="analysis_estimates",
+    ),
+    path(
         "analysis/exports/<int:export_id>/",
         apis.ExportDetailApi.as_view(),
         name="analysis_export",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -11,9 +12,12 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from analysis import queueing, selectors, services
+from analysis import presentation, queueing, selectors, services
+from analysis.cache import CachedReport
 from analysis.forms import CutoffFreezeForm, ExportForm
+from analysis.relapse import TIMEPOINTS_MONTHS as RELAPSE_MONTHS
 from analysis.report import ARM_LABELS, ARMS
+from analysis.subgroups import SUBGROUP_ENDPOINTS
 from trial.access import acting_user
 from trial.pages import page
 from trial.permissions import Action
@@ -78,10 +82,41 @@ def export_download(request: HttpRequest, export_id: int, name: str) -> FileResp
     return FileResponse(path.open("rb"), as_attachment=True, filename=name)
 
 
-def _report_page(template: str) -> Callable[..., HttpResponseBase]:
+def _effects(report: CachedReport) -> dict[str, Any]:
+    estimates = report.estimates
+    return {
+        "effects": presentation.effect_rows(estimates),
+        "survival": presentation.survival_rows(estimates),
+        "subgroups": {
+            code: presentation.subgroup_rows(estimates, code) for code in SUBGROUP_ENDPOINTS
+        },
+    }
+
+
+def _relapse(report: CachedReport) -> dict[str, Any]:
+    estimates = report.estimates
+    return {
+        "relapse": presentation.relapse_rows(estimates),
+        "gray_tests": [(e, presentation.p_text(e.p)) for e in presentation.gray_tests(estimates)],
+        "relapse_months": RELAPSE_MONTHS,
+    }
+
+
+def _report_page(
+    template: str, extra: Callable[[CachedReport], dict[str, Any]] | None = None
+) -> Callable[..., HttpResponseBase]:
+    """A page of the report at a cut-off, read from the files of its current data version."""
+
     def report_page(request: HttpRequest, cutoff_id: int) -> HttpResponse:
         cutoff, report = selectors.cutoff_report(user=acting_user(request), cutoff_id=cutoff_id)
-        context = {"cutoff": cutoff, "report": report, "arm_labels": ARM_LABELS, "arms": ARMS}
+        context = {
+            "cutoff": cutoff,
+            "report": report.page,
+            "data_version": report.version,
+            "arm_labels": ARM_LABELS,
+            "arms": ARMS,
+            **(extra(report) if extra else {}),
+        }
         return render(request, f"analysis/{template}.html", context)
 
     report_page.__name__ = template
@@ -89,11 +124,20 @@ def _report_page(template: str) -> Callable[..., HttpResponseBase]:
 
 
 km_plot = _report_page("km")
+effects = _report_page("effects", _effects)
+relapse = _report_page("relapse", _relapse)
 table1 = _report_page("table1")
 consort = _report_page("consort")
 endpoints = _report_page("endpoints")
 
-_CONTENT_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
+_CONTENT_TYPES = {"png": "image/png", "svg": "image/svg+xml", "csv": "text/csv; charset=utf-8"}
+
+
+@page
+def report_file(request: HttpRequest, cutoff_id: int, name: str) -> HttpResponse:
+    """A figure (km_os.png, forest_efs.svg, cir.png …) or estimates.csv of the report."""
+    content = selectors.report_file_get(user=acting_user(request), cutoff_id=cutoff_id, name=name)
+    return HttpResponse(content, content_type=_CONTENT_TYPES[name.rpartition(".")[2]])
 
 
 @page

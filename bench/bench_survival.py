@@ -63,7 +63,7 @@ def _visit(patient, number: int, day: dt.date, **fields):
 def _generate(count: int) -> dict[str, int]:
     from followup.models import Visit
     from randomization.models import Randomization
-    from treatment.models import AdverseEvent, Cycle, ResponseAssessment, Transplant
+    from treatment.models import AdverseEvent, Cycle, Relapse, ResponseAssessment, Transplant
     from trial.models import Death, Patient, ProtocolVersion, Site, User
 
     rng = random.Random(20260630)
@@ -86,7 +86,9 @@ def _generate(count: int) -> dict[str, int]:
             for i in range(count)
         ],
     )
-    rows: dict[str, list] = {k: [] for k in ("rand", "cycle", "resp", "ae", "visit", "tx", "death")}
+    rows: dict[str, list] = {
+        k: [] for k in ("rand", "cycle", "resp", "relapse", "ae", "visit", "tx", "death")
+    }
     for i, p in enumerate(patients):
         randomized = dt.date(2021, 1, 1) + dt.timedelta(days=rng.randint(0, 365))
         rows["rand"].append(
@@ -136,18 +138,27 @@ def _generate(count: int) -> dict[str, int]:
             randomized + dt.timedelta(days=rng.randint(30, 1825)) if rng.random() < 0.6 else None
         )
         relapse_visit = rng.randint(1, 20) if remission and rng.random() < 0.5 else None
+        relapse = None
         for n in range(1, 21):
             day = assessed + dt.timedelta(days=91 * n)
             if death and day >= death:
                 break
-            relapse = n == relapse_visit
+            if n == relapse_visit:
+                relapse = Relapse(
+                    patient=p,
+                    relapse_date=day - dt.timedelta(days=10),
+                    bone_marrow=True,
+                    marrow_blast_pct=30,
+                    found_at="followup_visit",
+                )
+                rows["relapse"].append(relapse)
             rows["visit"].append(
                 _visit(
                     p,
                     n,
                     day,
                     disease_status="relapse" if relapse else "remission",
-                    relapse_date=day - dt.timedelta(days=10) if relapse else None,
+                    relapse=relapse,
                 )
             )
         if remission and rng.random() < 0.3:
@@ -165,6 +176,7 @@ def _generate(count: int) -> dict[str, int]:
         ("rand", Randomization),
         ("cycle", Cycle),
         ("resp", ResponseAssessment),
+        ("relapse", Relapse),
         ("ae", AdverseEvent),
         ("visit", Visit),
         ("tx", Transplant),

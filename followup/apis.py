@@ -19,8 +19,10 @@ from followup import selectors
 from followup.models import ContactMethod, ContactOutcome, FollowupDiseaseStatus, Visit, VitalStatus
 from followup.services import records
 from randomization.selectors import study_end_get
+from treatment.apis.relapse import RelapseFindingFields, finding_pop
 from trial.access import acting_user, patient_for
-from trial.api import ReasonField
+from trial.api import ConfirmationField, OpenQueriesField, ReasonField
+from trial.apis.idempotency import IDEMPOTENCY_KEY, IDEMPOTENCY_RESPONSES, idempotent
 from trial.models import DeathCause
 
 
@@ -31,6 +33,13 @@ def _visit(request: Request, patient_id: int, pk: int) -> Visit:
 class VisitOutputSerializer(serializers.ModelSerializer[Visit]):
     subject_id = serializers.CharField(source="patient.subject_id", read_only=True)
     site = serializers.CharField(source="patient.site.code", read_only=True)
+    relapse_date = serializers.DateField(
+        source="relapse.relapse_date",
+        read_only=True,
+        allow_null=True,
+        help_text="Date of the relapse record the visit reports (disease status relapse).",
+    )
+    open_queries = OpenQueriesField()
 
     class Meta:
         model = Visit
@@ -54,11 +63,13 @@ class VisitOutputSerializer(serializers.ModelSerializer[Visit]):
             "not_done_reason",
             "vital_status",
             "disease_status",
+            "relapse",
             "relapse_date",
             "new_treatment",
             "new_treatment_detail",
             "transplant",
             "transplant_date",
+            "open_queries",
         ]
 
 
@@ -123,21 +134,31 @@ class LastKnownAliveApi(APIView):
 
 
 class VisitRecordApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(RelapseFindingFields):
         class Meta:
             ref_name = "FollowupVisitRecordInput"
 
         contact_date = serializers.DateField()
         vital_status = serializers.ChoiceField(choices=VitalStatus.choices)
-        disease_status = serializers.ChoiceField(choices=FollowupDiseaseStatus.choices)
+        disease_status = serializers.ChoiceField(
+            choices=FollowupDiseaseStatus.choices,
+            help_text="relapse: give relapse_date and how it was established, unless a relapse "
+            "is already recorded (the visit then reports that one).",
+        )
         relapse_date = serializers.DateField(required=False, allow_null=True, default=None)
         new_treatment = serializers.BooleanField(default=False)
         new_treatment_detail = serializers.CharField(required=False, allow_blank=True, default="")
         transplant = serializers.BooleanField(default=False)
         transplant_date = serializers.DateField(required=False, allow_null=True, default=None)
         reason = ReasonField()
+        confirmation = ConfirmationField()
 
-    @extend_schema(request=InputSerializer, responses=VisitOutputSerializer)
+    @extend_schema(
+        request=InputSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={200: VisitOutputSerializer, **IDEMPOTENCY_RESPONSES},
+    )
+    @idempotent("visit_record")
     def post(self, request: Request, patient_id: int, pk: int) -> Response:
         visit = _visit(request, patient_id, pk)
         data = _validated(self.InputSerializer, request)
@@ -145,6 +166,8 @@ class VisitRecordApi(APIView):
             visit=visit,
             by=acting_user(request),
             today=timezone.localdate(),
+            now=timezone.now(),
+            relapse_finding=finding_pop(data),
             **data,
         )
         return Response(VisitOutputSerializer(visit).data)
@@ -158,7 +181,12 @@ class VisitNotDoneApi(APIView):
         not_done_reason = serializers.CharField()
         reason = ReasonField()
 
-    @extend_schema(request=InputSerializer, responses=VisitOutputSerializer)
+    @extend_schema(
+        request=InputSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={200: VisitOutputSerializer, **IDEMPOTENCY_RESPONSES},
+    )
+    @idempotent("visit_not_done")
     def post(self, request: Request, patient_id: int, pk: int) -> Response:
         visit = _visit(request, patient_id, pk)
         data = _validated(self.InputSerializer, request)
@@ -237,7 +265,12 @@ class ContactAttemptApi(APIView):
         outcome = serializers.ChoiceField(choices=ContactOutcome.choices)
         note = serializers.CharField(required=False, allow_blank=True, default="")
 
-    @extend_schema(request=InputSerializer, responses={201: RecordOutputSerializer})
+    @extend_schema(
+        request=InputSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: RecordOutputSerializer, **IDEMPOTENCY_RESPONSES},
+    )
+    @idempotent("contact_attempt_create")
     def post(self, request: Request, patient_id: int) -> Response:
         patient = patient_for(request, patient_id)
         data = _validated(self.InputSerializer, request)

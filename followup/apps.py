@@ -7,8 +7,11 @@ class FollowupConfig(AppConfig):
 
     def ready(self) -> None:
         # Django's place for wiring that needs the models loaded: recording an end of treatment
-        # plans the follow-up visits (treatment/events.py).
+        # plans the follow-up visits, and a relapse that a visit reports stays until the visit
+        # is corrected (treatment/events.py).
+        from followup.selectors import visits_reporting_relapse
         from followup.services.refresh import patient_schedule_refresh
-        from treatment.events import end_of_treatment_listen
+        from treatment.events import end_of_treatment_listen, relapse_withdrawal_check
 
         end_of_treatment_listen(patient_schedule_refresh)
+        relapse_withdrawal_check(visits_reporting_relapse)

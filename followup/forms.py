@@ -1,27 +1,36 @@
 from django import forms
 
 from followup.models import ContactMethod, ContactOutcome, FollowupDiseaseStatus, VitalStatus
+from treatment.forms import RELAPSE_FIELDS, RelapseFieldsMixin
 from trial.audit import REASON_MAX_LENGTH
+from trial.forms import confirmation_field
 from trial.forms.widgets import IsoDateField
 from trial.models import DeathCause
 
 
-class VisitRecordForm(forms.Form):
+class VisitRecordForm(RelapseFieldsMixin):
+    """A follow-up visit; a relapse it finds is recorded with how it was established."""
+
     contact_date = IsoDateField()
     vital_status = forms.ChoiceField(choices=VitalStatus.choices)
-    disease_status = forms.ChoiceField(choices=FollowupDiseaseStatus.choices)
-    relapse_date = IsoDateField(required=False)
+    disease_status = forms.ChoiceField(
+        choices=FollowupDiseaseStatus.choices,
+        help_text="Relapse: give its date and how it was established, unless a relapse is "
+        "already recorded (the visit then reports that one).",
+    )
     new_treatment = forms.BooleanField(
         required=False, label="New anti-leukaemic treatment since the last visit"
     )
     new_treatment_detail = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     transplant = forms.BooleanField(required=False, label="Transplant since the last visit")
     transplant_date = IsoDateField(required=False)
+    confirmation = confirmation_field()
     reason = forms.CharField(
         required=False,
         max_length=REASON_MAX_LENGTH,
         help_text="Required when correcting a recorded visit.",
     )
+    field_order = ["contact_date", "vital_status", "disease_status", *RELAPSE_FIELDS]
 
 
 class DeathForm(forms.Form):

@@ -7,7 +7,7 @@ import datetime as dt
 from django.db import models
 from django.db.models import F, Q
 
-from trial.models import AuditedModel, ClinicalRecord, Patient, Site
+from trial.models import ClinicalRecord, Patient
 from trial.querysets import SiteScopedQuerySet
 
 
@@ -70,7 +70,22 @@ class Visit(ClinicalRecord):
     disease_status = models.CharField(
         max_length=20, choices=FollowupDiseaseStatus.choices, blank=True
     )
-    relapse_date = models.DateField(null=True, blank=True)
+    relapse = models.ForeignKey(
+        "treatment.Relapse",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        help_text="The relapse record this visit reports (disease status relapse).",
+    )
+    reported_relapse_date = models.DateField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The relapse date a visit held before relapse records, kept as it was "
+        "reported; the relapse record holds the date.",
+    )
     new_treatment = models.BooleanField(
         "New anti-leukaemic treatment since the last visit", null=True, blank=True
     )
@@ -99,8 +114,10 @@ class Visit(ClinicalRecord):
                 name="visit_not_done_has_reason",
             ),
             models.CheckConstraint(
-                condition=~Q(disease_status="relapse") | Q(relapse_date__isnull=False),
-                name="visit_relapse_has_date",
+                condition=~Q(disease_status="relapse")
+                | Q(relapse__isnull=False)
+                | Q(entered_in_error=True),
+                name="visit_relapse_is_linked",
             ),
         ]
         indexes = [models.Index(fields=["status", "target_date"], name="visit_status_target")]
@@ -148,30 +165,3 @@ class ContactAttempt(ClinicalRecord):
 
     site_path = "patient__site"
     objects = SiteScopedQuerySet.as_manager()
-
-
-class NotificationKind(models.TextChoices):
-    SITE_REMINDER = "site_reminder", "Daily reminder to site coordinators"
-    WEEKLY_DIGEST = "weekly_digest", "Weekly digest to data managers"
-
-
-class Notification(AuditedModel):
-    """One email sent (one per site per day, one digest per week): the guard against repeats."""
-
-    kind = models.CharField(max_length=20, choices=NotificationKind.choices)
-    day = models.DateField()
-    scope = models.CharField(max_length=10, help_text="Site code, or ALL for a trial-wide email.")
-    site = models.ForeignKey(
-        Site, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    recipients = models.TextField(blank=True)
-    subject = models.CharField(max_length=200)
-    body = models.TextField()
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["kind", "day", "scope"], name="notification_once")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.scope} {self.day:%Y-%m-%d}"

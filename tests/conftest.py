@@ -1,12 +1,21 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.factories import SiteFactory, protocol_with_criteria, user_with_role
 from trial.models import Role, Site, User
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Exports and the analysis pages' cache go to a directory of the test, not the checkout."""
+    root = tmp_path_factory.mktemp("media")
+    settings.MEDIA_ROOT = root
+    return root
 
 
 @pytest.fixture
@@ -70,3 +79,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     line = fuzz.fuzz_summary() if fuzz is not None else None
     if line:
         terminalreporter.write_sep("-", line)
+@pytest.fixture
+def genes_recorded_by_the_factories(settings: Any) -> None:
+    """The factories record NPM1 and FLT3-ITD only: require just NPM1 at enrolment, so that an
+    enrolment opens no data query of its own where a test counts queries."""
+    settings.TRIAL_CLEANING = {**settings.TRIAL_CLEANING, "BASELINE_REQUIRED_GENES": ["NPM1"]}

@@ -7,18 +7,24 @@ covered without editing this file, except to register a new kind of identifier b
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pytest
 from django.test import Client
 from django.urls import resolve, reverse
 
-from tests.factories import randomized_patient, screened_patient
+from cleaning.models import DataQuery
+from cleaning.services.queries import query_raise
+from tests.factories import randomized_patient, screened_patient, user_with_role
+from tests.treatment.test_builders import NOW as TREATMENT_NOW
 from tests.treatment.test_builders import STARTS, record_cycle
 from tests.url_walk import Route, all_routes
 from treatment.models import Cycle
-from trial.models import Patient, Site, User
+from treatment.services import response_record
+from trial.models import Patient, Role, Site, User
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,7 @@ class SiteB:
     site: Site
     patient: Patient  # consent, baseline and eligibility recorded, confirmed, randomised
     cycle: Cycle  # a treatment record of that patient
+    query: DataQuery  # a data query on that cycle
 
 
 # URL parameter name → the site-B value to put in the URL. Register every new kind of
@@ -39,6 +46,7 @@ SITE_B_OBJECTS: dict[str, Callable[[SiteB], object]] = {
     "pk": lambda b: b.cycle.pk,
     # Generic record pages name the kind of record the `pk` identifies.
     "record_type": lambda b: "cycle",
+    "query_id": lambda b: b.query.pk,
 }
 
 # URL parameters that do not identify site data, and why.
@@ -46,9 +54,9 @@ NOT_SITE_DATA: dict[str, str] = {
     "uidb64": "password-reset link of django.contrib.auth",
     "token": "password-reset link of django.contrib.auth",
     "list_id": "trial-wide allocation list: every site role is refused it (tests/randomization)",
-    "cutoff_id": "trial-wide data cut-off: every site role is refused it (tests/followup/survival)",
-    "export_id": "trial-wide export: every site role is refused it (tests/followup/survival)",
-    "name": "file name inside a trial-wide export (tests/followup/survival)",
+    "cutoff_id": "trial-wide data cut-off: every site role is refused it (tests/analysis)",
+    "export_id": "trial-wide export: every site role is refused it (tests/analysis)",
+    "name": "file name inside a trial-wide export (tests/analysis)",
 }
 
 # The admin is closed to coordinators whatever the URL; its parameters only need to resolve.
@@ -77,7 +85,25 @@ def _routes_with_site_data() -> list[Route]:
 def site_b_records(site_b: Site, coordinator_b: User, investigator_b: User) -> SiteB:
     patient = randomized_patient(site_b, coordinator_b, investigator_b)
     cycle = record_cycle(patient, investigator_b, STARTS[0])
-    return SiteB(site=site_b, patient=patient, cycle=cycle)
+    # A CR, then a relapse: the relapse pages and endpoints have a site-B record to leak.
+    for day, response, blasts in ((dt.date(2026, 11, 28), "CR", "2"), (STARTS[1], "REL", "30")):
+        response_record(
+            patient=patient,
+            assessment_date=day,
+            response=response,
+            marrow_blast_pct=Decimal(blasts),
+            by=investigator_b,
+            now=TREATMENT_NOW,
+        )
+    query = query_raise(
+        record=cycle,
+        field_name="start_date",
+        category="inconsistent",
+        text="Which day did the cycle start?",
+        by=user_with_role(Role.MONITOR, site_b, "monitor_b"),
+        now=cycle.created_at,
+    )
+    return SiteB(site=site_b, patient=patient, cycle=cycle, query=query)
 
 
 @pytest.fixture

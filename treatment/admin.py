@@ -15,6 +15,7 @@ from treatment.models import (
     DrugAdministration,
     EndOfTreatment,
     ProtocolDeviation,
+    Relapse,
     ResponseAssessment,
     Signature,
     Transplant,
@@ -50,6 +51,13 @@ class DrugAdministrationAdmin(ClinicalRecordAdmin):
 class ResponseAssessmentAdmin(ClinicalRecordAdmin):
     list_display = ["patient", "assessment_date", "response", "marrow_blast_pct"]
     list_filter = ["response"]
+
+
+@admin.register(Relapse)
+class RelapseAdmin(ClinicalRecordAdmin):
+    list_display = ["patient", "relapse_date", "established_by", "found_at", "entered_in_error"]
+    list_filter = ["found_at", "patient__site"]
+    list_select_related = ["patient"]
 
 
 @admin.register(AdverseEvent)

@@ -22,8 +22,9 @@ from treatment.models import (
     TransplantDiseaseStatus,
 )
 from treatment.rules import TreatmentRules
-from treatment.services import DrugDose
+from treatment.services import DrugDose, RelapseFinding
 from trial.audit import REASON_MAX_LENGTH
+from trial.forms import confirmation_field
 from trial.forms.widgets import IsoDateField, IsoDateTimeField
 from trial.models import Regimen
 
@@ -60,6 +61,8 @@ class CycleForm(ReasonMixin):
             self.drug_names = list(dict.fromkeys([*self.drug_names, *REGIMEN_DRUGS[cycle.regimen]]))
         for drug in self.drug_names:
             self._add_drug_fields(drug)
+        self.fields["confirmation"] = confirmation_field()
+        self.fields["reason"] = self.fields.pop("reason")  # the reason last
 
     def _add_drug_fields(self, drug: str) -> None:
         label = Drug(drug).label
@@ -121,7 +124,12 @@ class CycleForm(ReasonMixin):
         names = ["start_date", "regimen", "regimen_change_reason", "height_cm", "weight_kg"]
         values = {n: d[n] for n in names}
         values.update(delay_days=d["delay_days"] or 0, delay_reason=d["delay_reason"])
-        return {**values, "drugs": self.drugs(), "reason": d["reason"]}
+        return {
+            **values,
+            "drugs": self.drugs(),
+            "reason": d["reason"],
+            "confirmation": d["confirmation"],
+        }
 
     @staticmethod
     def initial_from(cycle: Cycle) -> dict[str, Any]:
@@ -151,14 +159,104 @@ class CycleForm(ReasonMixin):
         return initial
 
 
-class ResponseForm(ReasonMixin):
-    assessment_date = IsoDateField()
-    response = forms.ChoiceField(choices=Response.choices, label="Response (ELN 2017)")
+_FINDING = ["bone_marrow", "marrow_blast_pct", "peripheral_blood", "extramedullary"]
+RELAPSE_FIELDS = ["relapse_date", *_FINDING, "extramedullary_site"]
+
+
+class RelapseFieldsMixin(forms.Form):
+    """The relapse after CR/CRi and how it was established (ELN 2017), in every form that can
+    record one: the relapse form, the end of treatment and the follow-up visit."""
+
+    relapse_date = IsoDateField(required=False, label="Date of relapse")
+    bone_marrow = forms.BooleanField(required=False, label="Bone marrow: ≥ 5% blasts")
     marrow_blast_pct = forms.DecimalField(
         label="Bone marrow blasts (%)", required=False, min_value=0, max_value=100
     )
+    peripheral_blood = forms.BooleanField(
+        required=False, label="Peripheral blood: reappearance of blasts"
+    )
+    extramedullary = forms.BooleanField(required=False, label="Extramedullary disease")
+    extramedullary_site = forms.CharField(
+        required=False,
+        label="Extramedullary site",
+        help_text="Required with extramedullary disease.",
+    )
+
+    def relapse_finding(self) -> RelapseFinding:
+        d = self.cleaned_data
+        return RelapseFinding(
+            bone_marrow=bool(d.get("bone_marrow")),
+            marrow_blast_pct=d.get("marrow_blast_pct"),
+            peripheral_blood=bool(d.get("peripheral_blood")),
+            extramedullary=bool(d.get("extramedullary")),
+            extramedullary_site=d.get("extramedullary_site") or "",
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        described = any(data.get(n) for n in [*_FINDING, "extramedullary_site"])
+        if described and "relapse_date" in self.fields and not data.get("relapse_date"):
+            self.add_error("relapse_date", "Give the date of the relapse.")
+        return data
+
+    def relapse_kwargs(self) -> dict[str, Any]:
+        """The cleaned data with the relapse fields gathered as the service takes them."""
+        data = {k: v for k, v in self.cleaned_data.items() if k not in RELAPSE_FIELDS}
+        data["relapse_date"] = self.cleaned_data.get("relapse_date")
+        data["relapse_finding"] = self.relapse_finding()
+        return data
+
+    @staticmethod
+    def relapse_initial(relapse: Any) -> dict[str, Any]:
+        return {n: getattr(relapse, n) for n in RELAPSE_FIELDS}
+
+
+class RelapseForm(RelapseFieldsMixin, ReasonMixin):
     comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    field_order = ["assessment_date", "response", "marrow_blast_pct", "comment", "reason"]
+    field_order = [*RELAPSE_FIELDS, "comment", "reason"]
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.fields["relapse_date"].required = True
+
+
+class RelapseWithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label="Why this relapse record was entered in error",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="The record stays, with its history; no endpoint counts it any more.",
+    )
+
+
+class ResponseForm(ReasonMixin):
+    assessment_date = IsoDateField()
+    response = forms.ChoiceField(
+        choices=Response.choices,
+        label="Response (ELN 2017)",
+        help_text="Relapse after CR/CRi: ≥ 5% marrow blasts, blasts in the peripheral blood or "
+        "extramedullary disease, in a patient in CR/CRi.",
+    )
+    marrow_blast_pct = forms.DecimalField(
+        label="Bone marrow blasts (%)", required=False, min_value=0, max_value=100
+    )
+    peripheral_blood = forms.BooleanField(
+        required=False, label="Relapse: blasts reappeared in the peripheral blood"
+    )
+    extramedullary = forms.BooleanField(required=False, label="Relapse: extramedullary disease")
+    extramedullary_site = forms.CharField(required=False, label="Relapse: extramedullary site")
+    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    confirmation = confirmation_field()
+    field_order = [
+        "assessment_date",
+        "response",
+        "marrow_blast_pct",
+        "peripheral_blood",
+        "extramedullary",
+        "extramedullary_site",
+        "comment",
+        "confirmation",
+        "reason",
+    ]
 
 
 class AdverseEventForm(ReasonMixin):
@@ -219,6 +317,7 @@ class AdverseEventForm(ReasonMixin):
 
 class SaeReportForm(forms.Form):
     reported_at = IsoDateTimeField(label="Full SAE report sent at")
+    confirmation = confirmation_field()
 
 
 class TransplantForm(ReasonMixin):
@@ -231,11 +330,31 @@ class TransplantForm(ReasonMixin):
     field_order = ["transplant_date", "donor_type", "disease_status", "comment", "reason"]
 
 
-class EndOfTreatmentForm(ReasonMixin):
+class EndOfTreatmentForm(RelapseFieldsMixin, ReasonMixin):
+    """The end of treatment; for a patient in CR/CRi without a recorded relapse it also asks
+    for the relapse, since progression after CR/CRi is one (ELN 2017)."""
+
     end_date = IsoDateField()
     end_reason = forms.ChoiceField(choices=EndOfTreatmentReason.choices, label="Reason")
     comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    field_order = ["end_date", "end_reason", "comment", "reason"]
+    field_order = ["end_date", "end_reason", "comment", *RELAPSE_FIELDS, "reason"]
+
+    def __init__(self, *args: Any, ask_relapse: bool = False, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.ask_relapse = ask_relapse
+        if not ask_relapse:
+            for name in RELAPSE_FIELDS:
+                del self.fields[name]
+            return
+        self.fields["relapse_date"].help_text = (
+            "The patient is in CR/CRi: if treatment ends for progression, that is a relapse "
+            "(ELN 2017). Give its date and how it was established."
+        )
+
+    def service_kwargs(self) -> dict[str, Any]:
+        if self.ask_relapse:
+            return self.relapse_kwargs()
+        return dict(self.cleaned_data)
 
 
 class SignForm(forms.Form):

@@ -189,6 +189,8 @@ class Response(models.TextChoices):
     PR = "PR", "Partial remission (PR)"
     SD = "SD", "Stable / resistant disease"
     PD = "PD", "Progressive disease"
+    # Only after CR/CRi (ELN 2017): never a best response, since it always follows a CR/CRi.
+    RELAPSE = "REL", "Relapse after CR/CRi"
 
 
 RESPONSE_RANK: dict[str, int] = {value: rank for rank, value in enumerate(Response.values)}
@@ -233,6 +235,110 @@ class ResponseAssessment(ClinicalRecord):
         return f"{self.response} on {self.assessment_date:%Y-%m-%d}"
 
 
+class RelapseFoundAt(models.TextChoices):
+    """Where the relapse was found: the one record is made from any of these."""
+
+    RESPONSE = "response", "Response assessment"
+    END_OF_TREATMENT = "end_of_treatment", "End of treatment for progression"
+    FOLLOWUP_VISIT = "followup_visit", "Follow-up visit"
+    RELAPSE_FORM = "relapse_form", "Relapse form"
+    # Recorded at follow-up visits before relapse records existed: how it was established was
+    # not asked then, so it stays to be given on correction.
+    MIGRATED = "migrated", "Follow-up visit (before relapse records)"
+
+
+class Relapse(ClinicalRecord):
+    """Relapse after CR/CRi (ELN 2017; docs/protocol.md "Relapse"): the patient's one dated
+    relapse, which EFS, RFS and the cumulative incidence of relapse read, wherever it was found.
+
+    Established by ≥ 5% bone-marrow blasts, reappearance of blasts in the peripheral blood, or
+    extramedullary disease (any of them, at least one).
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="relapses")
+    relapse_date = models.DateField()
+    bone_marrow = models.BooleanField("Bone marrow: ≥ 5% blasts", default=False)
+    marrow_blast_pct = models.DecimalField(
+        "Bone marrow blasts (%)",
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    peripheral_blood = models.BooleanField(
+        "Peripheral blood: reappearance of blasts", default=False
+    )
+    extramedullary = models.BooleanField("Extramedullary disease", default=False)
+    extramedullary_site = models.CharField("Extramedullary site", max_length=200, blank=True)
+    found_at = models.CharField(max_length=20, choices=RelapseFoundAt.choices, editable=False)
+    assessment = models.ForeignKey(
+        ResponseAssessment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        help_text="The response assessment the relapse was found at, if it was.",
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        help_text="Who first recorded the relapse (its history keeps every correction).",
+    )
+    comment = models.TextField(blank=True)
+
+    site_path = "patient__site"
+    objects = SiteScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=Q(entered_in_error=False),
+                name="relapse_once_per_patient",
+            ),
+            models.CheckConstraint(
+                condition=Q(bone_marrow=True)
+                | Q(peripheral_blood=True)
+                | Q(extramedullary=True)
+                | Q(found_at="migrated"),
+                name="relapse_is_established",
+            ),
+            models.CheckConstraint(
+                condition=Q(bone_marrow=False) | Q(marrow_blast_pct__gte=5),
+                name="relapse_marrow_blasts_5_or_more",
+            ),
+            models.CheckConstraint(
+                condition=Q(marrow_blast_pct__isnull=True) | Q(marrow_blast_pct__lte=100),
+                name="relapse_blast_pct_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(extramedullary=False) | ~Q(extramedullary_site=""),
+                name="relapse_extramedullary_has_site",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Relapse on {self.relapse_date:%Y-%m-%d}"
+
+    @property
+    def established_by(self) -> str:
+        """How the relapse was established, as people read it."""
+        parts = []
+        if self.bone_marrow:
+            parts.append(f"bone marrow ({self.marrow_blast_pct}% blasts)")
+        if self.peripheral_blood:
+            parts.append("blasts in the peripheral blood")
+        if self.extramedullary:
+            parts.append(f"extramedullary ({self.extramedullary_site})")
+        return ", ".join(parts) or "not recorded"
+
+
 class CtcaeTerm(AuditedModel):
     """A CTCAE v5 term and its MedDRA system organ class (reference list, seeded)."""
 
@@ -250,6 +356,10 @@ class Relatedness(models.TextChoices):
     POSSIBLE = "possible", "Possible"
     PROBABLE = "probable", "Probable"
     DEFINITE = "definite", "Definite"
+
+
+# The kind of the outbox message that alerts the sponsor to a serious adverse event.
+SAE_ALERT = "treatment.sae_alert"
 
 
 class AdverseEvent(ClinicalRecord):
@@ -281,7 +391,12 @@ class AdverseEvent(ClinicalRecord):
         "Site aware of seriousness at", null=True, blank=True, editable=False
     )
     report_due_at = models.DateTimeField(null=True, blank=True, editable=False)
-    sponsor_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sponsor_notified_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the alert to the sponsor was delivered (empty: not delivered yet).",
+    )
     reported_at = models.DateTimeField("SAE report sent at", null=True, blank=True, editable=False)
 
     site_path = "patient__site"

@@ -5,22 +5,27 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from randomization.models import Randomization
 from treatment.models import (
     RESPONSE_RANK,
+    SAE_ALERT,
     AdverseEvent,
     Cycle,
     DrugAdministration,
     EndOfTreatment,
     ProtocolDeviation,
+    Relapse,
+    RelapseFoundAt,
+    Response,
     ResponseAssessment,
     Signature,
     Transplant,
 )
 from treatment.rules import TreatmentRules
-from trial.models import Patient, Regimen, User
+from trial.models import OutboundMessage, Patient, Regimen, User
 
 
 def best_response(patient: Patient) -> ResponseAssessment | None:
@@ -29,6 +34,89 @@ def best_response(patient: Patient) -> ResponseAssessment | None:
     assessments = ResponseAssessment.objects.filter(patient=patient, entered_in_error=False)
     ranked = sorted(assessments, key=lambda a: (RESPONSE_RANK[a.response], a.assessment_date))
     return ranked[0] if ranked else None
+
+
+REMISSION = (Response.CR, Response.CRI)
+
+
+def relapse_of(patient: Patient) -> Relapse | None:
+    """The patient's relapse after CR/CRi, if one is recorded (never one entered in error)."""
+    return Relapse.objects.filter(patient=patient, entered_in_error=False).first()
+
+
+def first_remission(
+    patient: Patient, *, before: dt.date | None = None, on_or_before: dt.date | None = None
+) -> ResponseAssessment | None:
+    """The patient's first CR or CRi, optionally only among those dated before a day."""
+    rows = ResponseAssessment.objects.filter(
+        patient=patient, entered_in_error=False, response__in=REMISSION
+    )
+    if before is not None:
+        rows = rows.filter(assessment_date__lt=before)
+    if on_or_before is not None:
+        rows = rows.filter(assessment_date__lte=on_or_before)
+    return rows.order_by("assessment_date", "pk").first()
+
+
+def in_remission_on(patient: Patient, day: dt.date) -> ResponseAssessment | None:
+    """The first CR/CRi when the patient is in remission on `day` (a CR/CRi on or before it and
+    no relapse recorded on or before it), else None (docs/protocol.md "Relapse")."""
+    remission = first_remission(patient, on_or_before=day)
+    relapse = relapse_of(patient)
+    if remission is None or (relapse is not None and relapse.relapse_date <= day):
+        return None
+    return remission
+
+
+@dataclass(frozen=True)
+class DiseaseCourse:
+    """Where the patient stands after salvage: never in CR/CRi, in remission, or relapsed.
+
+    Read from the responses and the relapse record only, for every page that shows it.
+    """
+
+    remission: ResponseAssessment | None
+    relapse: Relapse | None
+
+    @property
+    def in_remission(self) -> bool:
+        return self.remission is not None and self.relapse is None
+
+    @property
+    def summary(self) -> str:
+        if self.relapse is not None:
+            return (
+                f"Relapse on {self.relapse.relapse_date:%Y-%m-%d} ({self.relapse.established_by})"
+            )
+        if self.remission is not None:
+            return (
+                f"In remission: {self.remission.response} since "
+                f"{self.remission.assessment_date:%Y-%m-%d}"
+            )
+        return "Never in CR/CRi"
+
+    @property
+    def flags(self) -> list[str]:
+        """Relapse records that need a correction, with what to do."""
+        relapse, flags = self.relapse, list[str]()
+        if relapse is None:
+            return flags
+        if self.remission is None or self.remission.assessment_date >= relapse.relapse_date:
+            flags.append(
+                f"The relapse of {relapse.relapse_date:%Y-%m-%d} has no CR/CRi before it: by "
+                "ELN 2017 that is refractory or progressive disease, and no endpoint counts it. "
+                "Correct the relapse or mark it entered in error."
+            )
+        if relapse.found_at == RelapseFoundAt.MIGRATED and relapse.established_by == "not recorded":
+            flags.append(
+                f"How the relapse of {relapse.relapse_date:%Y-%m-%d} was established is not "
+                "recorded (it came from a follow-up visit): correct the relapse to give it."
+            )
+        return flags
+
+
+def disease_course(patient: Patient) -> DiseaseCourse:
+    return DiseaseCourse(remission=first_remission(patient), relapse=relapse_of(patient))
 
 
 def aza_response_due(patient: Patient) -> str:
@@ -73,6 +161,28 @@ def sae_overdue(*, user: User, now: dt.datetime) -> QuerySet[AdverseEvent]:
     )
 
 
+def sae_alerts_undelivered(*, user: User) -> QuerySet[AdverseEvent]:
+    """Serious adverse events of the user's sites whose alert has not reached the sponsor yet
+    (the mail server or the broker is down), with the latest alert's state read from the outbox:
+    `alert_queued_at`, `alert_attempts`, `alert_last_error`."""
+    alerts = OutboundMessage.objects.filter(
+        kind=SAE_ALERT,
+        related_type=ContentType.objects.get_for_model(AdverseEvent),
+        related_id=OuterRef("pk"),
+    ).order_by("-pk")
+    return (
+        AdverseEvent.objects.for_user(user)
+        .filter(serious=True, entered_in_error=False, sponsor_notified_at__isnull=True)
+        .annotate(
+            alert_queued_at=Subquery(alerts.values("created_at")[:1]),
+            alert_attempts=Subquery(alerts.values("attempts")[:1]),
+            alert_last_error=Subquery(alerts.values("last_error")[:1]),
+        )
+        .select_related("patient__site", "term")
+        .order_by("awareness_at", "pk")
+    )
+
+
 def sae_is_overdue(event: AdverseEvent, now: dt.datetime) -> bool:
     if not event.serious or event.report_due_at is None:
         return False
@@ -97,6 +207,7 @@ class TreatmentTimeline:
     end_of_treatment: EndOfTreatment | None
     signature: Signature | None
     best_response: ResponseAssessment | None
+    course: DiseaseCourse
     flags: list[str] = field(default_factory=list)
 
 
@@ -109,7 +220,8 @@ def patient_treatment(*, patient: Patient, now: dt.datetime) -> TreatmentTimelin
         .select_related("term")
         .order_by("start_date", "pk")
     )
-    flags = [m for m in [aza_response_due(patient)] if m]
+    course = disease_course(patient)
+    flags = [m for m in [aza_response_due(patient)] if m] + course.flags
     flags += [
         f"SAE report overdue: {e.term_label} (due {e.report_due_at:%Y-%m-%d %H:%M})"
         for e in events
@@ -138,6 +250,7 @@ def patient_treatment(*, patient: Patient, now: dt.datetime) -> TreatmentTimelin
         end_of_treatment=EndOfTreatment.objects.filter(live, patient=patient).first(),
         signature=current_signature(patient),
         best_response=best_response(patient),
+        course=course,
         flags=flags,
     )
 

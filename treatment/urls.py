@@ -22,6 +22,8 @@ urlpatterns: list[URLPattern] = [
     path(f"{_P}/transplants/new/", views.transplant_edit, name="transplant_new"),
     path(f"{_P}/transplants/<int:pk>/edit/", views.transplant_edit, name="transplant_edit"),
     path(f"{_P}/end/", views.end_of_treatment_edit, name="end"),
+    path(f"{_P}/relapse/", views.relapse_edit, name="relapse"),
+    path(f"{_P}/relapse/entered-in-error/", views.relapse_withdraw, name="relapse_withdraw"),
     path(f"{_P}/sign/", views.treatment_sign, name="sign"),
     path("safety/overdue/", views.safety_overdue, name="sae_overdue"),
 ]

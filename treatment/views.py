@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django import forms
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,13 +17,30 @@ from treatment.forms import (
     AdverseEventForm,
     CycleForm,
     EndOfTreatmentForm,
+    RelapseForm,
+    RelapseWithdrawForm,
     ResponseForm,
     SaeReportForm,
     SignForm,
     TransplantForm,
 )
-from treatment.models import AdverseEvent, Cycle, EndOfTreatment, ResponseAssessment, Transplant
-from treatment.selectors import aza_response_due_patients, patient_treatment, sae_overdue
+from treatment.models import (
+    AdverseEvent,
+    Cycle,
+    EndOfTreatment,
+    RelapseFoundAt,
+    Response,
+    ResponseAssessment,
+    Transplant,
+)
+from treatment.selectors import (
+    aza_response_due_patients,
+    first_remission,
+    patient_treatment,
+    relapse_of,
+    sae_alerts_undelivered,
+    sae_overdue,
+)
 from trial.access import acting_user, patient_for
 from trial.forms import submitted
 from trial.models import Patient
@@ -48,8 +65,12 @@ def _entry_page(
     save: Callable[[forms.Form], object],
     success: str,
     action: Action = Action.ENTER_TREATMENT,
+    once: bool = False,
+    record: object = None,
 ) -> HttpResponse:
-    """A treatment-period form on the shared form page, back to the timeline once saved."""
+    """A treatment-period form on the shared form page, back to the timeline once saved; a new
+    record (`once`) is not created twice by the same rendered form submitted again; the record
+    being corrected, if any, shows its open data queries."""
     return form_page(
         request,
         form=form,
@@ -59,7 +80,8 @@ def _entry_page(
         site=patient.site,
         success=success,
         next_url=_timeline_url(patient),
-        context={"patient": patient, "title": title},
+        context={"patient": patient, "title": title, "record": record},
+        once=once,
     )
 
 
@@ -94,7 +116,14 @@ def cycle_edit(request: HttpRequest, patient_id: int, pk: int | None = None) -> 
         )
 
     return _entry_page(
-        request, patient=patient, form=form, title=title, save=save, success="Cycle saved."
+        request,
+        patient=patient,
+        form=form,
+        title=title,
+        save=save,
+        success="Cycle saved.",
+        once=cycle is None,
+        record=cycle,
     )
 
 
@@ -107,6 +136,10 @@ def response_edit(request: HttpRequest, patient_id: int, pk: int | None = None) 
         if row
         else {}
     )
+    relapse = relapse_of(patient)
+    if row is not None and row.response == Response.RELAPSE and relapse is not None:
+        names = ("peripheral_blood", "extramedullary", "extramedullary_site")
+        initial.update({n: getattr(relapse, n) for n in names})
     form = ResponseForm(submitted(request), initial=initial)
 
     def save(f: forms.Form) -> object:
@@ -120,7 +153,14 @@ def response_edit(request: HttpRequest, patient_id: int, pk: int | None = None) 
 
     title = "Correct response assessment" if row else "New response assessment"
     return _entry_page(
-        request, patient=patient, form=form, title=title, save=save, success="Response saved."
+        request,
+        patient=patient,
+        form=form,
+        title=title,
+        save=save,
+        success="Response saved.",
+        once=row is None,
+        record=row,
     )
 
 
@@ -144,7 +184,14 @@ def adverse_event_edit(
 
     title = "Correct adverse event" if row else "New adverse event"
     return _entry_page(
-        request, patient=patient, form=form, title=title, save=save, success="Adverse event saved."
+        request,
+        patient=patient,
+        form=form,
+        title=title,
+        save=save,
+        success="Adverse event saved.",
+        once=row is None,
+        record=row,
     )
 
 
@@ -166,6 +213,7 @@ def sae_report(request: HttpRequest, patient_id: int, pk: int) -> HttpResponse:
         title=f"SAE report sent: {row.term_label}",
         save=save,
         success="SAE report recorded.",
+        record=row,
     )
 
 
@@ -189,7 +237,14 @@ def transplant_edit(request: HttpRequest, patient_id: int, pk: int | None = None
 
     title = "Correct transplant" if row else "Allogeneic stem-cell transplant"
     return _entry_page(
-        request, patient=patient, form=form, title=title, save=save, success="Transplant saved."
+        request,
+        patient=patient,
+        form=form,
+        title=title,
+        save=save,
+        success="Transplant saved.",
+        once=row is None,
+        record=row,
     )
 
 
@@ -200,11 +255,15 @@ def end_of_treatment_edit(request: HttpRequest, patient_id: int) -> HttpResponse
     initial = (
         {"end_date": row.end_date, "end_reason": row.reason, "comment": row.comment} if row else {}
     )
-    form = EndOfTreatmentForm(submitted(request), initial=initial)
+    # Progression after CR/CRi is a relapse: the form asks for it in the same entry, rather
+    # than refusing and sending the investigator to another page.
+    ask_relapse = relapse_of(patient) is None and first_remission(patient) is not None
+    form = EndOfTreatmentForm(submitted(request), initial=initial, ask_relapse=ask_relapse)
 
     def save(f: forms.Form) -> object:
+        assert isinstance(f, EndOfTreatmentForm)
         return services.end_of_treatment_record(
-            patient=patient, by=acting_user(request), now=timezone.now(), **f.cleaned_data
+            patient=patient, by=acting_user(request), now=timezone.now(), **f.service_kwargs()
         )
 
     return _entry_page(
@@ -214,6 +273,66 @@ def end_of_treatment_edit(request: HttpRequest, patient_id: int) -> HttpResponse
         title="End of treatment",
         save=save,
         success="End of treatment saved; post-treatment follow-up starts.",
+        record=row,
+    )
+
+
+@page
+def relapse_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """Record the patient's relapse after CR/CRi, or correct it with a reason."""
+    patient = patient_for(request, patient_id)
+    row = relapse_of(patient)
+    initial = {**RelapseForm.relapse_initial(row), "comment": row.comment} if row else {}
+    form = RelapseForm(submitted(request), initial=initial)
+
+    def save(f: forms.Form) -> object:
+        assert isinstance(f, RelapseForm)
+        d = f.cleaned_data
+        return services.relapse_record(
+            patient=patient,
+            relapse=row,
+            relapse_date=d["relapse_date"],
+            finding=f.relapse_finding(),
+            found_at=RelapseFoundAt.RELAPSE_FORM,
+            comment=d["comment"],
+            reason=d["reason"],
+            by=acting_user(request),
+            now=timezone.now(),
+        )
+
+    return _entry_page(
+        request,
+        patient=patient,
+        form=form,
+        title="Correct the relapse" if row else "Relapse after CR/CRi",
+        save=save,
+        success="Relapse saved.",
+        action=Action.RECORD_RELAPSE,
+    )
+
+
+@page
+def relapse_withdraw(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """Mark the patient's relapse record as entered in error."""
+    patient = patient_for(request, patient_id)
+    row = relapse_of(patient)
+    if row is None:
+        raise Http404("No relapse is recorded for this patient.")
+    form = RelapseWithdrawForm(submitted(request))
+
+    def save(f: forms.Form) -> object:
+        return services.relapse_withdraw(
+            relapse=row, by=acting_user(request), now=timezone.now(), **f.cleaned_data
+        )
+
+    return _entry_page(
+        request,
+        patient=patient,
+        form=form,
+        title=f"Relapse of {row.relapse_date:%Y-%m-%d} entered in error",
+        save=save,
+        success="Relapse marked as entered in error.",
+        action=Action.RECORD_RELAPSE,
     )
 
 
@@ -243,6 +362,7 @@ def safety_overdue(request: HttpRequest) -> HttpResponse:
     user = acting_user(request)
     context: dict[str, Any] = {
         "events": sae_overdue(user=user, now=timezone.now()),
+        "undelivered": sae_alerts_undelivered(user=user),
         "aza_due": aza_response_due_patients(user=user),
     }
     return render(request, "treatment/overdue.html", context)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from followup.models import (
     RECORDABLE_STATUSES,
@@ -24,6 +25,10 @@ from followup.schedule import FollowupRules
 from followup.selectors import last_known_alive
 from followup.services.refresh import patient_schedule_refresh
 from randomization.models import Randomization
+from treatment.models import Relapse, RelapseFoundAt
+from treatment.selectors import relapse_of
+from treatment.services import RelapseFinding, relapse_record, relapse_withdraw
+from treatment.services.relapse import errors_as
 from trial.audit import record_save, require
 from trial.exceptions import StateConflict
 from trial.models import Death, LossToFollowUp, Patient, User, Withdrawal
@@ -55,26 +60,36 @@ def visit_record(
     vital_status: str,
     disease_status: str,
     relapse_date: dt.date | None = None,
+    relapse_finding: RelapseFinding | None = None,
     new_treatment: bool = False,
     new_treatment_detail: str = "",
     transplant: bool = False,
     transplant_date: dt.date | None = None,
     reason: str = "",
+    now: dt.datetime | None = None,
+    confirmation: str = "",
 ) -> Visit:
     """Record (or correct, with a reason) a follow-up visit as done.
 
+    A visit reporting a relapse links to the patient's relapse record: the one already
+    recorded, or the one this visit records through the treatment period's `relapse_record`
+    (`relapse_date` and `relapse_finding`; docs/protocol.md "Relapse"). A correction that
+    takes back the relapse of the one visit it was found at withdraws the record.
+    `now` is the instant of the entry (by default the start of `today`).
+
     :raises PermissionDenied: the user may not enter follow-up at the patient's site.
     :raises StateConflict: the visit was cancelled.
-    :raises ValidationError: dates in the future or out of order, a relapse or transplant
-        without its date, or "dead" without a death record.
+    :raises ValidationError: dates in the future or out of order, a relapse without its date,
+        without a previous CR/CRi or other than the one recorded, "remission kept" after a
+        recorded relapse, a transplant without its date, or "dead" without a death record.
     """
     require(user=by, action=Action.ENTER_FOLLOWUP, site=visit.patient.site)
     visit = _lock_visit(visit)
+    now = now or timezone.make_aware(dt.datetime.combine(today, dt.time.min))
     raise_if(not_in_future({}, today=today, contact_date=contact_date))
     if contact_date < visit.anchor_date and not visit.anchor_provisional:
         raise ValidationError({"contact_date": ["The contact is before the end of treatment."]})
-    if disease_status == FollowupDiseaseStatus.RELAPSE and relapse_date is None:
-        raise ValidationError({"relapse_date": ["Give the date of the relapse."]})
+    _disease_status_check(visit, disease_status, contact_date, relapse_date)
     if transplant and transplant_date is None:
         raise ValidationError({"transplant_date": ["Give the date of the transplant."]})
     for name, value in (("relapse_date", relapse_date), ("transplant_date", transplant_date)):
@@ -83,28 +98,114 @@ def visit_record(
     if vital_status == VitalStatus.DEAD and not Death.objects.filter(patient_id=visit.patient_id):
         raise ValidationError({"vital_status": ["Record the death (date and cause) first."]})
     first_entry = visit.status in RECORDABLE_STATUSES
+    previous_relapse = visit.relapse
     visit.status, visit.not_done_reason = VisitStatus.DONE, ""
     visit.contact_date, visit.vital_status, visit.disease_status = (
         contact_date,
         vital_status,
         disease_status,
     )
-    visit.relapse_date = relapse_date if disease_status == FollowupDiseaseStatus.RELAPSE else None
+    visit.relapse = None
+    if disease_status == FollowupDiseaseStatus.RELAPSE:
+        visit.relapse = relapse_of(visit.patient) or _relapse_found(
+            visit, relapse_date, relapse_finding, by=by, now=now
+        )
     visit.new_treatment, visit.new_treatment_detail = new_treatment, new_treatment_detail
     visit.transplant, visit.transplant_date = transplant, transplant_date if transplant else None
-    _save_entry(visit, by=by, reason=reason, first_entry=first_entry)
+    _save_entry(visit, by=by, reason=reason, first_entry=first_entry, confirmation=confirmation)
+    if previous_relapse is not None and visit.relapse is None:
+        _relapse_taken_back(visit, previous_relapse, by=by, now=now, reason=reason)
     return visit
 
 
-def _save_entry(visit: Visit, *, by: User, reason: str, first_entry: bool) -> None:
-    """A first entry on a scheduled visit is data entry; changing it again is a correction."""
-    if not first_entry:
-        record_save(instance=visit, by=by, reason=reason)
+# Where a relapse's errors go on the visit form.
+_VISIT_FIELDS: dict[str, str] = {NON_FIELD_ERRORS: "disease_status"}
+
+
+def _disease_status_check(
+    visit: Visit, disease_status: str, contact_date: dt.date, relapse_date: dt.date | None
+) -> None:
+    """The disease status agrees with the relapse record (docs/protocol.md "Relapse")."""
+    relapse = relapse_of(visit.patient)
+    taking_back = disease_status != FollowupDiseaseStatus.RELAPSE
+    if taking_back and relapse is not None and visit.relapse_id == relapse.pk:
+        relapse = (
+            None if _reported_here_only(visit, relapse) else relapse
+        )  # this correction takes back the relapse that only this visit reported
+    if relapse is None:
+        if disease_status == FollowupDiseaseStatus.RELAPSE and relapse_date is None:
+            raise ValidationError({"relapse_date": ["Give the date of the relapse."]})
         return
-    visit.full_clean()
-    visit._history_user = by  # type: ignore[attr-defined]
-    visit._change_reason = reason.strip() or "Visit recorded"  # type: ignore[attr-defined]
-    visit.save()
+    recorded = relapse.relapse_date
+    if disease_status == FollowupDiseaseStatus.RELAPSE and relapse_date not in (None, recorded):
+        raise ValidationError(
+            {
+                "relapse_date": [
+                    f"The relapse is recorded on {recorded:%Y-%m-%d}: this visit reports that "
+                    "relapse. Leave the date empty, or correct the relapse record (with a "
+                    "reason) if that date is wrong."
+                ]
+            }
+        )
+    if disease_status == FollowupDiseaseStatus.REMISSION and recorded <= contact_date:
+        raise ValidationError(
+            {
+                "disease_status": [
+                    f"A relapse is recorded on {recorded:%Y-%m-%d}: the remission was not kept "
+                    "to this contact. Choose relapse, or correct the relapse record."
+                ]
+            }
+        )
+
+
+def _relapse_found(
+    visit: Visit,
+    relapse_date: dt.date | None,
+    finding: RelapseFinding | None,
+    *,
+    by: User,
+    now: dt.datetime,
+) -> Relapse:
+    assert relapse_date is not None
+    with errors_as(_VISIT_FIELDS):
+        return relapse_record(
+            patient=visit.patient,
+            relapse_date=relapse_date,
+            finding=finding or RelapseFinding(),
+            found_at=RelapseFoundAt.FOLLOWUP_VISIT,
+            by=by,
+            now=now,
+        )
+
+
+def _reported_here_only(visit: Visit, relapse: Relapse) -> bool:
+    """The relapse was found at a follow-up visit and no other visit reports it."""
+    if relapse.found_at != RelapseFoundAt.FOLLOWUP_VISIT:
+        return False
+    others = Visit.objects.filter(relapse=relapse, entered_in_error=False).exclude(pk=visit.pk)
+    return not others.exists()
+
+
+def _relapse_taken_back(
+    visit: Visit, relapse: Relapse, *, by: User, now: dt.datetime, reason: str
+) -> None:
+    """A visit corrected to say no relapse withdraws the relapse it alone reported."""
+    relapse.refresh_from_db()
+    if relapse.entered_in_error or not _reported_here_only(visit, relapse):
+        return
+    with errors_as(_VISIT_FIELDS):
+        relapse_withdraw(
+            relapse=relapse, by=by, now=now, reason=f"Visit {visit.number} corrected: {reason}"
+        )
+
+
+def _save_entry(
+    visit: Visit, *, by: User, reason: str, first_entry: bool, confirmation: str = ""
+) -> None:
+    """A first entry on a scheduled visit is data entry; changing it again is a correction."""
+    if first_entry:
+        reason = reason.strip() or "Visit recorded"
+    record_save(instance=visit, by=by, reason=reason, confirmation=confirmation)
 
 
 @transaction.atomic

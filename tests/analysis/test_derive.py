@@ -13,10 +13,13 @@ from dataclasses import replace
 from analysis.derive import (
     AdverseEventFact,
     Cnsr,
+    CompetingEvent,
     PatientFacts,
     adverse_events_by_arm,
+    competing_event,
     event_free_survival,
     overall_survival,
+    overall_survival_censored_at_transplant,
     relapse_free_survival,
     remission_rate,
     time_to_events,
@@ -89,7 +92,7 @@ class TestEventFreeSurvival:
     def test_relapse_after_remission_is_the_event(self) -> None:
         p = patient(
             responses=((dt.date(2024, 2, 15), "CR"),),
-            relapse_dates=(dt.date(2024, 6, 1),),
+            relapse_date=dt.date(2024, 6, 1),
             death_date=dt.date(2024, 9, 1),
         )
 
@@ -136,7 +139,7 @@ class TestRelapseFreeSurvival:
     def test_starts_at_remission_and_ends_at_relapse(self) -> None:
         p = patient(
             responses=((dt.date(2024, 2, 1), "PR"), (dt.date(2024, 2, 15), "CR")),
-            relapse_dates=(dt.date(2024, 6, 1),),
+            relapse_date=dt.date(2024, 6, 1),
         )
 
         row = relapse_free_survival(p, CUTOFF)
@@ -156,7 +159,7 @@ class TestRelapseFreeSurvival:
     def test_a_relapse_after_the_cut_off_is_censored_at_the_cut_off(self) -> None:
         p = patient(
             responses=((dt.date(2024, 2, 1), "CR"),),
-            relapse_dates=(dt.date(2025, 7, 15),),
+            relapse_date=dt.date(2025, 7, 15),
             last_known_alive=dt.date(2025, 8, 1),
         )
 
@@ -167,7 +170,114 @@ class TestRelapseFreeSurvival:
         assert (row.adt, row.aval, row.cnsr) == (CUTOFF, 515, Cnsr.ALIVE_AFTER_CUTOFF)
 
     def test_a_patient_never_in_remission_has_no_relapse_free_survival(self) -> None:
-        assert [r.paramcd for r in time_to_events(patient(), CUTOFF)] == ["OS", "EFS"]
+        assert [r.paramcd for r in time_to_events(patient(), CUTOFF)] == ["OS", "OSTC", "EFS"]
+
+
+class TestOverallSurvivalCensoredAtTransplant:
+    def test_a_transplant_before_death_censors_on_the_transplant_day(self) -> None:
+        p = patient(
+            transplant_dates=(dt.date(2024, 2, 1),),
+            death_date=dt.date(2024, 3, 1),
+            last_known_alive=dt.date(2024, 3, 1),
+        )
+
+        row = overall_survival_censored_at_transplant(p, CUTOFF)
+
+        assert (row.paramcd, row.adt, row.aval, row.cnsr) == (
+            "OSTC",
+            dt.date(2024, 2, 1),
+            31,
+            Cnsr.TRANSPLANT,
+        )
+        assert row.cnsdtdsc == "Transplanted: censored at the transplant (sensitivity analysis)"
+
+    def test_without_a_transplant_it_is_overall_survival(self) -> None:
+        p = patient(death_date=dt.date(2024, 3, 1), last_known_alive=dt.date(2024, 3, 1))
+
+        row = overall_survival_censored_at_transplant(p, CUTOFF)
+
+        assert (row.paramcd, row.aval, row.cnsr, row.evntdesc) == ("OSTC", 60, 0, "Death")
+
+    def test_a_transplant_after_the_cut_off_or_on_the_day_of_death_does_not_censor(self) -> None:
+        after_cutoff = patient(
+            transplant_dates=(dt.date(2025, 7, 15),), last_known_alive=dt.date(2025, 8, 1)
+        )
+        same_day = patient(
+            transplant_dates=(dt.date(2024, 3, 1),),
+            death_date=dt.date(2024, 3, 1),
+            last_known_alive=dt.date(2024, 3, 1),
+        )
+
+        rows = [
+            overall_survival_censored_at_transplant(p, CUTOFF) for p in (after_cutoff, same_day)
+        ]
+
+        assert [(r.cnsr, r.aval) for r in rows] == [
+            (Cnsr.ALIVE_AFTER_CUTOFF, 546),
+            (Cnsr.EVENT, 60),
+        ]
+
+
+class TestRelapseOnTheDayOfDeath:
+    """CR on 2024-02-15, relapse and death both on 2024-06-01: the relapse is the first event.
+
+    1 January → 1 June 2024 is 31 + 29 + 31 + 30 + 31 = 152 days; 15 February → 1 June is
+    14 + 1 (to 1 March, 2024 being a leap year) + 31 + 30 + 31 = 107 days.
+    """
+
+    p = patient(
+        responses=((dt.date(2024, 2, 15), "CR"),),
+        relapse_date=dt.date(2024, 6, 1),
+        death_date=dt.date(2024, 6, 1),
+        last_known_alive=dt.date(2024, 6, 1),
+    )
+
+    def test_efs_ends_with_the_relapse(self) -> None:
+        row = event_free_survival(self.p, CUTOFF)
+
+        assert (row.adt, row.aval, row.cnsr, row.evntdesc) == (
+            dt.date(2024, 6, 1),
+            152,
+            0,
+            "Relapse",
+        )
+        assert (row.srcdom, row.srcvar) == ("RELAPSE", "RLPSDT")
+
+    def test_rfs_and_the_relapse_incidence_count_a_relapse_not_a_death_in_remission(
+        self,
+    ) -> None:
+        row = relapse_free_survival(self.p, CUTOFF)
+
+        assert row is not None
+        assert (row.aval, row.evntdesc) == (107, "Relapse")
+        assert competing_event(row) == CompetingEvent.RELAPSE
+        assert overall_survival(self.p, CUTOFF).evntdesc == "Death"
+
+
+class TestCompetingEvent:
+    def test_a_death_without_relapse_competes_and_an_open_row_is_censored(self) -> None:
+        cr = ((dt.date(2024, 3, 1), "CRi"),)
+        dead = relapse_free_survival(patient(responses=cr, death_date=dt.date(2024, 5, 1)), CUTOFF)
+        alive = relapse_free_survival(
+            patient(responses=cr, last_known_alive=dt.date(2024, 9, 1)), CUTOFF
+        )
+
+        assert dead is not None and competing_event(dead) == CompetingEvent.DEATH_IN_REMISSION
+        assert alive is not None and competing_event(alive) == CompetingEvent.CENSORED
+
+    def test_a_relapse_not_after_the_remission_is_not_counted(self) -> None:
+        p = patient(
+            responses=((dt.date(2024, 3, 1), "CR"),),
+            relapse_date=dt.date(2024, 3, 1),
+            death_date=dt.date(2024, 5, 1),
+        )
+
+        row = relapse_free_survival(p, CUTOFF)
+
+        assert row is not None and (row.evntdesc, competing_event(row)) == (
+            "Death",
+            CompetingEvent.DEATH_IN_REMISSION,
+        )
 
 
 class TestRates:

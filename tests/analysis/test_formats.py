@@ -31,7 +31,8 @@ def frames() -> dict[str, pd.DataFrame]:
             2,
             "CTRL",
             responses=((dt.date(2024, 2, 15), "CR"),),
-            relapse_dates=(dt.date(2024, 6, 1),),
+            relapse_date=dt.date(2024, 6, 1),
+            relapse_type="BM+PB",
             last_known_alive=dt.date(2025, 9, 1),
             sex="F",
             age=67,
@@ -63,11 +64,36 @@ class TestDatasets:
 
         assert list(zip(adtte.USUBJID, adtte.PARAMCD, adtte.AVAL, adtte.CNSR, strict=True)) == [
             ("DEXAML-03-001", "OS", 60.0, 0.0),
+            ("DEXAML-03-001", "OSTC", 60.0, 0.0),
             ("DEXAML-03-001", "EFS", 0.0, 0.0),
             ("DEXAML-03-002", "OS", 546.0, 2.0),
+            ("DEXAML-03-002", "OSTC", 546.0, 2.0),
             ("DEXAML-03-002", "EFS", 152.0, 0.0),
             ("DEXAML-03-002", "RFS", 107.0, 0.0),
         ]
+
+    def test_every_row_carries_the_baseline_of_the_subgroup_analyses(self) -> None:
+        p = patient(
+            1,
+            age=59,
+            cytogenetic_risk="Adverse",
+            mutations=(("NPM1", "Mutated"), ("FLT3-ITD", "Not tested")),
+        )
+
+        frames = survival_frames([p, patient(2, age=60)], CUTOFF)
+
+        adtte = frames["adtte"].drop_duplicates("USUBJID")
+        assert adtte[["AGEGR1", "CYTORISK", "NPM1", "FLT3ITD", "TP53"]].values.tolist() == [
+            ["<60", "Adverse", "Mutated", "Not tested", ""],
+            [">=60", "", "", "", ""],
+        ]
+        assert frames["adsurv"].AGEGR1.tolist() == ["<60", ">=60"]
+
+    def test_every_label_fits_sas_transport(self) -> None:
+        too_long = [v.name for vs in DATASETS.values() for v in vs if len(v.label) > 40]
+        too_wide = [v.name for vs in DATASETS.values() for v in vs if len(v.name) > 8]
+
+        assert (too_long, too_wide) == ([], [])
 
     def test_the_wide_file_has_one_row_per_patient_randomised_by_the_cut_off(self, frames):
         wide = frames["adsurv"].set_index("USUBJID")
@@ -76,6 +102,18 @@ class TestDatasets:
         assert pd.isna(wide.loc["DEXAML-03-001", "RFSAVAL"])
         assert wide.loc["DEXAML-03-002", "CRFL"] == "Y"
         assert wide.loc["DEXAML-03-002", "ARM"] == "Salvage alone"
+
+    def test_the_wide_file_carries_the_relapse_and_the_relapse_incidence_status(self, frames):
+        wide = frames["adsurv"].set_index("USUBJID")
+
+        relapsed = wide.loc["DEXAML-03-002"]
+        assert (
+            dt.date(2024, 6, 1),
+            "BM+PB",
+            1.0,
+        ) == (relapsed.RLPSDT, relapsed.RLPSTYP, relapsed.CIRSTAT)
+        assert pd.isna(wide.loc["DEXAML-03-001", "CIRSTAT"])
+        assert wide.loc["DEXAML-03-001", "RLPSDT"] is None
 
 
 class TestFormats:

@@ -30,6 +30,13 @@ REPORT_FILES = [
     "km_os.svg",
     "km_efs.png",
     "km_efs.svg",
+    "forest_os.png",
+    "forest_os.svg",
+    "forest_efs.png",
+    "forest_efs.svg",
+    "cir.png",
+    "cir.svg",
+    "estimates.csv",
     "km_summary.csv",
     "table1.csv",
     "consort.csv",
@@ -105,7 +112,11 @@ class TestExports:
         export.refresh_from_db()
         assert (export.status, export.progress, len(export.checksum)) == ("done", 100, 64)
         adtte = pd.read_csv(settings_media / export.directory / "adtte.csv")
-        assert list(adtte.AVAL) == [60, 0]
+        assert list(zip(adtte.PARAMCD, adtte.AVAL, strict=True)) == [
+            ("OS", 60),
+            ("OSTC", 60),
+            ("EFS", 0),
+        ]
         assert [f["name"] for f in export.files] == [
             "adtte.csv",
             "adtte.xpt",
@@ -198,9 +209,36 @@ class TestApi:
             ).status_code,
             api.post(f"/api/v1/analysis/cutoffs/{cutoff.pk}/exports/").status_code,
             api.get(f"/api/v1/analysis/exports/{export.pk}/").status_code,
+            api.get(f"/api/v1/analysis/cutoffs/{cutoff.pk}/estimates/").status_code,
         ]
 
-        assert answers == [403, 403, 403, 403]
+        assert answers == [403, 403, 403, 403, 403]
+
+
+class TestEstimatesApi:
+    def test_a_statistician_reads_every_estimate_of_the_cut_off(
+        self, dead_patient, cutoff, statistician: User
+    ) -> None:
+        api = APIClient()
+        api.force_authenticate(statistician)
+
+        answer = api.get(f"/api/v1/analysis/cutoffs/{cutoff.pk}/estimates/")
+
+        assert answer.status_code == 200
+        body = answer.json()
+        assert (body["cutoff_date"], body["factors"]) == (
+            "2025-06-30",
+            ["regimen", "disease_status"],
+        )
+        rows = {(e["endpoint"], e["analysis"], e["group"]): e for e in body["estimates"]}
+        median = rows[("OS", "km_median", "DEX")]
+        assert (median["estimate"], median["n"], median["events"], median["unit"]) == (
+            60.0,
+            1,
+            1,
+            "days",
+        )
+        assert rows[("OS", "cox_hr_stratified", "DEX vs CTRL")]["estimate"] is None  # one arm
 
 
 class TestPages:

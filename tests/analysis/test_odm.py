@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,8 @@ from analysis.odm import DOMAINS, ODM_NS, odm_schema, odm_write
 from analysis.services import cutoff_freeze, export_create
 from analysis.tasks import export_build_task
 from tests.factories import randomized_patient, screened_patient
+from tests.treatment.test_builders import STARTS, record_cycle
+from treatment.services import RelapseFinding, relapse_record, response_record
 from trial.audit import record_save
 from trial.models import Death, DeathCause, Patient, Site, User
 
@@ -83,6 +86,55 @@ class TestOdmDocument:
         del root.find(".//odm:SubjectData", NS).attrib["SubjectKey"]
 
         assert not odm_schema().validate(etree.ElementTree(root))
+
+
+class TestOdmRelapse:
+    def test_the_relapse_record_is_a_form_of_its_own_with_its_audit_trail(
+        self, trial: Patient, investigator: User, tmp_path: Path
+    ) -> None:
+        record_cycle(trial, investigator, STARTS[0])
+        response_record(
+            patient=trial,
+            assessment_date=dt.date(2026, 11, 28),
+            response="CR",
+            marrow_blast_pct=Decimal("2"),
+            by=investigator,
+            now=NOW,
+        )
+        finding = RelapseFinding(bone_marrow=True, marrow_blast_pct=Decimal("30"))
+        relapse = relapse_record(
+            patient=trial,
+            relapse_date=dt.date(2027, 1, 5),
+            finding=finding,
+            found_at="relapse_form",
+            by=investigator,
+            now=NOW,
+        )
+        relapse_record(
+            patient=trial,
+            relapse=relapse,
+            relapse_date=dt.date(2027, 1, 4),
+            finding=finding,
+            found_at="relapse_form",
+            by=investigator,
+            now=NOW,
+            reason="Marrow aspirate was taken the day before",
+        )
+
+        snapshot = odm_document(tmp_path, with_audit=False)
+        audit = odm_document(tmp_path, with_audit=True)
+
+        odm_schema().assertValid(snapshot)
+        odm_schema().assertValid(audit)
+        (group,) = snapshot.getroot().findall(".//odm:FormData[@FormOID='F.RELAPSE']/*", NS)
+        values = {i.get("ItemOID"): i.get("Value") for i in group.findall("odm:ItemData", NS)}
+        assert values["IT.RELAPSE.RELAPSE_DATE"] == "2027-01-04"
+        assert values["IT.RELAPSE.MARROW_BLAST_PCT"] == "30.0"
+        groups = audit.getroot().findall(".//odm:FormData[@FormOID='F.RELAPSE']/*", NS)
+        assert [g.get("TransactionType") for g in groups] == ["Insert", "Update"]
+        assert groups[1].findtext("odm:AuditRecord/odm:ReasonForChange", namespaces=NS) == (
+            "Marrow aspirate was taken the day before"
+        )
 
 
 class TestOdmStreaming:

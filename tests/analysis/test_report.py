@@ -22,7 +22,8 @@ START = dt.date(2024, 1, 1)
 
 # OS in whole months; (months, died). Worked by hand:
 # DEX  2†, 4†, 6+, 8†, 10+ : S = 4/5 = .8 after 2, .6 after 4, .6 × 1/2 = .3 after 8 → median 8
-# CTRL 1†, 3†, 5†, 7+      : S = .75 after 1, .5 after 3 → median 3
+# CTRL 1†, 3†, 5†, 7+      : S = .75 after 1, exactly .5 from 3 until 5 → median 4, the midpoint
+#                            (R and SAS; the first time at 0.5, 3, is lifelines' answer)
 OS_DATA = {
     "DEX": [(2, 1), (4, 1), (6, 0), (8, 1), (10, 0)],
     "CTRL": [(1, 1), (3, 1), (5, 1), (7, 0)],
@@ -31,7 +32,13 @@ OS_DATA = {
 
 def _adtte() -> pd.DataFrame:
     rows = [
-        {"PARAMCD": code, "ARMCD": arm, "AVALM": float(m), "CNSR": 0 if died else 1}
+        {
+            "PARAMCD": code,
+            "ARMCD": arm,
+            "AVAL": m * DAYS_PER_MONTH,
+            "AVALM": float(m),
+            "CNSR": 0 if died else 1,
+        }
         for code in ("OS", "EFS")
         for arm, data in OS_DATA.items()
         for m, died in data
@@ -44,7 +51,7 @@ class TestKmSummary:
         summary = figures.km_summary(_adtte(), "OS")
 
         medians = {a.arm: (a.n, a.events, a.median) for a in summary.arms}
-        assert medians == {"DEX": (5, 3, 8.0), "CTRL": (4, 3, 3.0)}
+        assert medians == {"DEX": (5, 3, 8.0), "CTRL": (4, 3, 4.0)}
 
     def test_the_log_rank_p_value_is_the_one_lifelines_computes_directly(self) -> None:
         ctrl, dex = OS_DATA["CTRL"], OS_DATA["DEX"]
@@ -58,7 +65,10 @@ class TestKmSummary:
 
     def test_a_median_not_reached_is_reported_as_none(self) -> None:
         adtte = pd.DataFrame(
-            [{"PARAMCD": "OS", "ARMCD": "DEX", "AVALM": m, "CNSR": 1} for m in (1.0, 2.0)]
+            [
+                {"PARAMCD": "OS", "ARMCD": "DEX", "AVAL": m * DAYS_PER_MONTH, "AVALM": m, "CNSR": 1}
+                for m in (1.0, 2.0)
+            ]
         )
 
         (arm,) = figures.km_summary(adtte, "OS").arms
@@ -230,6 +240,7 @@ class TestReportFiles:
             baseline=[_baseline(1, "DEX")],
             flow=[tables.ConsortFacts(1, None, "DEX", cycles=1)],
             cutoff=CUTOFF,
+            factors=["regimen", "disease_status"],
         )
 
         names = {p.name for p in report_write(report, tmp_path)}
@@ -237,8 +248,9 @@ class TestReportFiles:
         assert {"km_os.png", "km_os.svg", "km_efs.png", "km_efs.svg", "table1.csv"} <= names
         km = pd.read_csv(tmp_path / "km_summary.csv")
         ctrl_os = km[(km.endpoint == "OS") & (km.arm == "CTRL")].iloc[0]
-        # CTRL deaths at 30 and 152 days: S falls to 1/2 at the first, which is the median.
-        assert ctrl_os.median_months == round(30 / DAYS_PER_MONTH, 2)
+        # CTRL deaths at 30 and 152 days: S is exactly 1/2 from the first to the second, so the
+        # median is the midpoint, 91 days (R, SAS).
+        assert ctrl_os.median_months == round(91 / DAYS_PER_MONTH, 2)
         remission = pd.read_csv(tmp_path / "remission_rate.csv").set_index("arm")
         assert remission.loc["DEX", ["n", "events", "percent"]].tolist() == [2, 1, 50.0]
         assert remission.loc["DEX", "ci_method"].startswith("Clopper–Pearson")

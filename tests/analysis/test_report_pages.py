@@ -1,23 +1,32 @@
-"""The report pages at a cut-off (KM plots, Table 1, CONSORT, secondary endpoints) on the database."""
+"""The report pages at a cut-off (KM plots, hazard ratios and subgroups, relapse incidence, Table 1,
+CONSORT, secondary endpoints) on the database, and the cache they read instead of deriving."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
+from django.apps import apps
 from django.test import Client
 from django.utils import timezone
 
-from analysis.gather import baseline_facts_gather, consort_facts_gather
+from analysis import cache
+from analysis.gather import (
+    baseline_facts_gather,
+    consort_facts_gather,
+    stratification_factors_gather,
+    trial_facts_gather,
+)
 from analysis.models import DataCutoff
-from analysis.services import cutoff_freeze
+from analysis.services import cutoff_freeze, export_build, export_create
 from tests.factories import randomized_patient, screened_patient
 from trial.audit import record_save
-from trial.models import Death, DeathCause, Patient, Site, User
+from trial.models import ClinicalRecord, Death, DeathCause, Patient, Site, User
 from trial.services.screening import patient_screen_fail
 
 NOW = timezone.make_aware(dt.datetime(2027, 7, 1, 12, 0))
-PAGES = ("km", "table1", "consort", "endpoints")
+PAGES = ("km", "effects", "relapse", "table1", "consort", "endpoints")
+FILES = ("km_os.png", "forest_os.png", "forest_efs.svg", "cir.png", "estimates.csv")
 
 
 @pytest.fixture
@@ -87,4 +96,129 @@ class TestReportPages:
         ]
         answers.append(client.get(f"/analysis/cutoffs/{cutoff.pk}/km/OS.png").status_code)
 
-        assert answers == [403] * 5
+        assert answers == [403] * (len(PAGES) + 1)
+
+
+class TestGatherAnalysis:
+    def test_reads_cytogenetic_risk_and_mutations_of_each_randomised_patient(self, trial) -> None:
+        patients = trial_facts_gather(cutoff=dt.date(2027, 6, 30)).patients
+
+        assert [(p.arm, dict(p.mutations)["NPM1"]) for p in patients] == [
+            ("DEX", "Mutated"),
+            ("CTRL", "Mutated"),
+        ]
+        assert all(p.cytogenetic_risk for p in patients)
+
+    def test_the_factors_are_the_configured_ones_when_no_allocation_list_is_recorded(
+        self, trial, settings
+    ) -> None:
+        settings.TRIAL_RANDOMIZATION = {**settings.TRIAL_RANDOMIZATION, "FACTORS": ["regimen"]}
+
+        assert stratification_factors_gather(cutoff=dt.date(2027, 6, 30)) == ["regimen"]
+
+
+class TestPrimaryAnalysisPages:
+    def test_the_hazard_ratio_table_forest_plots_and_estimates_are_shown(
+        self, client: Client, trial, cutoff, data_manager
+    ) -> None:
+        client.force_login(data_manager)
+
+        page = client.get(f"/analysis/cutoffs/{cutoff.pk}/effects/").content.decode()
+        forest = client.get(f"/analysis/cutoffs/{cutoff.pk}/files/forest_os.png")
+        estimates = client.get(f"/analysis/cutoffs/{cutoff.pk}/files/estimates.csv")
+
+        assert 'data-testid="hr-table"' in page and "HR (95% CI), stratified" in page
+        assert f"/analysis/cutoffs/{cutoff.pk}/files/forest_efs.png" in page
+        assert "interaction p =" in page
+        assert (forest["Content-Type"], forest.content[:4]) == ("image/png", b"\x89PNG")
+        assert estimates.content.startswith(b"endpoint,analysis,group,estimate,lower,upper,p,")
+
+    def test_the_relapse_page_shows_the_incidence_curves_and_grays_test(
+        self, client: Client, trial, cutoff, data_manager
+    ) -> None:
+        client.force_login(data_manager)
+
+        page = client.get(f"/analysis/cutoffs/{cutoff.pk}/relapse/").content.decode()
+        curves = client.get(f"/analysis/cutoffs/{cutoff.pk}/files/cir.svg")
+
+        assert f"/analysis/cutoffs/{cutoff.pk}/files/cir.png" in page
+        assert "Gray&#x27;s test" in page or "Gray's test" in page
+        assert (
+            curves["Content-Type"] == "image/svg+xml" and b"Months since CR/CRi" in curves.content
+        )
+
+    def test_only_the_files_of_the_report_are_served(
+        self, client: Client, trial, cutoff, data_manager
+    ) -> None:
+        client.force_login(data_manager)
+
+        answers = [
+            client.get(f"/analysis/cutoffs/{cutoff.pk}/files/{name}").status_code
+            for name in ("adtte.csv", "page.json", "..", "km_rfs.png")
+        ]
+
+        assert answers == [404] * 4
+
+
+@pytest.fixture
+def derivations(monkeypatch: pytest.MonkeyPatch) -> list[dt.date]:
+    """The cut-offs the report was derived at, in order: every derivation is counted."""
+    made: list[dt.date] = []
+    build = cache.analysis_report_build
+
+    def counted(*, cutoff: dt.date):
+        made.append(cutoff)
+        return build(cutoff=cutoff)
+
+    monkeypatch.setattr(cache, "analysis_report_build", counted)
+    return made
+
+
+class TestReportCache:
+    def test_every_page_and_figure_reads_one_derivation_of_the_report(
+        self, client: Client, trial, cutoff, data_manager, derivations
+    ) -> None:
+        client.force_login(data_manager)
+
+        for _ in range(2):
+            for name in PAGES:
+                assert client.get(f"/analysis/cutoffs/{cutoff.pk}/{name}/").status_code == 200
+            for name in FILES:
+                assert client.get(f"/analysis/cutoffs/{cutoff.pk}/files/{name}").status_code == 200
+
+        assert derivations == [cutoff.cutoff_date]
+
+    def test_a_change_of_the_data_derives_the_report_anew(
+        self, client: Client, trial, cutoff, data_manager, investigator, derivations
+    ) -> None:
+        client.force_login(data_manager)
+        before = client.get(f"/analysis/cutoffs/{cutoff.pk}/effects/").content.decode()
+        death = Death(patient=trial[0], death_date=dt.date(2027, 3, 1), cause=DeathCause.LEUKAEMIA)
+        record_save(instance=death, by=investigator)
+
+        after = client.get(f"/analysis/cutoffs/{cutoff.pk}/effects/").content.decode()
+
+        assert len(derivations) == 2
+        assert "<td>2 (1)</td>" in before and "<td>2 (2)</td>" in after
+
+    def test_an_export_leaves_the_pages_nothing_to_derive(
+        self, client: Client, trial, cutoff, data_manager, derivations
+    ) -> None:
+        export = export_create(by=data_manager, cutoff=cutoff, formats=["csv"], now=NOW)
+        export_build(export=export, now=NOW)
+        client.force_login(data_manager)
+
+        pages = [client.get(f"/analysis/cutoffs/{cutoff.pk}/{name}/").status_code for name in PAGES]
+
+        assert pages == [200] * len(PAGES)
+        assert derivations == []  # the pages read the export's files
+
+    def test_the_data_version_covers_the_history_of_every_clinical_record(self) -> None:
+        fingerprinted = {m._meta.label for m in cache._history_models()}
+        clinical = {
+            m.history.model._meta.label
+            for m in apps.get_models()
+            if issubclass(m, ClinicalRecord) and m._meta.app_label != "analysis"
+        }
+
+        assert clinical <= fingerprinted, clinical - fingerprinted

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 
@@ -23,6 +24,9 @@ def end_treatment(
     return eot
 
 
+REMISSION_ON = dt.date(2026, 12, 10)  # CR after the induction cycle of 2026-11-03
+
+
 def followup_patient(
     site: Site,
     coordinator: User,
@@ -30,9 +34,13 @@ def followup_patient(
     *,
     end_date: dt.date | None = dt.date(2027, 1, 15),
     randomized_at: dt.datetime = NOW,
+    remission: bool = False,
 ) -> Patient:
-    """A randomised patient whose treatment ended on `end_date` (None: not recorded)."""
+    """A randomised patient whose treatment ended on `end_date` (None: not recorded), in CR
+    since `REMISSION_ON` with `remission`."""
     patient = randomized_patient(site, coordinator, investigator, randomized_at=randomized_at)
+    if remission:
+        remission_reach(patient, investigator)
     if end_date is not None:
         end_treatment(patient, investigator, end_date)
     return patient
@@ -56,3 +64,20 @@ def due_visit(site_a: Site, coordinator: User, investigator: User) -> Visit:
     patient = followup_patient(site_a, coordinator, investigator, end_date=add_months(today, -3))
     visits_refresh(today=today)
     return Visit.objects.get(patient=patient, number=1)
+
+
+def remission_reach(patient: Patient, investigator: User) -> None:
+    """An induction cycle, then a CR on `REMISSION_ON` (2% marrow blasts)."""
+    from tests.treatment.test_builders import NOW as TREATMENT_NOW
+    from tests.treatment.test_builders import STARTS, record_cycle
+    from treatment.services import response_record
+
+    record_cycle(patient, investigator, STARTS[0])
+    response_record(
+        patient=patient,
+        assessment_date=REMISSION_ON,
+        response="CR",
+        marrow_blast_pct=Decimal("2"),
+        by=investigator,
+        now=TREATMENT_NOW,
+    )

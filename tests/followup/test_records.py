@@ -14,6 +14,7 @@ from followup.services.records import (
 )
 from followup.services.refresh import visits_refresh
 from tests.followup.conftest import followup_patient
+from treatment.services import RelapseFinding
 from trial.audit import record_save
 from trial.exceptions import PermissionDenied, StateConflict
 from trial.models import Death
@@ -44,14 +45,21 @@ class TestVisitRecord:
         assert visit.history.first().history_user == coordinator
 
     def test_relapse_needs_its_date_and_keeps_the_schedule_going(
-        self, patient, coordinator
+        self, site_a, coordinator, investigator
     ) -> None:
+        patient = followup_patient(site_a, coordinator, investigator, remission=True)
         visit = _first_visit(patient)
         with pytest.raises(ValidationError) as error:
             _record(visit, coordinator, disease_status="relapse")
         assert "relapse_date" in error.value.message_dict
 
-        _record(visit, coordinator, disease_status="relapse", relapse_date=dt.date(2027, 4, 1))
+        _record(
+            visit,
+            coordinator,
+            disease_status="relapse",
+            relapse_date=dt.date(2027, 4, 1),
+            relapse_finding=RelapseFinding(peripheral_blood=True),
+        )
         visits_refresh(today=dt.date(2027, 7, 1))
 
         assert Visit.objects.filter(patient=patient).count() == 2

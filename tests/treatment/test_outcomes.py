@@ -61,7 +61,7 @@ class TestBestResponse:
     def test_it_is_derived_from_the_assessments(self, patient, investigator) -> None:
         _assess(patient, investigator, dt.date(2026, 11, 28), "PR", "12")
         cr = _assess(patient, investigator, dt.date(2026, 12, 10), "CR", "1")
-        _assess(patient, investigator, dt.date(2027, 2, 10), "PD", "30")
+        _assess(patient, investigator, dt.date(2027, 2, 10), "REL", "30")
 
         assert best_response(patient) == cr
 

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from treatment import services as services
+from treatment.apis.relapse import RelapseFindingFields, finding_pop
 from treatment.models import (
     DonorType,
     EndOfTreatment,
@@ -24,7 +25,7 @@ from treatment.models import (
 )
 from treatment.models import Response as ResponseCategory
 from trial.access import acting_user, patient_for
-from trial.api import ReasonField
+from trial.api import ConfirmationField, OpenQueriesField, ReasonField
 from trial.apis.common import patient_record
 from trial.models import Patient
 
@@ -33,6 +34,7 @@ from trial.models import Patient
 
 class ResponseOutput(serializers.ModelSerializer[ResponseAssessment]):
     cycle_number = serializers.IntegerField(source="cycle.number", read_only=True)
+    open_queries = OpenQueriesField()
 
     class Meta:
         model = ResponseAssessment
@@ -44,17 +46,30 @@ class ResponseOutput(serializers.ModelSerializer[ResponseAssessment]):
             "cycle_number",
             "comment",
             "entered_in_error",
+            "open_queries",
         ]
 
 
 class ResponseInput(serializers.Serializer[Any]):
     assessment_date = serializers.DateField()
-    response = serializers.ChoiceField(choices=ResponseCategory.choices)
+    response = serializers.ChoiceField(
+        choices=ResponseCategory.choices,
+        help_text="REL (relapse after CR/CRi) records the patient's relapse: ≥ 5% marrow blasts, "
+        "or blasts in the peripheral blood, or extramedullary disease (ELN 2017).",
+    )
     marrow_blast_pct = serializers.DecimalField(
         max_digits=4, decimal_places=1, min_value=0, max_value=100, allow_null=True, default=None
     )
+    peripheral_blood = serializers.BooleanField(
+        default=False, help_text="Relapse: blasts reappeared in the peripheral blood."
+    )
+    extramedullary = serializers.BooleanField(
+        default=False, help_text="Relapse: extramedullary disease."
+    )
+    extramedullary_site = serializers.CharField(required=False, allow_blank=True, default="")
     comment = serializers.CharField(required=False, allow_blank=True, default="")
     reason = ReasonField()
+    confirmation = ConfirmationField()
 
 
 def _response_save(
@@ -101,6 +116,8 @@ class ResponseDetailApi(APIView):
 
 
 class TransplantOutput(serializers.ModelSerializer[Transplant]):
+    open_queries = OpenQueriesField()
+
     class Meta:
         model = Transplant
         fields = [
@@ -110,6 +127,7 @@ class TransplantOutput(serializers.ModelSerializer[Transplant]):
             "disease_status",
             "comment",
             "entered_in_error",
+            "open_queries",
         ]
 
 
@@ -159,16 +177,25 @@ class TransplantDetailApi(APIView):
 
 
 class EndOfTreatmentOutput(serializers.ModelSerializer[EndOfTreatment]):
+    open_queries = OpenQueriesField()
+
     class Meta:
         model = EndOfTreatment
-        fields = ["id", "end_date", "reason", "comment", "entered_in_error"]
+        fields = ["id", "end_date", "reason", "comment", "entered_in_error", "open_queries"]
 
 
-class EndOfTreatmentInput(serializers.Serializer[Any]):
+class EndOfTreatmentInput(RelapseFindingFields):
     end_date = serializers.DateField()
     end_reason = serializers.ChoiceField(choices=EndOfTreatmentReason.choices)
     comment = serializers.CharField(required=False, allow_blank=True, default="")
     reason = ReasonField()
+    relapse_date = serializers.DateField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Progression in a patient in CR/CRi is a relapse (ELN 2017): unless one is "
+        "recorded, give its date and how it was established (the fields below).",
+    )
 
 
 class EndOfTreatmentApi(APIView):
@@ -184,8 +211,13 @@ class EndOfTreatmentApi(APIView):
         patient = patient_for(request, patient_id)
         data = EndOfTreatmentInput(data=request.data)
         data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
         eot = services.end_of_treatment_record(
-            patient=patient, by=acting_user(request), now=timezone.now(), **data.validated_data
+            patient=patient,
+            by=acting_user(request),
+            now=timezone.now(),
+            relapse_finding=finding_pop(values),
+            **values,
         )
         return Response(EndOfTreatmentOutput(eot).data)
 

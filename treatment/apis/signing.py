@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from treatment import services as services
 from treatment.apis.cycles import CycleOutput
 from treatment.apis.outcomes import EndOfTreatmentOutput, ResponseOutput
+from treatment.apis.relapse import RelapseOutput
 from treatment.models import Signature, SignatureMeaning
 from treatment.selectors import patient_treatment
 from trial.access import acting_user, patient_for
@@ -67,6 +68,10 @@ class TreatmentSummaryOutput(serializers.Serializer[Any]):
     cycles = CycleOutput(many=True)
     best_response = ResponseOutput(allow_null=True)
     end_of_treatment = EndOfTreatmentOutput(allow_null=True)
+    relapse = RelapseOutput(allow_null=True)
+    disease_course = serializers.CharField(
+        help_text="Never in CR/CRi, in remission since the first CR/CRi, or relapsed."
+    )
     signature = SignatureOutput(allow_null=True)
     flags = serializers.ListField(child=serializers.CharField())
 
@@ -84,6 +89,8 @@ class TreatmentSummaryApi(APIView):
                     "cycles": timeline.cycles,
                     "best_response": timeline.best_response,
                     "end_of_treatment": timeline.end_of_treatment,
+                    "relapse": timeline.course.relapse,
+                    "disease_course": timeline.course.summary,
                     "signature": timeline.signature,
                     "flags": timeline.flags,
                 }

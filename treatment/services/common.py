@@ -11,8 +11,9 @@ from randomization.models import Randomization
 from treatment.models import Signature
 from trial.audit import record_save, require
 from trial.exceptions import StateConflict
-from trial.models import Patient, User
+from trial.models import Death, Patient, User
 from trial.permissions import Action
+from trial.validation import Errors, add_error
 
 
 def local_date(now: dt.datetime) -> dt.date:
@@ -20,13 +21,16 @@ def local_date(now: dt.datetime) -> dt.date:
     return timezone.localdate(now)
 
 
-def require_entry(*, patient: Patient, by: User) -> Randomization:
+def require_entry(
+    *, patient: Patient, by: User, action: Action = Action.ENTER_TREATMENT
+) -> Randomization:
     """Refuse treatment-period data for a user who may not enter it or an unrandomised patient.
 
-    :raises PermissionDenied: the user is not an investigator of the patient's site.
+    :raises PermissionDenied: the user's roles do not allow `action` at the patient's site (by
+        default: the user is not an investigator of the patient's site).
     :raises StateConflict: the patient is not randomised.
     """
-    require(user=by, action=Action.ENTER_TREATMENT, site=patient.site)
+    require(user=by, action=action, site=patient.site)
     randomization = Randomization.objects.filter(patient=patient).first()
     if randomization is None:
         raise StateConflict(
@@ -51,3 +55,10 @@ def treatment_signature_break(*, patient: Patient, by: User, now: dt.datetime, w
     signature.broken_at = now
     signature.broken_reason = f"{what} by {by.get_username()} after signature"
     record_save(instance=signature, by=by, reason="Signature broken by a change to signed data")
+
+
+def not_after_death(errors: Errors, patient: Patient, field: str, day: dt.date) -> None:
+    """Nothing the patient lives through may be dated after their recorded death."""
+    death = Death.objects.filter(patient=patient, entered_in_error=False).first()
+    if death is not None and day > death.death_date:
+        add_error(errors, field, f"The patient died on {death.death_date:%Y-%m-%d}.")

@@ -1,10 +1,12 @@
-"""Responses, transplant and the end of treatment (docs/protocol.md "Treatment period")."""
+"""Responses, transplant and the end of treatment (docs/protocol.md "Treatment period"), each
+recording the relapse it finds through `relapse_record` (docs/protocol.md "Relapse")."""
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
 
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 
 from treatment.events import end_of_treatment_recorded
@@ -12,34 +14,49 @@ from treatment.models import (
     Cycle,
     EndOfTreatment,
     EndOfTreatmentReason,
+    Relapse,
+    RelapseFoundAt,
     Response,
     ResponseAssessment,
     Transplant,
 )
+from treatment.rules import response_blasts_check
+from treatment.selectors import REMISSION, first_remission, in_remission_on, relapse_of
 from treatment.services.common import (
     local_date,
+    not_after_death,
     require_entry,
     treatment_signature_break,
 )
+from treatment.services.relapse import RelapseFinding, errors_as, relapse_record, relapse_withdraw
 from trial.audit import record_save
-from trial.models import Death, Patient, User
+from trial.models import Patient, User
 from trial.validation import Errors, add_error, not_before_randomisation, not_in_future, raise_if
 
-# ELN 2017: CR, CRi and MLFS need fewer than 5% marrow blasts; PR brings them to 5–25%.
-_REMISSION = {Response.CR, Response.CRI, Response.MLFS}
+# Disease that only a patient never in CR/CRi can have: after CR/CRi it is a relapse.
+_DISEASE = {Response.PR, Response.SD, Response.PD}
+# Where a relapse's errors go on the response form.
+_RESPONSE_FIELDS: dict[str, str] = {NON_FIELD_ERRORS: "response", "relapse_date": "assessment_date"}
 
 
-def _blast_errors(response: str, blasts: Decimal | None) -> Errors:
-    errors: Errors = {}
-    if response in _REMISSION | {Response.PR} and blasts is None:
-        add_error(errors, "marrow_blast_pct", "Give the marrow blast percentage (ELN 2017).")
-    elif response in _REMISSION and blasts is not None and blasts >= 5:
-        add_error(
-            errors, "marrow_blast_pct", f"{response} needs fewer than 5% marrow blasts (ELN 2017)."
-        )
-    elif response == Response.PR and blasts is not None and not 5 <= blasts <= 25:
-        add_error(errors, "marrow_blast_pct", "PR needs 5% to 25% marrow blasts (ELN 2017).")
-    return errors
+def _remission_before(
+    patient: Patient, day: dt.date, assessment: ResponseAssessment | None
+) -> ResponseAssessment | None:
+    """The CR/CRi the patient is in on `day`, or None: a CR/CRi before it (other than this
+    assessment) and no relapse recorded on or before it (other than one this assessment
+    reported, which a correction takes back)."""
+    remissions = ResponseAssessment.objects.filter(
+        patient=patient, entered_in_error=False, response__in=REMISSION, assessment_date__lt=day
+    )
+    relapses = Relapse.objects.filter(
+        patient=patient, entered_in_error=False, relapse_date__lte=day
+    )
+    if assessment is not None and assessment.pk is not None:
+        remissions = remissions.exclude(pk=assessment.pk)
+        relapses = relapses.exclude(assessment=assessment)
+    if relapses.exists():
+        return None
+    return remissions.order_by("assessment_date", "pk").first()
 
 
 @transaction.atomic
@@ -54,15 +71,35 @@ def response_record(
     comment: str = "",
     assessment: ResponseAssessment | None = None,
     reason: str = "",
+    peripheral_blood: bool = False,
+    extramedullary: bool = False,
+    extramedullary_site: str = "",
+    confirmation: str = "",
 ) -> ResponseAssessment:
     """Record (or correct, with a reason) an ELN 2017 response assessment after salvage.
 
+    "Relapse after CR/CRi" records the patient's relapse through `relapse_record` (bone marrow
+    when the blasts are ≥ 5%, or the blood or extramedullary finding); correcting the
+    assessment the relapse was found at corrects the relapse, or withdraws it when the
+    response is no longer a relapse.
+
     :raises StateConflict: the patient is not randomised.
-    :raises ValidationError: no cycle started by that date, a date in the future, or blasts
-        that contradict the response.
+    :raises ValidationError: no cycle started by that date, a date in the future, blasts that
+        contradict the response, PR/SD/PD in a patient in CR/CRi (that is a relapse), or a
+        relapse without a previous CR/CRi.
     """
     require_entry(patient=patient, by=by)
-    errors = _blast_errors(response, marrow_blast_pct)
+    finding = RelapseFinding.from_assessment(
+        marrow_blast_pct=marrow_blast_pct,
+        peripheral_blood=peripheral_blood,
+        extramedullary=extramedullary,
+        extramedullary_site=extramedullary_site,
+    )
+    errors = response_blasts_check(
+        response,
+        marrow_blast_pct,
+        other_relapse_evidence=finding.peripheral_blood or finding.extramedullary,
+    )
     not_in_future(errors, today=local_date(now), assessment_date=assessment_date)
     cycle = (
         Cycle.objects.filter(
@@ -77,20 +114,100 @@ def response_record(
             "assessment_date",
             "A response is assessed after salvage: no cycle started on or before this date.",
         )
+    remission = _remission_before(patient, assessment_date, assessment)
+    if response in _DISEASE and remission is not None:
+        add_error(
+            errors,
+            "response",
+            f"The patient is in {remission.response} since {remission.assessment_date:%Y-%m-%d}: "
+            "disease after CR/CRi is a relapse (ELN 2017). Choose “Relapse after CR/CRi”.",
+        )
     raise_if(errors)
     assert cycle is not None
     assessment = assessment or ResponseAssessment(patient=patient)
     changing = assessment.pk is not None
+    was_relapse = changing and assessment.response == Response.RELAPSE
     assessment.cycle, assessment.assessment_date, assessment.response = (
         cycle,
         assessment_date,
         response,
     )
     assessment.marrow_blast_pct, assessment.comment = marrow_blast_pct, comment
-    record_save(instance=assessment, by=by, reason=reason)
+    record_save(instance=assessment, by=by, reason=reason, confirmation=confirmation)
     what = f"Response of {assessment_date:%Y-%m-%d} {'changed' if changing else 'added'}"
     treatment_signature_break(patient=patient, by=by, now=now, what=what)
+    _relapse_follow(assessment, finding, was_relapse=was_relapse, by=by, now=now, reason=reason)
+    _relapses_still_after_remission(patient)
     return assessment
+
+
+def _relapse_follow(
+    assessment: ResponseAssessment,
+    finding: RelapseFinding,
+    *,
+    was_relapse: bool,
+    by: User,
+    now: dt.datetime,
+    reason: str,
+) -> None:
+    """Keep the relapse record in step with the assessment that reports it."""
+    patient, day = assessment.patient, assessment.assessment_date
+    relapse = relapse_of(patient)
+    found_here = relapse is not None and relapse.assessment_id == assessment.pk
+    if assessment.response != Response.RELAPSE:
+        if found_here and was_relapse:
+            assert relapse is not None
+            relapse_withdraw(relapse=relapse, by=by, now=now, reason=reason)
+        return
+    if relapse is None:
+        with errors_as(_RESPONSE_FIELDS):
+            relapse_record(
+                patient=patient,
+                relapse_date=day,
+                finding=finding,
+                found_at=RelapseFoundAt.RESPONSE,
+                assessment=assessment,
+                by=by,
+                now=now,
+            )
+    elif found_here:
+        if relapse.relapse_date != day or not finding.same_as(relapse):
+            with errors_as(_RESPONSE_FIELDS):
+                relapse_record(
+                    patient=patient,
+                    relapse=relapse,
+                    relapse_date=day,
+                    finding=finding,
+                    found_at=relapse.found_at,
+                    comment=relapse.comment,
+                    by=by,
+                    now=now,
+                    reason=reason,
+                )
+    elif relapse.relapse_date > day:
+        raise ValidationError(
+            {
+                "assessment_date": [
+                    f"The relapse is recorded on {relapse.relapse_date:%Y-%m-%d}, after this "
+                    "assessment that reports it: correct the relapse record (with a reason) if "
+                    "it began earlier."
+                ]
+            }
+        )
+
+
+def _relapses_still_after_remission(patient: Patient) -> None:
+    """A correction may not take away the CR/CRi that the patient's relapse follows."""
+    relapse = relapse_of(patient)
+    if relapse is not None and first_remission(patient, before=relapse.relapse_date) is None:
+        raise ValidationError(
+            {
+                "response": [
+                    f"The relapse of {relapse.relapse_date:%Y-%m-%d} follows a CR/CRi, and no "
+                    "other CR/CRi is recorded before it: correct or withdraw the relapse first."
+                ]
+            }
+        )
 
 
 @transaction.atomic
@@ -117,7 +234,7 @@ def transplant_record(
     not_before_randomisation(
         errors, randomized_on=randomization.randomized_on, transplant_date=transplant_date
     )
-    _after_death(errors, patient, "transplant_date", transplant_date)
+    not_after_death(errors, patient, "transplant_date", transplant_date)
     raise_if(errors)
     transplant = transplant or Transplant(patient=patient)
     changing = transplant.pk is not None
@@ -127,12 +244,6 @@ def transplant_record(
     what = f"Transplant {'changed' if changing else 'added'}"
     treatment_signature_break(patient=patient, by=by, now=now, what=what)
     return transplant
-
-
-def _after_death(errors: Errors, patient: Patient, field: str, day: dt.date) -> None:
-    death = Death.objects.filter(patient=patient, entered_in_error=False).first()
-    if death is not None and day > death.death_date:
-        add_error(errors, field, f"The patient died on {death.death_date:%Y-%m-%d}.")
 
 
 @transaction.atomic
@@ -145,13 +256,20 @@ def end_of_treatment_record(
     now: dt.datetime,
     comment: str = "",
     reason: str = "",
+    relapse_date: dt.date | None = None,
+    relapse_finding: RelapseFinding | None = None,
 ) -> EndOfTreatment:
     """Record (or correct, with a reason) the end of the treatment period.
 
     Recording it starts post-treatment follow-up: the patient's visits are planned at once.
+    Progression in a patient in CR/CRi is a relapse (ELN 2017): unless one is recorded already,
+    the relapse comes with it (`relapse_date`, `relapse_finding`) and is recorded through
+    `relapse_record`, in the same transaction.
 
     :raises ValidationError: a date before the last cycle, randomisation or after death,
-        or "never started" for a patient with cycles.
+        "never started" for a patient with cycles, progression in CR/CRi without the relapse,
+        or a relapse that the end of treatment cannot report (after it, or other than the one
+        recorded).
     """
     randomization = require_entry(patient=patient, by=by)
     Patient.objects.select_for_update().get(pk=patient.pk)
@@ -163,7 +281,8 @@ def end_of_treatment_record(
         add_error(errors, "end_date", f"Cycle {last.number} started on {last.start_date:%Y-%m-%d}.")
     if last is not None and end_reason == EndOfTreatmentReason.NEVER_STARTED:
         add_error(errors, "reason", "Cycles are recorded: treatment did start.")
-    _after_death(errors, patient, "end_date", end_date)
+    not_after_death(errors, patient, "end_date", end_date)
+    _relapse_at_end_errors(errors, patient, end_date, end_reason, relapse_date)
     raise_if(errors)
     eot = EndOfTreatment.objects.filter(patient=patient).first() or EndOfTreatment(patient=patient)
     created = eot.pk is None
@@ -171,5 +290,42 @@ def end_of_treatment_record(
     record_save(instance=eot, by=by, reason=reason)
     what = f"End of treatment {'recorded' if created else 'changed'}"
     treatment_signature_break(patient=patient, by=by, now=now, what=what)
+    if relapse_date is not None and relapse_of(patient) is None:
+        relapse_record(
+            patient=patient,
+            relapse_date=relapse_date,
+            finding=relapse_finding or RelapseFinding(),
+            found_at=RelapseFoundAt.END_OF_TREATMENT,
+            by=by,
+            now=now,
+        )
     end_of_treatment_recorded(patient=patient, today=local_date(now))
     return eot
+
+
+def _relapse_at_end_errors(
+    errors: Errors, patient: Patient, end_date: dt.date, end_reason: str, day: dt.date | None
+) -> None:
+    """Progression after CR/CRi is a relapse: the end of treatment asks for it."""
+    relapse = relapse_of(patient)
+    if day is None:
+        remission = in_remission_on(patient, end_date) if relapse is None else None
+        if end_reason == EndOfTreatmentReason.PROGRESSION and remission is not None:
+            add_error(
+                errors,
+                "relapse_date",
+                f"The patient is in {remission.response} since "
+                f"{remission.assessment_date:%Y-%m-%d}: progression after CR/CRi is a relapse "
+                "(ELN 2017). Give the date of the relapse and how it was established.",
+            )
+    elif day > end_date:
+        add_error(
+            errors, "relapse_date", "The relapse that ended treatment cannot be after its end."
+        )
+    elif relapse is not None and relapse.relapse_date != day:
+        add_error(
+            errors,
+            "relapse_date",
+            f"A relapse is already recorded on {relapse.relapse_date:%Y-%m-%d}: correct that "
+            "record (with a reason) on the relapse page if this is its date.",
+        )

@@ -14,7 +14,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from rest_framework import serializers
 
-from trial.api import ReasonField
+from trial.api import OpenQueriesField, ReasonField
 from trial.models import (
     Baseline,
     Consent,
@@ -62,6 +62,7 @@ class PatientOutputSerializer(serializers.ModelSerializer[Patient]):
         allow_null=True,
         help_text="Username of who enrolled the patient; null until enrolment.",
     )
+    open_queries = OpenQueriesField()
 
     class Meta:
         model = Patient
@@ -84,6 +85,7 @@ class PatientOutputSerializer(serializers.ModelSerializer[Patient]):
             "enrolled_at",
             "enrolled_by",
             "entered_in_error",
+            "open_queries",
         ]
         read_only_fields = fields
 

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from trial.access import acting_user, patient_for
-from trial.api import ReasonField
+from trial.api import ConfirmationField, OpenQueriesField, ReasonField
 from trial.apis.common import (
     TAG,
     EnteredInErrorInputSerializer,
@@ -75,6 +75,7 @@ class PatientListApi(generics.ListAPIView[Patient]):
         screening_date = serializers.DateField()
         sex = serializers.ChoiceField(choices=Sex.choices)
         age_at_screening = serializers.IntegerField(min_value=0, max_value=120)
+        confirmation = ConfirmationField()
 
         class Meta:
             ref_name = "PatientScreenInput"
@@ -118,6 +119,7 @@ class PatientDetailApi(APIView):
         sex = serializers.ChoiceField(choices=Sex.choices, required=False)
         age_at_screening = serializers.IntegerField(min_value=0, max_value=120, required=False)
         reason = ReasonField()
+        confirmation = ConfirmationField()
 
         class Meta:
             ref_name = "PatientUpdateInput"
@@ -289,6 +291,7 @@ class ScreenFailureApi(APIView):
 
 class ConsentOutputSerializer(serializers.ModelSerializer[Consent]):
     obtained_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
+    open_queries = OpenQueriesField()
 
     class Meta:
         model = Consent
@@ -300,6 +303,7 @@ class ConsentOutputSerializer(serializers.ModelSerializer[Consent]):
             "obtained_by",
             "entered_in_error",
             "entered_in_error_reason",
+            "open_queries",
         ]
         read_only_fields = fields
 
@@ -317,6 +321,7 @@ class ConsentApi(APIView):
             help_text="Username of who obtained the consent; you, when left out.",
         )
         reason = ReasonField()
+        confirmation = ConfirmationField()
 
         class Meta:
             ref_name = "ConsentInput"
@@ -357,6 +362,7 @@ class BaselineMutationOutputSerializer(serializers.Serializer):
 
 class BaselineOutputSerializer(serializers.ModelSerializer[Baseline]):
     mutations = BaselineMutationOutputSerializer(many=True, read_only=True)
+    open_queries = OpenQueriesField()
 
     class Meta:
         model = Baseline
@@ -367,6 +373,7 @@ class BaselineOutputSerializer(serializers.ModelSerializer[Baseline]):
             "mutations",
             "entered_in_error",
             "entered_in_error_reason",
+            "open_queries",
         ]
         read_only_fields = fields
 
@@ -381,11 +388,12 @@ class BaselineApi(APIView):
             help_text="Gene code → result.",
         )
         reason = ReasonField()
+        confirmation = ConfirmationField()
 
         class Meta:
             model = Baseline
             ref_name = "BaselineInput"
-            fields = [*BASELINE_FIELDS, "mutations", "reason"]
+            fields = [*BASELINE_FIELDS, "mutations", "reason", "confirmation"]
 
     @extend_schema(tags=[TAG], responses={200: BaselineOutputSerializer})
     def get(self, request: Request, patient_id: int) -> Response:
@@ -406,6 +414,7 @@ class BaselineApi(APIView):
             patient=patient,
             mutations=data.pop("mutations", {}),
             reason=data.pop("reason"),
+            confirmation=data.pop("confirmation"),
             data=data,
             by=acting_user(request),
             today=timezone.localdate(),
@@ -456,12 +465,25 @@ class BaselineEnteredInErrorApi(APIView):
 class EnrolApi(APIView):
     """Enrol a patient whose eligibility an investigator confirmed; gives the subject id."""
 
+    class InputSerializer(serializers.Serializer):
+        confirmation = ConfirmationField()
+
+        class Meta:
+            ref_name = "EnrolInput"
+
     @extend_schema(
         tags=[TAG],
-        request=None,
+        request=InputSerializer,
         responses={200: PatientOutputSerializer},
     )
     def post(self, request: Request, patient_id: int) -> Response:
         patient = patient_for(request, patient_id)
-        patient = patient_enrol(patient=patient, by=acting_user(request), now=timezone.now())
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        patient = patient_enrol(
+            patient=patient,
+            by=acting_user(request),
+            now=timezone.now(),
+            confirmation=serializer.validated_data["confirmation"],
+        )
         return Response(PatientOutputSerializer(patient).data)

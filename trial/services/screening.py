@@ -60,6 +60,7 @@ def patient_screen(
     age_at_screening: int,
     by: User,
     today: dt.date,
+    confirmation: str = "",
 ) -> Patient:
     """Add a screened person to the site's screening log, with the next screening number.
 
@@ -82,13 +83,19 @@ def patient_screen(
         age_at_screening=age_at_screening,
         protocol_version=protocol_version_in_force(on=screening_date),
     )
-    record_save(instance=patient, by=by)
+    record_save(instance=patient, by=by, confirmation=confirmation)
     return patient
 
 
 @transaction.atomic
 def patient_update(
-    *, patient: Patient, by: User, reason: str, today: dt.date, **fields: Any
+    *,
+    patient: Patient,
+    by: User,
+    reason: str,
+    today: dt.date,
+    confirmation: str = "",
+    **fields: Any,
 ) -> Patient:
     """Correct the screening-log data of a patient (sex, age, screening date).
 
@@ -102,7 +109,7 @@ def patient_update(
     raise_if(not_in_future({}, today=today, screening_date=fields.get("screening_date")))
     for name, value in fields.items():
         setattr(patient, name, value)
-    record_save(instance=patient, by=by, reason=reason)
+    record_save(instance=patient, by=by, reason=reason, confirmation=confirmation)
     return patient
 
 
@@ -169,6 +176,7 @@ def consent_record(
     by: User,
     today: dt.date,
     reason: str = "",
+    confirmation: str = "",
 ) -> Consent:
     """Record (or correct, with a reason) the patient's written informed consent.
 
@@ -187,7 +195,7 @@ def consent_record(
         form_version,
         obtained_by,
     )
-    record_save(instance=consent, by=by, reason=reason)
+    record_save(instance=consent, by=by, reason=reason, confirmation=confirmation)
     return consent
 
 
@@ -218,6 +226,7 @@ def baseline_record(
     by: User,
     today: dt.date,
     reason: str = "",
+    confirmation: str = "",
 ) -> Baseline:
     """Record (or correct, with a reason) the baseline record and mutation results.
 
@@ -242,7 +251,7 @@ def baseline_record(
             f"No study data may be dated before the consent ({consent.consent_date:%Y-%m-%d})."
         )
     raise_if(errors)
-    record_save(instance=baseline, by=by, reason=reason)
+    record_save(instance=baseline, by=by, reason=reason, confirmation=confirmation)
     _mutations_record(baseline=baseline, mutations=mutations, by=by, reason=reason)
     if was_saved:
         _clear_confirmation(patient, by=by, why="baseline changed")
@@ -337,7 +346,9 @@ def patient_screen_fail(*, patient: Patient, reason: str, reason_detail: str, by
 
 
 @transaction.atomic
-def patient_enrol(*, patient: Patient, by: User, now: dt.datetime) -> Patient:
+def patient_enrol(
+    *, patient: Patient, by: User, now: dt.datetime, confirmation: str = ""
+) -> Patient:
     """Enrol an eligible patient and give the study subject identifier (site code + sequence).
 
     :raises StateConflict: the patient is not in screening (already enrolled or failed).
@@ -357,5 +368,5 @@ def patient_enrol(*, patient: Patient, by: User, now: dt.datetime) -> Patient:
     patient.subject_id = f"{site.code}-{number:03d}"
     patient.status = PatientStatus.ENROLLED
     patient.enrolled_at, patient.enrolled_by = now, by
-    record_save(instance=patient, by=by, reason="Enrolled")
+    record_save(instance=patient, by=by, reason="Enrolled", confirmation=confirmation)
     return patient

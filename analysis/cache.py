@@ -1,0 +1,159 @@
+"""The report of a cut-off as files, derived once per version of the data, for the pages.
+
+The analysis pages never derive anything on a request: they read the files `report_write`
+writes for an export (figures, estimates, tables) plus `page.json` (the numbers the templates
+show), kept under MEDIA_ROOT/analysis-cache/<cut-off date>/<data version>/. The first request
+after a change of the data derives them once (an export builds them too); every later request
+reads them.
+
+The data version is a fingerprint of every record the analysis reads: for each audited model
+of the trial, randomisation and follow-up apps (django-simple-history keeps a history row for
+every save), the number of history rows and the last one's id; the analysis code itself and
+the configuration it depends on are part of it too. Any saved change of clinical data, a
+correction or an "entered in error" included, changes the version.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from django.db.models import Count, Max, Model
+from simple_history.exceptions import NotHistoricalModelError
+from simple_history.utils import get_history_model_for_model
+
+from analysis.inference import Estimate
+from analysis.report import AnalysisReport, analysis_report_build, report_write
+
+CACHE_DIR = "analysis-cache"
+PAGE_FILE = "page.json"
+# Every app whose records the derivations read (every app before the analysis on the path).
+SOURCE_APPS = ("trial", "randomization", "treatment", "followup")
+# Audited models whose changes do not change any derived number.
+NOT_ANALYSED = {
+    "followup.Notification",
+    "randomization.ResultNotice",
+    "trial.User",
+    "trial.Membership",
+    "treatment.Signature",
+}
+
+
+@dataclass(frozen=True)
+class CachedReport:
+    """The report files of one cut-off at one data version, and the numbers the pages show."""
+
+    directory: Path
+    version: str
+    page: dict[str, Any]
+
+    @property
+    def estimates(self) -> list[Estimate]:
+        return [Estimate(**row) for row in self.page["estimates"]]
+
+
+@cache
+def _code_version() -> str:
+    """The analysis code: a new release of it derives the reports anew."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _history_models() -> list[type[Model]]:
+    out: list[type[Model]] = []
+    for label in SOURCE_APPS:
+        for model in apps.get_app_config(label).get_models():
+            if model._meta.label in NOT_ANALYSED:
+                continue
+            try:
+                out.append(get_history_model_for_model(model))
+            except NotHistoricalModelError:
+                continue
+    return sorted(out, key=lambda m: m._meta.label)
+
+
+def data_version() -> str:
+    """A fingerprint of the analysed data, the analysis code and its configuration."""
+    parts = [_code_version(), json.dumps([settings.TRIAL_RANDOMIZATION, settings.TRIAL_ANALYSIS])]
+    for history in _history_models():
+        seen = history.objects.aggregate(rows=Count("pk"), last=Max("pk"))  # type: ignore[attr-defined]
+        parts.append(f"{history._meta.label}:{seen['rows']}:{seen['last']}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:20]
+
+
+def page_data(report: AnalysisReport) -> dict[str, Any]:
+    """What the pages show, as JSON: the templates read these keys as they read the report."""
+    return {
+        "cutoff": report.cutoff.isoformat(),
+        "factors": report.factors,
+        "km": [asdict(s) for s in report.km],
+        "table1": [asdict(r) for r in report.table1],
+        "consort": asdict(report.consort),
+        "remission": [asdict(r) for r in report.remission],
+        "transplant": [asdict(r) for r in report.transplant],
+        "adverse_events": report.adverse_events,
+        "estimates": [asdict(e) for e in report.estimates],
+    }
+
+
+def _cutoff_dir(cutoff: dt.date) -> Path:
+    return Path(settings.MEDIA_ROOT) / CACHE_DIR / f"{cutoff:%Y-%m-%d}"
+
+
+def _read(directory: Path, version: str) -> CachedReport | None:
+    page = directory / PAGE_FILE
+    if not page.is_file():
+        return None
+    return CachedReport(directory, version, json.loads(page.read_text(encoding="utf-8")))
+
+
+def report_cache_store(
+    *, report: AnalysisReport, version: str, files_from: Path | None = None
+) -> CachedReport:
+    """Keep the report's files (copied from an export's directory, or written) under `version`.
+
+    Written aside and moved in place whole, so a reader sees all the files or none; versions
+    of the same cut-off that are no longer current are removed.
+    """
+    home = _cutoff_dir(report.cutoff)
+    home.mkdir(parents=True, exist_ok=True)
+    target = home / version
+    with tempfile.TemporaryDirectory(dir=home, prefix=".writing-") as scratch:
+        work = Path(scratch) / "report"
+        if files_from is None:
+            report_write(report, work)
+        else:
+            datasets = shutil.ignore_patterns("adtte.*", "adsurv.*", "data_dictionary.csv", "*.xml")
+            shutil.copytree(files_from, work, ignore=datasets)
+        page = page_data(report)
+        (work / PAGE_FILE).write_text(
+            json.dumps(page, sort_keys=True, ensure_ascii=False), encoding="utf-8"
+        )
+        # Another request may have stored this version first: its files are the same.
+        with contextlib.suppress(OSError):
+            work.rename(target)
+    for old in home.iterdir():
+        if old.name != version and not old.name.startswith(".writing-"):
+            shutil.rmtree(old, ignore_errors=True)
+    return CachedReport(target, version, page)
+
+
+def report_cache_get(*, cutoff: dt.date) -> CachedReport:
+    """The report at a cut-off for the current data: read, or derived once and kept."""
+    version = data_version()
+    cached = _read(_cutoff_dir(cutoff) / version, version)
+    if cached is not None:
+        return cached
+    return report_cache_store(report=analysis_report_build(cutoff=cutoff), version=version)
