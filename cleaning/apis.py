@@ -182,9 +182,7 @@ class QueryDetailApi(APIView):
 class QueryHistoryApi(APIView):
     """The audit history of the query's own row: every state it went through, by whom, when."""
 
-    @extend_schema(
-        tags=[TAG], responses={200: HistoryEntrySerializer(many=True)}
-    )
+    @extend_schema(tags=[TAG], responses={200: HistoryEntrySerializer(many=True)})
     def get(self, request: Request, query_id: int) -> Response:
         query = _query(request, query_id)
         entries = [{"record": str(query), "entry": e} for e in record_history(query)]
@@ -215,13 +213,10 @@ def _act(
     return _detail(request, query_id)
 
 
-
 class QueryAnswerApi(APIView):
     """The site team answers an open query (correct the data first through its record)."""
 
-    @extend_schema(
-        tags=[TAG], request=TextInput, responses={200: QueryDetailOutput}
-    )
+    @extend_schema(tags=[TAG], request=TextInput, responses={200: QueryDetailOutput})
     def post(self, request: Request, query_id: int) -> Response:
         return _act(request, query_id, TextInput, services.query_answer)
 
@@ -229,9 +224,7 @@ class QueryAnswerApi(APIView):
 class QueryCloseApi(APIView):
     """A data manager or monitor closes an open or answered query."""
 
-    @extend_schema(
-        tags=[TAG], request=OptionalTextInput, responses={200: QueryDetailOutput}
-    )
+    @extend_schema(tags=[TAG], request=OptionalTextInput, responses={200: QueryDetailOutput})
     def post(self, request: Request, query_id: int) -> Response:
         return _act(request, query_id, OptionalTextInput, services.query_close)
 
@@ -239,9 +232,7 @@ class QueryCloseApi(APIView):
 class QueryReopenApi(APIView):
     """A data manager or monitor opens an answered or closed query again, with a message."""
 
-    @extend_schema(
-        tags=[TAG], request=TextInput, responses={200: QueryDetailOutput}
-    )
+    @extend_schema(tags=[TAG], request=TextInput, responses={200: QueryDetailOutput})
     def post(self, request: Request, query_id: int) -> Response:
         return _act(request, query_id, TextInput, services.query_reopen)
 

@@ -79,6 +79,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     line = fuzz.fuzz_summary() if fuzz is not None else None
     if line:
         terminalreporter.write_sep("-", line)
+
+
 @pytest.fixture
 def genes_recorded_by_the_factories(settings: Any) -> None:
     """The factories record NPM1 and FLT3-ITD only: require just NPM1 at enrolment, so that an
