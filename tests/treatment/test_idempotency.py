@@ -13,7 +13,7 @@ from django.db import connections
 from django.test import Client
 from rest_framework.test import APIClient
 
-from tests.api_errors import error_text
+from tests.api_errors import error_fields, error_text
 from tests.factories import randomized_patient, user_with_role
 from tests.treatment.test_apis import _cycle_body
 from tests.treatment.test_builders import STARTS, record_cycle
@@ -123,7 +123,7 @@ class TestAdverseEventCreateWithAKey:
         )
 
         assert response.status_code == 400
-        assert "Idempotency-Key" in response.json()
+        assert "Idempotency-Key" in error_fields(response)
         assert not AdverseEvent.objects.exists()
 
     def test_without_a_key_each_post_creates(self, patient, investigator) -> None:

@@ -272,7 +272,7 @@ class TestThroughTheApi:
         )
 
         assert refused.status_code == 400
-        assert "progression after CR/CRi is a relapse" in refused.json()["relapse_date"][0]
+        assert "progression after CR/CRi is a relapse" in error_fields(refused)["relapse_date"][0]
         assert saved.status_code == 200, saved.json()
         assert doctor.get(f"{api}/relapse/").json()["established_by"] == "extramedullary (skin)"
 
