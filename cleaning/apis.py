@@ -32,7 +32,7 @@ from cleaning.models import (
 from cleaning.selectors import AGE_FILTERS, STATE_FILTERS, QueryFilters
 from cleaning.services import queries as services
 from trial.access import acting_user, patient_for
-from trial.apis.common import HistoryEntrySerializer, error_responses
+from trial.apis.common import HistoryEntrySerializer
 from trial.selectors.history import clinical_record_get, record_history
 
 TAG = "data queries"
@@ -165,7 +165,7 @@ class QueryListApi(ListAPIView[DataQuery]):
     @extend_schema(
         tags=[TAG],
         parameters=[FilterSerializer],
-        responses={200: QueryOutput(many=True), **error_responses(400, 403)},
+        responses={200: QueryOutput(many=True)},
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
@@ -174,7 +174,7 @@ class QueryListApi(ListAPIView[DataQuery]):
 class QueryDetailApi(APIView):
     """One query with its messages and state changes (who, when)."""
 
-    @extend_schema(tags=[TAG], responses={200: QueryDetailOutput, **error_responses(403, 404)})
+    @extend_schema(tags=[TAG], responses={200: QueryDetailOutput})
     def get(self, request: Request, query_id: int) -> Response:
         return _detail(request, query_id)
 
@@ -182,9 +182,7 @@ class QueryDetailApi(APIView):
 class QueryHistoryApi(APIView):
     """The audit history of the query's own row: every state it went through, by whom, when."""
 
-    @extend_schema(
-        tags=[TAG], responses={200: HistoryEntrySerializer(many=True), **error_responses(404)}
-    )
+    @extend_schema(tags=[TAG], responses={200: HistoryEntrySerializer(many=True)})
     def get(self, request: Request, query_id: int) -> Response:
         query = _query(request, query_id)
         entries = [{"record": str(query), "entry": e} for e in record_history(query)]
@@ -215,15 +213,10 @@ def _act(
     return _detail(request, query_id)
 
 
-_ACTION_ERRORS = error_responses(400, 403, 404, 409)
-
-
 class QueryAnswerApi(APIView):
     """The site team answers an open query (correct the data first through its record)."""
 
-    @extend_schema(
-        tags=[TAG], request=TextInput, responses={200: QueryDetailOutput, **_ACTION_ERRORS}
-    )
+    @extend_schema(tags=[TAG], request=TextInput, responses={200: QueryDetailOutput})
     def post(self, request: Request, query_id: int) -> Response:
         return _act(request, query_id, TextInput, services.query_answer)
 
@@ -231,9 +224,7 @@ class QueryAnswerApi(APIView):
 class QueryCloseApi(APIView):
     """A data manager or monitor closes an open or answered query."""
 
-    @extend_schema(
-        tags=[TAG], request=OptionalTextInput, responses={200: QueryDetailOutput, **_ACTION_ERRORS}
-    )
+    @extend_schema(tags=[TAG], request=OptionalTextInput, responses={200: QueryDetailOutput})
     def post(self, request: Request, query_id: int) -> Response:
         return _act(request, query_id, OptionalTextInput, services.query_close)
 
@@ -241,9 +232,7 @@ class QueryCloseApi(APIView):
 class QueryReopenApi(APIView):
     """A data manager or monitor opens an answered or closed query again, with a message."""
 
-    @extend_schema(
-        tags=[TAG], request=TextInput, responses={200: QueryDetailOutput, **_ACTION_ERRORS}
-    )
+    @extend_schema(tags=[TAG], request=TextInput, responses={200: QueryDetailOutput})
     def post(self, request: Request, query_id: int) -> Response:
         return _act(request, query_id, TextInput, services.query_reopen)
 
@@ -271,7 +260,7 @@ class RecordQueriesApi(APIView):
             user=acting_user(request), patient_id=patient.pk, record_type=record_type, pk=pk
         )
 
-    @extend_schema(tags=[TAG], responses={200: QueryOutput(many=True), **error_responses(404)})
+    @extend_schema(tags=[TAG], responses={200: QueryOutput(many=True)})
     def get(self, request: Request, patient_id: int, record_type: str, pk: int) -> Response:
         record = self._record(request, patient_id, record_type, pk)
         rows = selectors.record_queries(record).select_related("patient__site", "content_type")
@@ -280,7 +269,7 @@ class RecordQueriesApi(APIView):
     @extend_schema(
         tags=[TAG],
         request=InputSerializer,
-        responses={201: QueryDetailOutput, **error_responses(400, 403, 404)},
+        responses={201: QueryDetailOutput},
     )
     def post(self, request: Request, patient_id: int, record_type: str, pk: int) -> Response:
         record = self._record(request, patient_id, record_type, pk)

@@ -49,6 +49,9 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
                 minute=0,
             ),
         },
+        # Sessions expire after SESSION_COOKIE_AGE without a request; their rows are removed
+        # every hour.
+        "sessions-clear-hourly": {"task": "trial.sessions_clear", "schedule": crontab(minute=17)},
         # docs/protocol.md "Data cleaning and locking": every edit check over the whole database,
         # for checks added after the data were entered and deadlines that passed (idempotent).
         "cleaning-edit-checks-nightly": {

@@ -1,14 +1,19 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from config.views import healthz
+
+# The last resort for an exception no view handled: a 503 when the database cannot be reached,
+# JSON under /api/ (config/views.py).
+handler500 = "config.views.server_error"
+handler404 = "config.views.page_not_found"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api_docs"),
     path("api/v1/", include("config.urls_api")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("randomization/", include("randomization.urls")),

@@ -2,6 +2,7 @@ from django import forms
 
 from followup.models import ContactMethod, ContactOutcome, FollowupDiseaseStatus, VitalStatus
 from treatment.forms import RELAPSE_FIELDS, RelapseFieldsMixin
+from trial.audit import REASON_MAX_LENGTH
 from trial.forms import confirmation_field
 from trial.forms.widgets import IsoDateField
 from trial.models import DeathCause
@@ -24,7 +25,11 @@ class VisitRecordForm(RelapseFieldsMixin):
     transplant = forms.BooleanField(required=False, label="Transplant since the last visit")
     transplant_date = IsoDateField(required=False)
     confirmation = confirmation_field()
-    reason = forms.CharField(required=False, help_text="Required when correcting a recorded visit.")
+    reason = forms.CharField(
+        required=False,
+        max_length=REASON_MAX_LENGTH,
+        help_text="Required when correcting a recorded visit.",
+    )
     field_order = ["contact_date", "vital_status", "disease_status", *RELAPSE_FIELDS]
 
 
@@ -32,14 +37,22 @@ class DeathForm(forms.Form):
     death_date = IsoDateField()
     cause = forms.ChoiceField(choices=DeathCause.choices)
     cause_detail = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    reason = forms.CharField(required=False, help_text="Required when correcting a death record.")
+    reason = forms.CharField(
+        required=False,
+        max_length=REASON_MAX_LENGTH,
+        help_text="Required when correcting a death record.",
+    )
 
 
 class VisitNotDoneForm(forms.Form):
     not_done_reason = forms.CharField(
         label="Why the visit was not done", widget=forms.Textarea(attrs={"rows": 2})
     )
-    reason = forms.CharField(required=False, help_text="Required when correcting a recorded visit.")
+    reason = forms.CharField(
+        required=False,
+        max_length=REASON_MAX_LENGTH,
+        help_text="Required when correcting a recorded visit.",
+    )
 
 
 class WithdrawalForm(forms.Form):
@@ -51,7 +64,11 @@ class WithdrawalForm(forms.Form):
         required=False, label="Further study data may still be collected"
     )
     comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    reason = forms.CharField(required=False, help_text="Required when correcting a withdrawal.")
+    reason = forms.CharField(
+        required=False,
+        max_length=REASON_MAX_LENGTH,
+        help_text="Required when correcting a withdrawal.",
+    )
 
 
 class ContactAttemptForm(forms.Form):

@@ -10,7 +10,6 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,7 +17,7 @@ from rest_framework.views import APIView
 from randomization import selectors, services
 from randomization.models import AllocationList, CorrectionKind, Purpose, Randomization
 from trial.access import acting_user, patient_for
-from trial.apis.common import ErrorSerializer, error_responses
+from trial.api_inputs import BoundedMultiPartParser
 from trial.exceptions import PermissionDenied
 from trial.models import DiseaseStatus, Regimen, User
 from trial.permissions import Action
@@ -140,23 +139,25 @@ class RandomizationReportApi(APIView):
         )
 
 
-# Allocation concealment: lists are for the statistician and sponsor administrator only.
-MANAGER_ONLY = {
-    403: OpenApiResponse(
-        ErrorSerializer,
-        description="Only the trial statistician and sponsor administrator see allocation lists.",
-    )
-}
-
-
 def _require_manager(request: Request) -> None:
+    """Allocation concealment: lists are for the statistician and sponsor administrator only."""
     if not acting_user(request).can(Action.MANAGE_ALLOCATION):
         raise PermissionDenied("Only the trial statistician and sponsor administrator see lists.")
 
 
 class AllocationListOutputSerializer(serializers.ModelSerializer[AllocationList]):
-    generated_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
-    imported_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
+    generated_by = serializers.SlugRelatedField[User](
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="Username of who generated the list; null for an imported list.",
+    )
+    imported_by = serializers.SlugRelatedField[User](
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="Username of who imported the list; null for a generated list.",
+    )
 
     class Meta:
         model = AllocationList
@@ -194,7 +195,7 @@ class StratumUsageSerializer(serializers.Serializer):
 class AllocationListListApi(APIView):
     """Allocation lists (statistician and sponsor administrator only)."""
 
-    @extend_schema(responses={200: AllocationListOutputSerializer(many=True), **MANAGER_ONLY})
+    @extend_schema(responses={200: AllocationListOutputSerializer(many=True)})
     def get(self, request: Request) -> Response:
         _require_manager(request)
         lists = selectors.lists_for(acting_user(request))
@@ -213,13 +214,20 @@ class AllocationListDetailApi(APIView):
         problems = serializers.ListField(child=serializers.CharField())
         strata = StratumUsageSerializer(many=True)
 
-    @extend_schema(
-        responses={200: AllocationListVerifySerializer, **MANAGER_ONLY, **error_responses(404)}
-    )
+    @extend_schema(responses={200: AllocationListVerifySerializer})
     def get(self, request: Request, list_id: int) -> Response:
         _require_manager(request)
         report = selectors.allocation_list_verify(get_object_or_404(AllocationList, pk=list_id))
         return Response(self.AllocationListVerifySerializer(report).data)
+
+
+class ImportedListSerializer(AllocationListOutputSerializer):
+    """The list an import describes: not written (no id) in a dry run or when refused."""
+
+    id = serializers.IntegerField(read_only=True, allow_null=True)
+
+    class Meta(AllocationListOutputSerializer.Meta):
+        ref_name = "AllocationListImported"
 
 
 class AllocationListImportApi(APIView):
@@ -229,7 +237,7 @@ class AllocationListImportApi(APIView):
     file under `file` with its row numbers) and nothing is written. The list arrives inactive.
     """
 
-    parser_classes = [MultiPartParser]
+    parser_classes = [BoundedMultiPartParser]
 
     class AllocationListImportInputSerializer(serializers.Serializer):
         file = serializers.FileField(
@@ -261,7 +269,7 @@ class AllocationListImportApi(APIView):
         dry_run = serializers.BooleanField()
         written = serializers.BooleanField()
         rows = serializers.IntegerField()
-        allocation_list = AllocationListOutputSerializer()
+        allocation_list = ImportedListSerializer()
         balance_rule = serializers.CharField()
         problems = serializers.ListField(child=serializers.CharField())
         field_errors = serializers.DictField(
@@ -270,16 +278,6 @@ class AllocationListImportApi(APIView):
             help_text="Problems by field; those of the file's rows under `file`.",
         )
         strata = StratumUsageSerializer(many=True)
-
-    class AllocationListImportRefusalSerializer(ErrorSerializer):
-        file = serializers.ListField(child=serializers.CharField(), required=False)
-        code = serializers.ListField(child=serializers.CharField(), required=False)
-        stated_method = serializers.ListField(child=serializers.CharField(), required=False)
-        block_sizes = serializers.ListField(child=serializers.CharField(), required=False)
-        balance_tolerance = serializers.ListField(child=serializers.CharField(), required=False)
-
-        class Meta:
-            ref_name = "AllocationListImportRefusal"
 
     @extend_schema(
         request=AllocationListImportInputSerializer,
@@ -290,12 +288,6 @@ class AllocationListImportApi(APIView):
             201: OpenApiResponse(
                 AllocationListImportReportSerializer, description="Imported (inactive)."
             ),
-            400: OpenApiResponse(
-                AllocationListImportRefusalSerializer,
-                description="Refused, nothing written: messages per field, the file's with "
-                "their row numbers.",
-            ),
-            **MANAGER_ONLY,
         },
     )
     def post(self, request: Request) -> Response:

@@ -6,6 +6,7 @@ from django import forms
 
 from randomization.external import MAX_FILE_BYTES
 from randomization.models import CorrectionKind, Purpose
+from trial.audit import REASON_MAX_LENGTH
 from trial.models import DiseaseStatus, Regimen
 
 
@@ -28,7 +29,9 @@ class RandomizationCorrectForm(forms.Form):
         required=False,
         label="Disease status that should have been used",
     )
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=True)
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=True, max_length=REASON_MAX_LENGTH
+    )
 
 
 class AllocationListImportForm(forms.Form):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,14 @@ def statistician(db: None) -> User:
 @pytest.fixture
 def sponsor_admin(db: None) -> User:
     return user_with_role(Role.SPONSOR_ADMIN, None, "sponsor")
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The figures of the schemathesis run (tests/test_api_fuzz.py), when it ran."""
+    fuzz = sys.modules.get("tests.test_api_fuzz")
+    line = fuzz.fuzz_summary() if fuzz is not None else None
+    if line:
+        terminalreporter.write_sep("-", line)
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from treatment.models import (
 )
 from treatment.rules import TreatmentRules
 from treatment.services import DrugDose, RelapseFinding
+from trial.audit import REASON_MAX_LENGTH
 from trial.forms import confirmation_field
 from trial.forms.widgets import IsoDateField, IsoDateTimeField
 from trial.models import Regimen
@@ -31,6 +32,7 @@ from trial.models import Regimen
 class ReasonMixin(forms.Form):
     reason = forms.CharField(
         required=False,
+        max_length=REASON_MAX_LENGTH,
         label="Reason for change",
         help_text="Required when correcting a recorded value.",
     )

@@ -1,55 +1,116 @@
-"""API plumbing shared by every app: the one exception handler, the reason-for-change and
-confirmation fields, and the open data queries shown with any clinical record."""
+"""API plumbing shared by every app: the one error shape, bounded inputs, the reason-for-change
+and confirmation fields, and the open data queries shown with any clinical record.
+
+Every error of the API has one JSON shape (drf-standardized-errors)::
+
+    {"type": "validation_error" | "client_error" | "server_error",
+     "errors": [{"code": "...", "detail": "...", "attr": "<field>" | null}]}
+
+`attr` names the input field at fault (nested fields joined by dots, `non_field_errors` for
+the record as a whole). Domain errors (trial/exceptions.py) and Django's `ValidationError`
+become 400/403/409 here, a database that cannot be reached a 503 with `Retry-After`.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.db.models import QuerySet
-from django.http import Http404
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
+from drf_standardized_errors.handler import ExceptionHandler
 from rest_framework import exceptions, serializers
-from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
 
+from trial.audit import REASON_MAX_LENGTH
 from trial.data_queries import open_queries_of
-from trial.exceptions import ApplicationError
+from trial.exceptions import ApplicationError, PermissionDenied, StateConflict
+
+NON_FIELD = "non_field_errors"
+# Seconds a client should wait before retrying when the database cannot be reached.
+RETRY_AFTER_SECONDS = 30
 
 
-def _django_errors(error: DjangoValidationError) -> dict[str, Any]:
+class Conflict(exceptions.APIException):
+    status_code = 409
+    default_detail = "The record is not in a state where this applies."
+    default_code = "conflict"
+
+
+class DatabaseUnavailable(exceptions.APIException):
+    status_code = 503
+    default_detail = "The database cannot be reached; nothing was changed. Try again shortly."
+    default_code = "service_unavailable"
+    wait = RETRY_AFTER_SECONDS  # the handler turns it into a Retry-After header
+
+
+def _django_errors(error: DjangoValidationError) -> dict[str, list[str]]:
     if hasattr(error, "error_dict"):
         return {
-            ("non_field_errors" if k == "__all__" else k): [str(m) for e in v for m in e.messages]
+            (NON_FIELD if k == "__all__" else k): [str(m) for e in v for m in e.messages]
             for k, v in error.error_dict.items()
         }
-    return {"non_field_errors": list(error.messages)}
+    return {NON_FIELD: [str(m) for m in error.messages]}
 
 
-def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """Turn domain errors and Django validation errors into 400/403/409 with field messages."""
-    if isinstance(exc, DjangoValidationError):
-        errors = _django_errors(exc)
-        detail = "; ".join(m for messages in errors.values() for m in messages)
-        return Response({"detail": detail, **errors}, status=400)
-    if isinstance(exc, ApplicationError):
-        return Response({"detail": exc.message, **exc.field_errors}, status=exc.status)
-    if isinstance(exc, Http404):
-        exc = exceptions.NotFound()
-    return drf_exception_handler(exc, context)
+class ApiExceptionHandler(ExceptionHandler):
+    """Map domain errors, Django validation errors and an unreachable database onto DRF's."""
+
+    def convert_known_exceptions(self, exc: Exception) -> Exception:
+        if isinstance(exc, DjangoValidationError):
+            return exceptions.ValidationError(_django_errors(exc))
+        if isinstance(exc, PermissionDenied):
+            return exceptions.PermissionDenied(exc.message)
+        if isinstance(exc, StateConflict):
+            return Conflict(exc.message)
+        if isinstance(exc, ApplicationError) and exc.status == 400:
+            return exceptions.ValidationError(exc.field_errors or {NON_FIELD: [exc.message]})
+        if isinstance(exc, ApplicationError):  # e.g. 422, an idempotency key reused
+            refusal = exceptions.APIException(exc.message, code="refused")
+            refusal.status_code = exc.status
+            return refusal
+        if isinstance(exc, OperationalError | InterfaceError):
+            return DatabaseUnavailable()
+        return super().convert_known_exceptions(exc)
 
 
 class ReasonField(serializers.CharField):
-    """The reason for change that any correction of a clinical record must carry."""
+    """The reason for change that any correction of a clinical record must carry.
+
+    Bounded by the history's change-reason column (trial.audit.REASON_MAX_LENGTH)."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("required", False)
         kwargs.setdefault("allow_blank", True)
         kwargs.setdefault("default", "")
+        kwargs.setdefault("max_length", REASON_MAX_LENGTH)
         kwargs.setdefault(
             "help_text", "Reason for change; required when correcting a recorded value."
         )
         super().__init__(**kwargs)
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """A date-time with its UTC offset, within the range the database stores.
+
+    A naive value would be read in the server's time zone, silently; a value near year 1 or
+    9999 cannot be converted to UTC. Both are refused with a field error."""
+
+    default_error_messages = {
+        "naive": "Give the date-time with its UTC offset, e.g. 2026-03-01T14:30:00+01:00.",
+        "overflow": "Date-time out of range.",
+    }
+
+    def enforce_timezone(self, value: dt.datetime) -> dt.datetime:
+        if value.tzinfo is None or value.utcoffset() is None:
+            self.fail("naive")
+        try:
+            value.astimezone(dt.UTC)
+            return value.astimezone(timezone.get_current_timezone())
+        except OverflowError:
+            self.fail("overflow")
 
 
 class ConfirmationField(serializers.CharField):

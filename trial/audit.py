@@ -20,6 +20,10 @@ from trial.models import Site, User
 from trial.permissions import Action, not_allowed_message
 
 REASON_REQUIRED = "Give a reason for changing a recorded value."
+# The history's change-reason column (simple-history's `history_change_reason`, a
+# CharField(max_length=100)); tests/trial/test_record_history.py checks every history table.
+REASON_MAX_LENGTH = 100
+REASON_TOO_LONG = f"Keep the reason within {REASON_MAX_LENGTH} characters."
 
 # called as check(instance=…, by=…, confirmation=…); may raise ValidationError to refuse
 AfterSaveCheck = Callable[..., object]
@@ -43,11 +47,14 @@ def record_save(
     (a soft finding's query then opens already answered with it).
 
     :raises ValidationError: the record is invalid, a clinical record is being changed
-        without a reason, or a registered check refuses the saved values (nothing is saved).
+        without a reason, the reason is longer than its column, or a registered check refuses
+        the saved values (nothing is saved).
     """
     changing = not instance._state.adding
     if changing and getattr(instance, "requires_change_reason", False) and not reason.strip():
         raise ValidationError({"reason": [REASON_REQUIRED]})
+    if len(reason.strip()) > REASON_MAX_LENGTH:
+        raise ValidationError({"reason": [REASON_TOO_LONG]})
     instance.full_clean()
     instance._history_user = by  # type: ignore[attr-defined]
     instance._change_reason = reason.strip() or ("Changed" if changing else "Created")  # type: ignore[attr-defined]
@@ -60,6 +67,17 @@ def record_save(
         if not changing:  # the savepoint undid the insert: the object is unsaved again
             instance.pk, instance._state.adding = None, True
         raise
+
+
+def reason_prefixed(prefix: str, reason: str) -> str:
+    """The history reason `prefix` + the user's reason, which must leave room for the prefix.
+
+    :raises ValidationError: on `reason`, when both would not fit the change-reason column.
+    """
+    room = REASON_MAX_LENGTH - len(prefix)
+    if len(reason.strip()) > room:
+        raise ValidationError({"reason": [f"Keep the reason within {room} characters."]})
+    return prefix + reason.strip()
 
 
 def require(*, user: User, action: Action, site: Site | None) -> None:

@@ -220,7 +220,9 @@ def _patient_seed(
     )
     if plan == "failed":
         reason, detail = FAILURES[rng.randrange(len(FAILURES))]
-        screening.patient_screen_fail(patient=patient, reason=reason, detail=detail, by=coordinator)
+        screening.patient_screen_fail(
+            patient=patient, reason=reason, reason_detail=detail, by=coordinator
+        )
         return
     stage = STAGES.index(plan)
     consented = screened + dt.timedelta(days=1)

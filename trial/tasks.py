@@ -1,5 +1,5 @@
-"""Celery tasks of the base app: the outbox's delivery and sweep, and the one way to hand a
-message to a worker.
+"""Celery tasks of the base app (thin and idempotent): the outbox's delivery and sweep, the one
+way to hand a message to a worker, and the removal of expired sessions.
 
 Publishing never fails the caller: a broker that is down leaves the message pending (its row
 is committed) and beat's sweep hands it over once the broker is back.
@@ -11,6 +11,7 @@ import logging
 
 from celery import Task, shared_task
 from celery.exceptions import Retry
+from django.core.management import call_command
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnavailable
 from redis.exceptions import RedisError
@@ -68,3 +69,9 @@ def message_publish(message_pk: int) -> bool:
         logger.warning("Message %s left for the sweep: %s", message_pk, error)
         return False
     return True
+
+
+@shared_task(name="trial.sessions_clear")
+def sessions_clear() -> None:
+    """Delete the sessions that have expired (Django's `clearsessions`); idempotent."""
+    call_command("clearsessions")

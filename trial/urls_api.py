@@ -8,6 +8,8 @@ _P = "patients/<int:patient_id>/"
 
 urlpatterns: list[URLPattern] = [
     path("auth/token/", accounts.TokenObtainApi.as_view(), name="token"),
+    path("auth/logout/", accounts.TokenLogoutApi.as_view(), name="logout"),
+    path("auth/logout-all/", accounts.TokenLogoutAllApi.as_view(), name="logout_all"),
     path("me/", accounts.MeApi.as_view(), name="me"),
     path("sites/", accounts.SiteListApi.as_view(), name="site_list"),
     path("sites/<int:site_id>/", accounts.SiteDetailApi.as_view(), name="site_detail"),

@@ -1,10 +1,12 @@
 """Settings shared by every environment; everything that varies comes from the environment."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -42,11 +44,14 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "drf_standardized_errors",
     "simple_history",
+    "axes",
+    "csp",
     # The apps in the order of a patient's path; each imports only those before it
     # (pyproject.toml [tool.importlinter]).
     "trial",
@@ -60,14 +65,18 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's, except that a session holding nothing (a made-up cookie) is never written.
+    "config.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last: turns a locked-out login attempt into the lockout response (config/views.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -112,6 +121,28 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "workspace:home"
 LOGOUT_REDIRECT_URL = "login"
 
+# django-axes first: it refuses a locked-out username before any password is checked, on every
+# login path (the sign-in page, the admin's, the API token endpoint).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Failed logins: after AXES_FAILURE_LIMIT failures for a username, further attempts for it are
+# refused (even with the right password) for AXES_COOLOFF_MINUTES, or until an administrator
+# unlocks it (admin "Access attempts", or `manage.py axes_reset_username NAME`). Every failure
+# and every lockout is recorded (AccessAttempt, AccessFailureLog) and shown in the admin.
+# By username, not by address: behind the reverse proxy every client has the proxy's address,
+# and a hospital's users share one; locking addresses would let ten bad logins lock out a
+# whole hospital (or everybody). Rotating addresses or user agents does not help an attacker
+# against a username lockout, which is what axes.W006 warns about; hence silenced.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_FAILURE_LIMIT = int(env("AXES_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(env("AXES_COOLOFF_MINUTES", "30")))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_LOCKOUT_CALLABLE = "config.views.login_locked_out"
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -136,6 +167,8 @@ MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
 
 # Inactivity timeout: the session expires after this many seconds without a request.
 SESSION_COOKIE_AGE = int(env("SESSION_COOKIE_AGE", str(30 * 60)))
+# Renew a signed-in session on every request (config.middleware.SessionMiddleware writes
+# nothing for an empty one); expired rows are removed by beat (config/celery.py).
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
@@ -153,16 +186,73 @@ EMAIL_TIMEOUT = int(env("EMAIL_TIMEOUT", "30"))
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "trial.api_auth.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "trial.api_inputs.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_PARSER_CLASSES": [
+        "trial.api_inputs.BoundedJSONParser",
+        "trial.api_inputs.BoundedFormParser",
+        "trial.api_inputs.BoundedMultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "trial.api.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "trial.api_schema.AutoSchema",
+    # One error shape for every API error (trial/api.py, README "API").
+    "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     # The schema's path parameters keep the names the URLs use (patient_id, pk).
     "SCHEMA_COERCE_PATH_PK": False,
+}
+# API tokens (django-rest-knox): stored hashed, expire API_TOKEN_TTL_HOURS after they are
+# issued; POST /api/v1/auth/logout/ revokes one, a password change revokes all of a user's.
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=int(env("API_TOKEN_TTL_HOURS", "10"))),
+    "AUTH_HEADER_PREFIX": "Token",
+    "TOKEN_LIMIT_PER_USER": None,
+    "AUTO_REFRESH": False,
+}
+
+# Content-Security-Policy (django-csp): scripts and styles from this site only, no inline
+# script or style, no framing, forms post only here.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
+# Bounds on what a client may send or ask for (trial/api.py): a larger `limit` is capped, a
+# larger body is refused with 413, deeper JSON with 400.
+API_MAX_PAGE_SIZE = int(env("API_MAX_PAGE_SIZE", "200"))
+API_MAX_BODY_BYTES = int(env("API_MAX_BODY_BYTES", str(1024 * 1024)))
+API_MAX_UPLOAD_BYTES = int(env("API_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))
+API_MAX_JSON_DEPTH = int(env("API_MAX_JSON_DEPTH", "32"))
+_ERROR_STATUSES = [
+    "400",
+    "401",
+    "403",
+    "404",
+    "405",
+    "406",
+    "409",
+    "413",
+    "415",
+    "429",
+    "500",
+    "503",
+]
+DRF_STANDARDIZED_ERRORS = {
+    "EXCEPTION_HANDLER_CLASS": "trial.api.ApiExceptionHandler",
+    "ALLOWED_ERROR_STATUS_CODES": _ERROR_STATUSES,
+    "ERROR_SCHEMAS": {code: "trial.api_schema.ErrorResponseSerializer" for code in _ERROR_STATUSES},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "DEXAML-03 trial API",
@@ -175,6 +265,9 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,
+    # drf-standardized-errors' copy of spectacular's enum hook, which leaves the error
+    # components' enums alone.
+    "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
 }
 
 # Celery: Redis in production and in the test suite; the embedded default is a filesystem
@@ -350,6 +443,8 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "DiseaseStatusEnum": "trial.models.DiseaseStatus",
     "TransplantDiseaseStatusEnum": "treatment.models.TransplantDiseaseStatus",
     "FollowupDiseaseStatusEnum": "followup.models.FollowupDiseaseStatus",
+    "AllocationMethodEnum": "randomization.models.Method",
+    "ContactMethodEnum": "followup.models.ContactMethod",
     "QueryStateEnum": "cleaning.models.QueryState",
     "QueryOriginEnum": "cleaning.models.QueryOrigin",
 }

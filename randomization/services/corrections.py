@@ -13,7 +13,7 @@ from randomization.models import (
     Randomization,
     RandomizationCorrection,
 )
-from trial.audit import record_save, require
+from trial.audit import reason_prefixed, record_save, require
 from trial.models import Patient, User
 from trial.permissions import Action
 
@@ -53,5 +53,5 @@ def randomization_correct(
         recorded_at=now,
         recorded_by=by,
     )
-    record_save(instance=correction, by=by, reason=f"Correction: {reason.strip()}")
+    record_save(instance=correction, by=by, reason=reason_prefixed("Correction: ", reason))
     return correction

@@ -22,7 +22,7 @@ from randomization.models import (
     Stratum,
 )
 from randomization.rules import RandomizationRules
-from trial.audit import record_save, require
+from trial.audit import reason_prefixed, record_save, require
 from trial.models import Site, User
 from trial.permissions import Action
 
@@ -169,9 +169,9 @@ def allocation_list_activate(
         raise ValidationError({"allocation_list": report.problems})
     for current in AllocationList.objects.select_for_update().filter(active=True):
         current.active = False
-        record_save(instance=current, by=by, reason=f"Deactivated: {reason.strip()}")
+        record_save(instance=current, by=by, reason=reason_prefixed("Deactivated: ", reason))
     allocation_list.active = True
-    record_save(instance=allocation_list, by=by, reason=f"Activated: {reason.strip()}")
+    record_save(instance=allocation_list, by=by, reason=reason_prefixed("Activated: ", reason))
     return allocation_list
 
 
@@ -205,8 +205,8 @@ def allocation_list_append(
     for stratum in _strata_create(allocation_list=allocation_list, keys=new, by=by):
         existing[stratum.key] = stratum
     added = [slot for k in wanted for slot in _append_to(existing[k], slots, reason, by=by)]
-    _slots_create(added, by=by, reason=f"Appended: {reason.strip()}")
-    _checksum_store(allocation_list, by=by, reason=f"Slots appended: {reason.strip()}")
+    _slots_create(added, by=by, reason=reason_prefixed("Appended: ", reason))
+    _checksum_store(allocation_list, by=by, reason=reason_prefixed("Slots appended: ", reason))
     return len(added)
 
 
@@ -215,7 +215,7 @@ def _append_to(stratum: Stratum, slots: int, reason: str, *, by: User) -> list[A
     round_number = stratum.appended_rounds + 1 if last["p"] else 0
     if round_number:
         stratum.appended_rounds = round_number
-        record_save(instance=stratum, by=by, reason=f"Slots appended: {reason.strip()}")
+        record_save(instance=stratum, by=by, reason=reason_prefixed("Slots appended: ", reason))
     drafts = allocation.blocks_draw(
         seed=stratum.allocation_list.seed,
         key=stratum.key,

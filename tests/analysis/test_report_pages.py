@@ -36,7 +36,7 @@ def trial(site_a: Site, coordinator: User, investigator: User) -> list[Patient]:
     death = Death(patient=ctrl, death_date=dt.date(2027, 1, 10), cause=DeathCause.LEUKAEMIA)
     record_save(instance=death, by=investigator)
     failed = screened_patient(site_a, coordinator)
-    patient_screen_fail(patient=failed, reason="consent_refused", detail="", by=coordinator)
+    patient_screen_fail(patient=failed, reason="consent_refused", reason_detail="", by=coordinator)
     return [dex, ctrl, failed]
 
 

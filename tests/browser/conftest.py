@@ -44,16 +44,42 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
+# Every page runs under the Content-Security-Policy (config/settings/base.py): a violation is
+# reported to the console, by Chromium itself and by this listener, and fails the test.
+CSP_LISTENER = """document.addEventListener('securitypolicyviolation', function (e) {
+  console.error('CSP violation: ' + e.violatedDirective + ' blocked ' + e.blockedURI
+                + ' in ' + e.sourceFile + ':' + e.lineNumber);
+});"""
+
+
+def _is_csp_violation(text: str) -> bool:
+    return text.startswith("CSP violation") or "Content Security Policy" in text
+
+
 @pytest.fixture
-def page(browser: Browser, live_server) -> Iterator[Page]:
+def csp_violations() -> list[str]:
+    """The CSP violations the pages of this test reported (the page fixture fails on any)."""
+    return []
+
+
+@pytest.fixture
+def page(browser: Browser, live_server, csp_violations: list[str]) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=live_server.url)
     context.set_default_timeout(15_000)
+    context.add_init_script(CSP_LISTENER)
     # Assertions wait for the page (auto-retrying expect) instead of reading it right after an
     # action: on a loaded machine the next page may not have arrived yet.
     expect.set_options(timeout=15_000)
     page = context.new_page()
+    page.on(
+        "console",
+        lambda message: (
+            csp_violations.append(message.text) if _is_csp_violation(message.text) else None
+        ),
+    )
     yield page
     context.close()
+    assert csp_violations == [], "the Content-Security-Policy blocked something"
 
 
 @pytest.fixture

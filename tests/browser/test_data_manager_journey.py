@@ -49,7 +49,7 @@ def _trial(site, coordinator, investigator) -> None:
                 by=investigator,
             )
     failed = screened_patient(site, coordinator)
-    patient_screen_fail(patient=failed, reason="consent_refused", detail="", by=coordinator)
+    patient_screen_fail(patient=failed, reason="consent_refused", reason_detail="", by=coordinator)
 
 
 class TestDataManagerJourney:

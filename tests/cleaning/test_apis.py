@@ -7,6 +7,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from cleaning.models import DataQuery
+from tests.api_errors import error_fields
 from trial.models import User
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("genes_recorded_by_the_factories")]
@@ -75,7 +76,7 @@ class TestTheQueryLifecycle:
             == 403
         )
         empty = _api(coordinator).post(f"{API}/queries/{query_id}/answer/", {"text": ""})
-        assert empty.status_code == 400 and "text" in empty.json()
+        assert empty.status_code == 400 and "text" in error_fields(empty)
         again = _api(monitor).post(f"{API}/queries/{query_id}/reopen/", {"text": "x"})
         assert again.status_code == 409
 

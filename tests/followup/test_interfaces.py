@@ -6,6 +6,7 @@ from rest_framework.test import APIClient
 
 from followup.demo import demo_seed_followup
 from followup.models import Visit, VisitStatus
+from tests.api_errors import error_fields
 from tests.factories import randomized_patient
 
 pytestmark = pytest.mark.django_db
@@ -75,7 +76,7 @@ class TestVisitRecordApi:
         )
 
         assert response.status_code == 400
-        assert "relapse_date" in response.json()
+        assert "relapse_date" in error_fields(response)
 
 
 class TestDeathApi:

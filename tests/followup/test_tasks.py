@@ -18,6 +18,7 @@ from followup.tasks import followup_digest, followup_refresh
 from tests.followup.conftest import followup_patient
 from trial.dates import add_months
 from trial.models import OutboundMessage
+from trial.tasks import sessions_clear
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,10 +40,12 @@ class TestBeatSchedule:
             "followup.refresh",
             "followup.digest_send",
             "trial.outbox_sweep",
+            "trial.sessions_clear",
             "cleaning.edit_checks_run",
             "cleaning.digest_send",
         }
         assert tasks <= set(app.tasks)
+        assert sessions_clear.name in tasks
 
 
 class TestFollowupRefreshTask:

@@ -7,6 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from randomization.models import AllocationList, Randomization
+from tests.api_errors import error_fields, error_text
 from tests.factories import eligible_patient, enrolled_patient
 from tests.randomization.conftest import HAND_MADE_LIST, active_list
 
@@ -54,7 +55,7 @@ class TestPatientRandomizeApi:
         response = _client(coordinator).post(f"/api/v1/patients/{patient.pk}/randomize/")
 
         assert response.status_code == 409
-        assert "enrolled" in response.json()["detail"]
+        assert "enrolled" in error_text(response)
 
     def test_empty_stratum_gives_409_without_counts_or_arms(
         self, site_a, coordinator, investigator, statistician
@@ -174,7 +175,7 @@ class TestAllocationListImportApi:
         response = _client(statistician).post(self.URL, self._payload(text), format="multipart")
 
         assert response.status_code == 400
-        assert response.json()["file"] == [
+        assert error_fields(response)["file"] == [
             "row 13: stratum AZA|refractory: position(s) 2 missing before position 3; "
             "positions run 1, 2, 3, … without gaps"
         ]
@@ -187,7 +188,7 @@ class TestAllocationListImportApi:
         response = _client(statistician).post(self.URL, payload, format="multipart")
 
         assert response.status_code == 400
-        assert {"stated_method", "file"} <= set(response.json())
+        assert {"stated_method", "file"} <= set(error_fields(response))
 
     @pytest.mark.parametrize("who", ["coordinator", "data_manager"])
     def test_other_roles_are_refused(self, request, who) -> None:

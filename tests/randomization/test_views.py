@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -13,6 +14,8 @@ from tests.factories import enrolled_patient
 from tests.randomization.conftest import HAND_MADE_LIST, import_external
 
 pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _client(user) -> Client:
@@ -41,7 +44,9 @@ class TestRandomizePages:
         page = done.content.decode()
         randomization = Randomization.objects.get()
         assert randomization.randomization_number in page
-        assert "@media print" in page
+        # Printable: the print button (static/js/pages.js) and the print rules of site.css.
+        assert "data-print" in page and "css/site.css" in page
+        assert "@media print" in (ROOT / "static" / "css" / "site.css").read_text()
         assert randomization.get_arm_display() in page
 
     def test_randomised_patient_is_sent_to_the_result_not_randomised_again(

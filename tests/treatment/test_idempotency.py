@@ -13,6 +13,7 @@ from django.db import connections
 from django.test import Client
 from rest_framework.test import APIClient
 
+from tests.api_errors import error_fields, error_text
 from tests.factories import randomized_patient, user_with_role
 from tests.treatment.test_apis import _cycle_body
 from tests.treatment.test_builders import STARTS, record_cycle
@@ -76,7 +77,7 @@ class TestAdverseEventCreateWithAKey:
         other = _api(investigator).post(url, _sae_body(grade=3), format="json")
 
         assert other.status_code == 422
-        assert "already used for a different request" in other.json()["detail"]
+        assert "already used for a different request" in error_text(other)
         assert AdverseEvent.objects.filter(patient=patient).count() == 1
 
     def test_the_same_key_for_another_patient_is_another_request(
@@ -122,7 +123,7 @@ class TestAdverseEventCreateWithAKey:
         )
 
         assert response.status_code == 400
-        assert "Idempotency-Key" in response.json()
+        assert "Idempotency-Key" in error_fields(response)
         assert not AdverseEvent.objects.exists()
 
     def test_without_a_key_each_post_creates(self, patient, investigator) -> None:

@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from tests.api_errors import error_fields, error_text
 from tests.factories import ALL_MET, baseline_data, eligible_patient, screened_patient
 from trial.models import Patient, ProtocolVersion, Site, User
 
@@ -119,7 +120,7 @@ class TestScreeningToEnrolment:
         assert failed.status_code == 200
         assert failed.json()["status"] == "screen_failed"
         assert enrol.status_code == 409
-        assert "screen failure" in enrol.json()["detail"]
+        assert "screen failure" in error_text(enrol)
 
     def test_the_site_and_status_filters_and_the_search_narrow_the_list(
         self, site_a: Site, coordinator: User, investigator: User
@@ -169,7 +170,7 @@ class TestRefusals:
         )
 
         assert response.status_code == 400
-        assert "is in the future" in response.json()["screening_date"][0]
+        assert "is in the future" in error_fields(response)["screening_date"][0]
 
     def test_a_baseline_correction_without_a_reason_is_a_400_on_reason(
         self, site_a: Site, coordinator: User, investigator: User
@@ -181,7 +182,7 @@ class TestRefusals:
         )
 
         assert response.status_code == 400
-        assert response.json()["reason"] == ["Give a reason for changing a recorded value."]
+        assert error_fields(response)["reason"] == ["Give a reason for changing a recorded value."]
 
     def test_a_monitor_cannot_screen(
         self, site_a: Site, monitor: User, protocol: ProtocolVersion
@@ -193,7 +194,7 @@ class TestRefusals:
         )
 
         assert response.status_code == 403
-        assert response.json()["detail"].startswith("Your role does not allow you to screen")
+        assert error_text(response).startswith("Your role does not allow you to screen")
 
     def test_a_coordinator_cannot_confirm_eligibility(
         self, site_a: Site, coordinator: User, protocol: ProtocolVersion
@@ -203,7 +204,7 @@ class TestRefusals:
         response = _client(coordinator).post(_url(patient, "eligibility/confirm/"))
 
         assert response.status_code == 403
-        assert "confirm eligibility" in response.json()["detail"]
+        assert "confirm eligibility" in error_text(response)
 
     def test_a_data_manager_cannot_enrol(
         self, site_a: Site, coordinator: User, investigator: User, data_manager: User
@@ -226,7 +227,7 @@ class TestRefusals:
         response = client.post(_url(patient, "enrol/"))
 
         assert response.status_code == 409
-        assert response.json()["detail"] == (
+        assert error_text(response) == (
             "Patient PAR-001 is enrolled; this step belongs to screening."
         )
 
@@ -238,7 +239,7 @@ class TestRefusals:
         response = _client(investigator).post(_url(patient, "eligibility/confirm/"))
 
         assert response.status_code == 400
-        problems = response.json()["non_field_errors"]
+        problems = error_fields(response)["non_field_errors"]
         assert "Informed consent is not recorded." in problems
         assert "Criterion I1 is not answered." in problems
 
@@ -252,7 +253,7 @@ class TestRefusals:
         )
 
         assert response.status_code == 400
-        assert "X9" in response.json()["answers"][0]
+        assert "X9" in error_fields(response)["answers"][0]
 
     def test_a_missing_consent_is_a_404(
         self, site_a: Site, coordinator: User, protocol: ProtocolVersion
@@ -306,7 +307,7 @@ class TestAuthentication:
         response = APIClient().get(f"{API}{path}")
 
         assert response.status_code in {401, 403}
-        assert response.json()["detail"] == "Authentication credentials were not provided."
+        assert error_text(response) == "Authentication credentials were not provided."
 
 
 class TestHistory:
@@ -346,7 +347,7 @@ class TestHistory:
         response = _client(coordinator).patch(_url(patient), {"sex": "M"}, format="json")
 
         assert response.status_code == 400
-        assert "reason" in response.json()
+        assert "reason" in error_fields(response)
 
     def test_the_baseline_history_includes_its_mutations(
         self, site_a: Site, coordinator: User, investigator: User
@@ -415,4 +416,4 @@ class TestHistory:
         response = _client(coordinator).post(_url(patient, "baseline/entered-in-error/"))
 
         assert response.status_code == 400
-        assert "reason" in response.json()
+        assert "reason" in error_fields(response)

@@ -296,7 +296,7 @@ class TestPatientEnrol:
     ) -> None:
         failed = eligible_patient(site_a, coordinator, investigator)
         screening.patient_screen_fail(
-            patient=failed, reason="consent_refused", detail="", by=coordinator
+            patient=failed, reason="consent_refused", reason_detail="", by=coordinator
         )
         enrolled = enrolled_patient(site_a, coordinator, investigator)
 
@@ -309,7 +309,7 @@ class TestPatientScreenFail:
         patient = screened_patient(site_a, coordinator)
 
         screening.patient_screen_fail(
-            patient=patient, reason="exclusion_met", detail="APL", by=coordinator
+            patient=patient, reason="exclusion_met", reason_detail="APL", by=coordinator
         )
 
         patient.refresh_from_db()
@@ -320,5 +320,5 @@ class TestPatientScreenFail:
 
         with pytest.raises(ValidationError):
             screening.patient_screen_fail(
-                patient=patient, reason="other", detail=" ", by=coordinator
+                patient=patient, reason="other", reason_detail=" ", by=coordinator
             )

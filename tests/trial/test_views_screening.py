@@ -196,7 +196,7 @@ class TestScreeningToEnrolmentThroughThePages:
 
         missing = _client(coordinator).post(_url("trial:screen_fail", patient), {"reason": "other"})
         done = _client(coordinator).post(
-            _url("trial:screen_fail", patient), {"reason": "consent_refused", "detail": ""}
+            _url("trial:screen_fail", patient), {"reason": "consent_refused", "reason_detail": ""}
         )
 
         patient.refresh_from_db()

@@ -15,7 +15,7 @@ from treatment import services as services
 from treatment.models import AdverseEvent, CtcaeTerm, Relatedness
 from treatment.selectors import sae_alerts_undelivered, sae_overdue
 from trial.access import acting_user, patient_for
-from trial.api import ConfirmationField, OpenQueriesField, ReasonField
+from trial.api import AwareDateTimeField, ConfirmationField, OpenQueriesField, ReasonField
 from trial.apis.common import patient_record
 from trial.apis.idempotency import IDEMPOTENCY_KEY, IDEMPOTENCY_RESPONSES, idempotent
 from trial.models import Patient
@@ -62,7 +62,7 @@ class AdverseEventInput(serializers.Serializer[Any]):
     relation_dexamethasone = serializers.ChoiceField(choices=Relatedness.choices)
     relation_salvage = serializers.ChoiceField(choices=Relatedness.choices)
     serious = serializers.BooleanField(default=False)
-    awareness_at = serializers.DateTimeField(
+    awareness_at = AwareDateTimeField(
         allow_null=True, default=None, help_text="When the site became aware; default now."
     )
     reason = ReasonField()
@@ -114,7 +114,7 @@ class AdverseEventDetailApi(APIView):
 
 
 class SaeReportInput(serializers.Serializer[Any]):
-    reported_at = serializers.DateTimeField(help_text="When the full SAE report was sent.")
+    reported_at = AwareDateTimeField(help_text="When the full SAE report was sent.")
     confirmation = ConfirmationField()
 
 

@@ -1,4 +1,4 @@
-"""What every screening-to-enrolment API view shares: error schemas, the site-isolated
+"""What every screening-to-enrolment API view shares: the site-isolated
 patient lookup, and the serializers used by several endpoints.
 
 Every patient is looked up through `Patient.objects.for_user(request.user)`, so a patient of
@@ -12,7 +12,6 @@ from typing import TypeVar
 from django.db.models import Model, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
 from trial.api import OpenQueriesField, ReasonField
@@ -20,32 +19,13 @@ from trial.models import (
     Baseline,
     Consent,
     Patient,
+    ScreenFailureReason,
     User,
 )
 
 TAG = "screening"
 
 # --- shared pieces ---------------------------------------------------------------------------
-
-
-class ErrorSerializer(serializers.Serializer):
-    """A refusal: `detail` says why; validation errors add one list of messages per field."""
-
-    detail = serializers.CharField(required=False)
-    non_field_errors = serializers.ListField(child=serializers.CharField(), required=False)
-
-    class Meta:
-        ref_name = "Error"
-
-
-def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
-    meanings = {
-        400: "Invalid data: messages per field (the reason for change is under `reason`).",
-        403: "Not signed in, or your role does not allow this at the patient's site.",
-        404: "No such record among the sites you may see.",
-        409: "The patient is not in a state where this applies.",
-    }
-    return {code: OpenApiResponse(ErrorSerializer, description=meanings[code]) for code in codes}
 
 
 def consent_of(patient: Patient) -> Consent:
@@ -65,10 +45,23 @@ def baseline_of(patient: Patient) -> Baseline:
 class PatientOutputSerializer(serializers.ModelSerializer[Patient]):
     site_code = serializers.CharField(source="site.code", read_only=True)
     protocol_version = serializers.CharField(source="protocol_version.number", read_only=True)
-    eligibility_confirmed_by = serializers.SlugRelatedField[User](
-        slug_field="username", read_only=True
+    # Declared so that the schema says what the API returns: "" before a screen failure, null
+    # before eligibility is confirmed or the patient enrolled.
+    screen_failure_reason = serializers.ChoiceField(
+        choices=ScreenFailureReason.choices, allow_blank=True, read_only=True
     )
-    enrolled_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
+    eligibility_confirmed_by = serializers.SlugRelatedField[User](
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="Username of the investigator who confirmed eligibility; null until then.",
+    )
+    enrolled_by = serializers.SlugRelatedField[User](
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="Username of who enrolled the patient; null until enrolment.",
+    )
     open_queries = OpenQueriesField()
 
     class Meta:

@@ -9,13 +9,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from trial.access import acting_user, patient_for
-from trial.apis.common import HistoryEntrySerializer, baseline_of, consent_of, error_responses
+from trial.apis.common import HistoryEntrySerializer, baseline_of, consent_of
 from trial.selectors import patients as patient_selectors
 from trial.selectors.history import clinical_record_get, clinical_record_types, record_history
 
 # --- history -----------------------------------------------------------------------------------
 
-_HISTORY = {200: HistoryEntrySerializer(many=True), **error_responses(403, 404)}
+_HISTORY = {200: HistoryEntrySerializer(many=True)}
 
 
 class PatientHistoryApi(APIView):

@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from trial.access import acting_user
-from trial.apis.common import ErrorSerializer
+from trial.api_schema import ErrorResponseSerializer
 from trial.idempotency import (
     KEY_PATTERN,
     KEY_RULE,
@@ -45,7 +45,7 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 
 IDEMPOTENCY_RESPONSES = {
     422: OpenApiResponse(
-        ErrorSerializer,
+        ErrorResponseSerializer,
         description="The Idempotency-Key was used before for a different request; nothing done.",
     )
 }

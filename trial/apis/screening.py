@@ -8,7 +8,7 @@ import django_filters
 from django.db.models import QuerySet
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import filters, generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,7 +22,6 @@ from trial.apis.common import (
     PatientOutputSerializer,
     baseline_of,
     consent_of,
-    error_responses,
 )
 from trial.models import (
     Baseline,
@@ -49,6 +48,12 @@ from trial.services.screening import (
     patient_screen_fail,
     patient_update,
 )
+
+
+@extend_schema_field({"type": "string", "deprecated": True})
+class DeprecatedCharField(serializers.CharField):
+    """A field kept for old clients under its old name, marked `deprecated` in the schema."""
+
 
 # --- the screening log -------------------------------------------------------------------------
 
@@ -88,16 +93,14 @@ class PatientListApi(generics.ListAPIView[Patient]):
             .order_by("site__code", "screening_number")
         )
 
-    @extend_schema(
-        tags=[TAG], responses={200: PatientOutputSerializer(many=True), **error_responses(403)}
-    )
+    @extend_schema(tags=[TAG], responses={200: PatientOutputSerializer(many=True)})
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
     @extend_schema(
         tags=[TAG],
         request=InputSerializer,
-        responses={201: PatientOutputSerializer, **error_responses(400, 403)},
+        responses={201: PatientOutputSerializer},
     )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
@@ -121,16 +124,14 @@ class PatientDetailApi(APIView):
         class Meta:
             ref_name = "PatientUpdateInput"
 
-    @extend_schema(
-        tags=[TAG], responses={200: PatientOutputSerializer, **error_responses(403, 404)}
-    )
+    @extend_schema(tags=[TAG], responses={200: PatientOutputSerializer})
     def get(self, request: Request, patient_id: int) -> Response:
         return Response(PatientOutputSerializer(patient_for(request, patient_id)).data)
 
     @extend_schema(
         tags=[TAG],
         request=InputSerializer,
-        responses={200: PatientOutputSerializer, **error_responses(400, 403, 404)},
+        responses={200: PatientOutputSerializer},
     )
     def patch(self, request: Request, patient_id: int) -> Response:
         patient = patient_for(request, patient_id)
@@ -200,9 +201,7 @@ class EligibilityApi(APIView):
         class Meta:
             ref_name = "EligibilityInput"
 
-    @extend_schema(
-        tags=[TAG], responses={200: EligibilitySheetSerializer, **error_responses(403, 404)}
-    )
+    @extend_schema(tags=[TAG], responses={200: EligibilitySheetSerializer})
     def get(self, request: Request, patient_id: int) -> Response:
         patient = patient_for(request, patient_id)
         sheet = patient_selectors.patient_eligibility_sheet(patient=patient)
@@ -211,7 +210,7 @@ class EligibilityApi(APIView):
     @extend_schema(
         tags=[TAG],
         request=InputSerializer,
-        responses={200: EligibilitySheetSerializer, **error_responses(400, 403, 404)},
+        responses={200: EligibilitySheetSerializer},
     )
     def put(self, request: Request, patient_id: int) -> Response:
         patient = patient_for(request, patient_id)
@@ -228,7 +227,7 @@ class EligibilityConfirmApi(APIView):
     @extend_schema(
         tags=[TAG],
         request=None,
-        responses={200: PatientOutputSerializer, **error_responses(400, 403, 404, 409)},
+        responses={200: PatientOutputSerializer},
     )
     def post(self, request: Request, patient_id: int) -> Response:
         patient = patient_for(request, patient_id)
@@ -243,15 +242,39 @@ class ScreenFailureApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         reason = serializers.ChoiceField(choices=ScreenFailureReason.choices)
-        detail = serializers.CharField(allow_blank=True, required=False, default="")
+        reason_detail = serializers.CharField(
+            allow_blank=True,
+            required=False,
+            default="",
+            max_length=2000,
+            help_text="Describe the reason; required when it is `other`.",
+        )
+        # The old name of reason_detail, which read like the error body's `detail`: still
+        # accepted until the next API version (README "API", "Changes for clients").
+        detail = DeprecatedCharField(
+            allow_blank=True,
+            required=False,
+            max_length=2000,
+            help_text="Deprecated: the old name of `reason_detail`; send `reason_detail`.",
+        )
 
         class Meta:
             ref_name = "ScreenFailureInput"
 
+        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+            legacy = attrs.pop("detail", None)
+            if legacy is not None and attrs.get("reason_detail"):
+                raise serializers.ValidationError(
+                    {"detail": ["Send `reason_detail` only (`detail` is its deprecated name)."]}
+                )
+            if legacy is not None:
+                attrs["reason_detail"] = legacy
+            return attrs
+
     @extend_schema(
         tags=[TAG],
         request=InputSerializer,
-        responses={200: PatientOutputSerializer, **error_responses(400, 403, 404, 409)},
+        responses={200: PatientOutputSerializer},
     )
     def post(self, request: Request, patient_id: int) -> Response:
         patient = patient_for(request, patient_id)
@@ -303,9 +326,7 @@ class ConsentApi(APIView):
         class Meta:
             ref_name = "ConsentInput"
 
-    @extend_schema(
-        tags=[TAG], responses={200: ConsentOutputSerializer, **error_responses(403, 404)}
-    )
+    @extend_schema(tags=[TAG], responses={200: ConsentOutputSerializer})
     def get(self, request: Request, patient_id: int) -> Response:
         consent = consent_of(patient_for(request, patient_id))
         return Response(ConsentOutputSerializer(consent).data)
@@ -313,7 +334,7 @@ class ConsentApi(APIView):
     @extend_schema(
         tags=[TAG],
         request=InputSerializer,
-        responses={200: ConsentOutputSerializer, **error_responses(400, 403, 404)},
+        responses={200: ConsentOutputSerializer},
     )
     def put(self, request: Request, patient_id: int) -> Response:
         patient = patient_for(request, patient_id)
@@ -374,9 +395,7 @@ class BaselineApi(APIView):
             ref_name = "BaselineInput"
             fields = [*BASELINE_FIELDS, "mutations", "reason", "confirmation"]
 
-    @extend_schema(
-        tags=[TAG], responses={200: BaselineOutputSerializer, **error_responses(403, 404)}
-    )
+    @extend_schema(tags=[TAG], responses={200: BaselineOutputSerializer})
     def get(self, request: Request, patient_id: int) -> Response:
         baseline = baseline_of(patient_for(request, patient_id))
         return Response(BaselineOutputSerializer(baseline).data)
@@ -384,7 +403,7 @@ class BaselineApi(APIView):
     @extend_schema(
         tags=[TAG],
         request=InputSerializer,
-        responses={200: BaselineOutputSerializer, **error_responses(400, 403, 404)},
+        responses={200: BaselineOutputSerializer},
     )
     def put(self, request: Request, patient_id: int) -> Response:
         patient = patient_for(request, patient_id)
@@ -420,7 +439,7 @@ class ConsentEnteredInErrorApi(APIView):
     @extend_schema(
         tags=[TAG],
         request=EnteredInErrorInputSerializer,
-        responses={200: ConsentOutputSerializer, **error_responses(400, 403, 404, 409)},
+        responses={200: ConsentOutputSerializer},
     )
     def post(self, request: Request, patient_id: int) -> Response:
         consent = consent_of(patient_for(request, patient_id))
@@ -433,7 +452,7 @@ class BaselineEnteredInErrorApi(APIView):
     @extend_schema(
         tags=[TAG],
         request=EnteredInErrorInputSerializer,
-        responses={200: BaselineOutputSerializer, **error_responses(400, 403, 404, 409)},
+        responses={200: BaselineOutputSerializer},
     )
     def post(self, request: Request, patient_id: int) -> Response:
         baseline = baseline_of(patient_for(request, patient_id))
@@ -455,7 +474,7 @@ class EnrolApi(APIView):
     @extend_schema(
         tags=[TAG],
         request=InputSerializer,
-        responses={200: PatientOutputSerializer, **error_responses(400, 403, 404, 409)},
+        responses={200: PatientOutputSerializer},
     )
     def post(self, request: Request, patient_id: int) -> Response:
         patient = patient_for(request, patient_id)

@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 
-from trial.audit import REASON_REQUIRED
+from trial.audit import REASON_MAX_LENGTH, REASON_REQUIRED
 from trial.forms import confirmation_field
 from trial.forms.widgets import IsoDateField, IsoDateInput
 from trial.models import (
@@ -31,6 +31,7 @@ DateInput = IsoDateInput  # the one date widget of every form (trial/forms/widge
 def reason_field() -> forms.CharField:
     return forms.CharField(
         label="Reason for change",
+        max_length=REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Required because this changes data already recorded.",
         error_messages={"required": REASON_REQUIRED},
@@ -209,7 +210,7 @@ class ScreenFailForm(TrialForm):
         label="Reason for screen failure",
         choices=[("", "Choose…"), *ScreenFailureReason.choices],
     )
-    detail = forms.CharField(
+    reason_detail = forms.CharField(
         label="Details",
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,

@@ -7,9 +7,11 @@ shows the same unambiguous string to everybody and works without JavaScript.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 ISO_DATE = "%Y-%m-%d"
 ISO_PATTERN = r"\d{4}-\d{2}-\d{2}"
@@ -69,4 +71,16 @@ class IsoDateTimeField(forms.DateTimeField):
 
     widget = IsoDateTimeInput
     input_formats = [ISO_DATETIME]
-    default_error_messages = {"invalid": ISO_DATETIME_MESSAGE}
+    default_error_messages = {
+        "invalid": ISO_DATETIME_MESSAGE,
+        "overflow": "Date-time out of range.",
+    }
+
+    def to_python(self, value: Any) -> dt.datetime | None:
+        result = super().to_python(value)
+        if result is not None:
+            try:
+                result.astimezone(dt.UTC)  # what the database stores; year 1 cannot be
+            except OverflowError:
+                raise ValidationError(self.error_messages["overflow"], code="overflow") from None
+        return result

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from knox.models import AuthToken
 from simple_history.models import HistoricalRecords
 
 from trial.models.base import AuditedModel
@@ -41,6 +44,14 @@ class User(AbstractUser):
     """A person using the system; what they may do comes from their memberships."""
 
     history = HistoricalRecords(m2m_fields=["groups", "user_permissions"])
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save; a new password (set_password, on any path: page, admin, command, reset)
+        revokes every API token of the user, as it ends their other sessions."""
+        password_changed = self._password is not None  # type: ignore[attr-defined]
+        super().save(*args, **kwargs)
+        if password_changed:
+            AuthToken.objects.filter(user=self).delete()
 
     def memberships_for(self, action: Action) -> list[Membership]:
         allowed = roles_for(action)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from trial.audit import record_save, require
+from trial.audit import reason_prefixed, record_save, require
 from trial.exceptions import StateConflict
 from trial.models import ClinicalRecord, User
 from trial.permissions import Action
@@ -27,5 +27,5 @@ def record_mark_entered_in_error(
     if record.entered_in_error:
         raise StateConflict("This record is already marked as entered in error.")
     record.entered_in_error, record.entered_in_error_reason = True, reason.strip()
-    record_save(instance=record, by=by, reason=f"Entered in error: {reason.strip()}")
+    record_save(instance=record, by=by, reason=reason_prefixed("Entered in error: ", reason))
     return record

@@ -322,7 +322,7 @@ def patient_eligibility_confirm(*, patient: Patient, by: User, now: dt.datetime)
 
 
 @transaction.atomic
-def patient_screen_fail(*, patient: Patient, reason: str, detail: str, by: User) -> Patient:
+def patient_screen_fail(*, patient: Patient, reason: str, reason_detail: str, by: User) -> Patient:
     """Close screening for a patient who will not be enrolled, with the reason (CONSORT).
 
     :raises StateConflict: the patient is no longer in screening.
@@ -333,10 +333,10 @@ def patient_screen_fail(*, patient: Patient, reason: str, detail: str, by: User)
     _require_screening(patient)
     if reason not in ScreenFailureReason.values:
         raise ValidationError({"reason": ["Choose a screen-failure reason from the list."]})
-    if reason == ScreenFailureReason.OTHER and not detail.strip():
-        raise ValidationError({"detail": ["Describe the reason when it is 'Other'."]})
+    if reason == ScreenFailureReason.OTHER and not reason_detail.strip():
+        raise ValidationError({"reason_detail": ["Describe the reason when it is 'Other'."]})
     patient.status = PatientStatus.SCREEN_FAILED
-    patient.screen_failure_reason, patient.screen_failure_detail = reason, detail.strip()
+    patient.screen_failure_reason, patient.screen_failure_detail = reason, reason_detail.strip()
     record_save(
         instance=patient,
         by=by,

@@ -264,7 +264,7 @@ def patient_screen_fail(request: HttpRequest, patient_id: int) -> HttpResponse:
         submit=lambda: screening.patient_screen_fail(
             patient=patient,
             reason=form.cleaned_data["reason"],
-            detail=form.cleaned_data["detail"],
+            reason_detail=form.cleaned_data["reason_detail"],
             by=acting_user(request),
         ),
         template="trial/screen_fail_form.html",
