@@ -10,7 +10,7 @@ resident memory is its own.
   floor and peak memory, at the full size and at a tenth of it (memory flat in the number of
   patients). Aim: ≥ 50 MB/s.
 Uses the database of bench/datagen.py (generated when absent, reused when present).
-PostgreSQL only. Run: `python bench/bench_exports.py [--patients N] [--audit]`.
+PostgreSQL only. Run: `python bench/bench_exports.py [--patients N] [--odm-patients N] [--audit]`.
 """
 
 from __future__ import annotations
@@ -245,6 +245,9 @@ def _odm(urls: dict[int, str], with_audit: bool) -> bool:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--patients", type=int, default=100_000)
+    parser.add_argument(
+        "--odm-patients", type=int, help="ODM at this size (and a tenth), default --patients"
+    )
     parser.add_argument("--audit", action="store_true", help="also the ODM audit trail")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -265,8 +268,9 @@ def main() -> int:
 
     url = database_ensure(patients=args.patients)
     ok = _survival(url)
-    tenth = max(args.patients // 10, 100)
-    urls = {tenth: database_ensure(patients=tenth), args.patients: url}
+    odm_patients = args.odm_patients or args.patients
+    tenth = max(odm_patients // 10, 100)
+    urls = {n: database_ensure(patients=n) for n in (tenth, odm_patients)}
     ok &= _odm(urls, with_audit=False)
     if args.audit:
         ok &= _odm(urls, with_audit=True)
