@@ -1,0 +1,196 @@
+"""The pages people load most issue as many SQL queries with three times the patients: the
+patient list, the patient page, the follow-up worklist, the dashboard, the queries list and the
+analysis pages (docs/protocol.md "Who uses it": a cooperative group's volume of data)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from analysis.models import DataCutoff
+from analysis.services import cutoff_freeze
+from cleaning.services.queries import query_raise
+from followup.services.refresh import visits_refresh
+from tests.factories import NOW, randomized_patient, screened_patient
+from tests.followup.conftest import end_treatment
+from treatment.models import AdverseEvent
+from trial.audit import record_save
+from trial.models import Death, Patient, Site, User
+
+pytestmark = pytest.mark.django_db
+
+TODAY = dt.date(2027, 9, 1)  # a year after the end of treatment: visits done, due and missed
+
+
+def _batch(site: Site, coordinator: User, investigator: User, data_manager: User) -> Patient:
+    """Patients at every stage, with the records the pages list; returns one in follow-up."""
+    screened_patient(site, coordinator)
+    dead = randomized_patient(site, coordinator, investigator, arm="CTRL")
+    death = Death(patient=dead, death_date=dt.date(2026, 12, 1), cause="leukaemia")
+    record_save(instance=death, by=investigator)
+    patient = randomized_patient(site, coordinator, investigator)
+    end_treatment(patient, investigator, dt.date(2026, 12, 20))
+    event = AdverseEvent(
+        patient=patient,
+        term_text="Nausea",
+        grade=2,
+        start_date=dt.date(2026, 11, 20),
+        relation_dexamethasone="possible",
+        relation_salvage="possible",
+    )
+    record_save(instance=event, by=investigator)
+    query_raise(
+        record=event,
+        field_name="grade",
+        category="other",
+        text="Please check the grade.",
+        by=data_manager,
+        now=NOW,
+    )
+    return patient
+
+
+def _count(client: Client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(queries)
+
+
+def _counts_with_more_patients(
+    pages: Callable[[], list[str]], user: User, grow: Callable[[], None]
+) -> tuple[list[int], list[int]]:
+    client = Client()
+    client.force_login(user)
+    urls = pages()
+    for url in urls:  # a first load fills what the page caches by data version
+        client.get(url)
+    few = [_count(client, url) for url in urls]
+    grow()
+    for url in urls:
+        client.get(url)
+    more = [_count(client, url) for url in urls]
+    return few, more
+
+
+@pytest.fixture
+def trial(site_a: Site, coordinator: User, investigator: User, data_manager: User):
+    """Grows the trial by a batch of patients at every stage; visits planned to TODAY."""
+
+    def grow(batches: int = 1) -> list[Patient]:
+        made = [_batch(site_a, coordinator, investigator, data_manager) for _ in range(batches)]
+        visits_refresh(today=TODAY)
+        return made
+
+    return grow
+
+
+class TestQueriesPerPage:
+    def test_site_pages_issue_as_many_queries_with_three_times_the_patients(
+        self, trial, coordinator: User
+    ) -> None:
+        first = trial()[0]
+
+        def pages() -> list[str]:
+            return [
+                reverse("workspace:patient_list"),
+                reverse("workspace:patient_detail", args=[first.pk]),
+                reverse("followup:worklist"),
+                reverse("cleaning:query_list"),
+                reverse("workspace:home"),
+            ]
+
+        few, more = _counts_with_more_patients(pages, coordinator, lambda: trial(2))
+
+        assert more == few
+
+    def test_trial_wide_pages_issue_as_many_queries_with_three_times_the_patients(
+        self, trial, data_manager: User
+    ) -> None:
+        trial()
+
+        def pages() -> list[str]:
+            return [
+                reverse("workspace:home"),  # the dashboard
+                reverse("workspace:patient_list"),
+                reverse("followup:worklist"),
+                reverse("cleaning:query_list"),
+            ]
+
+        few, more = _counts_with_more_patients(pages, data_manager, lambda: trial(2))
+
+        assert more == few
+
+    def test_the_patient_page_issues_as_many_queries_with_three_times_the_records(
+        self, trial, coordinator: User, investigator: User, data_manager: User
+    ) -> None:
+        patient = trial()[0]
+        url = reverse("workspace:patient_detail", args=[patient.pk])
+
+        def more_records() -> None:
+            for day in (21, 22):
+                event = AdverseEvent(
+                    patient=patient,
+                    term_text="Fatigue",
+                    grade=1,
+                    start_date=dt.date(2026, 11, day),
+                    relation_dexamethasone="unlikely",
+                    relation_salvage="unlikely",
+                )
+                record_save(instance=event, by=investigator)
+                query_raise(
+                    record=event,
+                    field_name="grade",
+                    category="other",
+                    text="Please check.",
+                    by=data_manager,
+                    now=NOW,
+                )
+
+        few, more = _counts_with_more_patients(lambda: [url], coordinator, more_records)
+
+        assert more == few
+
+    def test_analysis_pages_issue_as_many_queries_with_three_times_the_patients(
+        self, trial, data_manager: User
+    ) -> None:
+        trial()
+        cutoffs: list[DataCutoff] = []
+
+        def freeze() -> None:
+            cutoffs.append(
+                cutoff_freeze(
+                    by=data_manager,
+                    cutoff_date=TODAY - dt.timedelta(days=len(cutoffs)),
+                    reason="Interim analysis",
+                    now=dt.datetime.combine(TODAY, dt.time(12), tzinfo=dt.UTC),
+                )
+            )
+
+        def pages() -> list[str]:
+            freeze()
+            cutoff = cutoffs[-1].pk
+            names = ("km", "effects", "relapse", "table1", "consort", "endpoints")
+            return [reverse("analysis:home")] + [
+                reverse(f"analysis:{name}", args=[cutoff]) for name in names
+            ]
+
+        client = Client()
+        client.force_login(data_manager)
+        few_urls = pages()
+        for url in few_urls:
+            client.get(url)
+        few = [_count(client, url) for url in few_urls]
+        trial(2)
+        more_urls = pages()
+        for url in more_urls:
+            client.get(url)
+        more = [_count(client, url) for url in more_urls]
+
+        assert more == few
