@@ -100,3 +100,32 @@ class OpenQueriesField(serializers.Field):
         siblings = listing if isinstance(listing, list | QuerySet) else ()
         rows = open_queries_of(value, cache, siblings)
         return [OpenQuerySerializer(row).data for row in rows]
+
+
+# Sent with every correction, never read from the record.
+_NOT_CURRENT = {"reason", "confirmation"}
+
+
+def current_input(
+    serializer: type[serializers.Serializer[Any]], record: Any, **values: Any
+) -> dict[str, Any]:
+    """The record's current values under the names of an input serializer (the fields the
+    record does not hold under those names are given in `values`)."""
+    fields: list[str] = list(serializer().fields.keys())
+    names = [n for n in fields if n not in _NOT_CURRENT and n not in values]
+    return {n: getattr(record, n) for n in names if hasattr(record, n)} | values
+
+
+def partial_input(
+    serializer: type[serializers.Serializer[Any]], *, current: dict[str, Any], sent: Any
+) -> dict[str, Any]:
+    """Validate a partial correction (PATCH): the fields sent over the record's current values,
+    checked as one whole input. The service then receives every field, and the ones not sent
+    keep their values instead of falling back to the serializer's or the service's defaults.
+
+    :raises ValidationError: (DRF) the merged input is invalid, with one message per field.
+    """
+    sent = sent.dict() if hasattr(sent, "dict") else dict(sent)
+    merged = serializer(data={**{k: v for k, v in current.items() if v is not None}, **sent})
+    merged.is_valid(raise_exception=True)
+    return dict(merged.validated_data)
