@@ -27,6 +27,7 @@ from followup.services.refresh import visits_refresh
 from tests.followup.conftest import followup_patient
 from tests.treatment.test_builders import NOW as TREATMENT_NOW
 from treatment.models import CtcaeTerm, Cycle, EndOfTreatment, Relapse, ResponseAssessment
+from treatment.selectors import first_remission
 from treatment.services import RelapseFinding, adverse_event_record, transplant_record
 from trial.models import Baseline, Consent, EligibilityAnswer, Patient, User
 
@@ -324,3 +325,103 @@ class TestCorrectionPages:
         )
         assert (relapse.entered_in_error, relapse.relapse_date) == (False, dt.date(2027, 4, 1))
         assert data["disease_status"] == "relapse"
+
+
+# The kinds marked entered in error from their page (trial.permissions.ENTERED_IN_ERROR_ACTIONS).
+MARKED_ON_THEIR_PAGE = (
+    "consent",
+    "baseline",
+    "eligibility",
+    "cycle",
+    "response",
+    "adverse_event",
+    "transplant",
+    "visit",
+)
+
+
+def entered_in_error_url(patient: Patient, record: models.Model) -> str:
+    kind = record._meta.model_name
+    return f"/patients/{patient.pk}/records/{kind}/{record.pk}/entered-in-error/"
+
+
+class TestEnteredInErrorPages:
+    @pytest.mark.parametrize("kind", MARKED_ON_THEIR_PAGE)
+    def test_the_record_is_kept_marked_with_the_reason_in_its_history(
+        self, kind: str, site_a, coordinator, investigator
+    ) -> None:
+        patient = in_followup(site_a, coordinator, investigator)
+        case = CASES[kind](patient, coordinator, investigator)
+        client = Client()
+        client.force_login(case.user)
+        url = entered_in_error_url(patient, case.record)
+        assert (
+            url in client.get(f"{url.removesuffix('entered-in-error/')}history/").content.decode()
+        )
+
+        response = client.post(url, {"reason": "Entered on the wrong patient"})
+
+        assert response.status_code == 302
+        case.record.refresh_from_db()
+        last = case.record.history.latest()
+        assert (case.record.entered_in_error, case.record.entered_in_error_reason) == (
+            True,
+            "Entered on the wrong patient",
+        )
+        assert (last.history_user, last.history_change_reason) == (
+            case.user,
+            "Entered in error: Entered on the wrong patient",
+        )
+
+    def test_a_reason_is_required(self, site_a, coordinator, investigator) -> None:
+        patient = in_followup(site_a, coordinator, investigator)
+        cycle = Cycle.objects.get(patient=patient)
+        client = Client()
+        client.force_login(investigator)
+
+        response = client.post(entered_in_error_url(patient, cycle), {"reason": " "})
+
+        cycle.refresh_from_db()
+        assert (response.status_code, cycle.entered_in_error) == (200, False)
+        assert "This field is required." in response.content.decode()
+
+    def test_only_a_role_that_enters_the_record_may_mark_it(
+        self, site_a, coordinator, investigator
+    ) -> None:
+        patient = in_followup(site_a, coordinator, investigator)
+        cycle = Cycle.objects.get(patient=patient)
+        client = Client()
+        client.force_login(coordinator)  # cycles are the investigator's
+        url = entered_in_error_url(patient, cycle)
+
+        page = client.get(url).content.decode()
+        refused = client.post(url, {"reason": "Wrong patient"})
+
+        cycle.refresh_from_db()
+        assert 'data-testid="read-only"' in page
+        assert (refused.status_code, cycle.entered_in_error) == (403, False)
+
+    def test_a_marked_response_no_longer_counts_as_the_remission(
+        self, site_a, coordinator, investigator
+    ) -> None:
+        patient = in_followup(site_a, coordinator, investigator)
+        client = Client()
+        client.force_login(investigator)
+        response = ResponseAssessment.objects.get(patient=patient)
+
+        client.post(entered_in_error_url(patient, response), {"reason": "Other patient's"})
+
+        assert first_remission(patient) is None
+
+    def test_a_death_is_corrected_on_its_own_page_not_here(
+        self, site_a, coordinator, investigator
+    ) -> None:
+        patient = in_followup(site_a, coordinator, investigator)
+        death = _death(patient, coordinator, investigator).record
+        client = Client()
+        client.force_login(coordinator)
+
+        response = client.post(entered_in_error_url(patient, death), {"reason": "x"})
+
+        death.refresh_from_db()
+        assert (response.status_code, death.entered_in_error) == (404, False)
