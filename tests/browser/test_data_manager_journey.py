@@ -6,6 +6,7 @@ site coordinator is refused every analysis page."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -32,7 +33,11 @@ def _trial(site, coordinator, investigator) -> None:
         if i >= 2:
             cycle = record_cycle(patient, investigator, STARTS[0])
             response = ResponseAssessment(
-                patient=patient, cycle=cycle, assessment_date=dt.date(2026, 11, 10), response="CR"
+                patient=patient,
+                cycle=cycle,
+                assessment_date=dt.date(2026, 11, 10),
+                response="CR",
+                marrow_blast_pct=Decimal("2"),  # a CR needs it (ELN 2017; TRT-RESPONSE-BLASTS)
             )
             record_save(instance=response, by=investigator)
         end_treatment(
