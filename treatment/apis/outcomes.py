@@ -241,9 +241,10 @@ class EndOfTreatmentApi(APIView):
 
     @extend_schema(request=EndOfTreatmentInput, responses=EndOfTreatmentOutput)
     def put(self, request: Request, patient_id: int) -> Response:
+        patient = patient_for(request, patient_id)  # another site's patient: 404 before any 400
         data = EndOfTreatmentInput(data=request.data)
         data.is_valid(raise_exception=True)
-        return self._save(request, patient_for(request, patient_id), dict(data.validated_data))
+        return self._save(request, patient, dict(data.validated_data))
 
     @extend_schema(request=EndOfTreatmentInput, responses=EndOfTreatmentOutput)
     def patch(self, request: Request, patient_id: int) -> Response:

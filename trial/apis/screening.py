@@ -322,11 +322,10 @@ class ConsentApi(APIView):
         responses={200: ConsentOutputSerializer, **error_responses(400, 403, 404)},
     )
     def put(self, request: Request, patient_id: int) -> Response:
+        patient = patient_for(request, patient_id)  # another site's patient: 404 before any 400
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return self._save(
-            request, patient_for(request, patient_id), dict(serializer.validated_data)
-        )
+        return self._save(request, patient, dict(serializer.validated_data))
 
     @extend_schema(
         tags=[TAG],
@@ -411,11 +410,10 @@ class BaselineApi(APIView):
         responses={200: BaselineOutputSerializer, **error_responses(400, 403, 404)},
     )
     def put(self, request: Request, patient_id: int) -> Response:
+        patient = patient_for(request, patient_id)  # another site's patient: 404 before any 400
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return self._save(
-            request, patient_for(request, patient_id), dict(serializer.validated_data)
-        )
+        return self._save(request, patient, dict(serializer.validated_data))
 
     @extend_schema(
         tags=[TAG],
