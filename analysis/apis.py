@@ -22,7 +22,15 @@ class CutoffOutputSerializer(serializers.ModelSerializer[DataCutoff]):
 
     class Meta:
         model = DataCutoff
-        fields = ["id", "cutoff_date", "reason", "frozen_by", "frozen_at"]
+        fields = [
+            "id",
+            "cutoff_date",
+            "reason",
+            "frozen_by",
+            "frozen_at",
+            "locked_at",
+            "lock_number",
+        ]
 
 
 class ExportOutputSerializer(serializers.ModelSerializer[DatasetExport]):
@@ -45,6 +53,8 @@ class ExportOutputSerializer(serializers.ModelSerializer[DatasetExport]):
             "files",
             "checksum",
             "finished_at",
+            "provisional",
+            "lock_number",
         ]
 
 
@@ -69,6 +79,37 @@ class CutoffListFreezeApi(APIView):
             by=acting_user(request), now=timezone.now(), **data.validated_data
         )
         return Response(CutoffOutputSerializer(cutoff).data, status=status.HTTP_201_CREATED)
+
+
+class CutoffLockInput(serializers.Serializer):
+    reason = serializers.CharField(help_text="Why the cut-off is locked or unlocked.")
+
+
+class CutoffLockApi(APIView):
+    @extend_schema(request=CutoffLockInput, responses=CutoffOutputSerializer)
+    def post(self, request: Request, cutoff_id: int) -> Response:
+        data = CutoffLockInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        cutoff = services.cutoff_lock(
+            cutoff=selectors.cutoff_get(user=acting_user(request), cutoff_id=cutoff_id),
+            by=acting_user(request),
+            now=timezone.now(),
+            **data.validated_data,
+        )
+        return Response(CutoffOutputSerializer(cutoff).data)
+
+
+class CutoffUnlockApi(APIView):
+    @extend_schema(request=CutoffLockInput, responses=CutoffOutputSerializer)
+    def post(self, request: Request, cutoff_id: int) -> Response:
+        data = CutoffLockInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        cutoff = services.cutoff_unlock(
+            cutoff=selectors.cutoff_get(user=acting_user(request), cutoff_id=cutoff_id),
+            by=acting_user(request),
+            **data.validated_data,
+        )
+        return Response(CutoffOutputSerializer(cutoff).data)
 
 
 class ExportRequestApi(APIView):

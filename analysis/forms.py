@@ -10,6 +10,10 @@ class CutoffFreezeForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class CutoffLockForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+
+
 class ExportForm(forms.Form):
     formats = forms.MultipleChoiceField(
         choices=[(f, f.upper()) for f in FORMATS],

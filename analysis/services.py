@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -17,7 +18,9 @@ from analysis.formats import FORMATS, WrittenFile, datasets_write, file_digest, 
 from analysis.models import DataCutoff, DatasetExport, ExportKind, ExportStatus
 from analysis.odm import odm_write
 from analysis.report import analysis_report_build, report_write
+from analysis.snapshots import manifest_write, snapshot_copy, snapshot_write
 from trial.audit import record_save, require
+from trial.exceptions import StateConflict
 from trial.models import User
 from trial.permissions import Action
 from trial.validation import not_in_future, raise_if
@@ -36,6 +39,59 @@ def cutoff_freeze(*, by: User, cutoff_date: dt.date, reason: str, now: dt.dateti
     raise_if(not_in_future({}, today=timezone.localdate(now), cutoff_date=cutoff_date))
     cutoff = DataCutoff(cutoff_date=cutoff_date, reason=reason.strip(), frozen_by=by, frozen_at=now)
     record_save(instance=cutoff, by=by, reason="Data cut-off frozen")
+    return cutoff
+
+
+def snapshot_root(cutoff: DataCutoff) -> Path:
+    """Where the files of the cut-off's current lock are (under MEDIA_ROOT)."""
+    return Path(settings.MEDIA_ROOT) / "cutoffs" / str(cutoff.pk) / f"lock-{cutoff.lock_number}"
+
+
+def _reason(reason: str, what: str) -> str:
+    if not reason.strip():
+        raise ValidationError({"reason": [f"Say why the cut-off is {what}."]})
+    return reason.strip()
+
+
+@transaction.atomic
+def cutoff_lock(*, cutoff: DataCutoff, by: User, reason: str, now: dt.datetime) -> DataCutoff:
+    """Lock a cut-off: build the files of its exports now, once; every export of it then
+    carries these very files, whatever is entered or corrected later (`analysis/snapshots.py`).
+
+    :raises PermissionDenied: the user may not manage cut-offs (data managers only).
+    :raises ValidationError: no reason given.
+    :raises StateConflict: the cut-off is locked already.
+    """
+    require(user=by, action=Action.MANAGE_CUTOFF, site=None)
+    reason = _reason(reason, "locked")
+    cutoff = DataCutoff.objects.select_for_update().get(pk=cutoff.pk)
+    if cutoff.locked:
+        raise StateConflict(f"{cutoff} is locked already.")
+    cutoff.lock_number += 1
+    root = snapshot_root(cutoff)
+    shutil.rmtree(root, ignore_errors=True)  # left by a lock that failed before its commit
+    cutoff.snapshot = snapshot_write(cutoff=cutoff.cutoff_date, target=root, created_at=now)
+    cutoff.locked_at, cutoff.locked_by = now, by
+    record_save(instance=cutoff, by=by, reason=f"Locked: {reason}")
+    return cutoff
+
+
+@transaction.atomic
+def cutoff_unlock(*, cutoff: DataCutoff, by: User, reason: str) -> DataCutoff:
+    """Re-open a locked cut-off: its exports are provisional again until the next lock, which
+    builds a new snapshot (the exports made meanwhile keep their own copies).
+
+    :raises PermissionDenied: the user may not manage cut-offs (data managers only).
+    :raises ValidationError: no reason given.
+    :raises StateConflict: the cut-off is not locked.
+    """
+    require(user=by, action=Action.MANAGE_CUTOFF, site=None)
+    reason = _reason(reason, "unlocked")
+    cutoff = DataCutoff.objects.select_for_update().get(pk=cutoff.pk)
+    if not cutoff.locked:
+        raise StateConflict(f"{cutoff} is not locked.")
+    cutoff.locked_at, cutoff.locked_by, cutoff.snapshot = None, None, []
+    record_save(instance=cutoff, by=by, reason=f"Unlocked: {reason}")
     return cutoff
 
 
@@ -93,7 +149,9 @@ def export_build(
     out_dir: Path | None = None,
     on_progress: Progress | None = None,
 ) -> DatasetExport:
-    """Derive the datasets at the export's cut-off and write its files; idempotent.
+    """Write the export's files and their manifest; idempotent. A locked cut-off's are the
+    files of its lock, copied; an unlocked one's are derived from the database as it is now,
+    and the manifest says they are provisional.
 
     Progress is saved as it goes (outside one transaction, so the page sees it).
     """
@@ -101,32 +159,33 @@ def export_build(
         return export
     report = on_progress or (lambda pct, msg: None)
     formats = [f for f in export.formats if f in FORMATS]
-    total = len(formats) * 2
 
     def step(pct: int, message: str) -> None:
         _set(export, "Export progress", status=ExportStatus.RUNNING, progress=pct, message=message)
         report(pct, message)
 
     try:
-        step(5, "Reading the database")
-        cutoff = export.cutoff.cutoff_date
-        version = data_version()  # before reading: a change made meanwhile makes a new version
-        analysis = analysis_report_build(cutoff=cutoff)
-        step(30, "Deriving the datasets")
-        done = iter(range(1, total + 1))
+        cutoff = DataCutoff.objects.get(pk=export.cutoff_id)
         target = out_dir or export_path(export)
-        written = datasets_write(
-            frames=analysis.frames,
-            out_dir=target,
-            formats=formats,
-            cutoff=cutoff,
-            on_file=lambda name: step(30 + 50 * next(done) // total, f"Wrote {name}"),
+        if cutoff.locked:
+            step(30, f"Copying the files of the lock of {cutoff.locked_at:%Y-%m-%d %H:%M}")
+            written = snapshot_copy(
+                snapshot=cutoff.snapshot,
+                root=snapshot_root(cutoff),
+                formats=export.formats,
+                target=target,
+            )
+        else:
+            written = _files_build(export, cutoff.cutoff_date, target, step, formats)
+        written.append(
+            manifest_write(
+                target=target,
+                cutoff=cutoff.cutoff_date,
+                files=written,
+                locked_at=cutoff.locked_at,
+                lock_number=cutoff.lock_number if cutoff.locked else None,
+            )
         )
-        step(82, "Drawing the figures and the tables")
-        written += [file_digest(p) for p in report_write(analysis, target)]
-        # The analysis pages show these very files until the data change.
-        report_cache_store(report=analysis, version=version, files_from=target)
-        written += _odm_write(export, target, cutoff, step)
     except Exception as error:
         _set(export, "Export failed", status=ExportStatus.FAILED, message=str(error)[:2000])
         raise
@@ -139,9 +198,39 @@ def export_build(
         files=[asdict(w) for w in written],
         checksum=manifest_checksum(written),
         finished_at=now,
+        provisional=not cutoff.locked,
+        lock_number=cutoff.lock_number if cutoff.locked else None,
     )
     report(100, "Done")
     return export
+
+
+def _files_build(
+    export: DatasetExport,
+    cutoff: dt.date,
+    target: Path,
+    step: Callable[[int, str], None],
+    formats: list[str],
+) -> list[WrittenFile]:
+    """Derive the datasets from the database as it is now and write the export's files."""
+    step(5, "Reading the database")
+    total = len(formats) * 2
+    version = data_version()  # before reading: a change made meanwhile makes a new version
+    analysis = analysis_report_build(cutoff=cutoff)
+    step(30, "Deriving the datasets")
+    done = iter(range(1, total + 1))
+    written = datasets_write(
+        frames=analysis.frames,
+        out_dir=target,
+        formats=formats,
+        cutoff=cutoff,
+        on_file=lambda name: step(30 + 50 * next(done) // total, f"Wrote {name}"),
+    )
+    step(82, "Drawing the figures and the tables")
+    written += [file_digest(p) for p in report_write(analysis, target)]
+    # The analysis pages show these very files until the data change.
+    report_cache_store(report=analysis, version=version, files_from=target)
+    return written + _odm_write(export, target, cutoff, step)
 
 
 def _odm_write(

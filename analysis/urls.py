@@ -7,6 +7,8 @@ app_name = "analysis"
 urlpatterns: list[URLPattern] = [
     path("", views.analysis_home, name="home"),
     path("cutoffs/freeze/", views.cutoff_freeze, name="cutoff_freeze"),
+    path("cutoffs/<int:cutoff_id>/lock/", views.cutoff_lock, name="cutoff_lock"),
+    path("cutoffs/<int:cutoff_id>/unlock/", views.cutoff_unlock, name="cutoff_unlock"),
     path("cutoffs/<int:cutoff_id>/export/", views.export_request, name="export_request"),
     path("exports/<int:export_id>/", views.export_detail, name="export"),
     path(

@@ -11,6 +11,16 @@ urlpatterns: list[URLPattern] = [
         name="analysis_cutoffs",
     ),
     path(
+        "analysis/cutoffs/<int:cutoff_id>/lock/",
+        apis.CutoffLockApi.as_view(),
+        name="analysis_cutoff_lock",
+    ),
+    path(
+        "analysis/cutoffs/<int:cutoff_id>/unlock/",
+        apis.CutoffUnlockApi.as_view(),
+        name="analysis_cutoff_unlock",
+    ),
+    path(
         "analysis/cutoffs/<int:cutoff_id>/exports/",
         apis.ExportRequestApi.as_view(),
         name="analysis_export_request",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from django.contrib import messages
@@ -14,11 +15,12 @@ from django.views.decorators.http import require_POST
 
 from analysis import presentation, queueing, selectors, services
 from analysis.cache import CachedReport
-from analysis.forms import CutoffFreezeForm, ExportForm
+from analysis.forms import CutoffFreezeForm, CutoffLockForm, ExportForm
 from analysis.relapse import TIMEPOINTS_MONTHS as RELAPSE_MONTHS
 from analysis.report import ARM_LABELS, ARMS
 from analysis.subgroups import SUBGROUP_ENDPOINTS
 from trial.access import acting_user
+from trial.exceptions import StateConflict
 from trial.pages import page
 from trial.permissions import Action
 
@@ -31,6 +33,7 @@ def analysis_home(request: HttpRequest) -> HttpResponse:
         "exports": selectors.exports_list(user=user)[:20],
         "freeze_form": CutoffFreezeForm(),
         "export_form": ExportForm(),
+        "lock_form": CutoffLockForm(),
         "can_freeze": user.can(Action.MANAGE_CUTOFF),
     }
     return render(request, "analysis/home.html", context)
@@ -49,6 +52,40 @@ def cutoff_freeze(request: HttpRequest) -> HttpResponse:
     else:
         messages.error(request, "Give a date and a reason.")
     return redirect("analysis:home")
+
+
+@page
+@require_POST
+def cutoff_lock(request: HttpRequest, cutoff_id: int) -> HttpResponse:
+    """Lock a cut-off (its exports are then the files built now), or say why not."""
+    cutoff = selectors.cutoff_get(user=acting_user(request), cutoff_id=cutoff_id)
+    lock = partial(services.cutoff_lock, cutoff=cutoff, now=timezone.now())
+    return _lock_action(request, lock, done=f"{cutoff} locked: its exports are final.")
+
+
+@page
+@require_POST
+def cutoff_unlock(request: HttpRequest, cutoff_id: int) -> HttpResponse:
+    cutoff = selectors.cutoff_get(user=acting_user(request), cutoff_id=cutoff_id)
+    unlock = partial(services.cutoff_unlock, cutoff=cutoff)
+    return _lock_action(request, unlock, done=f"{cutoff} unlocked: its exports are provisional.")
+
+
+def _lock_action(request: HttpRequest, action: Callable[..., object], *, done: str) -> HttpResponse:
+    form = CutoffLockForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give a reason.")
+        return redirect("analysis:home")
+    try:
+        action(by=acting_user(request), **form.cleaned_data)
+        messages.success(request, done)
+    except (ValidationError, StateConflict) as error:
+        messages.error(request, _message(error))
+    return redirect("analysis:home")
+
+
+def _message(error: ValidationError | StateConflict) -> str:
+    return error.message if isinstance(error, StateConflict) else "; ".join(error.messages)
 
 
 @page

@@ -21,7 +21,13 @@ from followup.services import records
 from randomization.selectors import study_end_get
 from treatment.apis.relapse import RelapseFindingFields, finding_pop
 from trial.access import acting_user, patient_for
-from trial.api import ConfirmationField, OpenQueriesField, ReasonField
+from trial.api import (
+    ConfirmationField,
+    OpenQueriesField,
+    ReasonField,
+    current_input,
+    partial_input,
+)
 from trial.apis.idempotency import IDEMPOTENCY_KEY, IDEMPOTENCY_RESPONSES, idempotent
 from trial.models import DeathCause
 
@@ -161,7 +167,18 @@ class VisitRecordApi(APIView):
     @idempotent("visit_record")
     def post(self, request: Request, patient_id: int, pk: int) -> Response:
         visit = _visit(request, patient_id, pk)
-        data = _validated(self.InputSerializer, request)
+        return self._save(request, visit, _validated(self.InputSerializer, request))
+
+    @extend_schema(request=InputSerializer, responses=VisitOutputSerializer)
+    def patch(self, request: Request, patient_id: int, pk: int) -> Response:
+        """Correct the fields sent of a recorded visit (with a reason); the others keep their
+        values, and a visit reporting the patient's relapse keeps reporting it."""
+        visit = _visit(request, patient_id, pk)
+        current = current_input(self.InputSerializer, visit)
+        data = partial_input(self.InputSerializer, current=current, sent=request.data)
+        return self._save(request, visit, data)
+
+    def _save(self, request: Request, visit: Visit, data: dict[str, Any]) -> Response:
         visit = records.visit_record(
             visit=visit,
             by=acting_user(request),

@@ -28,7 +28,7 @@ from randomization.selectors import study_end_get
 from treatment.selectors import disease_course
 from trial.access import acting_user, patient_for
 from trial.forms import submitted
-from trial.models import Death, Patient, Site
+from trial.models import Death, Patient, Site, Withdrawal
 from trial.pages import form_page, page
 from trial.permissions import Action
 
@@ -125,6 +125,17 @@ def _visit_initial(visit: Visit) -> dict[str, Any]:
     return {name: getattr(visit, name) for name in _VISIT_ENTRY}
 
 
+def _current(
+    model: type[Death] | type[Withdrawal], patient: Patient, form: type[forms.Form]
+) -> dict[str, Any]:
+    """The patient's death or withdrawal as recorded: a correction starts from its values (the
+    reason for change excepted)."""
+    record = model.objects.filter(patient=patient).first()
+    if record is None:
+        return {}
+    return {name: getattr(record, name) for name in form.base_fields if name != "reason"}
+
+
 @page
 def death_record(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_for(request, patient_id)
@@ -134,7 +145,7 @@ def death_record(request: HttpRequest, patient_id: int) -> HttpResponse:
         by=acting_user(request),
         today=timezone.localdate(),
     )
-    form = DeathForm(submitted(request))
+    form = DeathForm(submitted(request), initial=_current(Death, patient, DeathForm))
     done = "Death recorded; later visits are cancelled."
     return _record_page(request, patient, form, save, title="Record the death", done=done)
 
@@ -169,7 +180,8 @@ def _record_page(
 def visit_not_done(request: HttpRequest, patient_id: int, pk: int) -> HttpResponse:
     patient = patient_for(request, patient_id)
     visit = get_object_or_404(Visit.objects.filter(patient=patient), pk=pk)
-    form = VisitNotDoneForm(submitted(request))
+    initial = {"not_done_reason": visit.not_done_reason}
+    form = VisitNotDoneForm(submitted(request), initial=initial)
     save = partial(records.visit_not_done_record, visit=visit, by=acting_user(request))
     title, done = f"Visit {visit.number} not done", f"Visit {visit.number} recorded as not done."
     return _record_page(request, patient, form, save, title=title, done=done, once=True)
@@ -184,7 +196,7 @@ def withdrawal_record(request: HttpRequest, patient_id: int) -> HttpResponse:
         by=acting_user(request),
         today=timezone.localdate(),
     )
-    form = WithdrawalForm(submitted(request))
+    form = WithdrawalForm(submitted(request), initial=_current(Withdrawal, patient, WithdrawalForm))
     done = "Withdrawal recorded; later visits are cancelled."
     return _record_page(request, patient, form, save, title="Withdrawal of consent", done=done)
 

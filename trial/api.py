@@ -14,6 +14,7 @@ become 400/403/409 here, a database that cannot be reached a 503 with `Retry-Aft
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -23,6 +24,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from drf_standardized_errors.handler import ExceptionHandler
 from rest_framework import exceptions, serializers
+from rest_framework.settings import api_settings
 
 from trial.audit import REASON_MAX_LENGTH
 from trial.data_queries import open_queries_of
@@ -161,3 +163,37 @@ class OpenQueriesField(serializers.Field):
         siblings = listing if isinstance(listing, list | QuerySet) else ()
         rows = open_queries_of(value, cache, siblings)
         return [OpenQuerySerializer(row).data for row in rows]
+
+
+# Sent with every correction, never read from the record.
+_NOT_CURRENT = {"reason", "confirmation"}
+
+
+def current_input(
+    serializer: type[serializers.Serializer[Any]], record: Any, **values: Any
+) -> dict[str, Any]:
+    """The record's current values under the names of an input serializer (the fields the
+    record does not hold under those names are given in `values`)."""
+    fields: list[str] = list(serializer().fields.keys())
+    names = [n for n in fields if n not in _NOT_CURRENT and n not in values]
+    return {n: getattr(record, n) for n in names if hasattr(record, n)} | values
+
+
+def partial_input(
+    serializer: type[serializers.Serializer[Any]], *, current: dict[str, Any], sent: Any
+) -> dict[str, Any]:
+    """Validate a partial correction (PATCH): the fields sent over the record's current values,
+    checked as one whole input. The service then receives every field, and the ones not sent
+    keep their values instead of falling back to the serializer's or the service's defaults.
+
+    :raises ValidationError: (DRF) the merged input is invalid, with one message per field.
+    """
+    if hasattr(sent, "dict"):  # a form-encoded body
+        sent = sent.dict()
+    if not isinstance(sent, Mapping):
+        raise serializers.ValidationError(
+            {api_settings.NON_FIELD_ERRORS_KEY: ["Send an object of the fields to correct."]}
+        )
+    merged = serializer(data={**{k: v for k, v in current.items() if v is not None}, **dict(sent)})
+    merged.is_valid(raise_exception=True)
+    return dict(merged.validated_data)

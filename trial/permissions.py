@@ -58,6 +58,25 @@ ALLOWED_ROLES: dict[Action, frozenset[Role]] = {
 }
 
 
+# Who marks a clinical record "entered in error" from its page: whoever enters that kind of
+# record (keyed by model label; this table names later apps' models without importing them).
+# A relapse has its own operation (its withdrawal checks what reports it); a death, a
+# withdrawal, a loss to follow-up and an end of treatment change the follow-up schedule, so they
+# are corrected on their own pages and are not in this table.
+ENTERED_IN_ERROR_ACTIONS: dict[str, Action] = {
+    "trial.consent": Action.SCREEN,
+    "trial.baseline": Action.SCREEN,
+    "trial.eligibilityanswer": Action.SCREEN,
+    "treatment.cycle": Action.ENTER_TREATMENT,
+    "treatment.responseassessment": Action.ENTER_TREATMENT,
+    "treatment.adverseevent": Action.ENTER_TREATMENT,
+    "treatment.transplant": Action.ENTER_TREATMENT,
+    "treatment.protocoldeviation": Action.ENTER_TREATMENT,
+    "followup.visit": Action.ENTER_FOLLOWUP,
+    "followup.contactattempt": Action.ENTER_FOLLOWUP,
+}
+
+
 def roles_for(action: Action) -> frozenset[Role]:
     return ALLOWED_ROLES[action]
 

@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, path
 
-from trial.views import history, screening
+from trial.views import history, records, screening
 
 app_name = "trial"
 
@@ -25,5 +25,10 @@ urlpatterns: list[URLPattern] = [
         f"{_P}records/<str:record_type>/<int:pk>/history/",
         history.record_history_page,
         name="record_history",
+    ),
+    path(
+        f"{_P}records/<str:record_type>/<int:pk>/entered-in-error/",
+        records.record_entered_in_error,
+        name="record_entered_in_error",
     ),
 ]

@@ -124,6 +124,7 @@ class TestExports:
             "adsurv.xpt",
             "data_dictionary.csv",
             *REPORT_FILES,
+            "manifest.json",
         ]
 
     def test_the_same_cut_off_reproduces_the_same_checksum(
@@ -161,7 +162,7 @@ class TestExports:
         )
 
         assert "100%" in out.getvalue()
-        assert len(list(tmp_path.iterdir())) == 11 + len(REPORT_FILES)
+        assert len(list(tmp_path.iterdir())) == 12 + len(REPORT_FILES)
         export = DatasetExport.objects.get()
         assert (export.requested_by, export.cutoff, export.status) == (
             data_manager,

@@ -6,6 +6,7 @@ site coordinator is refused every analysis page."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -36,7 +37,7 @@ def _trial(site, coordinator, investigator) -> None:
                 cycle=cycle,
                 assessment_date=dt.date(2026, 11, 10),
                 response="CR",
-                marrow_blast_pct=2,
+                marrow_blast_pct=Decimal("2"),  # a CR needs it (ELN 2017; TRT-RESPONSE-BLASTS)
             )
             record_save(instance=response, by=investigator)
         end_treatment(

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from treatment import services as services
 from treatment.models import Cycle, DoseUnit, Drug, DrugAdministration
 from trial.access import acting_user, patient_for
-from trial.api import ConfirmationField, OpenQueriesField, ReasonField
+from trial.api import ConfirmationField, OpenQueriesField, ReasonField, current_input, partial_input
 from trial.apis.common import patient_record
 from trial.apis.idempotency import IDEMPOTENCY_KEY, IDEMPOTENCY_RESPONSES, idempotent
 from trial.models import Patient, Regimen
@@ -92,10 +92,13 @@ class CycleInput(serializers.Serializer[Any]):
     confirmation = ConfirmationField()
 
 
-def _cycle_save(request: Request, patient: Patient, cycle: Cycle | None) -> Cycle:
-    data = CycleInput(data=request.data)
-    data.is_valid(raise_exception=True)
-    values = dict(data.validated_data)
+def _cycle_save(
+    request: Request, patient: Patient, cycle: Cycle | None, values: dict[str, Any] | None = None
+) -> Cycle:
+    if values is None:
+        data = CycleInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
     drugs = [services.DrugDose(**d) for d in values.pop("drugs")]
     return services.cycle_record(
         patient=patient,
@@ -136,3 +139,16 @@ class CycleDetailApi(APIView):
         patient = patient_for(request, patient_id)
         cycle = _cycle_save(request, patient, patient_record(Cycle.objects.all(), patient, pk))
         return Response(CycleOutput(cycle).data)
+
+    @extend_schema(request=CycleInput, responses=CycleOutput)
+    def patch(self, request: Request, patient_id: int, pk: int) -> Response:
+        """Correct the fields sent (with a reason); the others keep their values (`drugs`, when
+        sent, is the cycle's whole list of doses)."""
+        patient = patient_for(request, patient_id)
+        cycle = patient_record(Cycle.objects.all(), patient, pk)
+        doses = cycle.drugs.filter(entered_in_error=False).order_by("pk")
+        names: list[str] = list(DrugInput().fields.keys())
+        drugs = [{n: getattr(d, n) for n in names} for d in doses]
+        current = current_input(CycleInput, cycle, drugs=drugs)
+        values = partial_input(CycleInput, current=current, sent=request.data)
+        return Response(CycleOutput(_cycle_save(request, patient, cycle, values)).data)

@@ -19,13 +19,15 @@ from treatment.models import (
     EndOfTreatment,
     EndOfTreatmentReason,
     ProtocolDeviation,
+    Relapse,
     ResponseAssessment,
     Transplant,
     TransplantDiseaseStatus,
 )
 from treatment.models import Response as ResponseCategory
+from treatment.selectors import relapse_of
 from trial.access import acting_user, patient_for
-from trial.api import ConfirmationField, OpenQueriesField, ReasonField
+from trial.api import ConfirmationField, OpenQueriesField, ReasonField, current_input, partial_input
 from trial.apis.common import patient_record
 from trial.models import Patient
 
@@ -73,16 +75,21 @@ class ResponseInput(serializers.Serializer[Any]):
 
 
 def _response_save(
-    request: Request, patient: Patient, assessment: ResponseAssessment | None
+    request: Request,
+    patient: Patient,
+    assessment: ResponseAssessment | None,
+    values: dict[str, Any] | None = None,
 ) -> ResponseAssessment:
-    data = ResponseInput(data=request.data)
-    data.is_valid(raise_exception=True)
+    if values is None:
+        data = ResponseInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
     return services.response_record(
         patient=patient,
         assessment=assessment,
         by=acting_user(request),
         now=timezone.now(),
-        **data.validated_data,
+        **values,
     )
 
 
@@ -110,6 +117,23 @@ class ResponseDetailApi(APIView):
         patient = patient_for(request, patient_id)
         row = patient_record(ResponseAssessment.objects.all(), patient, pk)
         return Response(ResponseOutput(_response_save(request, patient, row)).data)
+
+    @extend_schema(request=ResponseInput, responses=ResponseOutput)
+    def patch(self, request: Request, patient_id: int, pk: int) -> Response:
+        """Correct the fields sent (with a reason); the others keep their values (the relapse
+        an assessment found keeps how it was established)."""
+        patient = patient_for(request, patient_id)
+        row = patient_record(ResponseAssessment.objects.all(), patient, pk)
+        relapse = relapse_of(patient)
+        found_here = relapse if row.response == ResponseCategory.RELAPSE else None
+        current = current_input(ResponseInput, row, **_finding(found_here))
+        values = partial_input(ResponseInput, current=current, sent=request.data)
+        return Response(ResponseOutput(_response_save(request, patient, row, values)).data)
+
+
+def _finding(relapse: Relapse | None) -> dict[str, Any]:
+    names = ("peripheral_blood", "extramedullary", "extramedullary_site")
+    return {} if relapse is None else {n: getattr(relapse, n) for n in names}
 
 
 # --- transplant, end of treatment, deviations ----------------------------------------------
@@ -139,15 +163,15 @@ class TransplantInput(serializers.Serializer[Any]):
     reason = ReasonField()
 
 
-def _transplant_save(request: Request, patient: Patient, row: Transplant | None) -> Transplant:
-    data = TransplantInput(data=request.data)
-    data.is_valid(raise_exception=True)
+def _transplant_save(
+    request: Request, patient: Patient, row: Transplant | None, values: dict[str, Any] | None = None
+) -> Transplant:
+    if values is None:
+        data = TransplantInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
     return services.transplant_record(
-        patient=patient,
-        transplant=row,
-        by=acting_user(request),
-        now=timezone.now(),
-        **data.validated_data,
+        patient=patient, transplant=row, by=acting_user(request), now=timezone.now(), **values
     )
 
 
@@ -174,6 +198,15 @@ class TransplantDetailApi(APIView):
         patient = patient_for(request, patient_id)
         row = patient_record(Transplant.objects.all(), patient, pk)
         return Response(TransplantOutput(_transplant_save(request, patient, row)).data)
+
+    @extend_schema(request=TransplantInput, responses=TransplantOutput)
+    def patch(self, request: Request, patient_id: int, pk: int) -> Response:
+        """Correct the fields sent (with a reason); the others keep their values."""
+        patient = patient_for(request, patient_id)
+        row = patient_record(Transplant.objects.all(), patient, pk)
+        current = current_input(TransplantInput, row)
+        values = partial_input(TransplantInput, current=current, sent=request.data)
+        return Response(TransplantOutput(_transplant_save(request, patient, row, values)).data)
 
 
 class EndOfTreatmentOutput(serializers.ModelSerializer[EndOfTreatment]):
@@ -208,10 +241,21 @@ class EndOfTreatmentApi(APIView):
 
     @extend_schema(request=EndOfTreatmentInput, responses=EndOfTreatmentOutput)
     def put(self, request: Request, patient_id: int) -> Response:
-        patient = patient_for(request, patient_id)
+        patient = patient_for(request, patient_id)  # another site's patient: 404 before any 400
         data = EndOfTreatmentInput(data=request.data)
         data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
+        return self._save(request, patient, dict(data.validated_data))
+
+    @extend_schema(request=EndOfTreatmentInput, responses=EndOfTreatmentOutput)
+    def patch(self, request: Request, patient_id: int) -> Response:
+        """Correct the fields sent (with a reason); the others keep their values."""
+        patient = patient_for(request, patient_id)
+        eot = get_object_or_404(EndOfTreatment, patient=patient)
+        current = current_input(EndOfTreatmentInput, eot, end_reason=eot.reason)
+        values = partial_input(EndOfTreatmentInput, current=current, sent=request.data)
+        return self._save(request, patient, values)
+
+    def _save(self, request: Request, patient: Patient, values: dict[str, Any]) -> Response:
         eot = services.end_of_treatment_record(
             patient=patient,
             by=acting_user(request),

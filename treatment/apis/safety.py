@@ -15,7 +15,14 @@ from treatment import services as services
 from treatment.models import AdverseEvent, CtcaeTerm, Relatedness
 from treatment.selectors import sae_alerts_undelivered, sae_overdue
 from trial.access import acting_user, patient_for
-from trial.api import AwareDateTimeField, ConfirmationField, OpenQueriesField, ReasonField
+from trial.api import (
+    AwareDateTimeField,
+    ConfirmationField,
+    OpenQueriesField,
+    ReasonField,
+    current_input,
+    partial_input,
+)
 from trial.apis.common import patient_record
 from trial.apis.idempotency import IDEMPOTENCY_KEY, IDEMPOTENCY_RESPONSES, idempotent
 from trial.models import Patient
@@ -68,15 +75,18 @@ class AdverseEventInput(serializers.Serializer[Any]):
     reason = ReasonField()
 
 
-def _event_save(request: Request, patient: Patient, event: AdverseEvent | None) -> AdverseEvent:
-    data = AdverseEventInput(data=request.data)
-    data.is_valid(raise_exception=True)
+def _event_save(
+    request: Request,
+    patient: Patient,
+    event: AdverseEvent | None,
+    values: dict[str, Any] | None = None,
+) -> AdverseEvent:
+    if values is None:
+        data = AdverseEventInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
     return services.adverse_event_record(
-        patient=patient,
-        event=event,
-        by=acting_user(request),
-        now=timezone.now(),
-        **data.validated_data,
+        patient=patient, event=event, by=acting_user(request), now=timezone.now(), **values
     )
 
 
@@ -111,6 +121,15 @@ class AdverseEventDetailApi(APIView):
         patient = patient_for(request, patient_id)
         row = patient_record(AdverseEvent.objects.all(), patient, pk)
         return Response(AdverseEventOutput(_event_save(request, patient, row)).data)
+
+    @extend_schema(request=AdverseEventInput, responses=AdverseEventOutput)
+    def patch(self, request: Request, patient_id: int, pk: int) -> Response:
+        """Correct the fields sent (with a reason); the others keep their values."""
+        patient = patient_for(request, patient_id)
+        row = patient_record(AdverseEvent.objects.all(), patient, pk)
+        current = current_input(AdverseEventInput, row, term=row.term_id)
+        values = partial_input(AdverseEventInput, current=current, sent=request.data)
+        return Response(AdverseEventOutput(_event_save(request, patient, row, values)).data)
 
 
 class SaeReportInput(serializers.Serializer[Any]):

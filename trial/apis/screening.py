@@ -15,7 +15,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from trial.access import acting_user, patient_for
-from trial.api import ConfirmationField, OpenQueriesField, ReasonField
+from trial.api import (
+    ConfirmationField,
+    OpenQueriesField,
+    ReasonField,
+    current_input,
+    partial_input,
+)
 from trial.apis.common import (
     TAG,
     EnteredInErrorInputSerializer,
@@ -337,10 +343,27 @@ class ConsentApi(APIView):
         responses={200: ConsentOutputSerializer},
     )
     def put(self, request: Request, patient_id: int) -> Response:
-        patient = patient_for(request, patient_id)
+        patient = patient_for(request, patient_id)  # another site's patient: 404 before any 400
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
+        return self._save(request, patient, dict(serializer.validated_data))
+
+    @extend_schema(
+        tags=[TAG],
+        request=InputSerializer,
+        responses=ConsentOutputSerializer,
+    )
+    def patch(self, request: Request, patient_id: int) -> Response:
+        """Correct the fields sent (with a reason); the others keep their values."""
+        patient = patient_for(request, patient_id)
+        consent = consent_of(patient)
+        current = current_input(
+            self.InputSerializer, consent, obtained_by=consent.obtained_by.get_username()
+        )
+        data = partial_input(self.InputSerializer, current=current, sent=request.data)
+        return self._save(request, patient, data)
+
+    def _save(self, request: Request, patient: Patient, data: dict[str, Any]) -> Response:
         user = acting_user(request)
         consent = consent_record(
             patient=patient,
@@ -406,10 +429,32 @@ class BaselineApi(APIView):
         responses={200: BaselineOutputSerializer},
     )
     def put(self, request: Request, patient_id: int) -> Response:
-        patient = patient_for(request, patient_id)
+        patient = patient_for(request, patient_id)  # another site's patient: 404 before any 400
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
+        return self._save(request, patient, dict(serializer.validated_data))
+
+    @extend_schema(
+        tags=[TAG],
+        request=InputSerializer,
+        responses=BaselineOutputSerializer,
+    )
+    def patch(self, request: Request, patient_id: int) -> Response:
+        """Correct the fields sent (with a reason); the others keep their values (`mutations`,
+        when sent, changes the genes it names)."""
+        patient = patient_for(request, patient_id)
+        baseline = baseline_of(patient)
+        results = baseline.mutations.filter(entered_in_error=False).select_related("gene")
+        current = current_input(
+            self.InputSerializer, baseline, mutations={m.gene.code: m.result for m in results}
+        )
+        sent = dict(request.data.items())
+        if isinstance(sent.get("mutations"), dict):
+            sent["mutations"] = current["mutations"] | sent["mutations"]
+        data = partial_input(self.InputSerializer, current=current, sent=sent)
+        return self._save(request, patient, data)
+
+    def _save(self, request: Request, patient: Patient, data: dict[str, Any]) -> Response:
         baseline = baseline_record(
             patient=patient,
             mutations=data.pop("mutations", {}),

@@ -23,6 +23,15 @@ CONFIRMATION_HELP = (
 )
 
 
+class EnteredInErrorForm(forms.Form):
+    reason = forms.CharField(
+        label="Why this record was entered in error",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="The record stays, marked, with this reason in its history; it no longer "
+        "counts in the derivations and exports.",
+    )
+
+
 def confirmation_field() -> forms.CharField:
     """The entering user's word that a value an automatic edit check flags is right."""
     return forms.CharField(

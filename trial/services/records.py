@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from trial.audit import reason_prefixed, record_save, require
 from trial.exceptions import StateConflict
-from trial.models import ClinicalRecord, User
-from trial.permissions import Action
+from trial.models import ClinicalRecord, Site, User
+from trial.permissions import ENTERED_IN_ERROR_ACTIONS, Action
+
+
+def entered_in_error_action(record: ClinicalRecord) -> Action | None:
+    """The action that marks this kind of record entered in error (None: not from here)."""
+    return ENTERED_IN_ERROR_ACTIONS.get(record._meta.label_lower)
+
+
+def record_site(record: ClinicalRecord) -> Site:
+    """The site a clinical record belongs to, following its `site_path`."""
+    owner: Any = record
+    for step in getattr(record, "site_path").split("__"):  # noqa: B009
+        owner = getattr(owner, step)
+    return cast(Site, owner)
 
 
 @transaction.atomic
@@ -16,12 +31,19 @@ def record_mark_entered_in_error(
     *, record: ClinicalRecord, by: User, reason: str
 ) -> ClinicalRecord:
     """Mark a clinical record as entered in error; it stays in the database and its history.
+    Who may is whoever enters that kind of record (`ENTERED_IN_ERROR_ACTIONS`).
 
+    :raises PermissionDenied: the user's roles do not enter this kind of record at its site.
     :raises ValidationError: without a reason.
-    :raises StateConflict: already marked.
+    :raises StateConflict: already marked, or a kind of record marked by its own operation.
     """
-    site = getattr(record, "site", None) or record.patient.site  # type: ignore[attr-defined]
-    require(user=by, action=Action.SCREEN, site=site)
+    action = entered_in_error_action(record)
+    if action is None:
+        raise StateConflict(
+            f"A {record._meta.verbose_name} is not marked entered in error here: correct it "
+            "on its own page."
+        )
+    require(user=by, action=action, site=record_site(record))
     if not reason.strip():
         raise ValidationError({"reason": ["Say why this record was entered in error."]})
     if record.entered_in_error:
