@@ -64,4 +64,4 @@ class CasebookBuildForm(forms.Form):
 
     def __init__(self, *args: Any, sites: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ModelChoiceField[Any], self.fields["site"]).queryset = sites
+        cast("forms.ModelChoiceField[Any]", self.fields["site"]).queryset = sites
