@@ -22,5 +22,6 @@ urlpatterns = [
     path("", include("trial.urls")),
     path("", include("treatment.urls")),
     path("", include("cleaning.urls")),
+    path("", include("verification.urls")),
     path("", include("workspace.urls")),
 ]

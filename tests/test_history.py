@@ -3,7 +3,15 @@
 from django.apps import apps
 from simple_history.models import registered_models
 
-PROJECT_APPS = ("trial", "randomization", "treatment", "followup", "cleaning", "analysis")
+PROJECT_APPS = (
+    "trial",
+    "randomization",
+    "treatment",
+    "followup",
+    "cleaning",
+    "verification",
+    "analysis",
+)
 
 
 def _project_models() -> list[type]:

@@ -25,6 +25,7 @@ from tests.url_walk import Route, all_routes
 from treatment.models import Cycle
 from treatment.services import response_record
 from trial.models import Patient, Role, Site, User
+from verification.models import CasebookBuild, Lock, LockScope
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,8 @@ class SiteB:
     patient: Patient  # consent, baseline and eligibility recorded, confirmed, randomised
     cycle: Cycle  # a treatment record of that patient
     query: DataQuery  # a data query on that cycle
+    lock: Lock  # a lock of that patient
+    build: CasebookBuild  # the site's casebooks
 
 
 # URL parameter name → the site-B value to put in the URL. Register every new kind of
@@ -47,6 +50,8 @@ SITE_B_OBJECTS: dict[str, Callable[[SiteB], object]] = {
     # Generic record pages name the kind of record the `pk` identifies.
     "record_type": lambda b: "cycle",
     "query_id": lambda b: b.query.pk,
+    "lock_id": lambda b: b.lock.pk,
+    "build_id": lambda b: b.build.pk,
 }
 
 # URL parameters that do not identify site data, and why.
@@ -103,7 +108,14 @@ def site_b_records(site_b: Site, coordinator_b: User, investigator_b: User) -> S
         by=user_with_role(Role.MONITOR, site_b, "monitor_b"),
         now=cycle.created_at,
     )
-    return SiteB(site=site_b, patient=patient, cycle=cycle, query=query)
+    data_manager_b = user_with_role(Role.DATA_MANAGER, site_b, "dm_b")
+    lock = Lock.objects.create(
+        scope=LockScope.PATIENT, patient=patient, locked_by=data_manager_b, locked_at=TREATMENT_NOW
+    )
+    build = CasebookBuild.objects.create(
+        site=site_b, requested_by=data_manager_b, requested_at=TREATMENT_NOW
+    )
+    return SiteB(site=site_b, patient=patient, cycle=cycle, query=query, lock=lock, build=build)
 
 
 @pytest.fixture

@@ -23,6 +23,8 @@ class Action(models.TextChoices):
     RECORD_RELAPSE = "record_relapse", "Record a relapse"
     RAISE_QUERY = "raise_query", "Raise and close data queries"
     ANSWER_QUERY = "answer_query", "Answer data queries of the site"
+    VERIFY_SOURCE = "verify_source", "Verify records against source documents"
+    LOCK = "lock", "Lock and unlock records, patients and the database"
     MANAGE_CUTOFF = "manage_cutoff", "Freeze data cut-offs"
     EXPORT = "export", "Export analysis datasets"
     VIEW_REPORTS = "view_reports", "See trial-wide reports"
@@ -47,6 +49,8 @@ ALLOWED_ROLES: dict[Action, frozenset[Role]] = {
     Action.RECORD_RELAPSE: _SITE_TEAM,
     Action.RAISE_QUERY: frozenset({Role.DATA_MANAGER, Role.MONITOR}),
     Action.ANSWER_QUERY: _SITE_TEAM,
+    Action.VERIFY_SOURCE: frozenset({Role.MONITOR}),
+    Action.LOCK: frozenset({Role.DATA_MANAGER}),
     Action.MANAGE_CUTOFF: frozenset({Role.DATA_MANAGER}),
     Action.EXPORT: frozenset({Role.DATA_MANAGER, Role.STATISTICIAN, Role.SPONSOR_ADMIN}),
     Action.VIEW_REPORTS: frozenset(

@@ -22,6 +22,7 @@ from trial.access import acting_user, patient_for
 from trial.models import Patient, PatientStatus, Site, User
 from trial.pages import page, require_action
 from trial.permissions import Action
+from verification.selectors import patient_form_matrix
 from workspace.forms import PatientSearchForm
 from workspace.selectors import dashboard, status, worklist
 from workspace.selectors.listings import LISTINGS, listing_table, listing_url
@@ -162,9 +163,13 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
     """The patient page: where the patient stands, the screening path, and the way on."""
     patient = patient_for(request, patient_id)
     user = acting_user(request)
+    forms = patient_form_matrix(patient)
+    by_key = {row.key: row for row in forms}
     context = {
         "patient": patient,
-        "steps": worklist.patient_steps(patient),
+        # each screening step with the status of its form (verification's matrix), if any
+        "steps": [(step, by_key.get(step.key)) for step in worklist.patient_steps(patient)],
+        "rows": forms,
         "randomization": Randomization.objects.filter(patient=patient).first(),
         "can_screen": user.can(Action.SCREEN, patient.site),
         "can_confirm": user.can(Action.CONFIRM_ELIGIBILITY, patient.site),

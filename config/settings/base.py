@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "treatment",
     "followup",
     "cleaning",
+    "verification",
     "analysis",
     "workspace",
 ]
@@ -433,6 +434,27 @@ TRIAL_CLEANING: dict[str, Any] = {
     "RUN_MINUTE": int(env("CLEANING_RUN_MINUTE", "30")),
     "DIGEST_HOUR": int(env("CLEANING_DIGEST_HOUR", "7")),
     "DIGEST_MINUTE": int(env("CLEANING_DIGEST_MINUTE", "15")),
+}
+# Source-data verification and locks (docs/protocol.md "Data cleaning and locking"): the
+# targeted SDV plan and what locking a patient requires.
+TRIAL_VERIFICATION: dict[str, Any] = {
+    # Record kinds (app_label.model) a monitor verifies in full, at every site.
+    "SDV_ALWAYS": env_list(
+        "VERIFICATION_SDV_ALWAYS",
+        "trial.consent,trial.eligibilityanswer,randomization.randomization,"
+        "treatment.endoftreatment,trial.death",
+    ),
+    # Serious adverse events are always verified; other adverse events follow the sample.
+    "SDV_ALWAYS_SAE": env_bool("VERIFICATION_SDV_ALWAYS_SAE", True),
+    # Every other record is drawn into the plan with this chance, by a hash of the seed, its
+    # site and the record: stable as data grow, different per site, reproducible.
+    "SDV_SAMPLE_PERCENT": int(env("VERIFICATION_SDV_SAMPLE_PERCENT", "20")),
+    "SDV_SEED": env("VERIFICATION_SDV_SEED", "DEXAML-03"),
+    # What every form of a patient must be before the patient may be locked: any of
+    # complete, verified (the forms the SDV plan requires), signed, no_open_queries.
+    "LOCK_PATIENT_REQUIRES": env_list(
+        "VERIFICATION_LOCK_PATIENT_REQUIRES", "complete,verified,signed"
+    ),
 }
 # One name per choice set in the API schema where a set appears under several field names.
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {

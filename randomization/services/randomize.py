@@ -35,7 +35,7 @@ from randomization.models import (
 from randomization.rules import RandomizationRules
 from randomization.services.calendar import study_end_fix
 from randomization.services.common import NOT_OPEN, STRATUM_EMPTY, TEST_LIST
-from trial.audit import require
+from trial.audit import require, write_check
 from trial.exceptions import StateConflict
 from trial.models import Patient, User
 from trial.permissions import Action
@@ -62,6 +62,7 @@ def patient_randomize(*, patient: Patient, by: User, now: dt.datetime) -> Random
     randomization = _allocation_prepare(patient, values, by=by, now=now)
     allocation_list = _active_list_locked()
     slot = _allocate(randomization, allocation_list)
+    write_check(instance=randomization)
     randomization._history_user = by  # type: ignore[attr-defined]
     randomization._change_reason = "Randomised"  # type: ignore[attr-defined]
     randomization.save()

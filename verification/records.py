@@ -1,0 +1,196 @@
+"""The forms the protocol expects of a patient, the records behind each, and the date that
+places a record before or after a cut-off (docs/protocol.md "Data cleaning and locking").
+
+One catalogue read by the SDV plan, the form status matrix, the locks and the casebook.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import models
+from django.utils import timezone
+
+from followup.models import Visit, VisitStatus
+from randomization.models import Randomization, RandomizationCorrection
+from treatment.models import (
+    AdverseEvent,
+    Cycle,
+    DrugAdministration,
+    EndOfTreatment,
+    ProtocolDeviation,
+    Relapse,
+    ResponseAssessment,
+    Transplant,
+)
+from trial.models import (
+    Baseline,
+    BaselineMutation,
+    Consent,
+    Death,
+    EligibilityAnswer,
+    LossToFollowUp,
+    Patient,
+    PatientStatus,
+    Withdrawal,
+)
+
+
+def _day(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return timezone.localdate(value) if timezone.is_aware(value) else value.date()
+    return value if isinstance(value, dt.date) else None
+
+
+def _path(*steps: str) -> Callable[[Any], dt.date | None]:
+    def read(values: Any) -> dt.date | None:
+        owner = values
+        for step in steps:
+            owner = owner.get(step) if isinstance(owner, dict) else getattr(owner, step, None)
+            if owner is None:
+                return None
+        return _day(owner)
+
+    return read
+
+
+# model label → where a record's clinical date is read; a record without one (a planned visit)
+# is covered by a database lock only through its patient's other data, never by its own date
+RECORD_DATES: dict[str, Callable[[Any], dt.date | None]] = {
+    "trial.patient": _path("screening_date"),
+    "trial.consent": _path("consent_date"),
+    "trial.baseline": _path("assessment_date"),
+    "trial.baselinemutation": _path("baseline", "assessment_date"),
+    "trial.eligibilityanswer": _path("patient", "screening_date"),
+    "trial.death": _path("death_date"),
+    "trial.withdrawal": _path("withdrawal_date"),
+    "trial.losstofollowup": _path("declared_on"),
+    "randomization.randomization": _path("randomized_at"),
+    "randomization.randomizationcorrection": _path("recorded_at"),
+    "treatment.cycle": _path("start_date"),
+    "treatment.drugadministration": _path("cycle", "start_date"),
+    "treatment.responseassessment": _path("assessment_date"),
+    "treatment.relapse": _path("relapse_date"),
+    "treatment.adverseevent": _path("start_date"),
+    "treatment.transplant": _path("transplant_date"),
+    "treatment.protocoldeviation": _path("detected_at"),
+    "treatment.endoftreatment": _path("end_date"),
+    "followup.visit": _path("contact_date"),
+}
+
+# the records an investigator's signature covers (treatment/services/signing.py)
+SIGNED_KINDS = frozenset(
+    {
+        "treatment.cycle",
+        "treatment.drugadministration",
+        "treatment.responseassessment",
+        "treatment.relapse",
+        "treatment.adverseevent",
+        "treatment.transplant",
+        "treatment.protocoldeviation",
+        "treatment.endoftreatment",
+    }
+)
+
+
+def record_date(record: models.Model, values: dict[str, Any] | None = None) -> dt.date | None:
+    """The clinical date of a record (from `values`, the stored {attname: value}, if given).
+
+    Stored values hold ids, not related records, so a date read through a relation comes from
+    the record as it is.
+    """
+    read = RECORD_DATES.get(record._meta.label_lower)
+    if read is None:
+        return None
+    if values is not None:
+        own = read(values)
+        if own is not None:
+            return own
+    return read(record)
+
+
+@dataclass
+class FormRecords:
+    """One form of a patient's casebook: what it is, and the records that hold it."""
+
+    key: str
+    title: str
+    records: list[models.Model]
+    started: bool
+
+    @property
+    def labels(self) -> set[str]:
+        return {r._meta.label_lower for r in self.records}
+
+
+def _live(queryset: Any) -> list[Any]:
+    return list(queryset.filter(entered_in_error=False).order_by("pk"))
+
+
+def _one(model: type[models.Model], patient: Patient) -> list[Any]:
+    return _live(model._default_manager.filter(patient=patient))
+
+
+def _cycle_forms(patient: Patient) -> Iterator[FormRecords]:
+    for cycle in _live(Cycle.objects.filter(patient=patient)):
+        drugs = _live(DrugAdministration.objects.filter(cycle=cycle))
+        yield FormRecords(f"cycle-{cycle.pk}", str(cycle), [cycle, *drugs], True)
+
+
+def _each(model: type[models.Model], patient: Patient, prefix: str) -> Iterator[FormRecords]:
+    for record in _one(model, patient):
+        title = str(record)
+        if prefix == "response":
+            title = f"Response {record.get_response_display()} on {record.assessment_date}"
+        if prefix == "ae":
+            title = f"Adverse event: {record}" + (" (serious)" if record.serious else "")
+        yield FormRecords(f"{prefix}-{record.pk}", title, [record], True)
+
+
+def _visit_forms(patient: Patient) -> Iterator[FormRecords]:
+    for visit in _live(Visit.objects.filter(patient=patient).order_by("number")):
+        started = visit.status != VisitStatus.PLANNED
+        title = f"Follow-up visit {visit.number} (month {visit.month})"
+        yield FormRecords(f"visit-{visit.pk}", title, [visit], started)
+
+
+def patient_forms(patient: Patient) -> list[FormRecords]:
+    """The forms the protocol expects of the patient so far, in the order of the patient's path.
+
+    Screening, consent, baseline and eligibility from screening on; randomisation and end of
+    treatment once enrolled; each cycle, response, adverse event, transplant, relapse and
+    deviation recorded; each follow-up visit planned; death, withdrawal or loss if recorded.
+    Records entered in error are not forms any more (the casebook still prints them).
+    """
+    baseline = _one(Baseline, patient)
+    mutations = _live(BaselineMutation.objects.filter(baseline__in=baseline))
+    forms = [
+        FormRecords("screening", "Screening", [patient], True),
+        FormRecords("consent", "Informed consent", _one(Consent, patient), False),
+        FormRecords("baseline", "Baseline", [*baseline, *mutations], False),
+        FormRecords("eligibility", "Eligibility", _one(EligibilityAnswer, patient), False),
+    ]
+    if patient.status == PatientStatus.ENROLLED or patient.enrolled_at is not None:
+        randomization = _one(Randomization, patient)
+        corrections = _live(RandomizationCorrection.objects.filter(randomization__in=randomization))
+        forms.append(
+            FormRecords("randomization", "Randomisation", [*randomization, *corrections], False)
+        )
+    forms += list(_cycle_forms(patient))
+    forms += list(_each(ResponseAssessment, patient, "response"))
+    forms += list(_each(AdverseEvent, patient, "ae"))
+    forms += list(_each(Transplant, patient, "transplant"))
+    forms += list(_each(Relapse, patient, "relapse"))
+    forms += list(_each(ProtocolDeviation, patient, "deviation"))
+    if any(f.key == "randomization" and f.records for f in forms):
+        forms.append(FormRecords("eot", "End of treatment", _one(EndOfTreatment, patient), False))
+    forms += list(_visit_forms(patient))
+    forms += list(_each(Death, patient, "death"))
+    forms += list(_each(Withdrawal, patient, "withdrawal"))
+    forms += list(_each(LossToFollowUp, patient, "loss"))
+    for form in forms:
+        form.started = form.started or bool(form.records)
+    return forms
