@@ -6,7 +6,9 @@
 - `form_page`: a form bound to one service call. A role that may not submit sees the record
   read-only, without a button (the permission table decides both what is shown and what is
   allowed); on a valid POST the service is called once; its field errors go beside their
-  fields, a state conflict on top of the form; success is a message and a redirect.
+  fields, a state conflict on top of the form; success is a message and a redirect. A record
+  closed to changes for everyone (`closed`, e.g. screening ended by a screen failure) is shown
+  read-only with that reason, and a POST is refused with it.
 """
 
 from __future__ import annotations
@@ -87,14 +89,17 @@ def form_page(
     success: str | Callable[[T], str],
     next_url: str | Callable[[T], str],
     context: dict[str, Any] | None = None,
+    closed: str = "",
 ) -> HttpResponse:
     """Render the form; on a valid POST make the one service call, then redirect with a message.
 
     A user whose roles do not allow `action` at `site` sees the form read-only (no button) and
-    is refused on POST.
+    is refused on POST; so is everybody when `closed` gives why the record is closed.
     """
-    may_submit = acting_user(request).can(action, site)
+    may_submit = acting_user(request).can(action, site) and not closed
     if request.method == "POST":
+        if closed:
+            return refused(request, closed, status=StateConflict.status)
         if not may_submit:
             return refused(request, not_allowed_message(action))
         if form.is_valid():
@@ -110,5 +115,5 @@ def form_page(
     if not may_submit:
         for field in form.fields.values():
             field.disabled = True
-    page_context = {**(context or {}), "form": form, "may_submit": may_submit}
+    page_context = {**(context or {}), "form": form, "may_submit": may_submit, "closed": closed}
     return render(request, template, page_context)

@@ -5,6 +5,7 @@ errors come back next to the fields in plain words."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.test import Client
@@ -204,6 +205,63 @@ class TestScreeningToEnrolmentThroughThePages:
         assert done.status_code == 302
         assert patient.status == PatientStatus.SCREEN_FAILED
         assert patient.screen_failure_reason == "consent_refused"
+
+    def test_a_screen_failed_patient_is_refused_consent_and_baseline_by_url(
+        self, site_a, coordinator, investigator
+    ) -> None:
+        patient = screened_patient(site_a, coordinator)
+        client = _client(coordinator)
+        client.post(_url("trial:screen_fail", patient), {"reason": "consent_refused"})
+        consent = {
+            "consent_date": _days_ago(1),
+            "form_version": "ICF v2.1",
+            "obtained_by": investigator.pk,
+        }
+
+        opened = client.get(_url("trial:consent_edit", patient), follow=True)
+        posted = client.post(_url("trial:consent_edit", patient), consent, follow=True)
+        baseline = client.post(_url("trial:baseline_edit", patient), _baseline_post(), follow=True)
+        checklist = client.post(_url("trial:eligibility_edit", patient), ALL_MET_POST)
+
+        assert opened.redirect_chain[-1][0] == _url("workspace:patient_detail", patient)
+        assert "closed as a screen failure (Consent refused)" in opened.content.decode()
+        assert "can no longer be recorded" in posted.content.decode()
+        assert "can no longer be recorded" in baseline.content.decode()
+        assert checklist.status_code == 302
+        assert not Consent.objects.exists()
+        assert not patient.eligibility_answers.exists()
+
+    def test_what_was_recorded_before_the_screen_failure_stays_readable_not_editable(
+        self, site_a, coordinator, investigator
+    ) -> None:
+        patient = screened_patient(site_a, coordinator)
+        client = _client(coordinator)
+        client.post(
+            _url("trial:consent_edit", patient),
+            {
+                "consent_date": _days_ago(1),
+                "form_version": "ICF v2.1",
+                "obtained_by": investigator.pk,
+            },
+        )
+        client.post(_url("trial:screen_fail", patient), {"reason": "inclusion_not_met"})
+
+        page = client.get(_url("trial:consent_edit", patient)).content.decode()
+        refused = client.post(
+            _url("trial:consent_edit", patient),
+            {
+                "consent_date": _days_ago(2),
+                "form_version": "ICF v3",
+                "obtained_by": investigator.pk,
+            },
+        )
+
+        assert refused.status_code == 409
+        assert Consent.objects.get(patient=patient).form_version == "ICF v2.1"
+        assert 'data-testid="read-only"' in page and "closed as a screen failure" in page
+        field = re.search(r'<input[^>]*id="id_form_version"[^>]*>', page)
+        assert field is not None and "disabled" in field.group()
+        assert '<button type="submit" class="primary"' not in page
 
     def test_enrolling_twice_gives_a_message_not_an_error(
         self, site_a, coordinator, investigator

@@ -43,6 +43,22 @@ def protocol_version_in_force(*, on: dt.date) -> ProtocolVersion:
     return version
 
 
+def _refuse_after_screen_failure(patient: Patient) -> None:
+    """Screening closed as a screen failure takes no more screening data (CONSORT counts the
+    patient as not eligible); the records kept stay readable with their history."""
+    failed = Patient.objects.filter(pk=patient.pk, status=PatientStatus.SCREEN_FAILED).first()
+    if failed is not None:
+        raise StateConflict(screen_failure_message(failed))
+
+
+def screen_failure_message(patient: Patient) -> str:
+    reason = patient.get_screen_failure_reason_display() or "no reason given"
+    return (
+        f"Screening of patient {patient} was closed as a screen failure ({reason}): consent, "
+        "baseline and eligibility can no longer be recorded or changed."
+    )
+
+
 def _require_screening(patient: Patient) -> None:
     if patient.status != PatientStatus.SCREENING:
         raise StateConflict(
@@ -125,10 +141,12 @@ def eligibility_record(
 ) -> list[EligibilityAnswer]:
     """Record answers to the criteria of the patient's protocol version, keyed by criterion code.
 
+    :raises StateConflict: screening was closed as a screen failure.
     :raises ValidationError: a code is not a criterion of that version, or a changed answer
         has no reason.
     """
     require(user=by, action=Action.SCREEN, site=patient.site)
+    _refuse_after_screen_failure(patient)
     notes = notes or {}
     criteria = {c.code: c for c in patient.protocol_version.criteria.all()}
     unknown = sorted(set(answers) - set(criteria))
@@ -172,9 +190,11 @@ def consent_record(
 ) -> Consent:
     """Record (or correct, with a reason) the patient's written informed consent.
 
+    :raises StateConflict: screening was closed as a screen failure.
     :raises ValidationError: a date in the future, or study data dated before the consent.
     """
     require(user=by, action=Action.SCREEN, site=patient.site)
+    _refuse_after_screen_failure(patient)
     raise_if(not_in_future({}, today=today, consent_date=consent_date))
     baseline = Baseline.objects.filter(patient=patient).first()
     if baseline and baseline.assessment_date < consent_date:
@@ -221,10 +241,12 @@ def baseline_record(
 ) -> Baseline:
     """Record (or correct, with a reason) the baseline record and mutation results.
 
+    :raises StateConflict: screening was closed as a screen failure.
     :raises ValidationError: no consent yet, assessment before consent, dates in the future or
         out of order, or dates that contradict the disease status.
     """
     require(user=by, action=Action.SCREEN, site=patient.site)
+    _refuse_after_screen_failure(patient)
     consent = Consent.objects.filter(patient=patient, entered_in_error=False).first()
     if consent is None:
         raise ValidationError(

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from trial.access import acting_user, patient_for
+from trial.exceptions import StateConflict
 from trial.forms import submitted
 from trial.forms.screening import (
     BaselineForm,
@@ -25,7 +26,7 @@ from trial.forms.screening import (
     PatientScreenForm,
     ScreenFailForm,
 )
-from trial.models import Baseline, Consent, MutationGene, Patient, Site, User
+from trial.models import Baseline, Consent, MutationGene, Patient, PatientStatus, Site, User
 from trial.pages import form_page, page, require_action
 from trial.permissions import Action
 from trial.selectors.history import record_history
@@ -34,6 +35,20 @@ from trial.services import screening
 
 def _patient_url(patient: Patient) -> str:
     return reverse("workspace:patient_detail", kwargs={"patient_id": patient.pk})
+
+
+def _screening_closed(patient: Patient, record: object) -> str:
+    """Why a screen-failed patient's screening form is read-only for everyone; a form that was
+    never filled is not offered at all (back to the patient page, with the reason).
+
+    :raises StateConflict: screening was closed and nothing was recorded on this form.
+    """
+    if patient.status != PatientStatus.SCREEN_FAILED:
+        return ""
+    message = screening.screen_failure_message(patient)
+    if not record:
+        raise StateConflict(message)
+    return message
 
 
 def _screening_sites(user: User) -> Any:
@@ -68,6 +83,7 @@ def consent_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_for(request, patient_id)
     user = acting_user(request)
     consent = Consent.objects.filter(patient=patient).first()
+    closed = _screening_closed(patient, consent)
     initial = {"obtained_by": user.pk}
     if consent:
         initial = {f: getattr(consent, f) for f in ("consent_date", "form_version")}
@@ -98,6 +114,7 @@ def consent_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
         success="Informed consent saved.",
         next_url=_patient_url(patient),
         context={"patient": patient, "record": consent},
+        closed=closed,
     )
 
 
@@ -116,6 +133,7 @@ def _baseline_initial(baseline: Baseline | None, genes: list[MutationGene]) -> d
 def baseline_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_for(request, patient_id)
     baseline = Baseline.objects.filter(patient=patient).first()
+    closed = _screening_closed(patient, baseline)
     genes = list(MutationGene.objects.filter(active=True).order_by("position", "code"))
     form = BaselineForm(
         submitted(request),
@@ -144,6 +162,7 @@ def baseline_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
         success="Baseline record saved.",
         next_url=_patient_url(patient),
         context={"patient": patient, "record": baseline},
+        closed=closed,
     )
 
 
@@ -152,6 +171,7 @@ def eligibility_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_for(request, patient_id)
     criteria = list(patient.protocol_version.criteria.order_by("position", "code"))
     answers = {a.criterion_id: a for a in patient.eligibility_answers.all()}
+    closed = _screening_closed(patient, answers)
     initial: dict[str, Any] = {}
     for c in criteria:
         if c.pk in answers:
@@ -176,6 +196,7 @@ def eligibility_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
         success="Eligibility checklist saved.",
         next_url=_patient_url(patient),
         context={"patient": patient, "record": answers or None},
+        closed=closed,
     )
 
 
