@@ -1,17 +1,42 @@
 """Field checks that every period shares, each with its one message. They collect errors by
-field (`Errors`), so that a form or the API shows all of a record's problems at once."""
+field (`Errors`), so that a form or the API shows all of a record's problems at once: a
+service gathers the model's own field checks (`model_errors`: ranges, choices, lengths) and its
+rules' errors, then raises once (`raise_if`)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
+from django.db.models import Model
 
 Errors = dict[str, list[str]]
 
 
 def add_error(errors: Errors, field: str, message: str) -> None:
-    errors.setdefault(field, []).append(message)
+    if message not in errors.get(field, []):
+        errors.setdefault(field, []).append(message)
+
+
+def merge(errors: Errors, more: Errors) -> Errors:
+    """Add every error of `more` to `errors` (once each)."""
+    for field, messages in more.items():
+        for message in messages:
+            add_error(errors, field, message)
+    return errors
+
+
+def model_errors(errors: Errors, instance: Model, *, exclude: Iterable[str] = ()) -> Errors:
+    """Add the model's own field checks (required, range validators, choices, lengths) to
+    `errors`, so they come in the same answer as the rules' errors, not in a second one at save.
+
+    `exclude` names the fields the service fills itself (derived or not yet known)."""
+    try:
+        instance.clean_fields(exclude=list(exclude))
+    except ValidationError as error:
+        merge(errors, error.message_dict)
+    return errors
 
 
 def raise_if(errors: Errors) -> None:

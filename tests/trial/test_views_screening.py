@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from tests.factories import eligible_patient, enrolled_patient, screened_patient
 from trial.audit import REASON_REQUIRED
-from trial.models import Consent, Patient, PatientStatus
+from trial.models import Baseline, Consent, Patient, PatientStatus
 from trial.selectors.history import record_history
 
 pytestmark = pytest.mark.django_db
@@ -328,6 +328,57 @@ class TestFormErrors:
         html = response.content.decode()
         field = html.split('for="id_relapse_date"')[1].split('<div class="field')[0]
         assert "Relapse must come after the CR/CRi." in field
+
+    def test_baseline_shows_range_date_order_and_future_date_errors_in_one_submission(
+        self, site_a, coordinator, investigator
+    ) -> None:
+        patient = screened_patient(site_a, coordinator)
+        Consent.objects.create(
+            patient=patient,
+            consent_date=dt.date(2026, 10, 16),
+            form_version="ICF",
+            obtained_by=investigator,
+        )
+        tomorrow = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
+
+        response = _client(coordinator).post(
+            _url("trial:baseline_edit", patient),
+            _baseline_post(
+                blood_blast_pct="150",
+                induction_start_date=_days_ago(505),
+                relapse_date=tomorrow,
+            ),
+        )
+
+        html = response.content.decode()
+        field = _field_html(html)
+        assert "less than or equal to 100" in field("blood_blast_pct")
+        assert "Induction cannot start before diagnosis." in field("induction_start_date")
+        assert "is in the future" in field("relapse_date")
+        assert not Baseline.objects.exists()
+
+    def test_the_screening_form_shows_an_age_out_of_range_and_a_future_date_together(
+        self, site_a, coordinator
+    ) -> None:
+        tomorrow = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
+
+        response = _client(coordinator).post(
+            reverse("trial:patient_screen"),
+            {"site": site_a.pk, "screening_date": tomorrow, "sex": "M", "age_at_screening": "150"},
+        )
+
+        field = _field_html(response.content.decode())
+        assert "less than or equal to 120" in field("age_at_screening")
+        assert "is in the future" in field("screening_date")
+
+
+def _field_html(html: str):
+    """The markup of one field of a rendered form: its label, input, help and errors."""
+
+    def field(name: str) -> str:
+        return html.split(f'for="id_{name}"')[1].split('<div class="field')[0]
+
+    return field
 
 
 class TestCorrections:

@@ -10,6 +10,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from trial.audit import REASON_REQUIRED
+from trial.forms import RulesChecked
 from trial.forms.widgets import IsoDateField, IsoDateInput
 from trial.models import (
     Baseline,
@@ -36,7 +37,7 @@ def reason_field() -> forms.CharField:
     )
 
 
-class TrialForm(forms.Form):
+class TrialForm(RulesChecked):
     required_css_class = "required"
     error_css_class = "has-error"
 

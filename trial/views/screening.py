@@ -64,7 +64,12 @@ def patient_screen(request: HttpRequest) -> HttpResponse:
     sites = _screening_sites(user)
     today = timezone.localdate()
     form = PatientScreenForm(
-        submitted(request), sites=sites, initial={"screening_date": today, "site": sites.first()}
+        submitted(request),
+        sites=sites,
+        initial={"screening_date": today, "site": sites.first()},
+        rules=lambda values: screening.patient_screen_errors(
+            site=values.get("site"), screening_date=values.get("screening_date"), today=today
+        ),
     )
     return form_page(
         request,
@@ -88,8 +93,15 @@ def consent_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
     if consent:
         initial = {f: getattr(consent, f) for f in ("consent_date", "form_version")}
         initial["obtained_by"] = consent.obtained_by_id
+    today = timezone.localdate()
     form = ConsentForm(
-        submitted(request), initial=initial, site=patient.site, editing=consent is not None
+        submitted(request),
+        initial=initial,
+        site=patient.site,
+        editing=consent is not None,
+        rules=lambda values: screening.consent_errors(
+            patient=patient, consent_date=values.get("consent_date"), today=today
+        ),
     )
 
     def submit() -> Consent:
@@ -100,7 +112,7 @@ def consent_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
             form_version=data["form_version"],
             obtained_by=data["obtained_by"],
             by=user,
-            today=timezone.localdate(),
+            today=today,
             reason=data.get("reason", ""),
         )
 
@@ -135,11 +147,15 @@ def baseline_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
     baseline = Baseline.objects.filter(patient=patient).first()
     closed = _screening_closed(patient, baseline)
     genes = list(MutationGene.objects.filter(active=True).order_by("position", "code"))
+    today = timezone.localdate()
     form = BaselineForm(
         submitted(request),
         initial=_baseline_initial(baseline, genes),
         genes=genes,
         editing=baseline is not None,
+        rules=lambda values: screening.baseline_form_errors(
+            patient=patient, values=values, today=today
+        ),
     )
 
     def submit() -> Baseline:
@@ -148,7 +164,7 @@ def baseline_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
             data=form.record_data(),
             mutations=form.mutations(),
             by=acting_user(request),
-            today=timezone.localdate(),
+            today=today,
             reason=form.cleaned_data.get("reason", ""),
         )
 
