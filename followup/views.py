@@ -65,14 +65,18 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
 def visit_record(request: HttpRequest, patient_id: int, pk: int) -> HttpResponse:
     patient = patient_for(request, patient_id)
     visit = get_object_or_404(Visit.objects.filter(patient=patient), pk=pk)
-    form = VisitRecordForm(submitted(request))
+    today = timezone.localdate()
+    form = VisitRecordForm(
+        submitted(request),
+        rules=lambda values: records.visit_form_errors(visit=visit, today=today, values=values),
+    )
     return form_page(
         request,
         form=form,
         submit=lambda: records.visit_record(
             visit=visit,
             by=acting_user(request),
-            today=timezone.localdate(),
+            today=today,
             now=timezone.now(),
             **form.relapse_kwargs(),
         ),

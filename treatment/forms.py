@@ -23,11 +23,13 @@ from treatment.models import (
 )
 from treatment.rules import TreatmentRules
 from treatment.services import DrugDose, RelapseFinding
+from treatment.services.cycles import dose_errors
+from trial.forms import RulesChecked
 from trial.forms.widgets import IsoDateField, IsoDateTimeField
 from trial.models import Regimen
 
 
-class ReasonMixin(forms.Form):
+class ReasonMixin(RulesChecked):
     reason = forms.CharField(
         required=False,
         label="Reason for change",
@@ -106,13 +108,24 @@ class CycleForm(ReasonMixin):
                     drug=drug,
                     planned_dose=planned if planned is not None else given,
                     given_dose=given,
-                    unit=data[f"{drug}_unit"],
+                    unit=data.get(f"{drug}_unit") or DoseUnit.MG_M2,
                     reduction_reason=data.get(f"{drug}_reduction_reason", ""),
                     delayed=bool(data.get(f"{drug}_delayed")),
                     delay_reason=data.get(f"{drug}_delay_reason", ""),
                 )
             )
         return doses
+
+    def clean(self) -> dict[str, Any]:
+        """The rules of each dose beside its drug's fields, with the cycle's rules."""
+        data = super().clean()
+        regimen = data.get("regimen") or ""
+        for dose in self.drugs() if regimen else []:
+            for about, messages in dose_errors(dose, regimen).items():
+                field = f"{dose.drug}_{'given' if about == 'drug' else about}"
+                for message in messages:
+                    self.add_error(field, message)
+        return data
 
     def service_kwargs(self) -> dict[str, Any]:
         d = self.cleaned_data
@@ -153,7 +166,7 @@ _FINDING = ["bone_marrow", "marrow_blast_pct", "peripheral_blood", "extramedulla
 RELAPSE_FIELDS = ["relapse_date", *_FINDING, "extramedullary_site"]
 
 
-class RelapseFieldsMixin(forms.Form):
+class RelapseFieldsMixin(RulesChecked):
     """The relapse after CR/CRi and how it was established (ELN 2017), in every form that can
     record one: the relapse form, the end of treatment and the follow-up visit."""
 

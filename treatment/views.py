@@ -91,11 +91,15 @@ def cycle_edit(request: HttpRequest, patient_id: int, pk: int | None = None) -> 
     patient = patient_for(request, patient_id)
     cycle = get_object_or_404(Cycle, patient=patient, pk=pk) if pk else None
     initial = CycleForm.initial_from(cycle) if cycle else {}
+    randomization, today = _randomization(patient), timezone.localdate()
     form = CycleForm(
         submitted(request),
         initial=initial,
-        randomization=_randomization(patient),
+        randomization=randomization,
         cycle=cycle,
+        rules=lambda values: services.cycle_form_errors(
+            patient=patient, randomization=randomization, cycle=cycle, today=today, values=values
+        ),
     )
     title = f"Correct cycle {cycle.number}" if cycle else "New cycle"
 
@@ -127,7 +131,14 @@ def response_edit(request: HttpRequest, patient_id: int, pk: int | None = None) 
     if row is not None and row.response == Response.RELAPSE and relapse is not None:
         names = ("peripheral_blood", "extramedullary", "extramedullary_site")
         initial.update({n: getattr(relapse, n) for n in names})
-    form = ResponseForm(submitted(request), initial=initial)
+    today = timezone.localdate()
+    form = ResponseForm(
+        submitted(request),
+        initial=initial,
+        rules=lambda values: services.response_form_errors(
+            patient=patient, assessment=row, today=today, values=values
+        ),
+    )
 
     def save(f: forms.Form) -> object:
         return services.response_record(
@@ -151,7 +162,14 @@ def adverse_event_edit(
     patient = patient_for(request, patient_id)
     row = get_object_or_404(AdverseEvent, patient=patient, pk=pk) if pk else None
     initial = AdverseEventForm.initial_from(row) if row else {}
-    form = AdverseEventForm(submitted(request), initial=initial)
+    now = timezone.now()
+    form = AdverseEventForm(
+        submitted(request),
+        initial=initial,
+        rules=lambda values: services.adverse_event_form_errors(
+            patient=patient, now=now, values=values
+        ),
+    )
 
     def save(f: forms.Form) -> object:
         return services.adverse_event_record(
@@ -194,8 +212,13 @@ def transplant_edit(request: HttpRequest, patient_id: int, pk: int | None = None
     patient = patient_for(request, patient_id)
     row = get_object_or_404(Transplant, patient=patient, pk=pk) if pk else None
     names = ("transplant_date", "donor_type", "disease_status", "comment")
+    randomization, today = _randomization(patient), timezone.localdate()
     form = TransplantForm(
-        submitted(request), initial={n: getattr(row, n) for n in names} if row else {}
+        submitted(request),
+        initial={n: getattr(row, n) for n in names} if row else {},
+        rules=lambda values: services.transplant_errors(
+            randomization=randomization, today=today, transplant_date=values.get("transplant_date")
+        ),
     )
 
     def save(f: forms.Form) -> object:
@@ -223,7 +246,15 @@ def end_of_treatment_edit(request: HttpRequest, patient_id: int) -> HttpResponse
     # Progression after CR/CRi is a relapse: the form asks for it in the same entry, rather
     # than refusing and sending the investigator to another page.
     ask_relapse = relapse_of(patient) is None and first_remission(patient) is not None
-    form = EndOfTreatmentForm(submitted(request), initial=initial, ask_relapse=ask_relapse)
+    randomization, today = _randomization(patient), timezone.localdate()
+    form = EndOfTreatmentForm(
+        submitted(request),
+        initial=initial,
+        ask_relapse=ask_relapse,
+        rules=lambda values: services.end_of_treatment_form_errors(
+            randomization=randomization, today=today, values=values
+        ),
+    )
 
     def save(f: forms.Form) -> object:
         assert isinstance(f, EndOfTreatmentForm)
@@ -247,7 +278,14 @@ def relapse_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_for(request, patient_id)
     row = relapse_of(patient)
     initial = {**RelapseForm.relapse_initial(row), "comment": row.comment} if row else {}
-    form = RelapseForm(submitted(request), initial=initial)
+    today = timezone.localdate()
+    form = RelapseForm(
+        submitted(request),
+        initial=initial,
+        rules=lambda values: services.relapse_form_errors(
+            patient=patient, today=today, values=values
+        ),
+    )
 
     def save(f: forms.Form) -> object:
         assert isinstance(f, RelapseForm)

@@ -6,7 +6,8 @@ rules' errors, then raises once (`raise_if`)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Model
@@ -43,6 +44,14 @@ def raise_if(errors: Errors) -> None:
     """:raises ValidationError: with every collected error, when there is any."""
     if errors:
         raise ValidationError(errors)
+
+
+def values_errors(model: type[Model], values: Mapping[str, Any]) -> Errors:
+    """The model's own field checks on the values a form could read (None: not known yet, the
+    checks of that field wait); for a form's `clean()`, before its service can run."""
+    names = {field.name for field in model._meta.concrete_fields}
+    known = {name: value for name, value in values.items() if name in names and value is not None}
+    return model_errors({}, model(**known), exclude=names - set(known))
 
 
 def not_in_future(errors: Errors, *, today: dt.date, **dates: dt.date | None) -> Errors:

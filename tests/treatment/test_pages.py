@@ -75,6 +75,26 @@ class TestCyclePages:
         assert response.status_code == 200
         assert "is before randomisation" in response.content.decode()
 
+    def test_a_range_error_a_rule_and_a_dose_show_together_beside_their_fields(
+        self, patient, investigator
+    ) -> None:
+        response = _client(investigator).post(
+            f"/patients/{patient.pk}/treatment/cycles/new/",
+            _cycle_post(
+                start_date="2026-10-01", height_cm="50", delay_days="2", cytarabine_given="3000"
+            ),
+        )
+
+        form = response.context["form"]
+        assert response.status_code == 200
+        assert "height_cm" in form.errors
+        assert any("before randomisation" in m for m in form.errors["start_date"])
+        assert form.errors["delay_reason"] == ["Give the reason why the cycle was delayed."]
+        assert form.errors["cytarabine_reduction_reason"] == [
+            "Cytarabine: give the reason why less than planned was given."
+        ]
+        assert not Cycle.objects.exists()
+
     def test_a_missing_dexamethasone_dose_shows_a_deviation(self, patient, investigator) -> None:
         client = _client(investigator)
 
