@@ -18,11 +18,12 @@ client count (1, 8, 32):
   same database, measured right after; c cpu ms and c bound/s: its CPU per transaction and the
   rate that saturates the CPUs. ratio = rand/s ÷ ceiling/s; bound ratio = cpu-bound/s ÷
   c bound/s, the ratio both would reach on a machine of their own once CPU-bound.
-- The result e-mail is a Celery task queued on commit (randomization/tasks.py). The bench sets
+- The result e-mail is written to the outbox with the allocation (its row is in the timed
+  section) and its delivery task is published on commit (trial/outbox). The bench sets
   CELERY_TASK_ALWAYS_EAGER=0, so the task is published to the Redis of bench/run (as in
-  production) and no e-mail is rendered or sent in the timed section; afterwards the bench checks
-  that exactly one task per randomisation was queued, and runs the e-mails itself, as a worker
-  would, to print their CPU (not counted above).
+  production) and no e-mail is sent in the timed section; afterwards the bench checks that
+  exactly one task per randomisation was queued and one message written, and delivers the
+  e-mails itself, as a worker would, to print their CPU (not counted above).
 - The last lines give the latency one user sees, p95 under contention and the CPU per
   randomisation, and the load average before and after: other work on the machine lowers every
   figure but the CPU ms.
@@ -60,17 +61,18 @@ from django.conf import settings  # noqa: E402
 from django.db import connection, connections, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from randomization import notifications, services  # noqa: E402
+from randomization import services  # noqa: E402
 from randomization.models import (  # noqa: E402
     AllocationList,
     AllocationSlot,
     Randomization,
-    ResultNotice,
 )
 from trial.models import (  # noqa: E402
     Baseline,
     Consent,
     Membership,
+    MessageStatus,
+    OutboundMessage,
     Patient,
     PatientStatus,
     ProtocolVersion,
@@ -78,6 +80,7 @@ from trial.models import (  # noqa: E402
     Site,
     User,
 )
+from trial.outbox.delivery import message_deliver  # noqa: E402
 
 RANDOMIZE_OPS = {1: 150, 8: 320, 32: 480}
 CEILING_OPS = {1: 1500, 8: 2400, 32: 3200}
@@ -226,19 +229,25 @@ def _broker_pid() -> int:
 
 
 def _mail_tasks(allocation_list: AllocationList, ops: int) -> float:
-    """Check that every randomisation queued its result e-mail (and nothing was sent in the
-    request), empty the queue, then run the e-mails here as a worker would: their CPU ms each,
-    spent off the request."""
+    """Check that every randomisation wrote its result e-mail to the outbox and handed it to
+    the broker (and nothing was sent in the request), empty the queue, then deliver the e-mails
+    here as a worker would: their CPU ms each, spent off the request."""
     queued = _broker().llen("celery")
     assert queued == ops, f"{queued} e-mail tasks queued for {ops} randomisations"
     _broker().delete("celery")
-    pks = list(
-        Randomization.objects.filter(allocation_list=allocation_list).values_list("pk", flat=True)
-    )
-    assert not ResultNotice.objects.filter(randomization__in=pks).exists()
+    keys = [
+        f"randomization.result:{pk}"
+        for pk in Randomization.objects.filter(allocation_list=allocation_list).values_list(
+            "pk", flat=True
+        )
+    ]
+    messages = OutboundMessage.objects.filter(dedup_key__in=keys)
+    assert set(messages.values_list("status", flat=True)) == {MessageStatus.PENDING}
+    pks = list(messages.values_list("pk", flat=True))
+    assert len(pks) == len(keys)
     cpu0 = time.process_time()
     for pk in pks:
-        assert notifications.randomization_notify(randomization_pk=pk, now=timezone.now())
+        assert message_deliver(message_pk=pk, now=timezone.now())
     return (time.process_time() - cpu0) / len(pks) * 1000
 
 
@@ -322,7 +331,7 @@ def _print(rows: list[dict[str, float]], load: tuple[float, ...], after: tuple[f
             f"{c_bound:9.1f} {r['per_s'] / r['ceiling_per_s']:5.2f} {bound / c_bound:11.2f}"
         )
     mail = statistics.mean(r["mail_cpu_ms_per_op"] for r in rows)
-    print(f"result e-mail task (queued on commit, run after the timed section as a worker "
+    print(f"result e-mail delivery (from the outbox, after the timed section as a worker "
           f"would): {mail:.2f} CPU ms each, not in the figures above")  # fmt: skip
     eight = next(r for r in rows if r["clients"] == 8)
     one = next(r for r in rows if r["clients"] == 1)

@@ -20,8 +20,18 @@ app.autodiscover_tasks()
 def beat_schedule() -> dict[str, dict[str, Any]]:
     """Every periodic task of the trial (STYLE.md "API and tasks"); times from settings."""
     followup = settings.TRIAL_FOLLOWUP
+    cleaning = settings.TRIAL_CLEANING
     every = int(followup["REFRESH_EVERY_SECONDS"])  # only the end-to-end test sets it
+    sweep_every = int(settings.TRIAL_OUTBOX["SWEEP_EVERY_SECONDS"])
     return {
+        # The outbox (README "Messages: the outbox"): hand to a worker every e-mail left behind
+        # (queued while the broker was down, lost with a worker) or due for another attempt.
+        # A sweep not run in time is dropped: the next one does the same work.
+        "outbox-sweep": {
+            "task": "trial.outbox_sweep",
+            "schedule": timedelta(seconds=sweep_every),
+            "options": {"expires": sweep_every},
+        },
         # docs/protocol.md "Post-treatment follow-up": create visits as they come due, mark them
         # overdue and missed, remind the sites (one email per site per day).
         "followup-refresh-daily": {
@@ -38,6 +48,17 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
                 hour=followup["DIGEST_HOUR"],
                 minute=0,
             ),
+        },
+        # docs/protocol.md "Data cleaning and locking": every edit check over the whole database,
+        # for checks added after the data were entered and deadlines that passed (idempotent).
+        "cleaning-edit-checks-nightly": {
+            "task": "cleaning.edit_checks_run",
+            "schedule": crontab(hour=cleaning["RUN_HOUR"], minute=cleaning["RUN_MINUTE"]),
+        },
+        # New queries to the site teams, answers to the raisers: one e-mail a day at most each.
+        "cleaning-query-digest-daily": {
+            "task": "cleaning.digest_send",
+            "schedule": crontab(hour=cleaning["DIGEST_HOUR"], minute=cleaning["DIGEST_MINUTE"]),
         },
     }
 

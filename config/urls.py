@@ -16,5 +16,6 @@ urlpatterns = [
     path("analysis/", include("analysis.urls")),
     path("", include("trial.urls")),
     path("", include("treatment.urls")),
+    path("", include("cleaning.urls")),
     path("", include("workspace.urls")),
 ]

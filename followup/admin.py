@@ -3,7 +3,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from followup.models import Notification, Visit
+from followup.models import Visit
 
 
 @admin.register(Visit)
@@ -17,9 +17,3 @@ class VisitAdmin(SimpleHistoryAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-@admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
-    list_display = ("kind", "day", "scope", "recipients")
-    list_filter = ("kind",)

@@ -21,7 +21,8 @@ from followup.services import records
 from randomization.selectors import study_end_get
 from treatment.apis.relapse import RelapseFindingFields, finding_pop
 from trial.access import acting_user, patient_for
-from trial.api import ReasonField
+from trial.api import ConfirmationField, OpenQueriesField, ReasonField
+from trial.apis.idempotency import IDEMPOTENCY_KEY, IDEMPOTENCY_RESPONSES, idempotent
 from trial.models import DeathCause
 
 
@@ -38,6 +39,7 @@ class VisitOutputSerializer(serializers.ModelSerializer[Visit]):
         allow_null=True,
         help_text="Date of the relapse record the visit reports (disease status relapse).",
     )
+    open_queries = OpenQueriesField()
 
     class Meta:
         model = Visit
@@ -67,6 +69,7 @@ class VisitOutputSerializer(serializers.ModelSerializer[Visit]):
             "new_treatment_detail",
             "transplant",
             "transplant_date",
+            "open_queries",
         ]
 
 
@@ -148,8 +151,14 @@ class VisitRecordApi(APIView):
         transplant = serializers.BooleanField(default=False)
         transplant_date = serializers.DateField(required=False, allow_null=True, default=None)
         reason = ReasonField()
+        confirmation = ConfirmationField()
 
-    @extend_schema(request=InputSerializer, responses=VisitOutputSerializer)
+    @extend_schema(
+        request=InputSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={200: VisitOutputSerializer, **IDEMPOTENCY_RESPONSES},
+    )
+    @idempotent("visit_record")
     def post(self, request: Request, patient_id: int, pk: int) -> Response:
         visit = _visit(request, patient_id, pk)
         data = _validated(self.InputSerializer, request)
@@ -172,7 +181,12 @@ class VisitNotDoneApi(APIView):
         not_done_reason = serializers.CharField()
         reason = ReasonField()
 
-    @extend_schema(request=InputSerializer, responses=VisitOutputSerializer)
+    @extend_schema(
+        request=InputSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={200: VisitOutputSerializer, **IDEMPOTENCY_RESPONSES},
+    )
+    @idempotent("visit_not_done")
     def post(self, request: Request, patient_id: int, pk: int) -> Response:
         visit = _visit(request, patient_id, pk)
         data = _validated(self.InputSerializer, request)
@@ -251,7 +265,12 @@ class ContactAttemptApi(APIView):
         outcome = serializers.ChoiceField(choices=ContactOutcome.choices)
         note = serializers.CharField(required=False, allow_blank=True, default="")
 
-    @extend_schema(request=InputSerializer, responses={201: RecordOutputSerializer})
+    @extend_schema(
+        request=InputSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: RecordOutputSerializer, **IDEMPOTENCY_RESPONSES},
+    )
+    @idempotent("contact_attempt_create")
     def post(self, request: Request, patient_id: int) -> Response:
         patient = patient_for(request, patient_id)
         data = _validated(self.InputSerializer, request)

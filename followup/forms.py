@@ -2,6 +2,7 @@ from django import forms
 
 from followup.models import ContactMethod, ContactOutcome, FollowupDiseaseStatus, VitalStatus
 from treatment.forms import RELAPSE_FIELDS, RelapseFieldsMixin
+from trial.forms import confirmation_field
 from trial.forms.widgets import IsoDateField
 from trial.models import DeathCause
 
@@ -22,6 +23,7 @@ class VisitRecordForm(RelapseFieldsMixin):
     new_treatment_detail = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     transplant = forms.BooleanField(required=False, label="Transplant since the last visit")
     transplant_date = IsoDateField(required=False)
+    confirmation = confirmation_field()
     reason = forms.CharField(required=False, help_text="Required when correcting a recorded visit.")
     field_order = ["contact_date", "vital_status", "disease_status", *RELAPSE_FIELDS]
 

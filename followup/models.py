@@ -7,7 +7,7 @@ import datetime as dt
 from django.db import models
 from django.db.models import F, Q
 
-from trial.models import AuditedModel, ClinicalRecord, Patient, Site
+from trial.models import ClinicalRecord, Patient
 from trial.querysets import SiteScopedQuerySet
 
 
@@ -165,30 +165,3 @@ class ContactAttempt(ClinicalRecord):
 
     site_path = "patient__site"
     objects = SiteScopedQuerySet.as_manager()
-
-
-class NotificationKind(models.TextChoices):
-    SITE_REMINDER = "site_reminder", "Daily reminder to site coordinators"
-    WEEKLY_DIGEST = "weekly_digest", "Weekly digest to data managers"
-
-
-class Notification(AuditedModel):
-    """One email sent (one per site per day, one digest per week): the guard against repeats."""
-
-    kind = models.CharField(max_length=20, choices=NotificationKind.choices)
-    day = models.DateField()
-    scope = models.CharField(max_length=10, help_text="Site code, or ALL for a trial-wide email.")
-    site = models.ForeignKey(
-        Site, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    recipients = models.TextField(blank=True)
-    subject = models.CharField(max_length=200)
-    body = models.TextField()
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["kind", "day", "scope"], name="notification_once")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.scope} {self.day:%Y-%m-%d}"

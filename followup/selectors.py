@@ -14,7 +14,6 @@ from django.utils import timezone
 from followup.models import Visit, VisitStatus
 from treatment.models import Relapse
 from trial.models import Death, Patient, User
-from trial.permissions import Action
 
 
 @dataclass(frozen=True)
@@ -89,15 +88,18 @@ def last_known_alive(patient: Patient) -> dt.date | None:
 WORKLIST_STATUSES = (VisitStatus.DUE, VisitStatus.OVERDUE, VisitStatus.MISSED)
 
 
-def worklist_for_user(*, user: User, status: str | None = None) -> QuerySet[Visit]:
-    """Due, overdue and missed visits of the sites where the user enters follow-up."""
+def worklist_for_user(
+    *, user: User, status: str | None = None, site_code: str | None = None
+) -> QuerySet[Visit]:
+    """Due, overdue and missed visits of the sites the user may see: a coordinator's own
+    sites, every site for a trial-wide role (a data manager follows the missed visits the
+    dashboard counts). Whether the user may record them is a separate question
+    (`Action.ENTER_FOLLOWUP`, asked per visit by the pages)."""
     statuses = [status] if status in WORKLIST_STATUSES else list(WORKLIST_STATUSES)
-    return (
-        Visit.objects.for_user(user, Action.ENTER_FOLLOWUP)
-        .filter(status__in=statuses, entered_in_error=False)
-        .select_related("patient__site")
-        .order_by("target_date", "patient_id", "number")
-    )
+    visits = Visit.objects.for_user(user).filter(status__in=statuses, entered_in_error=False)
+    if site_code:
+        visits = visits.filter(patient__site__code=site_code)
+    return visits.select_related("patient__site").order_by("target_date", "patient_id", "number")
 
 
 def patient_visits(*, patient: Patient) -> QuerySet[Visit]:

@@ -21,16 +21,13 @@ def followup_refresh(*, as_of: str | None = None) -> dict[str, object]:
     """Refresh every schedule as of a day (today by default); idempotent."""
     today = _day(as_of)
     result = visits_refresh(today=today)
-    if result.reminders:  # the day's reminder e-mails, once the refresh is committed
-        followup_reminders_send_task.delay(day=today.isoformat())
+    if result.reminders:
+        # The day's reminders go to the outbox here, not to another task: a broker down now
+        # must not lose them (the visits are already marked as reminded).
+        followup_reminders_send(day=today, now=timezone.now())
     return {"created": result.created, "updated": result.updated, "cancelled": result.cancelled}
-
-
-@shared_task(name="followup.reminders_send", acks_late=True, reject_on_worker_lost=True)
-def followup_reminders_send_task(*, day: str) -> int:
-    return followup_reminders_send(day=_day(day))
 
 
 @shared_task(name="followup.digest_send", acks_late=True, reject_on_worker_lost=True)
 def followup_digest(*, as_of: str | None = None) -> bool:
-    return followup_digest_send(today=_day(as_of))
+    return followup_digest_send(today=_day(as_of), now=timezone.now())

@@ -22,13 +22,13 @@ from followup.forms import (
     VisitRecordForm,
     WithdrawalForm,
 )
-from followup.models import Visit
+from followup.models import Visit, VisitStatus
 from followup.services import records
 from randomization.selectors import study_end_get
 from treatment.selectors import disease_course
 from trial.access import acting_user, patient_for
 from trial.forms import submitted
-from trial.models import Patient
+from trial.models import Death, Patient, Site
 from trial.pages import form_page, page
 from trial.permissions import Action
 
@@ -39,13 +39,26 @@ def _patient_url(patient: Patient) -> str:
 
 @page
 def worklist(request: HttpRequest) -> HttpResponse:
+    user = acting_user(request)
     status = request.GET.get("status") or None
-    visits = selectors.worklist_for_user(user=acting_user(request), status=status)
-    return render(
-        request,
-        "followup/worklist.html",
-        {"visits": visits, "status": status, "calendar": study_end_get()},
-    )
+    site_code = request.GET.get("site") or None
+    visits = selectors.worklist_for_user(user=user, status=status, site_code=site_code)
+    recordable = user.site_ids_for(Action.ENTER_FOLLOWUP)
+    rows = [(v, recordable is None or v.patient.site_id in recordable) for v in visits]
+    context = {
+        "rows": rows,
+        "status": status,
+        "site_code": site_code,
+        "sites": _sites(user),
+        "calendar": study_end_get(),
+    }
+    return render(request, "followup/worklist.html", context)
+
+
+def _sites(user: Any) -> list[Site]:
+    site_ids = user.site_ids_for(Action.VIEW)
+    sites = Site.objects.order_by("code")
+    return list(sites if site_ids is None else sites.filter(pk__in=site_ids))
 
 
 @page
@@ -56,6 +69,7 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
         "course": disease_course(patient),
         "visits": selectors.patient_visits(patient=patient),
         "last_known_alive": selectors.last_known_alive(patient),
+        "death": Death.objects.filter(patient=patient, entered_in_error=False).first(),
         "calendar": study_end_get(),
     }
     return render(request, "followup/patient.html", context)
@@ -68,6 +82,7 @@ def visit_record(request: HttpRequest, patient_id: int, pk: int) -> HttpResponse
     today = timezone.localdate()
     form = VisitRecordForm(
         submitted(request),
+        initial=_visit_initial(visit),
         rules=lambda values: records.visit_form_errors(visit=visit, today=today, values=values),
     )
     return form_page(
@@ -85,8 +100,34 @@ def visit_record(request: HttpRequest, patient_id: int, pk: int) -> HttpResponse
         site=patient.site,
         success=f"Visit {visit.number} recorded.",
         next_url=_patient_url(patient),
-        context={"patient": patient, "visit": visit, "course": disease_course(patient)},
+        context={
+            "patient": patient,
+            "visit": visit,
+            "record": visit,
+            "course": disease_course(patient),
+        },
+        once=True,
     )
+
+
+# The relapse a visit reports is its own record, corrected on its own page (docs/protocol.md
+# "Relapse"): its fields open empty here.
+_VISIT_ENTRY = (
+    "contact_date",
+    "vital_status",
+    "disease_status",
+    "new_treatment",
+    "new_treatment_detail",
+    "transplant",
+    "transplant_date",
+)
+
+
+def _visit_initial(visit: Visit) -> dict[str, Any]:
+    """A visit already recorded as done opens with its values, to be corrected with a reason."""
+    if visit.status != VisitStatus.DONE:
+        return {}
+    return {name: getattr(visit, name) for name in _VISIT_ENTRY}
 
 
 @page
@@ -111,8 +152,10 @@ def _record_page(
     *,
     title: str,
     done: str,
+    once: bool = False,
 ) -> HttpResponse:
-    """A follow-up record form on the shared form page: one service call with the cleaned data."""
+    """A follow-up record form on the shared form page: one service call with the cleaned data
+    (`once`: not made twice by the same rendered form submitted again)."""
     return form_page(
         request,
         form=form,
@@ -123,6 +166,7 @@ def _record_page(
         success=done,
         next_url=_patient_url(patient),
         context={"patient": patient, "title": title},
+        once=once,
     )
 
 
@@ -133,7 +177,7 @@ def visit_not_done(request: HttpRequest, patient_id: int, pk: int) -> HttpRespon
     form = VisitNotDoneForm(submitted(request))
     save = partial(records.visit_not_done_record, visit=visit, by=acting_user(request))
     title, done = f"Visit {visit.number} not done", f"Visit {visit.number} recorded as not done."
-    return _record_page(request, patient, form, save, title=title, done=done)
+    return _record_page(request, patient, form, save, title=title, done=done, once=True)
 
 
 @page
@@ -161,7 +205,13 @@ def contact_attempt_record(request: HttpRequest, patient_id: int) -> HttpRespons
     )
     form = ContactAttemptForm(submitted(request))
     return _record_page(
-        request, patient, form, save, title="Contact attempt", done="Contact attempt recorded."
+        request,
+        patient,
+        form,
+        save,
+        title="Contact attempt",
+        done="Contact attempt recorded.",
+        once=True,
     )
 
 

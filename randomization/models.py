@@ -308,20 +308,6 @@ class RandomizationCorrection(ClinicalRecord):
         ]
 
 
-class ResultNotice(AuditedModel):
-    """The e-mail of a randomisation's result to the site team, once sent: the guard that keeps
-    a task run twice (acknowledged late, redelivered) from sending it twice."""
-
-    randomization = models.OneToOneField(
-        Randomization, on_delete=models.PROTECT, related_name="result_notice"
-    )
-    sent_at = models.DateTimeField()
-    recipients = models.TextField(blank=True)
-
-    def __str__(self) -> str:
-        return f"Result of {self.randomization.randomization_number} sent {self.sent_at:%Y-%m-%d}"
-
-
 TRIAL_CALENDAR_KEY = "trial"
 
 

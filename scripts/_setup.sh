@@ -41,9 +41,12 @@ free_port() {
 services_start() {
   # Start a throwaway PostgreSQL (as the postgres user: it refuses to run as root) and Redis on
   # free loopback ports; export DATABASE_URL and REDIS_URL; stop and remove both on exit.
+  # SERVICES_DIR (PostgreSQL's data in $SERVICES_DIR/pg) and PGBIN are exported too: the outbox's
+  # fault test restarts this PostgreSQL with pg_ctl (tests/trial/test_outbox_faults.py).
   PGBIN="${PGBIN:-/usr/lib/postgresql/15/bin}"
   [ -x "$PGBIN/initdb" ] || PGBIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
   SERVICES_DIR="$(mktemp -d /tmp/dexaml-services.XXXXXX)"
+  export SERVICES_DIR PGBIN
   local pgdata="$SERVICES_DIR/pg"
   trap services_stop EXIT
   log "Starting a throwaway PostgreSQL"

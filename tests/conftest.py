@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -69,3 +70,10 @@ def statistician(db: None) -> User:
 @pytest.fixture
 def sponsor_admin(db: None) -> User:
     return user_with_role(Role.SPONSOR_ADMIN, None, "sponsor")
+
+
+@pytest.fixture
+def genes_recorded_by_the_factories(settings: Any) -> None:
+    """The factories record NPM1 and FLT3-ITD only: require just NPM1 at enrolment, so that an
+    enrolment opens no data query of its own where a test counts queries."""
+    settings.TRIAL_CLEANING = {**settings.TRIAL_CLEANING, "BASELINE_REQUIRED_GENES": ["NPM1"]}

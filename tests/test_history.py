@@ -3,7 +3,7 @@
 from django.apps import apps
 from simple_history.models import registered_models
 
-PROJECT_APPS = ("trial", "randomization", "treatment", "followup", "analysis")
+PROJECT_APPS = ("trial", "randomization", "treatment", "followup", "cleaning", "analysis")
 
 
 def _project_models() -> list[type]:

@@ -16,13 +16,15 @@ import pytest
 from django.test import Client
 from django.urls import resolve, reverse
 
-from tests.factories import randomized_patient, screened_patient
+from cleaning.models import DataQuery
+from cleaning.services.queries import query_raise
+from tests.factories import randomized_patient, screened_patient, user_with_role
 from tests.treatment.test_builders import NOW as TREATMENT_NOW
 from tests.treatment.test_builders import STARTS, record_cycle
 from tests.url_walk import Route, all_routes
 from treatment.models import Cycle
 from treatment.services import response_record
-from trial.models import Patient, Site, User
+from trial.models import Patient, Role, Site, User
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class SiteB:
     site: Site
     patient: Patient  # consent, baseline and eligibility recorded, confirmed, randomised
     cycle: Cycle  # a treatment record of that patient
+    query: DataQuery  # a data query on that cycle
 
 
 # URL parameter name → the site-B value to put in the URL. Register every new kind of
@@ -43,6 +46,7 @@ SITE_B_OBJECTS: dict[str, Callable[[SiteB], object]] = {
     "pk": lambda b: b.cycle.pk,
     # Generic record pages name the kind of record the `pk` identifies.
     "record_type": lambda b: "cycle",
+    "query_id": lambda b: b.query.pk,
 }
 
 # URL parameters that do not identify site data, and why.
@@ -91,7 +95,15 @@ def site_b_records(site_b: Site, coordinator_b: User, investigator_b: User) -> S
             by=investigator_b,
             now=TREATMENT_NOW,
         )
-    return SiteB(site=site_b, patient=patient, cycle=cycle)
+    query = query_raise(
+        record=cycle,
+        field_name="start_date",
+        category="inconsistent",
+        text="Which day did the cycle start?",
+        by=user_with_role(Role.MONITOR, site_b, "monitor_b"),
+        now=cycle.created_at,
+    )
+    return SiteB(site=site_b, patient=patient, cycle=cycle, query=query)
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from treatment.models import (
 from treatment.rules import TreatmentRules
 from treatment.services import DrugDose, RelapseFinding
 from treatment.services.cycles import dose_errors
-from trial.forms import RulesChecked
+from trial.forms import RulesChecked, confirmation_field
 from trial.forms.widgets import IsoDateField, IsoDateTimeField
 from trial.models import Regimen
 
@@ -60,6 +60,8 @@ class CycleForm(ReasonMixin):
             self.drug_names = list(dict.fromkeys([*self.drug_names, *REGIMEN_DRUGS[cycle.regimen]]))
         for drug in self.drug_names:
             self._add_drug_fields(drug)
+        self.fields["confirmation"] = confirmation_field()
+        self.fields["reason"] = self.fields.pop("reason")  # the reason last
 
     def _add_drug_fields(self, drug: str) -> None:
         label = Drug(drug).label
@@ -132,7 +134,12 @@ class CycleForm(ReasonMixin):
         names = ["start_date", "regimen", "regimen_change_reason", "height_cm", "weight_kg"]
         values = {n: d[n] for n in names}
         values.update(delay_days=d["delay_days"] or 0, delay_reason=d["delay_reason"])
-        return {**values, "drugs": self.drugs(), "reason": d["reason"]}
+        return {
+            **values,
+            "drugs": self.drugs(),
+            "reason": d["reason"],
+            "confirmation": d["confirmation"],
+        }
 
     @staticmethod
     def initial_from(cycle: Cycle) -> dict[str, Any]:
@@ -248,6 +255,7 @@ class ResponseForm(ReasonMixin):
     extramedullary = forms.BooleanField(required=False, label="Relapse: extramedullary disease")
     extramedullary_site = forms.CharField(required=False, label="Relapse: extramedullary site")
     comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    confirmation = confirmation_field()
     field_order = [
         "assessment_date",
         "response",
@@ -256,6 +264,7 @@ class ResponseForm(ReasonMixin):
         "extramedullary",
         "extramedullary_site",
         "comment",
+        "confirmation",
         "reason",
     ]
 
@@ -318,6 +327,7 @@ class AdverseEventForm(ReasonMixin):
 
 class SaeReportForm(forms.Form):
     reported_at = IsoDateTimeField(label="Full SAE report sent at")
+    confirmation = confirmation_field()
 
 
 class TransplantForm(ReasonMixin):

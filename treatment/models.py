@@ -358,6 +358,10 @@ class Relatedness(models.TextChoices):
     DEFINITE = "definite", "Definite"
 
 
+# The kind of the outbox message that alerts the sponsor to a serious adverse event.
+SAE_ALERT = "treatment.sae_alert"
+
+
 class AdverseEvent(ClinicalRecord):
     """An adverse event (CTCAE v5); a serious one is reported to the sponsor within 24 hours."""
 
@@ -387,7 +391,12 @@ class AdverseEvent(ClinicalRecord):
         "Site aware of seriousness at", null=True, blank=True, editable=False
     )
     report_due_at = models.DateTimeField(null=True, blank=True, editable=False)
-    sponsor_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sponsor_notified_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the alert to the sponsor was delivered (empty: not delivered yet).",
+    )
     reported_at = models.DateTimeField("SAE report sent at", null=True, blank=True, editable=False)
 
     site_path = "patient__site"

@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from randomization.models import Randomization
 from treatment.models import (
     RESPONSE_RANK,
+    SAE_ALERT,
     AdverseEvent,
     Cycle,
     DrugAdministration,
@@ -23,7 +25,7 @@ from treatment.models import (
     Transplant,
 )
 from treatment.rules import TreatmentRules
-from trial.models import Patient, Regimen, User
+from trial.models import OutboundMessage, Patient, Regimen, User
 
 
 def best_response(patient: Patient) -> ResponseAssessment | None:
@@ -156,6 +158,28 @@ def sae_overdue(*, user: User, now: dt.datetime) -> QuerySet[AdverseEvent]:
         .filter(Q(reported_at__isnull=True) | Q(reported_at__gt=F("report_due_at")))
         .select_related("patient__site", "term")
         .order_by("report_due_at")
+    )
+
+
+def sae_alerts_undelivered(*, user: User) -> QuerySet[AdverseEvent]:
+    """Serious adverse events of the user's sites whose alert has not reached the sponsor yet
+    (the mail server or the broker is down), with the latest alert's state read from the outbox:
+    `alert_queued_at`, `alert_attempts`, `alert_last_error`."""
+    alerts = OutboundMessage.objects.filter(
+        kind=SAE_ALERT,
+        related_type=ContentType.objects.get_for_model(AdverseEvent),
+        related_id=OuterRef("pk"),
+    ).order_by("-pk")
+    return (
+        AdverseEvent.objects.for_user(user)
+        .filter(serious=True, entered_in_error=False, sponsor_notified_at__isnull=True)
+        .annotate(
+            alert_queued_at=Subquery(alerts.values("created_at")[:1]),
+            alert_attempts=Subquery(alerts.values("attempts")[:1]),
+            alert_last_error=Subquery(alerts.values("last_error")[:1]),
+        )
+        .select_related("patient__site", "term")
+        .order_by("awareness_at", "pk")
     )
 
 

@@ -31,5 +31,10 @@ urlpatterns: list[URLPattern] = [
     ),
     path(f"{_P}/adverse-events/<int:pk>/report/", safety.SaeReportApi.as_view(), name="sae_report"),
     path("adverse-events/overdue/", safety.SaeOverdueListApi.as_view(), name="sae_overdue"),
+    path(
+        "adverse-events/alerts-undelivered/",
+        safety.SaeAlertUndeliveredListApi.as_view(),
+        name="sae_alerts_undelivered",
+    ),
     path("ctcae-terms/", safety.CtcaeTermListApi.as_view(), name="ctcae_terms"),
 ]

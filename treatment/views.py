@@ -38,6 +38,7 @@ from treatment.selectors import (
     first_remission,
     patient_treatment,
     relapse_of,
+    sae_alerts_undelivered,
     sae_overdue,
 )
 from trial.access import acting_user, patient_for
@@ -64,8 +65,12 @@ def _entry_page(
     save: Callable[[forms.Form], object],
     success: str,
     action: Action = Action.ENTER_TREATMENT,
+    once: bool = False,
+    record: object = None,
 ) -> HttpResponse:
-    """A treatment-period form on the shared form page, back to the timeline once saved."""
+    """A treatment-period form on the shared form page, back to the timeline once saved; a new
+    record (`once`) is not created twice by the same rendered form submitted again; the record
+    being corrected, if any, shows its open data queries."""
     return form_page(
         request,
         form=form,
@@ -75,7 +80,8 @@ def _entry_page(
         site=patient.site,
         success=success,
         next_url=_timeline_url(patient),
-        context={"patient": patient, "title": title},
+        context={"patient": patient, "title": title, "record": record},
+        once=once,
     )
 
 
@@ -114,7 +120,14 @@ def cycle_edit(request: HttpRequest, patient_id: int, pk: int | None = None) -> 
         )
 
     return _entry_page(
-        request, patient=patient, form=form, title=title, save=save, success="Cycle saved."
+        request,
+        patient=patient,
+        form=form,
+        title=title,
+        save=save,
+        success="Cycle saved.",
+        once=cycle is None,
+        record=cycle,
     )
 
 
@@ -151,7 +164,14 @@ def response_edit(request: HttpRequest, patient_id: int, pk: int | None = None) 
 
     title = "Correct response assessment" if row else "New response assessment"
     return _entry_page(
-        request, patient=patient, form=form, title=title, save=save, success="Response saved."
+        request,
+        patient=patient,
+        form=form,
+        title=title,
+        save=save,
+        success="Response saved.",
+        once=row is None,
+        record=row,
     )
 
 
@@ -182,7 +202,14 @@ def adverse_event_edit(
 
     title = "Correct adverse event" if row else "New adverse event"
     return _entry_page(
-        request, patient=patient, form=form, title=title, save=save, success="Adverse event saved."
+        request,
+        patient=patient,
+        form=form,
+        title=title,
+        save=save,
+        success="Adverse event saved.",
+        once=row is None,
+        record=row,
     )
 
 
@@ -204,6 +231,7 @@ def sae_report(request: HttpRequest, patient_id: int, pk: int) -> HttpResponse:
         title=f"SAE report sent: {row.term_label}",
         save=save,
         success="SAE report recorded.",
+        record=row,
     )
 
 
@@ -232,7 +260,14 @@ def transplant_edit(request: HttpRequest, patient_id: int, pk: int | None = None
 
     title = "Correct transplant" if row else "Allogeneic stem-cell transplant"
     return _entry_page(
-        request, patient=patient, form=form, title=title, save=save, success="Transplant saved."
+        request,
+        patient=patient,
+        form=form,
+        title=title,
+        save=save,
+        success="Transplant saved.",
+        once=row is None,
+        record=row,
     )
 
 
@@ -269,6 +304,7 @@ def end_of_treatment_edit(request: HttpRequest, patient_id: int) -> HttpResponse
         title="End of treatment",
         save=save,
         success="End of treatment saved; post-treatment follow-up starts.",
+        record=row,
     )
 
 
@@ -364,6 +400,7 @@ def safety_overdue(request: HttpRequest) -> HttpResponse:
     user = acting_user(request)
     context: dict[str, Any] = {
         "events": sae_overdue(user=user, now=timezone.now()),
+        "undelivered": sae_alerts_undelivered(user=user),
         "aza_due": aza_response_due_patients(user=user),
     }
     return render(request, "treatment/overdue.html", context)

@@ -22,6 +22,7 @@ class Action(models.TextChoices):
     ENTER_FOLLOWUP = "enter_followup", "Enter follow-up visits"
     RECORD_RELAPSE = "record_relapse", "Record a relapse"
     RAISE_QUERY = "raise_query", "Raise and close data queries"
+    ANSWER_QUERY = "answer_query", "Answer data queries of the site"
     MANAGE_CUTOFF = "manage_cutoff", "Freeze data cut-offs"
     EXPORT = "export", "Export analysis datasets"
     VIEW_REPORTS = "view_reports", "See trial-wide reports"
@@ -45,6 +46,7 @@ ALLOWED_ROLES: dict[Action, frozenset[Role]] = {
     # (which the coordinator enters): both record the same one relapse record.
     Action.RECORD_RELAPSE: _SITE_TEAM,
     Action.RAISE_QUERY: frozenset({Role.DATA_MANAGER, Role.MONITOR}),
+    Action.ANSWER_QUERY: _SITE_TEAM,
     Action.MANAGE_CUTOFF: frozenset({Role.DATA_MANAGER}),
     Action.EXPORT: frozenset({Role.DATA_MANAGER, Role.STATISTICIAN, Role.SPONSOR_ADMIN}),
     Action.VIEW_REPORTS: frozenset(

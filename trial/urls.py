@@ -11,6 +11,7 @@ _P = "patients/<int:patient_id>/"
 urlpatterns: list[URLPattern] = [
     path("patients/new/", screening.patient_screen, name="patient_screen"),
     path(f"{_P}history/", screening.patient_history, name="patient_history"),
+    path(f"{_P}edit/", screening.patient_edit, name="patient_edit"),
     path(f"{_P}consent/", screening.consent_edit, name="consent_edit"),
     path(f"{_P}consent/history/", screening.consent_history, name="consent_history"),
     path(f"{_P}baseline/", screening.baseline_edit, name="baseline_edit"),

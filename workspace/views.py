@@ -1,25 +1,30 @@
 """The pages that compose every app: the home page by role, the patient list and the patient
-page (overview, screening path, randomisation and the way on to treatment and follow-up)."""
+page (overview, screening path, randomisation and the way on to treatment and follow-up), and
+the patient-level listings behind the dashboard's counts."""
 
 from __future__ import annotations
 
+import csv
 from typing import Any
 
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 
+from cleaning import selectors as cleaning_selectors
 from followup import selectors as followup_selectors
 from randomization.models import Randomization
 from treatment import selectors as treatment_selectors
 from trial.access import acting_user, patient_for
-from trial.models import Patient, PatientStatus, User
-from trial.pages import page
+from trial.models import Patient, PatientStatus, Site, User
+from trial.pages import page, require_action
 from trial.permissions import Action
 from workspace.forms import PatientSearchForm
 from workspace.selectors import dashboard, status, worklist
+from workspace.selectors.listings import LISTINGS, listing_table, listing_url
 
 
 def _screening_groups(user: User) -> list[tuple[str, list[worklist.WorkItem]]]:
@@ -42,7 +47,10 @@ def home(request: HttpRequest) -> HttpResponse:
         "can_followup": user.can(Action.ENTER_FOLLOWUP),
         "can_report": user.can(Action.VIEW_REPORTS),
         "can_export": user.can(Action.EXPORT),
+        "can_answer": user.can(Action.ANSWER_QUERY),
+        "can_raise": user.can(Action.RAISE_QUERY),
     }
+    context.update(_queries(user, now, answer=context["can_answer"], raise_=context["can_raise"]))
     if context["can_screen"]:
         context["groups"] = _screening_groups(user)
         context["to_randomize"] = worklist.awaiting_randomization(user)
@@ -55,8 +63,61 @@ def home(request: HttpRequest) -> HttpResponse:
         context["sae_due"] = list(worklist.sae_reports_due(user))
         context["now"] = now
     if context["can_report"]:
-        context["dashboard"] = dashboard.trial_dashboard(user=user, now=now)
+        context["dashboard"] = _with_listing_urls(dashboard.trial_dashboard(user=user, now=now))
     return render(request, "workspace/home.html", context)
+
+
+def _queries(user: User, now: Any, *, answer: bool, raise_: bool) -> dict[str, Any]:
+    """The data queries a site team answers, and those a raiser has to review."""
+    if not (answer or raise_):
+        return {}
+    counts = cleaning_selectors.query_counts(user=user)
+    wanted = "open" if answer else "answered"
+    filters = cleaning_selectors.QueryFilters(state=wanted)
+    rows = cleaning_selectors.queries_for_user(user=user, filters=filters, now=now)
+    return {"query_counts": counts, "queries": list(rows[:10])}
+
+
+def _with_listing_urls(board: dashboard.Dashboard) -> dashboard.Dashboard:
+    """Every count of the dashboard links to its patient-level listing, by site and for all."""
+    queries = reverse("cleaning:query_list")
+    for row, code in [*((r, r.code) for r in board.sites), (board.totals, "")]:
+        row.urls = {listing.count: listing_url(listing.count, code) for listing in LISTINGS}
+        row.urls["open_queries"] = f"{queries}?site={code}" if code else queries
+    return board
+
+
+def _report_sites(user: User) -> list[Site]:
+    site_ids = user.site_ids_for(Action.VIEW_REPORTS)
+    sites = Site.objects.order_by("code")
+    return list(sites if site_ids is None else sites.filter(pk__in=site_ids))
+
+
+@page
+def listing(request: HttpRequest, slug: str) -> HttpResponse:
+    """The patients behind one dashboard count, by site; ?format=csv downloads them."""
+    require_action(request, Action.VIEW_REPORTS)
+    user = acting_user(request)
+    item = next(entry for entry in LISTINGS if entry.slug == slug)
+    site = request.GET.get("site", "")
+    table = listing_table(listing=item, user=user, site=site, now=timezone.now())
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = (
+            f'attachment; filename="{slug}{"-" + site if site else ""}.csv"'
+        )
+        writer = csv.writer(response)
+        writer.writerow(table.columns)
+        writer.writerows(row.cells for row in table.rows)
+        return response
+    context = {
+        "listing": item,
+        "table": table,
+        "site": site,
+        "sites": _report_sites(user),
+        "csv_url": listing_url(item.count, site) + ("&" if site else "?") + "format=csv",
+    }
+    return render(request, "workspace/listing.html", context)
 
 
 @page

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "randomization",
     "treatment",
     "followup",
+    "cleaning",
     "analysis",
     "workspace",
 ]
@@ -140,6 +141,14 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "dexaml-03@localhost")
+EMAIL_HOST = env("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(env("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+# A mail server that accepts the connection and then hangs must not hold a worker forever.
+EMAIL_TIMEOUT = int(env("EMAIL_TIMEOUT", "30"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -178,6 +187,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
     "visibility_timeout": int(env("CELERY_VISIBILITY_TIMEOUT", str(60 * 60))),
     "unacked_restore_interval": int(env("CELERY_UNACKED_RESTORE_INTERVAL", "10")),
     "unacked_restore_throttle": int(env("CELERY_UNACKED_RESTORE_THROTTLE", "10")),
+    # A broker that does not answer fails a publish in seconds, not after the system's TCP
+    # timeout: the request that queued a message goes on, and the outbox's sweep sends it later.
+    "socket_connect_timeout": int(env("CELERY_BROKER_CONNECT_TIMEOUT", "5")),
 }
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = VAR_DIR / "celery"
@@ -204,6 +216,29 @@ LOGGING = {
 
 # `seed_demo` (demo users with a published password) may run; production turns it off.
 DEMO_DATA_ALLOWED = True
+
+# The outbox (README "Messages: the outbox"): every e-mail is a row written with the record that
+# causes it and delivered by a worker, tried again until it is sent.
+TRIAL_OUTBOX: dict[str, Any] = {
+    # A failed send is tried again RETRY_BASE_SECONDS × 2^(attempts − 1) later, at most
+    # RETRY_MAX_SECONDS later; a message is never given up (it stays visible as undelivered).
+    "RETRY_BASE_SECONDS": int(env("OUTBOX_RETRY_BASE_SECONDS", "30")),
+    "RETRY_MAX_SECONDS": int(env("OUTBOX_RETRY_MAX_SECONDS", "3600")),
+    # The delivery task retries itself this many times; beat's sweep takes over after that.
+    "TASK_MAX_RETRIES": int(env("OUTBOX_TASK_MAX_RETRIES", "5")),
+    # Beat's sweep runs every SWEEP_EVERY_SECONDS and hands to a worker (at most SWEEP_BATCH)
+    # the pending messages due for SWEEP_GRACE_SECONDS: queued while the broker was down, lost
+    # with a worker, or waiting for their next attempt.
+    "SWEEP_EVERY_SECONDS": int(env("OUTBOX_SWEEP_EVERY_SECONDS", "60")),
+    "SWEEP_GRACE_SECONDS": int(env("OUTBOX_SWEEP_GRACE_SECONDS", "60")),
+    "SWEEP_BATCH": int(env("OUTBOX_SWEEP_BATCH", "500")),
+    # A message a worker took but never recorded as sent (the worker died while sending) is
+    # sent again this long after it was taken: at least once, never silently lost.
+    "CLAIM_TIMEOUT_SECONDS": int(env("OUTBOX_CLAIM_TIMEOUT_SECONDS", "900")),
+    # Once the mail server has accepted a message, recording it as sent waits this long for a
+    # database that is briefly unavailable (a restart) rather than send it twice.
+    "RECORD_WAIT_SECONDS": int(env("OUTBOX_RECORD_WAIT_SECONDS", "60")),
+}
 
 # Trial configuration that the protocol leaves open (docs/protocol.md: numbers are configuration).
 TRIAL: dict[str, Any] = {
@@ -283,6 +318,29 @@ TRIAL_TREATMENT: dict[str, Any] = {
     "DEXAMETHASONE_PLANNED_DOSE": env("TRIAL_DEXAMETHASONE_PLANNED_DOSE", "160"),
     "DEXAMETHASONE_UNIT": env("TRIAL_DEXAMETHASONE_UNIT", "mg"),
 }
+# Data cleaning (docs/protocol.md "Data cleaning and locking"): the thresholds of the automatic
+# edit checks, the nightly run of every check over the whole database, and the daily digest of
+# data queries (one e-mail a day at most per person).
+TRIAL_CLEANING: dict[str, Any] = {
+    # A dose given above MAX or below MIN per cent of the planned dose opens a query.
+    "DOSE_MAX_PERCENT": int(env("CLEANING_DOSE_MAX_PERCENT", "110")),
+    "DOSE_MIN_PERCENT": int(env("CLEANING_DOSE_MIN_PERCENT", "50")),
+    # A response assessed before this day of cycle 1 (day 1 = the cycle's start) opens a query.
+    "RESPONSE_EARLIEST_DAY": int(env("CLEANING_RESPONSE_EARLIEST_DAY", "21")),
+    # Baseline fields and mutation results the protocol needs for every enrolled patient
+    # (marrow blasts for the response criteria; the genes of the subgroup analyses).
+    "BASELINE_REQUIRED_FIELDS": env_list("CLEANING_BASELINE_REQUIRED_FIELDS", "marrow_blast_pct"),
+    "BASELINE_REQUIRED_GENES": env_list(
+        "CLEANING_BASELINE_REQUIRED_GENES", "NPM1,FLT3-ITD,RUNX1,TP53"
+    ),
+    "BATCH_SIZE": int(env("CLEANING_BATCH_SIZE", "500")),
+    # Celery beat (config/celery.py): every edit check over the database nightly, the digest
+    # of new queries and answers each morning.
+    "RUN_HOUR": int(env("CLEANING_RUN_HOUR", "2")),
+    "RUN_MINUTE": int(env("CLEANING_RUN_MINUTE", "30")),
+    "DIGEST_HOUR": int(env("CLEANING_DIGEST_HOUR", "7")),
+    "DIGEST_MINUTE": int(env("CLEANING_DIGEST_MINUTE", "15")),
+}
 # One name per choice set in the API schema where a set appears under several field names.
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "ScreenFailureReasonEnum": "trial.models.ScreenFailureReason",
@@ -292,4 +350,6 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "DiseaseStatusEnum": "trial.models.DiseaseStatus",
     "TransplantDiseaseStatusEnum": "treatment.models.TransplantDiseaseStatus",
     "FollowupDiseaseStatusEnum": "followup.models.FollowupDiseaseStatus",
+    "QueryStateEnum": "cleaning.models.QueryState",
+    "QueryOriginEnum": "cleaning.models.QueryOrigin",
 }

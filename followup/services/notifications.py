@@ -1,18 +1,20 @@
 """Reminders to site coordinators (one email per site per day) and the weekly digest to data
-managers. A Notification row per email, unique per kind, day and scope, keeps a re-run from
-sending twice."""
+managers, queued in the outbox (trial/outbox): the key of each message (kind, site, day) keeps a
+re-run from sending it twice."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
 
-from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 
-from followup.models import Notification, NotificationKind, Visit, VisitStatus
+from followup.models import Visit, VisitStatus
 from trial.models import Membership, Role, Site
+from trial.outbox import message_queue
+
+SITE_REMINDER = "followup.site_reminder"
+WEEKLY_DIGEST = "followup.weekly_digest"
 
 
 def _emails(role: Role, site: Site | None) -> list[str]:
@@ -22,39 +24,9 @@ def _emails(role: Role, site: Site | None) -> list[str]:
     return sorted({e for e in memberships.values_list("user__email", flat=True) if e})
 
 
-def _send_once(
-    *,
-    kind: str,
-    day: dt.date,
-    scope: str,
-    site: Site | None,
-    recipients: list[str],
-    subject: str,
-    body: str,
-) -> bool:
-    """Record the email and send it; False when it was already sent (unique row)."""
-    notification = Notification(
-        kind=kind,
-        day=day,
-        scope=scope,
-        site=site,
-        recipients=", ".join(recipients),
-        subject=subject[:200],
-        body=body,
-    )
-    try:
-        with transaction.atomic():
-            notification.save()
-            if recipients:
-                send_mail(subject, body, None, recipients)
-    except IntegrityError:
-        return False
-    return True
-
-
-def followup_reminders_send(*, day: dt.date) -> int:
-    """Email each site's coordinators the visits that entered their window or became overdue
-    on `day`; one email per site. Return how many emails were sent."""
+def followup_reminders_send(*, day: dt.date, now: dt.datetime) -> int:
+    """Queue for each site's coordinators the visits that entered their window or became
+    overdue on `day`; one email per site and day. Return how many were queued by this call."""
     visits = (
         Visit.objects.filter(Q(window_reminded_on=day) | Q(overdue_reminded_on=day))
         .filter(status__in=[VisitStatus.DUE, VisitStatus.OVERDUE])
@@ -71,20 +43,22 @@ def followup_reminders_send(*, day: dt.date) -> int:
             f"{v.get_status_display().lower()}"
             for v in site_visits
         ]
-        sent += _send_once(
-            kind=NotificationKind.SITE_REMINDER,
-            day=day,
-            scope=site.code,
-            site=site,
+        _, queued = message_queue(
+            kind=SITE_REMINDER,
+            key=f"{SITE_REMINDER}:{site.code}:{day:%Y-%m-%d}",
             recipients=_emails(Role.SITE_COORDINATOR, site),
             subject=f"Follow-up visits to arrange at {site.code} ({len(site_visits)})",
             body="Follow-up visits entering their window or overdue:\n" + "\n".join(lines),
+            now=now,
+            related=site,
         )
+        sent += queued
     return sent
 
 
-def followup_digest_send(*, today: dt.date) -> bool:
-    """Email data managers the overdue and missed visits per site (the weekly digest)."""
+def followup_digest_send(*, today: dt.date, now: dt.datetime) -> bool:
+    """Queue for the data managers the overdue and missed visits per site (the weekly digest),
+    once per day; return whether this call queued it."""
     counts = (
         Visit.objects.filter(status__in=[VisitStatus.OVERDUE, VisitStatus.MISSED])
         .values("patient__site__code")
@@ -98,12 +72,12 @@ def followup_digest_send(*, today: dt.date) -> bool:
         f"- {r['patient__site__code']}: {r['overdue']} overdue, {r['missed']} missed"
         for r in counts
     ]
-    return _send_once(
-        kind=NotificationKind.WEEKLY_DIGEST,
-        day=today,
-        scope="ALL",
-        site=None,
+    _, queued = message_queue(
+        kind=WEEKLY_DIGEST,
+        key=f"{WEEKLY_DIGEST}:{today:%Y-%m-%d}",
         recipients=_emails(Role.DATA_MANAGER, None),
         subject=f"Follow-up digest, week of {today:%Y-%m-%d}",
         body="Overdue and missed follow-up visits per site:\n" + ("\n".join(lines) or "- none"),
+        now=now,
     )
+    return queued

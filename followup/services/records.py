@@ -75,6 +75,7 @@ def visit_record(
     transplant_date: dt.date | None = None,
     reason: str = "",
     now: dt.datetime | None = None,
+    confirmation: str = "",
 ) -> Visit:
     """Record (or correct, with a reason) a follow-up visit as done.
 
@@ -120,7 +121,7 @@ def visit_record(
         )
     visit.new_treatment, visit.new_treatment_detail = new_treatment, new_treatment_detail
     visit.transplant, visit.transplant_date = transplant, transplant_date if transplant else None
-    _save_entry(visit, by=by, reason=reason, first_entry=first_entry)
+    _save_entry(visit, by=by, reason=reason, first_entry=first_entry, confirmation=confirmation)
     if previous_relapse is not None and visit.relapse is None:
         _relapse_taken_back(visit, previous_relapse, by=by, now=now, reason=reason)
     return visit
@@ -280,15 +281,13 @@ def _relapse_taken_back(
         )
 
 
-def _save_entry(visit: Visit, *, by: User, reason: str, first_entry: bool) -> None:
+def _save_entry(
+    visit: Visit, *, by: User, reason: str, first_entry: bool, confirmation: str = ""
+) -> None:
     """A first entry on a scheduled visit is data entry; changing it again is a correction."""
-    if not first_entry:
-        record_save(instance=visit, by=by, reason=reason)
-        return
-    visit.full_clean()
-    visit._history_user = by  # type: ignore[attr-defined]
-    visit._change_reason = reason.strip() or "Visit recorded"  # type: ignore[attr-defined]
-    visit.save()
+    if first_entry:
+        reason = reason.strip() or "Visit recorded"
+    record_save(instance=visit, by=by, reason=reason, confirmation=confirmation)
 
 
 @transaction.atomic

@@ -19,13 +19,12 @@ taken before its wait.
 from __future__ import annotations
 
 import datetime as dt
-from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Max
 
-from randomization import allocation, notifications, selectors, tasks
+from randomization import allocation, notifications, selectors
 from randomization.models import (
     AllocationList,
     AllocationSlot,
@@ -72,11 +71,10 @@ def patient_randomize(*, patient: Patient, by: User, now: dt.datetime) -> Random
     if randomization.sequence == 1:
         study_end_fix(first_randomized_at=now, by=by)
     randomization.created = True  # type: ignore[attr-defined]
-    transaction.on_commit(
-        partial(tasks.randomization_result_notify.delay, randomization_pk=randomization.pk)
-    )
+    # The result e-mail commits with the allocation, or not at all (README "Messages").
+    notifications.randomization_result_queue(randomization=randomization, now=now)
     if slot is not None:
-        _warn_if_low(slot)
+        _warn_if_low(slot, now=now)
     return randomization
 
 
@@ -204,7 +202,7 @@ def _minimization_decide(
     )
 
 
-def _warn_if_low(slot: AllocationSlot) -> None:
+def _warn_if_low(slot: AllocationSlot, *, now: dt.datetime) -> None:
     """Warn once when the stratum falls below the threshold, and again when it is empty.
 
     Slots are used in position order without gaps, so the unused count is the distance from
@@ -213,6 +211,4 @@ def _warn_if_low(slot: AllocationSlot) -> None:
     last = AllocationSlot.objects.filter(stratum_id=slot.stratum_id).aggregate(m=Max("position"))
     unused = last["m"] - slot.position
     if unused == threshold - 1 or (unused == 0 and threshold > 1):
-        transaction.on_commit(
-            partial(notifications.low_slots_warn, stratum_pk=slot.stratum_id, unused=unused)
-        )
+        notifications.low_slots_queue(stratum=slot.stratum, unused=unused, now=now)

@@ -12,10 +12,12 @@ from django.core import mail
 from django.utils import timezone
 
 from config.celery import app
-from followup.models import Notification, Visit
+from followup.models import Visit
+from followup.services.notifications import SITE_REMINDER
 from followup.tasks import followup_digest, followup_refresh
 from tests.followup.conftest import followup_patient
 from trial.dates import add_months
+from trial.models import OutboundMessage
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,14 +29,20 @@ def _with_email(*users) -> None:
 
 
 class TestBeatSchedule:
-    def test_daily_refresh_and_weekly_digest_are_declared_in_one_place(self) -> None:
+    def test_periodic_tasks_are_declared_in_one_place(self) -> None:
         schedule = app.conf.beat_schedule
 
-        assert {e["task"] for e in schedule.values()} == {
+        tasks = {e["task"] for e in schedule.values()}
+        app.loader.import_default_modules()  # what a worker does: every app's tasks module
+
+        assert tasks == {
             "followup.refresh",
             "followup.digest_send",
+            "trial.outbox_sweep",
+            "cleaning.edit_checks_run",
+            "cleaning.digest_send",
         }
-        assert {"followup.refresh", "followup.digest_send"} <= set(app.tasks)
+        assert tasks <= set(app.tasks)
 
 
 class TestFollowupRefreshTask:
@@ -70,18 +78,20 @@ class TestFollowupRefreshTask:
         ]
         paris = next(m for m in mail.outbox if m.to == ["coord_a@example.org"])
         assert paris.body.count("visit 1") == 2
-        assert Notification.objects.count() == 2
+        assert OutboundMessage.objects.filter(kind=SITE_REMINDER).count() == 2
 
     @pytest.mark.django_db
     def test_weekly_digest_counts_overdue_and_missed_per_site(
-        self, site_a, coordinator, investigator, data_manager
+        self, site_a, coordinator, investigator, data_manager, django_capture_on_commit_callbacks
     ) -> None:
         _with_email(data_manager)
         followup_patient(site_a, coordinator, investigator)
         followup_refresh.delay(as_of="2027-08-01")  # visit 1 missed, visit 2 overdue
 
-        followup_digest.delay(as_of="2027-08-01")
-        followup_digest.delay(as_of="2027-08-01")
+        with django_capture_on_commit_callbacks(execute=True):
+            followup_digest.delay(as_of="2027-08-01")
+        with django_capture_on_commit_callbacks(execute=True):
+            followup_digest.delay(as_of="2027-08-01")
 
         assert len(mail.outbox) == 1
         assert "PAR: 1 overdue, 1 missed" in mail.outbox[0].body

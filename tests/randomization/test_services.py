@@ -151,9 +151,12 @@ class TestPatientRandomize:
         )
         writes = [i for i, s in enumerate(statements) if s.startswith(("INSERT", "UPDATE"))]
         assert writes and min(writes) > list_lock
+        # The result e-mail is written with the allocation (the outbox), in the same transaction.
         assert [statements[i].split()[2].strip('"') for i in writes] == [
             "randomization_randomization",
             "randomization_historicalrandomization",
+            "trial_outboundmessage",
+            "trial_historicaloutboundmessage",
         ]
 
     def test_empty_stratum_is_refused_without_revealing_the_list(

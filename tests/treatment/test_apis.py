@@ -11,6 +11,11 @@ from rest_framework.test import APIClient
 from tests.factories import randomized_patient
 from tests.treatment.test_builders import STARTS, record_cycle
 from treatment.models import AdverseEvent, CtcaeTerm
+from trial.outbox import delivery as delivery_module
+
+
+def _refuse(*args: object, **kwargs: object) -> None:
+    raise ConnectionRefusedError(111, "Connection refused")
 
 
 def _client(user) -> APIClient:
@@ -128,6 +133,31 @@ class TestAdverseEventApi:
         assert len(mail.outbox) == 1
         overdue = _client(data_manager).get("/api/v1/adverse-events/overdue/").json()
         assert [e["id"] for e in overdue] == [response.json()["id"]]
+
+    def test_an_alert_not_delivered_yet_is_listed_with_its_attempts(
+        self, patient, investigator, data_manager, monkeypatch, django_capture_on_commit_callbacks
+    ) -> None:
+        record_cycle(patient, investigator, STARTS[0])
+        monkeypatch.setattr(delivery_module.EmailMessage, "send", _refuse)
+        body = {
+            "term": CtcaeTerm.objects.get(term="Sepsis").pk,
+            "grade": 4,
+            "start_date": "2026-11-10",
+            "relation_dexamethasone": "possible",
+            "relation_salvage": "probable",
+            "serious": True,
+        }
+
+        with django_capture_on_commit_callbacks(execute=True):
+            response = _client(investigator).post(
+                f"/api/v1/patients/{patient.pk}/adverse-events/", body, format="json"
+            )
+        listed = _client(data_manager).get("/api/v1/adverse-events/alerts-undelivered/").json()
+
+        assert response.status_code == 201
+        assert response.json()["sponsor_notified_at"] is None
+        assert [(e["id"], e["alert_attempts"]) for e in listed] == [(response.json()["id"], 1)]
+        assert "Connection refused" in listed[0]["alert_last_error"]
 
     def test_recording_the_report_takes_it_off_the_overdue_list(
         self, patient, investigator, data_manager

@@ -168,6 +168,25 @@ class TestAdverseEventPage:
         assert event.report_due_at == event.awareness_at + dt.timedelta(hours=24)
         assert "Sepsis" in overdue
 
+    def test_the_safety_page_lists_alerts_not_delivered_yet(
+        self, patient, investigator, data_manager
+    ) -> None:
+        record_cycle(patient, investigator, STARTS[0])
+        post = {
+            "term": CtcaeTerm.objects.get(term="Sepsis").pk,
+            "grade": "4",
+            "start_date": "2026-11-10",
+            "relation_dexamethasone": "possible",
+            "relation_salvage": "probable",
+            "serious": "on",
+        }
+        _client(investigator).post(f"/patients/{patient.pk}/treatment/adverse-events/new/", post)
+
+        page = _client(data_manager).get("/safety/overdue/").content.decode()
+
+        undelivered = page.split('data-testid="undelivered-sae-alerts"')[1].split("</table>")[0]
+        assert "Sepsis" in undelivered and str(patient) in undelivered
+
 
 class TestOtherForms:
     def test_response_transplant_and_end_of_treatment_pages_save(

@@ -10,11 +10,13 @@ from django.core.exceptions import ValidationError
 
 from tests.factories import randomized_patient
 from tests.treatment.test_builders import NOW, STARTS, record_cycle
-from treatment.models import CtcaeTerm
-from treatment.selectors import sae_overdue
+from treatment.models import SAE_ALERT, AdverseEvent, CtcaeTerm
+from treatment.selectors import sae_alerts_undelivered, sae_overdue
 from treatment.services import adverse_event_record, sae_report_record
 from trial.exceptions import StateConflict
-from trial.models import Death
+from trial.models import Death, MessageStatus, OutboundMessage
+from trial.outbox import delivery as delivery_module
+from trial.outbox.delivery import message_deliver
 
 
 @pytest.fixture
@@ -22,6 +24,10 @@ def patient(site_a, coordinator, investigator):
     patient = randomized_patient(site_a, coordinator, investigator)
     record_cycle(patient, investigator, STARTS[0])
     return patient
+
+
+def _refuse(*args: object, **kwargs: object) -> None:
+    raise ConnectionRefusedError(111, "Connection refused")
 
 
 def _event(patient, by, *, now=NOW, **kw):
@@ -79,7 +85,10 @@ class TestSeriousAdverseEvent:
             event = _event(patient, investigator, serious=True, awareness_at=aware)
 
         assert event.report_due_at == aware + dt.timedelta(hours=24)
-        assert event.sponsor_notified_at == NOW
+        alert = OutboundMessage.objects.get(kind=SAE_ALERT)
+        event.refresh_from_db()
+        assert alert.related == event and alert.status == MessageStatus.SENT
+        assert event.sponsor_notified_at == alert.sent_at
         assert len(mail.outbox) == 1
         message = mail.outbox[0]
         assert message.to == [settings.TRIAL_TREATMENT["SPONSOR_SAFETY_EMAIL"]]
@@ -95,6 +104,18 @@ class TestSeriousAdverseEvent:
             _event(patient, investigator, event=event, serious=True, grade=4, reason="Worse")
 
         assert len(mail.outbox) == 1
+
+    def test_an_event_serious_again_after_a_correction_alerts_again(
+        self, patient, investigator, django_capture_on_commit_callbacks
+    ) -> None:
+        with django_capture_on_commit_callbacks(execute=True):
+            event = _event(patient, investigator, serious=True)
+            _event(patient, investigator, event=event, serious=False, reason="Not serious")
+            _event(patient, investigator, event=event, serious=True, reason="Serious after all")
+
+        keys = sorted(OutboundMessage.objects.values_list("dedup_key", flat=True))
+        assert keys == [f"{SAE_ALERT}:{event.pk}:1", f"{SAE_ALERT}:{event.pk}:2"]
+        assert len(mail.outbox) == 2
 
     def test_an_unreported_sae_past_its_deadline_is_overdue_for_the_data_manager(
         self, patient, investigator, data_manager
@@ -140,6 +161,59 @@ class TestSeriousAdverseEvent:
 
         with pytest.raises(StateConflict, match="Only a serious adverse event"):
             sae_report_record(event=event, reported_at=NOW, by=investigator, now=NOW)
+
+
+class TestSponsorAlertUndelivered:
+    def test_the_event_is_saved_unmarked_and_listed_while_the_mail_server_is_down(
+        self, patient, investigator, data_manager, monkeypatch, django_capture_on_commit_callbacks
+    ) -> None:
+        monkeypatch.setattr(delivery_module.EmailMessage, "send", _refuse)
+
+        with django_capture_on_commit_callbacks(execute=True):
+            event = _event(patient, investigator, serious=True)
+
+        event.refresh_from_db()
+        assert event.sponsor_notified_at is None
+        (listed,) = sae_alerts_undelivered(user=data_manager)
+        assert listed == event
+        assert listed.alert_attempts == 1
+        assert "Connection refused" in listed.alert_last_error
+
+    def test_it_is_stamped_and_leaves_the_list_when_the_alert_is_delivered(
+        self, patient, investigator, data_manager
+    ) -> None:
+        event = _event(patient, investigator, serious=True)
+        alert = OutboundMessage.objects.get(kind=SAE_ALERT, related_id=event.pk)
+        delivered_at = NOW + dt.timedelta(minutes=7)
+
+        message_deliver(message_pk=alert.pk, now=delivered_at)
+
+        event.refresh_from_db()
+        assert event.sponsor_notified_at == delivered_at
+        assert list(sae_alerts_undelivered(user=data_manager)) == []
+        assert event.history.first().history_change_reason == "Alert delivered to the sponsor"
+
+    def test_another_sites_coordinator_does_not_see_it(
+        self, patient, investigator, coordinator_b
+    ) -> None:
+        _event(patient, investigator, serious=True)
+
+        assert list(sae_alerts_undelivered(user=coordinator_b)) == []
+
+    def test_a_correction_made_from_a_copy_read_before_the_delivery_keeps_the_stamp(
+        self, patient, investigator
+    ) -> None:
+        event = _event(patient, investigator, serious=True)
+        read_before = AdverseEvent.objects.get(pk=event.pk)
+        alert = OutboundMessage.objects.get(kind=SAE_ALERT, related_id=event.pk)
+        message_deliver(message_pk=alert.pk, now=NOW + dt.timedelta(minutes=1))
+
+        corrected = _event(
+            patient, investigator, event=read_before, serious=True, grade=4, reason="Worse"
+        )
+
+        assert corrected.grade == 4
+        assert corrected.sponsor_notified_at == NOW + dt.timedelta(minutes=1)
 
 
 class TestFatalAdverseEvent:

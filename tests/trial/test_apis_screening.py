@@ -172,8 +172,9 @@ class TestScreeningToEnrolment:
             eligible_patient(site_a, coordinator, investigator)
         client = _client(coordinator)
 
-        # (memberships of the user,) count, one page joining sites, versions and users
-        with django_assert_max_num_queries(3):
+        # (memberships of the user,) count, one page joining sites, versions and users, and
+        # the open data queries of the page's patients
+        with django_assert_max_num_queries(4):
             response = client.get(f"{API}/patients/")
 
         assert response.json()["count"] == 5

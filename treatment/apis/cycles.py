@@ -14,8 +14,9 @@ from rest_framework.views import APIView
 from treatment import services as services
 from treatment.models import Cycle, DoseUnit, Drug, DrugAdministration
 from trial.access import acting_user, patient_for
-from trial.api import ReasonField
+from trial.api import ConfirmationField, OpenQueriesField, ReasonField
 from trial.apis.common import patient_record
+from trial.apis.idempotency import IDEMPOTENCY_KEY, IDEMPOTENCY_RESPONSES, idempotent
 from trial.models import Patient, Regimen
 
 # --- cycles ---------------------------------------------------------------------------------
@@ -23,6 +24,7 @@ from trial.models import Patient, Regimen
 
 class DrugSerializer(serializers.ModelSerializer[DrugAdministration]):
     reduced = serializers.BooleanField(read_only=True)
+    open_queries = OpenQueriesField()
 
     class Meta:
         model = DrugAdministration
@@ -35,11 +37,13 @@ class DrugSerializer(serializers.ModelSerializer[DrugAdministration]):
             "reduction_reason",
             "delayed",
             "delay_reason",
+            "open_queries",
         ]
 
 
 class CycleOutput(serializers.ModelSerializer[Cycle]):
     drugs = serializers.SerializerMethodField()
+    open_queries = OpenQueriesField()
 
     class Meta:
         model = Cycle
@@ -57,11 +61,12 @@ class CycleOutput(serializers.ModelSerializer[Cycle]):
             "delay_reason",
             "drugs",
             "entered_in_error",
+            "open_queries",
         ]
 
     def get_drugs(self, cycle: Cycle) -> list[dict[str, Any]]:
         rows = cycle.drugs.filter(entered_in_error=False).order_by("drug")
-        return list(DrugSerializer(rows, many=True).data)
+        return list(DrugSerializer(rows, many=True, context=self.context).data)
 
 
 class DrugInput(serializers.Serializer[Any]):
@@ -84,6 +89,7 @@ class CycleInput(serializers.Serializer[Any]):
     delay_reason = serializers.CharField(required=False, allow_blank=True, default="")
     drugs = DrugInput(many=True)
     reason = ReasonField()
+    confirmation = ConfirmationField()
 
 
 def _cycle_save(request: Request, patient: Patient, cycle: Cycle | None) -> Cycle:
@@ -108,7 +114,12 @@ class CycleListApi(APIView):
         cycles = Cycle.objects.filter(patient=patient).order_by("number")
         return Response(CycleOutput(cycles, many=True).data)
 
-    @extend_schema(request=CycleInput, responses={201: CycleOutput})
+    @extend_schema(
+        request=CycleInput,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: CycleOutput, **IDEMPOTENCY_RESPONSES},
+    )
+    @idempotent("cycle_create")
     def post(self, request: Request, patient_id: int) -> Response:
         cycle = _cycle_save(request, patient_for(request, patient_id), None)
         return Response(CycleOutput(cycle).data, status=201)

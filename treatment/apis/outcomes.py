@@ -25,7 +25,7 @@ from treatment.models import (
 )
 from treatment.models import Response as ResponseCategory
 from trial.access import acting_user, patient_for
-from trial.api import ReasonField
+from trial.api import ConfirmationField, OpenQueriesField, ReasonField
 from trial.apis.common import patient_record
 from trial.models import Patient
 
@@ -34,6 +34,7 @@ from trial.models import Patient
 
 class ResponseOutput(serializers.ModelSerializer[ResponseAssessment]):
     cycle_number = serializers.IntegerField(source="cycle.number", read_only=True)
+    open_queries = OpenQueriesField()
 
     class Meta:
         model = ResponseAssessment
@@ -45,6 +46,7 @@ class ResponseOutput(serializers.ModelSerializer[ResponseAssessment]):
             "cycle_number",
             "comment",
             "entered_in_error",
+            "open_queries",
         ]
 
 
@@ -67,6 +69,7 @@ class ResponseInput(serializers.Serializer[Any]):
     extramedullary_site = serializers.CharField(required=False, allow_blank=True, default="")
     comment = serializers.CharField(required=False, allow_blank=True, default="")
     reason = ReasonField()
+    confirmation = ConfirmationField()
 
 
 def _response_save(
@@ -113,6 +116,8 @@ class ResponseDetailApi(APIView):
 
 
 class TransplantOutput(serializers.ModelSerializer[Transplant]):
+    open_queries = OpenQueriesField()
+
     class Meta:
         model = Transplant
         fields = [
@@ -122,6 +127,7 @@ class TransplantOutput(serializers.ModelSerializer[Transplant]):
             "disease_status",
             "comment",
             "entered_in_error",
+            "open_queries",
         ]
 
 
@@ -171,9 +177,11 @@ class TransplantDetailApi(APIView):
 
 
 class EndOfTreatmentOutput(serializers.ModelSerializer[EndOfTreatment]):
+    open_queries = OpenQueriesField()
+
     class Meta:
         model = EndOfTreatment
-        fields = ["id", "end_date", "reason", "comment", "entered_in_error"]
+        fields = ["id", "end_date", "reason", "comment", "entered_in_error", "open_queries"]
 
 
 class EndOfTreatmentInput(RelapseFindingFields):

@@ -13,10 +13,11 @@ from rest_framework.views import APIView
 
 from treatment import services as services
 from treatment.models import AdverseEvent, CtcaeTerm, Relatedness
-from treatment.selectors import sae_overdue
+from treatment.selectors import sae_alerts_undelivered, sae_overdue
 from trial.access import acting_user, patient_for
-from trial.api import ReasonField
+from trial.api import ConfirmationField, OpenQueriesField, ReasonField
 from trial.apis.common import patient_record
+from trial.apis.idempotency import IDEMPOTENCY_KEY, IDEMPOTENCY_RESPONSES, idempotent
 from trial.models import Patient
 
 # --- adverse events -------------------------------------------------------------------------
@@ -25,6 +26,7 @@ from trial.models import Patient
 class AdverseEventOutput(serializers.ModelSerializer[AdverseEvent]):
     term_label = serializers.CharField(read_only=True)
     patient_id = serializers.IntegerField(read_only=True)
+    open_queries = OpenQueriesField()
 
     class Meta:
         model = AdverseEvent
@@ -45,6 +47,7 @@ class AdverseEventOutput(serializers.ModelSerializer[AdverseEvent]):
             "sponsor_notified_at",
             "reported_at",
             "entered_in_error",
+            "open_queries",
         ]
 
 
@@ -86,7 +89,12 @@ class AdverseEventListApi(APIView):
         rows = rows.select_related("term").order_by("start_date", "pk")
         return Response(AdverseEventOutput(rows, many=True).data)
 
-    @extend_schema(request=AdverseEventInput, responses={201: AdverseEventOutput})
+    @extend_schema(
+        request=AdverseEventInput,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: AdverseEventOutput, **IDEMPOTENCY_RESPONSES},
+    )
+    @idempotent("adverse_event_create")
     def post(self, request: Request, patient_id: int) -> Response:
         event = _event_save(request, patient_for(request, patient_id), None)
         return Response(AdverseEventOutput(event).data, status=201)
@@ -107,6 +115,7 @@ class AdverseEventDetailApi(APIView):
 
 class SaeReportInput(serializers.Serializer[Any]):
     reported_at = serializers.DateTimeField(help_text="When the full SAE report was sent.")
+    confirmation = ConfirmationField()
 
 
 class SaeReportApi(APIView):
@@ -126,6 +135,29 @@ class SaeOverdueListApi(APIView):
     def get(self, request: Request) -> Response:
         rows = sae_overdue(user=acting_user(request), now=timezone.now())
         return Response(AdverseEventOutput(rows, many=True).data)
+
+
+class SaeAlertUndeliveredOutput(AdverseEventOutput):
+    alert_queued_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    alert_attempts = serializers.IntegerField(read_only=True, allow_null=True)
+    alert_last_error = serializers.CharField(read_only=True, allow_null=True)
+
+    class Meta(AdverseEventOutput.Meta):
+        fields = [
+            *AdverseEventOutput.Meta.fields,
+            "alert_queued_at",
+            "alert_attempts",
+            "alert_last_error",
+        ]
+
+
+class SaeAlertUndeliveredListApi(APIView):
+    @extend_schema(responses=SaeAlertUndeliveredOutput(many=True))
+    def get(self, request: Request) -> Response:
+        """Serious adverse events whose alert has not reached the sponsor yet, with the state of
+        the alert in the outbox."""
+        rows = sae_alerts_undelivered(user=acting_user(request))
+        return Response(SaeAlertUndeliveredOutput(rows, many=True).data)
 
 
 class CtcaeTermOutput(serializers.ModelSerializer[CtcaeTerm]):

@@ -73,6 +73,7 @@ def cycle_record(
     regimen_change_reason: str = "",
     cycle: Cycle | None = None,
     reason: str = "",
+    confirmation: str = "",
 ) -> Cycle:
     """Record a new cycle (cycle None) or correct one (with a reason), with its doses.
 
@@ -110,8 +111,8 @@ def cycle_record(
     cycle.kind = _kind(cycle, others, regimen)
     cycle.compute_bsa()
     changing = cycle.pk is not None
-    record_save(instance=cycle, by=by, reason=reason)
-    _drugs_record(cycle=cycle, drugs=drugs, by=by, reason=reason)
+    record_save(instance=cycle, by=by, reason=reason, confirmation=confirmation)
+    _drugs_record(cycle=cycle, drugs=drugs, by=by, reason=reason, confirmation=confirmation)
     _deviations_refresh(cycle=cycle, randomization=randomization, by=by, now=now)
     what = f"Cycle {cycle.number} {'changed' if changing else 'added'}"
     treatment_signature_break(patient=patient, by=by, now=now, what=what)
@@ -331,7 +332,9 @@ def _kind(cycle: Cycle, others: list[Cycle], regimen: str) -> str:
     return CycleKind.CONSOLIDATION if earlier_ic else CycleKind.INDUCTION
 
 
-def _drugs_record(*, cycle: Cycle, drugs: Sequence[DrugDose], by: User, reason: str) -> None:
+def _drugs_record(
+    *, cycle: Cycle, drugs: Sequence[DrugDose], by: User, reason: str, confirmation: str
+) -> None:
     existing = {d.drug: d for d in cycle.drugs.filter(entered_in_error=False)}
     for dose in drugs:
         row = existing.pop(dose.drug, None) or DrugAdministration(cycle=cycle, drug=dose.drug)
@@ -347,7 +350,7 @@ def _drugs_record(*, cycle: Cycle, drugs: Sequence[DrugDose], by: User, reason: 
             continue
         for name, value in values.items():
             setattr(row, name, value)
-        record_save(instance=row, by=by, reason=reason)
+        record_save(instance=row, by=by, reason=reason, confirmation=confirmation)
     for row in existing.values():  # a drug taken off the corrected cycle
         row.entered_in_error = True
         row.entered_in_error_reason = reason.strip() or "Removed from the cycle"

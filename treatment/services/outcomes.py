@@ -22,6 +22,7 @@ from treatment.models import (
     ResponseAssessment,
     Transplant,
 )
+from treatment.rules import response_blasts_check
 from treatment.selectors import REMISSION, first_remission, in_remission_on, relapse_of
 from treatment.services.common import (
     local_date,
@@ -50,34 +51,10 @@ from trial.validation import (
     values_errors,
 )
 
-# ELN 2017: CR, CRi and MLFS need fewer than 5% marrow blasts; PR brings them to 5–25%.
-_REMISSION = {Response.CR, Response.CRI, Response.MLFS}
 # Disease that only a patient never in CR/CRi can have: after CR/CRi it is a relapse.
 _DISEASE = {Response.PR, Response.SD, Response.PD}
 # Where a relapse's errors go on the response form.
 _RESPONSE_FIELDS: dict[str, str] = {NON_FIELD_ERRORS: "response", "relapse_date": "assessment_date"}
-
-
-def _blast_errors(response: str, blasts: Decimal | None, finding: RelapseFinding) -> Errors:
-    errors: Errors = {}
-    if response in _REMISSION | {Response.PR} and blasts is None:
-        add_error(errors, "marrow_blast_pct", "Give the marrow blast percentage (ELN 2017).")
-    elif response in _REMISSION and blasts is not None and blasts >= 5:
-        add_error(
-            errors, "marrow_blast_pct", f"{response} needs fewer than 5% marrow blasts (ELN 2017)."
-        )
-    elif response == Response.PR and blasts is not None and not 5 <= blasts <= 25:
-        add_error(errors, "marrow_blast_pct", "PR needs 5% to 25% marrow blasts (ELN 2017).")
-    elif response == Response.RELAPSE and not (
-        finding.bone_marrow or finding.peripheral_blood or finding.extramedullary
-    ):
-        add_error(
-            errors,
-            "marrow_blast_pct",
-            "Relapse after CR/CRi needs ≥ 5% marrow blasts, unless blasts reappeared in the "
-            "peripheral blood or there is extramedullary disease (ELN 2017).",
-        )
-    return errors
 
 
 def _cycle_on(patient: Patient, day: dt.date) -> Cycle | None:
@@ -101,7 +78,15 @@ def response_errors(
 ) -> Errors:
     """Every rule on a response assessment that its values allow checking (None: not known
     yet, the rules that need it wait)."""
-    errors = _blast_errors(response, marrow_blast_pct, finding) if response else {}
+    errors = (
+        response_blasts_check(
+            response,
+            marrow_blast_pct,
+            other_relapse_evidence=finding.peripheral_blood or finding.extramedullary,
+        )
+        if response
+        else {}
+    )
     if assessment_date is None:
         return errors
     not_in_future(errors, today=today, assessment_date=assessment_date)
@@ -200,6 +185,7 @@ def response_record(
     peripheral_blood: bool = False,
     extramedullary: bool = False,
     extramedullary_site: str = "",
+    confirmation: str = "",
 ) -> ResponseAssessment:
     """Record (or correct, with a reason) an ELN 2017 response assessment after salvage.
 
@@ -238,7 +224,7 @@ def response_record(
     cycle = _cycle_on(patient, assessment_date)
     assert cycle is not None  # response_errors refused a date before every cycle
     assessment.cycle = cycle
-    record_save(instance=assessment, by=by, reason=reason)
+    record_save(instance=assessment, by=by, reason=reason, confirmation=confirmation)
     what = f"Response of {assessment_date:%Y-%m-%d} {'changed' if changing else 'added'}"
     treatment_signature_break(patient=patient, by=by, now=now, what=what)
     _relapse_follow(assessment, finding, was_relapse=was_relapse, by=by, now=now, reason=reason)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.core.mail import send_mail
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 
-from treatment.models import AdverseEvent, CtcaeTerm
+from treatment.models import SAE_ALERT, AdverseEvent, CtcaeTerm
 from treatment.rules import TreatmentRules
 from treatment.services.common import (
     local_date,
@@ -17,7 +17,8 @@ from treatment.services.common import (
 )
 from trial.audit import record_save
 from trial.exceptions import StateConflict
-from trial.models import Death, Patient, User
+from trial.models import Death, OutboundMessage, Patient, User
+from trial.outbox import message_queue
 from trial.validation import Errors, add_error, model_errors, not_in_future, raise_if
 
 
@@ -41,8 +42,9 @@ def adverse_event_record(
 ) -> AdverseEvent:
     """Record (or correct, with a reason) an adverse event.
 
-    When the event is (or becomes) serious, the sponsor is e-mailed at once and the report is
-    due `SAE_REPORT_HOURS` after the site became aware (awareness_at, default now).
+    When the event is (or becomes) serious, an alert to the sponsor is queued with it (the
+    outbox sends it at once and `sponsor_notified_at` is stamped when it is delivered) and the
+    report is due `SAE_REPORT_HOURS` after the site became aware (awareness_at, default now).
 
     :raises ValidationError: no term, dates out of order or in the future, or a grade 5 event
         that does not agree with the patient's death record.
@@ -59,7 +61,12 @@ def adverse_event_record(
         serious=serious,
         awareness_at=awareness_at,
     )
-    event = event or AdverseEvent(patient=patient)
+    # An existing event is locked: the outbox stamps sponsor_notified_at on it concurrently.
+    event = (
+        AdverseEvent.objects.select_for_update().get(pk=event.pk)
+        if event is not None
+        else AdverseEvent(patient=patient)
+    )
     changing, becomes_serious = event.pk is not None, serious and not event.serious
     event.term, event.term_text, event.grade = term, term_text.strip(), grade
     event.start_date, event.end_date = start_date, end_date
@@ -71,10 +78,10 @@ def adverse_event_record(
         event.report_due_at = event.awareness_at + dt.timedelta(
             hours=TreatmentRules.from_settings().sae_report_hours
         )
-        event.sponsor_notified_at = now
+        event.sponsor_notified_at = None  # stamped when the alert is delivered
     record_save(instance=event, by=by, reason=reason)
     if becomes_serious:
-        _notify_sponsor(event)
+        _sponsor_alert_queue(event, now=now)
     what = f"Adverse event {event.term_label} {'changed' if changing else 'added'}"
     treatment_signature_break(patient=patient, by=by, now=now, what=what)
     return event
@@ -128,6 +135,11 @@ def adverse_event_form_errors(
     return errors
 
 
+FATAL_WITHOUT_DEATH = (
+    "A grade 5 (fatal) event needs the patient's death record; record the death first."
+)
+
+
 def _fatal_check(
     errors: Errors, patient: Patient, serious: bool, start: dt.date | None, end: dt.date | None
 ) -> None:
@@ -136,11 +148,7 @@ def _fatal_check(
         add_error(errors, "serious", "A fatal (grade 5) event is a serious adverse event.")
     death = Death.objects.filter(patient=patient, entered_in_error=False).first()
     if death is None:
-        add_error(
-            errors,
-            "grade",
-            "A grade 5 (fatal) event needs the patient's death record; record the death first.",
-        )
+        add_error(errors, "grade", FATAL_WITHOUT_DEATH)
         return
     if start is not None and start > death.death_date:
         add_error(
@@ -154,29 +162,63 @@ def _fatal_check(
         )
 
 
-def _notify_sponsor(event: AdverseEvent) -> None:
-    """E-mail the sponsor's safety desk once the event is committed (no names: subject id)."""
+def _sponsor_alert_queue(event: AdverseEvent, *, now: dt.datetime) -> None:
+    """Queue the alert to the sponsor's safety desk with the event (no names: subject id).
+
+    One alert each time the event becomes serious: the key counts the event's alerts."""
     patient = event.patient
     assert event.report_due_at is not None and event.awareness_at is not None
-    subject = f"[{patient.site.code}] SAE {patient}: {event.term_label}, grade {event.grade}"
-    body = "\n".join(
-        [
-            f"A serious adverse event was recorded for patient {patient} at site {patient.site}.",
-            f"Term (CTCAE v5): {event.term_label}; grade {event.grade}.",
-            f"Start date: {event.start_date:%Y-%m-%d}.",
-            f"Relation to dexamethasone: {event.get_relation_dexamethasone_display()}; "
-            f"to salvage: {event.get_relation_salvage_display()}.",
-            f"Site aware at: {event.awareness_at:%Y-%m-%d %H:%M %Z}.",
-            f"Full SAE report due by: {event.report_due_at:%Y-%m-%d %H:%M %Z}.",
-        ]
+    earlier = OutboundMessage.objects.filter(
+        kind=SAE_ALERT,
+        related_type=ContentType.objects.get_for_model(AdverseEvent),
+        related_id=event.pk,
+    ).count()
+    message_queue(
+        kind=SAE_ALERT,
+        key=f"{SAE_ALERT}:{event.pk}:{earlier + 1}",
+        recipients=[TreatmentRules.from_settings().sponsor_safety_email],
+        subject=f"[{patient.site.code}] SAE {patient}: {event.term_label}, grade {event.grade}",
+        body="\n".join(
+            [
+                f"A serious adverse event was recorded for patient {patient} at site "
+                f"{patient.site}.",
+                f"Term (CTCAE v5): {event.term_label}; grade {event.grade}.",
+                f"Start date: {event.start_date:%Y-%m-%d}.",
+                f"Relation to dexamethasone: {event.get_relation_dexamethasone_display()}; "
+                f"to salvage: {event.get_relation_salvage_display()}.",
+                f"Site aware at: {event.awareness_at:%Y-%m-%d %H:%M %Z}.",
+                f"Full SAE report due by: {event.report_due_at:%Y-%m-%d %H:%M %Z}.",
+            ]
+        ),
+        now=now,
+        related=event,
     )
-    recipient = TreatmentRules.from_settings().sponsor_safety_email
-    transaction.on_commit(lambda: send_mail(subject, body, None, [recipient], fail_silently=False))
+
+
+def sae_alert_delivered(*, message: OutboundMessage) -> None:
+    """Stamp `sponsor_notified_at` when the outbox has delivered an SAE alert.
+
+    Registered at start-up (treatment/apps.py) with the outbox, which runs it in the transaction
+    that records the delivery. Only the one column is written, so that nothing about the event
+    can refuse it."""
+    if message.related_id is None:
+        return
+    event = AdverseEvent.objects.select_for_update().filter(pk=message.related_id).first()
+    if event is None or event.sponsor_notified_at is not None or not event.serious:
+        return
+    event.sponsor_notified_at = message.sent_at
+    event._change_reason = "Alert delivered to the sponsor"  # type: ignore[attr-defined]
+    event.save(update_fields=["sponsor_notified_at"])
 
 
 @transaction.atomic
 def sae_report_record(
-    *, event: AdverseEvent, reported_at: dt.datetime, by: User, now: dt.datetime
+    *,
+    event: AdverseEvent,
+    reported_at: dt.datetime,
+    by: User,
+    now: dt.datetime,
+    confirmation: str = "",
 ) -> AdverseEvent:
     """Record when the full report of a serious adverse event was sent to the sponsor.
 
@@ -196,7 +238,9 @@ def sae_report_record(
         add_error(errors, "reported_at", "The report cannot precede awareness of the event.")
     raise_if(errors)
     event.reported_at = reported_at
-    record_save(instance=event, by=by, reason="SAE report sent to the sponsor")
+    record_save(
+        instance=event, by=by, reason="SAE report sent to the sponsor", confirmation=confirmation
+    )
     treatment_signature_break(
         patient=event.patient, by=by, now=now, what=f"SAE {event.term_label} report recorded"
     )

@@ -1,5 +1,5 @@
 """Admin for sponsor administrators: configuration editable, clinical records view-only."""
 
-from trial.admin import screening
+from trial.admin import outbox, screening
 
-__all__ = ["screening"]
+__all__ = ["outbox", "screening"]

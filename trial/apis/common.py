@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
-from trial.api import ReasonField
+from trial.api import OpenQueriesField, ReasonField
 from trial.models import (
     Baseline,
     Consent,
@@ -69,6 +69,7 @@ class PatientOutputSerializer(serializers.ModelSerializer[Patient]):
         slug_field="username", read_only=True
     )
     enrolled_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
+    open_queries = OpenQueriesField()
 
     class Meta:
         model = Patient
@@ -91,6 +92,7 @@ class PatientOutputSerializer(serializers.ModelSerializer[Patient]):
             "enrolled_at",
             "enrolled_by",
             "entered_in_error",
+            "open_queries",
         ]
         read_only_fields = fields
 

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from trial.access import acting_user, patient_for
-from trial.api import ReasonField
+from trial.api import ConfirmationField, OpenQueriesField, ReasonField
 from trial.apis.common import (
     TAG,
     EnteredInErrorInputSerializer,
@@ -70,6 +70,7 @@ class PatientListApi(generics.ListAPIView[Patient]):
         screening_date = serializers.DateField()
         sex = serializers.ChoiceField(choices=Sex.choices)
         age_at_screening = serializers.IntegerField(min_value=0, max_value=120)
+        confirmation = ConfirmationField()
 
         class Meta:
             ref_name = "PatientScreenInput"
@@ -115,6 +116,7 @@ class PatientDetailApi(APIView):
         sex = serializers.ChoiceField(choices=Sex.choices, required=False)
         age_at_screening = serializers.IntegerField(min_value=0, max_value=120, required=False)
         reason = ReasonField()
+        confirmation = ConfirmationField()
 
         class Meta:
             ref_name = "PatientUpdateInput"
@@ -266,6 +268,7 @@ class ScreenFailureApi(APIView):
 
 class ConsentOutputSerializer(serializers.ModelSerializer[Consent]):
     obtained_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
+    open_queries = OpenQueriesField()
 
     class Meta:
         model = Consent
@@ -277,6 +280,7 @@ class ConsentOutputSerializer(serializers.ModelSerializer[Consent]):
             "obtained_by",
             "entered_in_error",
             "entered_in_error_reason",
+            "open_queries",
         ]
         read_only_fields = fields
 
@@ -294,6 +298,7 @@ class ConsentApi(APIView):
             help_text="Username of who obtained the consent; you, when left out.",
         )
         reason = ReasonField()
+        confirmation = ConfirmationField()
 
         class Meta:
             ref_name = "ConsentInput"
@@ -336,6 +341,7 @@ class BaselineMutationOutputSerializer(serializers.Serializer):
 
 class BaselineOutputSerializer(serializers.ModelSerializer[Baseline]):
     mutations = BaselineMutationOutputSerializer(many=True, read_only=True)
+    open_queries = OpenQueriesField()
 
     class Meta:
         model = Baseline
@@ -346,6 +352,7 @@ class BaselineOutputSerializer(serializers.ModelSerializer[Baseline]):
             "mutations",
             "entered_in_error",
             "entered_in_error_reason",
+            "open_queries",
         ]
         read_only_fields = fields
 
@@ -360,11 +367,12 @@ class BaselineApi(APIView):
             help_text="Gene code → result.",
         )
         reason = ReasonField()
+        confirmation = ConfirmationField()
 
         class Meta:
             model = Baseline
             ref_name = "BaselineInput"
-            fields = [*BASELINE_FIELDS, "mutations", "reason"]
+            fields = [*BASELINE_FIELDS, "mutations", "reason", "confirmation"]
 
     @extend_schema(
         tags=[TAG], responses={200: BaselineOutputSerializer, **error_responses(403, 404)}
@@ -387,6 +395,7 @@ class BaselineApi(APIView):
             patient=patient,
             mutations=data.pop("mutations", {}),
             reason=data.pop("reason"),
+            confirmation=data.pop("confirmation"),
             data=data,
             by=acting_user(request),
             today=timezone.localdate(),
@@ -437,12 +446,25 @@ class BaselineEnteredInErrorApi(APIView):
 class EnrolApi(APIView):
     """Enrol a patient whose eligibility an investigator confirmed; gives the subject id."""
 
+    class InputSerializer(serializers.Serializer):
+        confirmation = ConfirmationField()
+
+        class Meta:
+            ref_name = "EnrolInput"
+
     @extend_schema(
         tags=[TAG],
-        request=None,
+        request=InputSerializer,
         responses={200: PatientOutputSerializer, **error_responses(400, 403, 404, 409)},
     )
     def post(self, request: Request, patient_id: int) -> Response:
         patient = patient_for(request, patient_id)
-        patient = patient_enrol(patient=patient, by=acting_user(request), now=timezone.now())
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        patient = patient_enrol(
+            patient=patient,
+            by=acting_user(request),
+            now=timezone.now(),
+            confirmation=serializer.validated_data["confirmation"],
+        )
         return Response(PatientOutputSerializer(patient).data)

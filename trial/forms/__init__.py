@@ -23,6 +23,22 @@ def submitted(request: HttpRequest) -> Any:
     return request.POST if request.method == "POST" else None
 
 
+CONFIRMATION_HELP = (
+    "Optional. If an automatic check flags a value you know is right (for example a visit "
+    "outside its window), say why here: its query then opens already answered by you."
+)
+
+
+def confirmation_field() -> forms.CharField:
+    """The entering user's word that a value an automatic edit check flags is right."""
+    return forms.CharField(
+        label="Confirm a flagged value",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=CONFIRMATION_HELP,
+    )
+
+
 def service_errors_apply(form: Any, error: ValidationError | ApplicationError) -> None:
     """Put a service's refusal on the form: a field's errors beside it, the rest on top, a
     domain error as one message on top."""

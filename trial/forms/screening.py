@@ -10,7 +10,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from trial.audit import REASON_REQUIRED
-from trial.forms import RulesChecked
+from trial.forms import RulesChecked, confirmation_field
 from trial.forms.widgets import IsoDateField, IsoDateInput
 from trial.models import (
     Baseline,
@@ -55,10 +55,25 @@ class PatientScreenForm(TrialForm):
     age_at_screening = forms.IntegerField(
         label="Age at screening", min_value=0, max_value=120, help_text="Whole years."
     )
+    confirmation = confirmation_field()
 
     def __init__(self, *args: Any, sites: QuerySet[Site], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["site"].queryset = sites  # type: ignore[attr-defined]
+
+
+class PatientEditForm(TrialForm):
+    """A correction of the screening-log entry: always a change, so always with a reason."""
+
+    screening_date = IsoDateField()
+    sex = forms.ChoiceField(choices=Sex.choices)
+    age_at_screening = forms.IntegerField(
+        label="Age at screening", min_value=0, max_value=120, help_text="Whole years."
+    )
+    confirmation = confirmation_field()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, editing=True, **kwargs)
 
 
 def site_team(site: Site) -> QuerySet[User]:
@@ -86,10 +101,13 @@ class ConsentForm(TrialForm):
         label="Consent form version", max_length=40, help_text="As printed on the signed form."
     )
     obtained_by = UserChoiceField(queryset=User.objects.none(), label="Consent obtained by")
+    confirmation = confirmation_field()
 
     def __init__(self, *args: Any, site: Site, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["obtained_by"].queryset = site_team(site)  # type: ignore[attr-defined]
+        if "reason" in self.fields:  # the reason last, after the confirmation
+            self.fields["reason"] = self.fields.pop("reason")
 
 
 def _baseline_fields() -> dict[str, forms.Field]:
@@ -117,6 +135,7 @@ class BaselineForm(TrialForm):
                 choices=MutationResult.choices,
                 initial=MutationResult.NOT_TESTED,
             )
+        self.fields["confirmation"] = confirmation_field()
         if reason is not None:
             self.fields["reason"] = reason
 
@@ -182,6 +201,7 @@ class EnrolForm(TrialForm):
         label="Enrol this patient in the trial and issue a subject identifier.",
         error_messages={"required": "Tick the box to confirm the enrolment."},
     )
+    confirmation = confirmation_field()
 
 
 class ScreenFailForm(TrialForm):

@@ -1,4 +1,5 @@
 from trial.models.base import AuditedModel, ClinicalRecord
+from trial.models.outbox import IdempotentRequest, MessageStatus, OutboundMessage
 from trial.models.screening import (
     Baseline,
     BaselineMutation,
@@ -33,10 +34,13 @@ __all__ = [
     "DiseaseStatus",
     "EligibilityAnswer",
     "EligibilityCriterion",
+    "IdempotentRequest",
     "LossToFollowUp",
     "Membership",
+    "MessageStatus",
     "MutationGene",
     "MutationResult",
+    "OutboundMessage",
     "Patient",
     "PatientStatus",
     "ProtocolVersion",

@@ -96,6 +96,18 @@ def patient_path(model: type[models.Model]) -> str:
     return "pk" if site_path == "site" else site_path.removesuffix("__site")
 
 
+def patient_id_of(record: models.Model) -> int:
+    """The id of the patient a clinical record belongs to (the patient's own id for a patient)."""
+    path = patient_path(type(record))
+    if path == "pk":
+        return int(record.pk)
+    *steps, last = path.split("__")
+    owner: Any = record
+    for step in steps:
+        owner = getattr(owner, step)
+    return int(getattr(owner, f"{last}_id"))
+
+
 def clinical_record_get(*, user: Any, patient_id: int, record_type: str, pk: int) -> models.Model:
     """Return a clinical record of a patient the user may see.
 

@@ -77,6 +77,7 @@ def patient_screen(
     age_at_screening: int,
     by: User,
     today: dt.date,
+    confirmation: str = "",
 ) -> Patient:
     """Add a screened person to the site's screening log, with the next screening number.
 
@@ -106,7 +107,7 @@ def patient_screen(
         age_at_screening=age_at_screening,
         protocol_version=protocol_version_in_force(on=screening_date),
     )
-    record_save(instance=patient, by=by)
+    record_save(instance=patient, by=by, confirmation=confirmation)
     return patient
 
 
@@ -128,7 +129,13 @@ def patient_screen_errors(
 
 @transaction.atomic
 def patient_update(
-    *, patient: Patient, by: User, reason: str, today: dt.date, **fields: Any
+    *,
+    patient: Patient,
+    by: User,
+    reason: str,
+    today: dt.date,
+    confirmation: str = "",
+    **fields: Any,
 ) -> Patient:
     """Correct the screening-log data of a patient (sex, age, screening date).
 
@@ -142,7 +149,7 @@ def patient_update(
     raise_if(not_in_future({}, today=today, screening_date=fields.get("screening_date")))
     for name, value in fields.items():
         setattr(patient, name, value)
-    record_save(instance=patient, by=by, reason=reason)
+    record_save(instance=patient, by=by, reason=reason, confirmation=confirmation)
     return patient
 
 
@@ -211,6 +218,7 @@ def consent_record(
     by: User,
     today: dt.date,
     reason: str = "",
+    confirmation: str = "",
 ) -> Consent:
     """Record (or correct, with a reason) the patient's written informed consent.
 
@@ -227,7 +235,7 @@ def consent_record(
     )
     errors = model_errors({}, consent, exclude=["patient"])
     raise_if(merge(errors, consent_errors(patient=patient, consent_date=consent_date, today=today)))
-    record_save(instance=consent, by=by, reason=reason)
+    record_save(instance=consent, by=by, reason=reason, confirmation=confirmation)
     return consent
 
 
@@ -271,6 +279,7 @@ def baseline_record(
     by: User,
     today: dt.date,
     reason: str = "",
+    confirmation: str = "",
 ) -> Baseline:
     """Record (or correct, with a reason) the baseline record and mutation results.
 
@@ -288,7 +297,7 @@ def baseline_record(
     errors = model_errors({}, baseline, exclude=["patient"])
     merge(errors, baseline_errors(baseline, today=today, unknown=set(errors)))
     raise_if(merge(errors, _gene_errors(mutations)))
-    record_save(instance=baseline, by=by, reason=reason)
+    record_save(instance=baseline, by=by, reason=reason, confirmation=confirmation)
     _mutations_record(baseline=baseline, mutations=mutations, by=by, reason=reason)
     if was_saved:
         _clear_confirmation(patient, by=by, why="baseline changed")
@@ -415,7 +424,9 @@ def patient_screen_fail(*, patient: Patient, reason: str, detail: str, by: User)
 
 
 @transaction.atomic
-def patient_enrol(*, patient: Patient, by: User, now: dt.datetime) -> Patient:
+def patient_enrol(
+    *, patient: Patient, by: User, now: dt.datetime, confirmation: str = ""
+) -> Patient:
     """Enrol an eligible patient and give the study subject identifier (site code + sequence).
 
     :raises StateConflict: the patient is not in screening (already enrolled or failed).
@@ -435,5 +446,5 @@ def patient_enrol(*, patient: Patient, by: User, now: dt.datetime) -> Patient:
     patient.subject_id = f"{site.code}-{number:03d}"
     patient.status = PatientStatus.ENROLLED
     patient.enrolled_at, patient.enrolled_by = now, by
-    record_save(instance=patient, by=by, reason="Enrolled")
+    record_save(instance=patient, by=by, reason="Enrolled", confirmation=confirmation)
     return patient

@@ -23,6 +23,7 @@ from trial.forms.screening import (
     ConsentForm,
     EligibilityForm,
     EnrolForm,
+    PatientEditForm,
     PatientScreenForm,
     ScreenFailForm,
 )
@@ -84,6 +85,37 @@ def patient_screen(request: HttpRequest) -> HttpResponse:
 
 
 @page
+def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """Correct the screening-log entry (screening date, sex, age), with a reason."""
+    patient = patient_for(request, patient_id)
+    names = ("screening_date", "sex", "age_at_screening")
+    form = PatientEditForm(submitted(request), initial={n: getattr(patient, n) for n in names})
+
+    def submit() -> Patient:
+        data = dict(form.cleaned_data)
+        return screening.patient_update(
+            patient=patient,
+            by=acting_user(request),
+            today=timezone.localdate(),
+            reason=data.pop("reason"),
+            confirmation=data.pop("confirmation"),
+            **data,
+        )
+
+    return form_page(
+        request,
+        form=form,
+        submit=submit,
+        template="trial/patient_edit.html",
+        action=Action.SCREEN,
+        site=patient.site,
+        success="Screening log entry corrected.",
+        next_url=_patient_url(patient),
+        context={"patient": patient, "record": patient},
+    )
+
+
+@page
 def consent_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_for(request, patient_id)
     user = acting_user(request)
@@ -114,6 +146,7 @@ def consent_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
             by=user,
             today=today,
             reason=data.get("reason", ""),
+            confirmation=data.get("confirmation", ""),
         )
 
     return form_page(
@@ -166,6 +199,7 @@ def baseline_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
             by=acting_user(request),
             today=today,
             reason=form.cleaned_data.get("reason", ""),
+            confirmation=form.cleaned_data.get("confirmation", ""),
         )
 
     return form_page(
@@ -238,11 +272,15 @@ def eligibility_confirm(request: HttpRequest, patient_id: int) -> HttpResponse:
 @page
 def patient_enrol(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_for(request, patient_id)
+    form = EnrolForm(submitted(request))
     return form_page(
         request,
-        form=EnrolForm(submitted(request)),
+        form=form,
         submit=lambda: screening.patient_enrol(
-            patient=patient, by=acting_user(request), now=timezone.now()
+            patient=patient,
+            by=acting_user(request),
+            now=timezone.now(),
+            confirmation=form.cleaned_data["confirmation"],
         ),
         template="trial/enrol_form.html",
         action=Action.SCREEN,

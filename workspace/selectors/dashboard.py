@@ -1,7 +1,10 @@
 """The data manager's dashboard: enrolment, balance and data completeness, trial-wide.
 
 Counts are aggregated in the database, one query per table, over the sites the user may see
-in reports (`Action.VIEW_REPORTS`).
+in reports (`Action.VIEW_REPORTS`). Each count is defined once here (a condition on annotated
+patients, visits or adverse events), and the patient-level listing behind it
+(workspace/selectors/listings.py) filters with the very same condition, so a count and its
+listing never disagree.
 """
 
 from __future__ import annotations
@@ -9,8 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 
+from cleaning.selectors import unresolved_by_site
 from followup.models import Visit, VisitStatus
 from randomization.models import Arm, Randomization
 from treatment.models import AdverseEvent, Cycle
@@ -32,6 +36,9 @@ class SiteRow:
     sae_overdue: int = 0
     visits_overdue: int = 0
     visits_missed: int = 0
+    open_queries: int = 0
+    site_id: int | None = None
+    urls: dict[str, str] = field(default_factory=dict)  # count → the listing behind it
 
     @property
     def randomized(self) -> int:
@@ -45,6 +52,7 @@ class SiteRow:
             + self.sae_overdue
             + self.visits_overdue
             + self.visits_missed
+            + self.open_queries
         )
 
 
@@ -80,7 +88,7 @@ def _site_rows(user: User) -> dict[int, SiteRow]:
     sites = Site.objects.order_by("code")
     if site_ids is not None:
         sites = sites.filter(pk__in=site_ids)
-    return {s.pk: SiteRow(s.code, s.name) for s in sites}
+    return {s.pk: SiteRow(s.code, s.name, site_id=s.pk) for s in sites}
 
 
 def _add(rows: dict[int, SiteRow], counts: list[dict[str, int]], names: list[str]) -> None:
@@ -92,52 +100,74 @@ def _add(rows: dict[int, SiteRow], counts: list[dict[str, int]], names: list[str
             setattr(row, name, getattr(row, name) + count[name])
 
 
-def _patient_counts(user: User) -> list[dict[str, int]]:
-    live = Q(entered_in_error=False)
+_LIVE = Q(entered_in_error=False)
+_ENROLLED = Q(status=PatientStatus.ENROLLED)
+
+# Each patient count of the dashboard: its condition on `dashboard_patients(...)`.
+PATIENT_CONDITIONS: dict[str, Q] = {
+    "screened": Q(),
+    "screen_failed": Q(status=PatientStatus.SCREEN_FAILED),
+    "enrolled": _ENROLLED,
+    "randomized": Q(is_randomized=True),
+    "dex": Q(arm=Arm.DEXAMETHASONE),
+    "ctrl": Q(arm=Arm.CONTROL),
+    "no_mutations": _ENROLLED & Q(has_mutations=False),
+    "no_cycles": Q(is_randomized=True, has_cycles=False),
+}
+# Each visit count: its condition on live visits.
+VISIT_CONDITIONS: dict[str, Q] = {
+    "visits_overdue": Q(status=VisitStatus.OVERDUE),
+    "visits_missed": Q(status=VisitStatus.MISSED),
+}
+
+
+def dashboard_patients(user: User) -> QuerySet[Patient]:
+    """The live patients of the user's report sites, annotated for PATIENT_CONDITIONS."""
     patient = OuterRef("pk")
-    patients = (
+    return (
         Patient.objects.for_user(user, Action.VIEW_REPORTS)
-        .filter(live)
+        .filter(_LIVE)
         .annotate(
-            has_mutations=Exists(BaselineMutation.objects.filter(live, baseline__patient=patient)),
-            has_cycles=Exists(Cycle.objects.filter(live, patient=patient)),
-            is_randomized=Exists(Randomization.objects.filter(live, patient=patient)),
-            arm=Subquery(Randomization.objects.filter(live, patient=patient).values("arm")[:1]),
+            has_mutations=Exists(BaselineMutation.objects.filter(_LIVE, baseline__patient=patient)),
+            has_cycles=Exists(Cycle.objects.filter(_LIVE, patient=patient)),
+            is_randomized=Exists(Randomization.objects.filter(_LIVE, patient=patient)),
+            arm=Subquery(Randomization.objects.filter(_LIVE, patient=patient).values("arm")[:1]),
         )
     )
-    enrolled = Q(status=PatientStatus.ENROLLED)
-    return list(
-        patients.order_by()
-        .values("site")
-        .annotate(
-            screened=Count("pk"),
-            screen_failed=Count("pk", filter=Q(status=PatientStatus.SCREEN_FAILED)),
-            enrolled=Count("pk", filter=enrolled),
-            dex=Count("pk", filter=Q(arm=Arm.DEXAMETHASONE)),
-            ctrl=Count("pk", filter=Q(arm=Arm.CONTROL)),
-            no_mutations=Count("pk", filter=enrolled & Q(has_mutations=False)),
-            no_cycles=Count("pk", filter=Q(is_randomized=True, has_cycles=False)),
-        )
+
+
+def dashboard_visits(user: User) -> QuerySet[Visit]:
+    return Visit.objects.for_user(user, Action.VIEW_REPORTS).filter(_LIVE)
+
+
+def sae_reports_overdue(user: User, now: dt.datetime) -> QuerySet[AdverseEvent]:
+    """Serious events whose report deadline passed without a report recorded."""
+    return AdverseEvent.objects.for_user(user, Action.VIEW_REPORTS).filter(
+        _LIVE, serious=True, report_due_at__lt=now, reported_at__isnull=True
     )
+
+
+def _patient_counts(user: User) -> list[dict[str, int]]:
+    counts = {name: Count("pk", filter=q) for name, q in PATIENT_CONDITIONS.items()}
+    counts.pop("randomized")  # the dashboard adds the arms
+    return list(dashboard_patients(user).order_by().values("site").annotate(**counts))
 
 
 def _visit_counts(user: User) -> list[dict[str, int]]:
-    visits = Visit.objects.for_user(user, Action.VIEW_REPORTS).filter(entered_in_error=False)
+    counts = {name: Count("pk", filter=q) for name, q in VISIT_CONDITIONS.items()}
     return list(
-        visits.order_by()
-        .values(site=F("patient__site"))
-        .annotate(
-            visits_overdue=Count("pk", filter=Q(status=VisitStatus.OVERDUE)),
-            visits_missed=Count("pk", filter=Q(status=VisitStatus.MISSED)),
-        )
+        dashboard_visits(user).order_by().values(site=F("patient__site")).annotate(**counts)
     )
 
 
 def _sae_counts(user: User, now: dt.datetime) -> list[dict[str, int]]:
-    events = AdverseEvent.objects.for_user(user, Action.VIEW_REPORTS).filter(
-        serious=True, entered_in_error=False, report_due_at__lt=now, reported_at__isnull=True
-    )
+    events = sae_reports_overdue(user, now)
     return list(events.order_by().values(site=F("patient__site")).annotate(sae_overdue=Count("pk")))
+
+
+def _query_counts(user: User) -> list[dict[str, int]]:
+    counts = unresolved_by_site(user, Action.VIEW_REPORTS)
+    return [{"site": site, "open_queries": n} for site, n in counts.items()]
 
 
 def strata_balance(user: User) -> list[StratumRow]:
@@ -176,8 +206,9 @@ def trial_dashboard(*, user: User, now: dt.datetime) -> Dashboard:
     _add(rows, _patient_counts(user), PATIENT_FIELDS)
     _add(rows, _visit_counts(user), VISIT_FIELDS)
     _add(rows, _sae_counts(user, now), ["sae_overdue"])
+    _add(rows, _query_counts(user), ["open_queries"])
     dashboard = Dashboard(sites=list(rows.values()), strata=strata_balance(user))
     for row in dashboard.sites:
-        for name in [*PATIENT_FIELDS, *VISIT_FIELDS, "sae_overdue"]:
+        for name in [*PATIENT_FIELDS, *VISIT_FIELDS, "sae_overdue", "open_queries"]:
             setattr(dashboard.totals, name, getattr(dashboard.totals, name) + getattr(row, name))
     return dashboard

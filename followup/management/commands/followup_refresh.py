@@ -8,8 +8,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
+from followup.services.notifications import followup_reminders_send
 from followup.services.refresh import visits_refresh
-from followup.tasks import followup_reminders_send_task
 
 
 class Command(BaseCommand):
@@ -23,7 +23,7 @@ class Command(BaseCommand):
         today = options["as_of"] or timezone.localdate()
         result = visits_refresh(today=today, batch_size=options["batch_size"])
         if result.reminders:
-            followup_reminders_send_task.delay(day=today.isoformat())
+            followup_reminders_send(day=today, now=timezone.now())
         self.stdout.write(
             f"Follow-up refreshed as of {today:%Y-%m-%d}: {result.patients} patients, "
             f"{result.created} visits created, {result.updated} updated, "

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from cleaning.demo import demo_seed_cleaning
 from followup.demo import demo_seed_followup
 from randomization.demo import demo_seed_randomization
 from trial.demo import demo_seed_trial
@@ -31,8 +32,13 @@ def _seed_followup(*, today: dt.date) -> dict[str, dict[str, str]]:
     return {}
 
 
+def _seed_cleaning(*, today: dt.date) -> dict[str, dict[str, str]]:
+    demo_seed_cleaning(now=timezone.now())
+    return {}
+
+
 # In dependency order: later apps build on the patients the trial app seeds.
-SEEDS: list[SeedFunction] = [demo_seed_trial, _seed_randomization, _seed_followup]
+SEEDS: list[SeedFunction] = [demo_seed_trial, _seed_randomization, _seed_followup, _seed_cleaning]
 
 
 def _date(value: str) -> dt.date:

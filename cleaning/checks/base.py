@@ -1,0 +1,174 @@
+"""What an automatic edit check is, and the patients' data it reads.
+
+A check is declared once (cleaning/checks/registry.py) with an id, the records it flags, a
+message, a severity and the models whose saves re-run it. It reads a `PatientData` (the live
+records of a batch of patients, each table loaded once for the whole batch on first use) and
+yields, for one patient, a `Finding` per record and field that breaks it, or `Pending` where it
+cannot tell without the clock. The same code serves the save of one record (a batch of one
+patient) and the nightly run over the whole database (batches of hundreds).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, TypeVar
+
+from django.db import models
+from django.utils import timezone
+
+from cleaning.models import QueryCategory
+from cleaning.rules import CleaningRules
+from followup.models import Visit, VisitStatus
+from treatment.models import AdverseEvent, Cycle, DrugAdministration, ResponseAssessment
+from trial.models import Baseline, BaselineMutation, Consent, Death, Patient
+
+
+class Severity(models.TextChoices):
+    HARD = "hard", "Hard: the save is refused"
+    SOFT = "soft", "Soft: the save goes through and a query opens"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A record and field that break a check, with what is wrong.
+
+    `other` is a second record the finding rests on, with its field and how the finding reads
+    from there: saving either record with a hard finding is refused.
+    """
+
+    record: models.Model
+    field: str
+    message: str
+    other: tuple[models.Model, str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Pending:
+    """The check cannot tell yet without the clock (a deadline not passed at a save)."""
+
+    record: models.Model
+    field: str
+
+
+Outcome = Finding | Pending
+
+
+@dataclass(frozen=True)
+class EditCheck:
+    id: str
+    title: str
+    applies_to: str  # the record and field it flags, as people read it
+    severity: Severity
+    category: QueryCategory
+    models: tuple[type[models.Model], ...]  # saving one of these re-runs it for the patient
+    evaluate: Callable[[PatientData, int, CleaningRules], Iterable[Outcome]]
+    setting: str = ""  # where its numbers are configured, if anywhere
+
+    def outcomes(self, data: PatientData, patient_id: int, rules: CleaningRules) -> list[Outcome]:
+        return list(self.evaluate(data, patient_id, rules))
+
+
+_M = TypeVar("_M", bound=models.Model)
+
+
+def _grouped(rows: Iterable[_M], key: Callable[[_M], int]) -> dict[int, list[_M]]:
+    groups: dict[int, list[_M]] = defaultdict(list)
+    for row in rows:
+        groups[key(row)].append(row)
+    return groups
+
+
+class PatientData:
+    """The live (not entered in error) records of a batch of patients, one query per table.
+
+    `now` is the moment of a nightly run; a save passes None: a check that depends on the
+    clock then reports `Pending` and leaves any open query as it is.
+    """
+
+    def __init__(self, patient_ids: Sequence[int], *, now: dt.datetime | None) -> None:
+        self.patient_ids = list(patient_ids)
+        self.now = now
+
+    def _of(self, queryset: models.QuerySet[_M]) -> models.QuerySet[_M]:
+        return queryset.filter(entered_in_error=False)
+
+    @cached_property
+    def patients(self) -> dict[int, Patient]:
+        rows = self._of(Patient.objects.filter(pk__in=self.patient_ids))
+        return {p.pk: p for p in rows}
+
+    @cached_property
+    def consents(self) -> dict[int, Consent]:
+        rows = self._of(Consent.objects.filter(patient_id__in=self.patient_ids))
+        return {c.patient_id: c for c in rows}
+
+    @cached_property
+    def baselines(self) -> dict[int, Baseline]:
+        rows = self._of(Baseline.objects.filter(patient_id__in=self.patient_ids))
+        return {b.patient_id: b for b in rows}
+
+    @cached_property
+    def mutations(self) -> dict[int, list[BaselineMutation]]:
+        rows = self._of(
+            BaselineMutation.objects.filter(
+                baseline__patient_id__in=self.patient_ids, baseline__entered_in_error=False
+            )
+        ).select_related("gene", "baseline")
+        return _grouped(rows, lambda m: m.baseline.patient_id)
+
+    @cached_property
+    def cycles(self) -> dict[int, list[Cycle]]:
+        rows = self._of(Cycle.objects.filter(patient_id__in=self.patient_ids)).order_by(
+            "patient_id", "number"
+        )
+        return _grouped(rows, lambda c: c.patient_id)
+
+    @cached_property
+    def drugs(self) -> dict[int, list[DrugAdministration]]:
+        rows = (
+            self._of(DrugAdministration.objects.filter(cycle__patient_id__in=self.patient_ids))
+            .filter(cycle__entered_in_error=False)
+            .select_related("cycle")
+            .order_by("cycle__number", "drug")
+        )
+        return _grouped(rows, lambda d: d.cycle.patient_id)
+
+    @cached_property
+    def responses(self) -> dict[int, list[ResponseAssessment]]:
+        rows = self._of(ResponseAssessment.objects.filter(patient_id__in=self.patient_ids))
+        return _grouped(rows.order_by("assessment_date", "pk"), lambda r: r.patient_id)
+
+    @cached_property
+    def adverse_events(self) -> dict[int, list[AdverseEvent]]:
+        rows = self._of(AdverseEvent.objects.filter(patient_id__in=self.patient_ids))
+        rows = rows.select_related("term").order_by("start_date", "pk")
+        return _grouped(rows, lambda e: e.patient_id)
+
+    @cached_property
+    def deaths(self) -> dict[int, Death]:
+        rows = self._of(Death.objects.filter(patient_id__in=self.patient_ids))
+        return {d.patient_id: d for d in rows}
+
+    @cached_property
+    def visits_done(self) -> dict[int, list[Visit]]:
+        rows = self._of(
+            Visit.objects.filter(patient_id__in=self.patient_ids, status=VisitStatus.DONE)
+        )
+        return _grouped(rows.order_by("number"), lambda v: v.patient_id)
+
+
+def each(mapping: dict[int, list[_M]], patient_id: int) -> Iterator[_M]:
+    yield from mapping.get(patient_id, [])
+
+
+def fmt(value: Any) -> str:
+    """A value as a message shows it (dates as YYYY-MM-DD)."""
+    if isinstance(value, dt.datetime):
+        return f"{timezone.localtime(value):%Y-%m-%d %H:%M}"
+    if isinstance(value, dt.date):
+        return f"{value:%Y-%m-%d}"
+    return str(value)

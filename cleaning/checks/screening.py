@@ -1,0 +1,65 @@
+"""Edit checks of screening and enrolment (docs/protocol.md "Screening and eligibility")."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from cleaning.checks.base import Finding, Outcome, PatientData, fmt
+from cleaning.fields import queryable_fields
+from cleaning.rules import CleaningRules
+from trial.models import Baseline, PatientStatus
+from trial.rules import age_check
+
+
+def age_under_minimum(
+    data: PatientData, patient_id: int, rules: CleaningRules
+) -> Iterator[Outcome]:
+    """Flag at screening what the investigator's confirmation will refuse (the same rule)."""
+    patient = data.patients.get(patient_id)
+    if patient is None:
+        return
+    for message in age_check(patient.age_at_screening).get("age_at_screening", []):
+        yield Finding(
+            patient,
+            "age_at_screening",
+            f"{message} Eligibility cannot be confirmed unless the age is corrected.",
+        )
+
+
+def consent_before_screening(
+    data: PatientData, patient_id: int, rules: CleaningRules
+) -> Iterator[Outcome]:
+    patient, consent = data.patients.get(patient_id), data.consents.get(patient_id)
+    if patient is None or consent is None or consent.consent_date >= patient.screening_date:
+        return
+    yield Finding(
+        consent,
+        "consent_date",
+        f"Consent dated {fmt(consent.consent_date)} is before the patient entered the screening "
+        f"log on {fmt(patient.screening_date)}.",
+    )
+
+
+def baseline_required_at_enrolment(
+    data: PatientData, patient_id: int, rules: CleaningRules
+) -> Iterator[Outcome]:
+    patient, baseline = data.patients.get(patient_id), data.baselines.get(patient_id)
+    if patient is None or baseline is None or patient.status != PatientStatus.ENROLLED:
+        return
+    for name in rules.baseline_required_fields:
+        if getattr(baseline, name) in (None, ""):
+            label = str(dict(queryable_fields(Baseline)).get(name, name))
+            yield Finding(
+                baseline,
+                name,
+                f"{label} is required by the protocol for every enrolled patient and is empty.",
+            )
+    tested = {m.gene.code for m in data.mutations.get(patient_id, [])}
+    missing = [gene for gene in rules.baseline_required_genes if gene not in tested]
+    if missing:
+        yield Finding(
+            baseline,
+            "mutations",
+            f"No mutation result recorded for {', '.join(missing)} (needed for every enrolled "
+            "patient; record 'not tested' if it was not tested).",
+        )
