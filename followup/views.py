@@ -83,6 +83,7 @@ def visit_record(request: HttpRequest, patient_id: int, pk: int) -> HttpResponse
     form = VisitRecordForm(
         submitted(request),
         initial=_visit_initial(visit),
+        editing=visit.status == VisitStatus.DONE,
         rules=lambda values: records.visit_form_errors(visit=visit, today=today, values=values),
     )
     return form_page(
@@ -139,7 +140,7 @@ def death_record(request: HttpRequest, patient_id: int) -> HttpResponse:
         by=acting_user(request),
         today=timezone.localdate(),
     )
-    form = DeathForm(submitted(request))
+    form = DeathForm(submitted(request), editing=Death.objects.filter(patient=patient).exists())
     done = "Death recorded; later visits are cancelled."
     return _record_page(request, patient, form, save, title="Record the death", done=done)
 

@@ -67,6 +67,7 @@ def _entry_page(
     action: Action = Action.ENTER_TREATMENT,
     once: bool = False,
     record: object = None,
+    submit_label: str = "Save",
 ) -> HttpResponse:
     """A treatment-period form on the shared form page, back to the timeline once saved; a new
     record (`once`) is not created twice by the same rendered form submitted again; the record
@@ -80,7 +81,12 @@ def _entry_page(
         site=patient.site,
         success=success,
         next_url=_timeline_url(patient),
-        context={"patient": patient, "title": title, "record": record},
+        context={
+            "patient": patient,
+            "title": title,
+            "record": record,
+            "submit_label": submit_label,
+        },
         once=once,
     )
 
@@ -103,10 +109,15 @@ def cycle_edit(request: HttpRequest, patient_id: int, pk: int | None = None) -> 
         initial=initial,
         randomization=randomization,
         cycle=cycle,
+        regimen=request.GET.get("regimen"),
+        editing=cycle is not None,
         rules=lambda values: services.cycle_form_errors(
             patient=patient, randomization=randomization, cycle=cycle, today=today, values=values
         ),
     )
+    form.reload_on_regimen(request.path)
+    if request.method == "GET" and "regimen" in request.GET:
+        form.entered_so_far(request.GET)
     title = f"Correct cycle {cycle.number}" if cycle else "New cycle"
 
     def save(f: forms.Form) -> object:
@@ -148,6 +159,7 @@ def response_edit(request: HttpRequest, patient_id: int, pk: int | None = None) 
     form = ResponseForm(
         submitted(request),
         initial=initial,
+        editing=row is not None,
         rules=lambda values: services.response_form_errors(
             patient=patient, assessment=row, today=today, values=values
         ),
@@ -186,6 +198,7 @@ def adverse_event_edit(
     form = AdverseEventForm(
         submitted(request),
         initial=initial,
+        editing=row is not None,
         rules=lambda values: services.adverse_event_form_errors(
             patient=patient, now=now, values=values
         ),
@@ -244,6 +257,7 @@ def transplant_edit(request: HttpRequest, patient_id: int, pk: int | None = None
     form = TransplantForm(
         submitted(request),
         initial={n: getattr(row, n) for n in names} if row else {},
+        editing=row is not None,
         rules=lambda values: services.transplant_errors(
             randomization=randomization, today=today, transplant_date=values.get("transplant_date")
         ),
@@ -286,6 +300,7 @@ def end_of_treatment_edit(request: HttpRequest, patient_id: int) -> HttpResponse
         submitted(request),
         initial=initial,
         ask_relapse=ask_relapse,
+        editing=row is not None,
         rules=lambda values: services.end_of_treatment_form_errors(
             randomization=randomization, today=today, values=values
         ),
@@ -318,6 +333,7 @@ def relapse_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
     form = RelapseForm(
         submitted(request),
         initial=initial,
+        editing=row is not None,
         rules=lambda values: services.relapse_form_errors(
             patient=patient, today=today, values=values
         ),
@@ -333,7 +349,7 @@ def relapse_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
             finding=f.relapse_finding(),
             found_at=RelapseFoundAt.RELAPSE_FORM,
             comment=d["comment"],
-            reason=d["reason"],
+            reason=d.get("reason", ""),
             by=acting_user(request),
             now=timezone.now(),
         )
@@ -392,6 +408,7 @@ def treatment_sign(request: HttpRequest, patient_id: int) -> HttpResponse:
         save=save,
         success="Treatment-period records signed.",
         action=Action.SIGN,
+        submit_label="Sign",
     )
 
 

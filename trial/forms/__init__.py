@@ -7,6 +7,7 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import HttpRequest
 
+from trial.audit import REASON_REQUIRED
 from trial.exceptions import ApplicationError
 from trial.validation import Errors
 
@@ -36,6 +37,16 @@ def confirmation_field() -> forms.CharField:
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=CONFIRMATION_HELP,
+    )
+
+
+def reason_field() -> forms.CharField:
+    """Why a recorded value changes: asked on corrections only, never on a first entry."""
+    return forms.CharField(
+        label="Reason for change",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Required because this changes data already recorded.",
+        error_messages={"required": REASON_REQUIRED},
     )
 
 
