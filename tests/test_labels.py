@@ -59,3 +59,11 @@ def test_no_label_is_a_field_name_in_words(site_a, coordinator, investigator, da
     assert any(url == "/analysis/" and label.startswith("Cut-off date") for url, label in labels)
     assert any(label.startswith("Date of first CR/CRi") for _, label in labels)
     assert [(url, label) for url, label in labels if LOWERCASE_ABBREVIATION.search(label)] == []
+
+
+def test_an_empty_sign_in_names_only_error_ids_on_the_page(client: Client) -> None:
+    page = client.post("/accounts/login/", {}).content.decode()
+
+    targets = {t for ids in re.findall(r'aria-describedby="([^"]+)"', page) for t in ids.split()}
+    assert "id_username_error" in targets
+    assert [t for t in targets if f'id="{t}"' not in page] == []
