@@ -32,7 +32,11 @@ def _trial(site, coordinator, investigator) -> None:
         if i >= 2:
             cycle = record_cycle(patient, investigator, STARTS[0])
             response = ResponseAssessment(
-                patient=patient, cycle=cycle, assessment_date=dt.date(2026, 11, 10), response="CR"
+                patient=patient,
+                cycle=cycle,
+                assessment_date=dt.date(2026, 11, 10),
+                response="CR",
+                marrow_blast_pct=2,
             )
             record_save(instance=response, by=investigator)
         end_treatment(
