@@ -3,10 +3,11 @@ from __future__ import annotations
 from django import forms
 
 from analysis.formats import FORMATS
+from trial.forms.widgets import IsoDateField
 
 
 class CutoffFreezeForm(forms.Form):
-    cutoff_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    cutoff_date = IsoDateField(label="Cut-off date")
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
 
 

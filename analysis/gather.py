@@ -269,12 +269,15 @@ def consort_facts_gather(*, cutoff: dt.date) -> list[ConsortFacts]:
     lost = _dated_ids(LossToFollowUp, "declared_on", cutoff)
     withdrawn = _dated_ids(Withdrawal, "withdrawal_date", cutoff)
     facts = []
-    for pid, status, failure in (
+    for pid, status, failure, confirmed in (
         Patient.objects.filter(entered_in_error=False, screening_date__lte=cutoff)
         .order_by("pk")
-        .values_list("pk", "status", "screen_failure_reason")
+        .values_list("pk", "status", "screen_failure_reason", "eligibility_confirmed_at")
     ):
         failed = status == PatientStatus.SCREEN_FAILED
+        eligible = status == PatientStatus.ENROLLED or (
+            confirmed is not None and timezone.localdate(confirmed) <= cutoff
+        )
         reason = eot.get(pid)
         facts.append(
             ConsortFacts(
@@ -288,6 +291,7 @@ def consort_facts_gather(*, cutoff: dt.date) -> list[ConsortFacts]:
                 completed=reason == EndOfTreatmentReason.COMPLETED,
                 lost_to_follow_up=pid in lost,
                 withdrawn=pid in withdrawn,
+                in_screening=not failed and not eligible,
             )
         )
     return facts

@@ -127,6 +127,7 @@ class ConsortFacts:
     completed: bool = False
     lost_to_follow_up: bool = False
     withdrawn: bool = False
+    in_screening: bool = False  # neither failed nor found eligible by the cut-off
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,8 @@ class Consort:
     screened: int
     not_eligible: int
     not_eligible_reasons: dict[str, int]
-    not_randomized: int  # eligible (or still in screening) but not randomised by the cut-off
+    not_randomized: int  # found eligible but not randomised by the cut-off
+    in_screening: int  # still being screened at the cut-off: neither failed nor eligible yet
     arms: list[ArmFlow]
 
 
@@ -168,12 +170,14 @@ def _arm_flow(arm: str, patients: list[ConsortFacts]) -> ArmFlow:
 def consort(patients: list[ConsortFacts], arms: list[str]) -> Consort:
     failures = [p for p in patients if p.screen_failure_reason]
     randomized = [p for p in patients if p.arm]
+    screening = [p for p in patients if p.in_screening and not p.arm]
     reasons = Counter(str(p.screen_failure_reason) for p in failures)
     return Consort(
         screened=len(patients),
         not_eligible=len(failures),
         not_eligible_reasons=dict(sorted(reasons.items())),
-        not_randomized=len(patients) - len(failures) - len(randomized),
+        not_randomized=len(patients) - len(failures) - len(randomized) - len(screening),
+        in_screening=len(screening),
         arms=[_arm_flow(arm, [p for p in randomized if p.arm == arm]) for arm in arms],
     )
 
@@ -189,6 +193,7 @@ def consort_rows(flow: Consort) -> list[dict[str, object]]:
         for r, n in flow.not_eligible_reasons.items()
     ]
     rows.append({"stage": "Not randomised", "arm": "", "reason": "", "n": flow.not_randomized})
+    rows.append({"stage": "Still being screened", "arm": "", "reason": "", "n": flow.in_screening})
     for a in flow.arms:
         for stage, n in (
             ("Randomised", a.randomized),

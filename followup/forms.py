@@ -1,9 +1,11 @@
+from typing import Any
+
 from django import forms
 
 from followup.models import ContactMethod, ContactOutcome, FollowupDiseaseStatus, VitalStatus
 from treatment.forms import RELAPSE_FIELDS, RelapseFieldsMixin
 from trial.audit import REASON_MAX_LENGTH
-from trial.forms import confirmation_field
+from trial.forms import confirmation_field, reason_field
 from trial.forms.widgets import IsoDateField
 from trial.models import DeathCause
 
@@ -25,23 +27,26 @@ class VisitRecordForm(RelapseFieldsMixin):
     transplant = forms.BooleanField(required=False, label="Transplant since the last visit")
     transplant_date = IsoDateField(required=False)
     confirmation = confirmation_field()
-    reason = forms.CharField(
-        required=False,
-        max_length=REASON_MAX_LENGTH,
-        help_text="Required when correcting a recorded visit.",
-    )
     field_order = ["contact_date", "vital_status", "disease_status", *RELAPSE_FIELDS]
+
+    def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
+        """A visit already recorded (`editing`) is corrected with a reason; a first entry is not
+        asked for one."""
+        super().__init__(*args, **kwargs)
+        if editing:
+            self.fields["reason"] = reason_field()
 
 
 class DeathForm(forms.Form):
     death_date = IsoDateField()
     cause = forms.ChoiceField(choices=DeathCause.choices)
     cause_detail = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    reason = forms.CharField(
-        required=False,
-        max_length=REASON_MAX_LENGTH,
-        help_text="Required when correcting a death record.",
-    )
+
+    def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
+        """A death already recorded (`editing`) is corrected with a reason."""
+        super().__init__(*args, **kwargs)
+        if editing:
+            self.fields["reason"] = reason_field()
 
 
 class VisitNotDoneForm(forms.Form):

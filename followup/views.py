@@ -79,14 +79,20 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
 def visit_record(request: HttpRequest, patient_id: int, pk: int) -> HttpResponse:
     patient = patient_for(request, patient_id)
     visit = get_object_or_404(Visit.objects.filter(patient=patient), pk=pk)
-    form = VisitRecordForm(submitted(request), initial=_visit_initial(visit))
+    today = timezone.localdate()
+    form = VisitRecordForm(
+        submitted(request),
+        initial=_visit_initial(visit),
+        editing=visit.status == VisitStatus.DONE,
+        rules=lambda values: records.visit_form_errors(visit=visit, today=today, values=values),
+    )
     return form_page(
         request,
         form=form,
         submit=lambda: records.visit_record(
             visit=visit,
             by=acting_user(request),
-            today=timezone.localdate(),
+            today=today,
             now=timezone.now(),
             **form.relapse_kwargs(),
         ),
@@ -145,7 +151,11 @@ def death_record(request: HttpRequest, patient_id: int) -> HttpResponse:
         by=acting_user(request),
         today=timezone.localdate(),
     )
-    form = DeathForm(submitted(request), initial=_current(Death, patient, DeathForm))
+    form = DeathForm(
+        submitted(request),
+        initial=_current(Death, patient, DeathForm),
+        editing=Death.objects.filter(patient=patient).exists(),
+    )
     done = "Death recorded; later visits are cancelled."
     return _record_page(request, patient, form, save, title="Record the death", done=done)
 

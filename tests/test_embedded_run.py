@@ -245,7 +245,7 @@ class TestEmbeddedDefault:
 
         _sign_in(page, "datamanager")
         page.goto("/analysis/")
-        page.get_by_label("Cutoff date").fill(_iso(0))
+        page.get_by_label("Cut-off date").fill(_iso(0))
         page.get_by_label("Reason").fill("Demo interim look")
         page.get_by_role("button", name="Freeze the cut-off").click()
         expect(page.get_by_test_id("cutoffs")).to_contain_text("Demo interim look")

@@ -69,7 +69,9 @@ class TestApiDocs:
         assert "cdn" not in page.lower() and "jsdelivr" not in page.lower()
         assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in page
 
-    def test_the_docs_ask_for_authentication(self, client) -> None:
-        response = client.get("/api/docs/")
+    @pytest.mark.django_db
+    def test_the_docs_send_a_visitor_to_the_sign_in_page_and_back(self, client) -> None:
+        response = client.get("/api/docs/", follow=True)
 
-        assert response.status_code in (401, 403)
+        assert response.redirect_chain == [("/accounts/login/?next=/api/docs/", 302)]
+        assert 'name="password"' in response.content.decode()

@@ -23,19 +23,21 @@ from treatment.models import (
 )
 from treatment.rules import TreatmentRules
 from treatment.services import DrugDose, RelapseFinding
-from trial.audit import REASON_MAX_LENGTH
-from trial.forms import confirmation_field
+from treatment.services.cycles import dose_errors
+from trial.forms import RulesChecked, confirmation_field, reason_field
 from trial.forms.widgets import IsoDateField, IsoDateTimeField
 from trial.models import Regimen
 
 
-class ReasonMixin(forms.Form):
-    reason = forms.CharField(
-        required=False,
-        max_length=REASON_MAX_LENGTH,
-        label="Reason for change",
-        help_text="Required when correcting a recorded value.",
-    )
+class ReasonMixin(RulesChecked):
+    """A treatment-period record's form: a correction (`editing`) also asks why, last; a first
+    entry does not."""
+
+    def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.editing = editing
+        if editing:
+            self.fields["reason"] = reason_field()
 
 
 class CycleForm(ReasonMixin):
@@ -50,19 +52,51 @@ class CycleForm(ReasonMixin):
     delay_reason = forms.CharField(required=False)
 
     def __init__(
-        self, *args: Any, randomization: Randomization, cycle: Cycle | None = None, **kw: Any
+        self,
+        *args: Any,
+        randomization: Randomization,
+        cycle: Cycle | None = None,
+        regimen: str | None = None,
+        **kw: Any,
     ) -> None:
+        """`regimen`: the one chosen on the page before it was reloaded (htmx or a submit); the
+        drug fields are those of the regimen chosen on the form, not of the planned one."""
         super().__init__(*args, **kw)
         self.randomization = randomization
         planned = randomization.stratum_regimen
-        self.fields["regimen"].initial = planned
-        self.drug_names = [*REGIMEN_DRUGS[planned], Drug.DEXAMETHASONE]
-        if cycle is not None:
-            self.drug_names = list(dict.fromkeys([*self.drug_names, *REGIMEN_DRUGS[cycle.regimen]]))
+        self.fields["regimen"].initial = regimen or (cycle.regimen if cycle else planned)
+        self.drugs_for = self._regimen_chosen(regimen, cycle, planned)
+        self.drug_names = [*REGIMEN_DRUGS[self.drugs_for], Drug.DEXAMETHASONE]
         for drug in self.drug_names:
             self._add_drug_fields(drug)
         self.fields["confirmation"] = confirmation_field()
-        self.fields["reason"] = self.fields.pop("reason")  # the reason last
+        if self.editing:
+            self.fields["reason"] = self.fields.pop("reason")  # the reason last
+
+    def reload_on_regimen(self, url: str) -> None:
+        """Choosing another regimen reloads the form (htmx) with that regimen's drug fields and
+        the values entered so far; without script, saving does it (`drugs_for`)."""
+        self.fields["regimen"].widget.attrs.update(
+            {
+                "hx-get": url,
+                "hx-trigger": "change",
+                "hx-include": "closest form",
+                "hx-params": "not csrfmiddlewaretoken,drugs_for",
+                "hx-target": "closest form",
+                "hx-select": "form.entry",
+                "hx-swap": "outerHTML",
+            }
+        )
+
+    def entered_so_far(self, values: Any) -> None:
+        """Show the values a reload carried (unbound: nothing is checked yet)."""
+        self.initial.update({k: v for k, v in values.items() if k in self.fields})
+
+    def _regimen_chosen(self, regimen: str | None, cycle: Cycle | None, planned: str) -> str:
+        for choice in (self.data.get("regimen") if self.is_bound else None, regimen):
+            if choice in REGIMEN_DRUGS:
+                return str(choice)
+        return cycle.regimen if cycle is not None else planned
 
     def _add_drug_fields(self, drug: str) -> None:
         label = Drug(drug).label
@@ -111,13 +145,32 @@ class CycleForm(ReasonMixin):
                     drug=drug,
                     planned_dose=planned if planned is not None else given,
                     given_dose=given,
-                    unit=data[f"{drug}_unit"],
+                    unit=data.get(f"{drug}_unit") or DoseUnit.MG_M2,
                     reduction_reason=data.get(f"{drug}_reduction_reason", ""),
                     delayed=bool(data.get(f"{drug}_delayed")),
                     delay_reason=data.get(f"{drug}_delay_reason", ""),
                 )
             )
         return doses
+
+    def clean(self) -> dict[str, Any]:
+        """The rules of each dose beside its drug's fields, with the cycle's rules."""
+        data = super().clean()
+        shown = self.data.get("drugs_for")
+        if shown and shown != self.drugs_for:  # the regimen changed without a reload
+            self.add_error(
+                None,
+                f"The dose fields now follow the {Regimen(self.drugs_for).label} regimen: "
+                "enter its doses, then save.",
+            )
+            return data
+        regimen = data.get("regimen") or ""
+        for dose in self.drugs() if regimen else []:
+            for about, messages in dose_errors(dose, regimen).items():
+                field = f"{dose.drug}_{'given' if about == 'drug' else about}"
+                for message in messages:
+                    self.add_error(field, message)
+        return data
 
     def service_kwargs(self) -> dict[str, Any]:
         d = self.cleaned_data
@@ -127,7 +180,7 @@ class CycleForm(ReasonMixin):
         return {
             **values,
             "drugs": self.drugs(),
-            "reason": d["reason"],
+            "reason": d.get("reason", ""),
             "confirmation": d["confirmation"],
         }
 
@@ -163,7 +216,7 @@ _FINDING = ["bone_marrow", "marrow_blast_pct", "peripheral_blood", "extramedulla
 RELAPSE_FIELDS = ["relapse_date", *_FINDING, "extramedullary_site"]
 
 
-class RelapseFieldsMixin(forms.Form):
+class RelapseFieldsMixin(RulesChecked):
     """The relapse after CR/CRi and how it was established (ELN 2017), in every form that can
     record one: the relapse form, the end of treatment and the follow-up visit."""
 

@@ -67,6 +67,7 @@ def _entry_page(
     action: Action = Action.ENTER_TREATMENT,
     once: bool = False,
     record: object = None,
+    submit_label: str = "Save",
 ) -> HttpResponse:
     """A treatment-period form on the shared form page, back to the timeline once saved; a new
     record (`once`) is not created twice by the same rendered form submitted again; the record
@@ -80,7 +81,12 @@ def _entry_page(
         site=patient.site,
         success=success,
         next_url=_timeline_url(patient),
-        context={"patient": patient, "title": title, "record": record},
+        context={
+            "patient": patient,
+            "title": title,
+            "record": record,
+            "submit_label": submit_label,
+        },
         once=once,
     )
 
@@ -97,12 +103,21 @@ def cycle_edit(request: HttpRequest, patient_id: int, pk: int | None = None) -> 
     patient = patient_for(request, patient_id)
     cycle = get_object_or_404(Cycle, patient=patient, pk=pk) if pk else None
     initial = CycleForm.initial_from(cycle) if cycle else {}
+    randomization, today = _randomization(patient), timezone.localdate()
     form = CycleForm(
         submitted(request),
         initial=initial,
-        randomization=_randomization(patient),
+        randomization=randomization,
         cycle=cycle,
+        regimen=request.GET.get("regimen"),
+        editing=cycle is not None,
+        rules=lambda values: services.cycle_form_errors(
+            patient=patient, randomization=randomization, cycle=cycle, today=today, values=values
+        ),
     )
+    form.reload_on_regimen(request.path)
+    if request.method == "GET" and "regimen" in request.GET:
+        form.entered_so_far(request.GET)
     title = f"Correct cycle {cycle.number}" if cycle else "New cycle"
 
     def save(f: forms.Form) -> object:
@@ -140,7 +155,15 @@ def response_edit(request: HttpRequest, patient_id: int, pk: int | None = None) 
     if row is not None and row.response == Response.RELAPSE and relapse is not None:
         names = ("peripheral_blood", "extramedullary", "extramedullary_site")
         initial.update({n: getattr(relapse, n) for n in names})
-    form = ResponseForm(submitted(request), initial=initial)
+    today = timezone.localdate()
+    form = ResponseForm(
+        submitted(request),
+        initial=initial,
+        editing=row is not None,
+        rules=lambda values: services.response_form_errors(
+            patient=patient, assessment=row, today=today, values=values
+        ),
+    )
 
     def save(f: forms.Form) -> object:
         return services.response_record(
@@ -171,7 +194,15 @@ def adverse_event_edit(
     patient = patient_for(request, patient_id)
     row = get_object_or_404(AdverseEvent, patient=patient, pk=pk) if pk else None
     initial = AdverseEventForm.initial_from(row) if row else {}
-    form = AdverseEventForm(submitted(request), initial=initial)
+    now = timezone.now()
+    form = AdverseEventForm(
+        submitted(request),
+        initial=initial,
+        editing=row is not None,
+        rules=lambda values: services.adverse_event_form_errors(
+            patient=patient, now=now, values=values
+        ),
+    )
 
     def save(f: forms.Form) -> object:
         return services.adverse_event_record(
@@ -222,8 +253,14 @@ def transplant_edit(request: HttpRequest, patient_id: int, pk: int | None = None
     patient = patient_for(request, patient_id)
     row = get_object_or_404(Transplant, patient=patient, pk=pk) if pk else None
     names = ("transplant_date", "donor_type", "disease_status", "comment")
+    randomization, today = _randomization(patient), timezone.localdate()
     form = TransplantForm(
-        submitted(request), initial={n: getattr(row, n) for n in names} if row else {}
+        submitted(request),
+        initial={n: getattr(row, n) for n in names} if row else {},
+        editing=row is not None,
+        rules=lambda values: services.transplant_errors(
+            randomization=randomization, today=today, transplant_date=values.get("transplant_date")
+        ),
     )
 
     def save(f: forms.Form) -> object:
@@ -258,7 +295,16 @@ def end_of_treatment_edit(request: HttpRequest, patient_id: int) -> HttpResponse
     # Progression after CR/CRi is a relapse: the form asks for it in the same entry, rather
     # than refusing and sending the investigator to another page.
     ask_relapse = relapse_of(patient) is None and first_remission(patient) is not None
-    form = EndOfTreatmentForm(submitted(request), initial=initial, ask_relapse=ask_relapse)
+    randomization, today = _randomization(patient), timezone.localdate()
+    form = EndOfTreatmentForm(
+        submitted(request),
+        initial=initial,
+        ask_relapse=ask_relapse,
+        editing=row is not None,
+        rules=lambda values: services.end_of_treatment_form_errors(
+            randomization=randomization, today=today, values=values
+        ),
+    )
 
     def save(f: forms.Form) -> object:
         assert isinstance(f, EndOfTreatmentForm)
@@ -283,7 +329,15 @@ def relapse_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_for(request, patient_id)
     row = relapse_of(patient)
     initial = {**RelapseForm.relapse_initial(row), "comment": row.comment} if row else {}
-    form = RelapseForm(submitted(request), initial=initial)
+    today = timezone.localdate()
+    form = RelapseForm(
+        submitted(request),
+        initial=initial,
+        editing=row is not None,
+        rules=lambda values: services.relapse_form_errors(
+            patient=patient, today=today, values=values
+        ),
+    )
 
     def save(f: forms.Form) -> object:
         assert isinstance(f, RelapseForm)
@@ -295,7 +349,7 @@ def relapse_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
             finding=f.relapse_finding(),
             found_at=RelapseFoundAt.RELAPSE_FORM,
             comment=d["comment"],
-            reason=d["reason"],
+            reason=d.get("reason", ""),
             by=acting_user(request),
             now=timezone.now(),
         )
@@ -354,6 +408,7 @@ def treatment_sign(request: HttpRequest, patient_id: int) -> HttpResponse:
         save=save,
         success="Treatment-period records signed.",
         action=Action.SIGN,
+        submit_label="Sign",
     )
 
 

@@ -6,7 +6,9 @@
 - `form_page`: a form bound to one service call. A role that may not submit sees the record
   read-only, without a button (the permission table decides both what is shown and what is
   allowed); on a valid POST the service is called once; its field errors go beside their
-  fields, a state conflict on top of the form; success is a message and a redirect. A create
+  fields, a state conflict on top of the form; success is a message and a redirect. A record
+  closed to changes for everyone (`closed`, e.g. screening ended by a screen failure) is shown
+  read-only with that reason, and a POST is refused with it. A create
   (`once=True`) carries a token rendered with the form: the same rendered form submitted again
   (a double click, a retry after a timeout) creates nothing and goes where the first went.
 - A correction made for a data query is reached with `?query=<id>&next=<the query's page>`:
@@ -124,20 +126,24 @@ def form_page(
     success: str | Callable[[T], str],
     next_url: str | Callable[[T], str],
     context: dict[str, Any] | None = None,
+    closed: str = "",
     once: bool = False,
 ) -> HttpResponse:
     """Render the form; on a valid POST make the one service call, then redirect with a message.
 
     A user whose roles do not allow `action` at `site` sees the form read-only (no button) and
-    is refused on POST. With `once`, a second submission of the same rendered form makes no
-    second call: it goes where the first one went, with a message saying so.
+    is refused on POST; so is everybody when `closed` gives why the record is closed. With
+    `once`, a second submission of the same rendered form makes no second call: it goes where
+    the first one went, with a message saying so.
     """
-    may_submit = acting_user(request).can(action, site)
+    may_submit = acting_user(request).can(action, site) and not closed
     posted_token = _posted_token(request) if once else ""
     query_id = linked_query(request) if "reason" in form.fields else None
     if query_id is not None and not form.is_bound:
         form.initial["reason"] = f"Answer to query #{query_id}: "
     if request.method == "POST":
+        if closed:
+            return refused(request, closed, status=StateConflict.status)
         if not may_submit:
             return refused(request, not_allowed_message(action))
         earlier = posted_token and _earlier_location(request, posted_token)
@@ -166,6 +172,7 @@ def form_page(
         **(context or {}),
         "form": form,
         "may_submit": may_submit,
+        "closed": closed,
         "linked_query": query_id,
     }
     if once:

@@ -7,13 +7,14 @@ services, forms and API all give the same message. Numbers come from settings.TR
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 
 from trial.dates import add_months
-from trial.validation import Errors, add_error, not_in_future
+from trial.validation import Errors, add_error, merge, not_in_future
 
 if TYPE_CHECKING:
     from trial.models import Baseline
@@ -45,8 +46,26 @@ def age_check(age: int) -> Errors:
     return {}
 
 
-def baseline_check(baseline: Baseline, *, today: dt.date) -> Errors:
-    """Check the dates of the disease history and that they support the disease status."""
+# What the disease-status definitions read (inclusion criterion 3).
+DISEASE_STATUS_FIELDS = frozenset(
+    {
+        "disease_status",
+        "first_cr_date",
+        "relapse_date",
+        "prior_induction_cycles",
+        "assessment_date",
+        "induction_start_date",
+    }
+)
+
+
+def baseline_check(
+    baseline: Baseline, *, today: dt.date, unknown: Collection[str] = frozenset()
+) -> Errors:
+    """Check the dates of the disease history and that they support the disease status.
+
+    `unknown` names the fields whose value could not be read (a form's invalid input): the
+    checks that need them wait, the others run, so every other problem shows at once."""
     b = baseline
     errors = not_in_future(
         {},
@@ -68,11 +87,10 @@ def baseline_check(baseline: Baseline, *, today: dt.date) -> Errors:
         a, z = getattr(b, earlier), getattr(b, later)
         if a is not None and z is not None and z < a:
             add_error(errors, later, message)
-    if b.relapse_date and not b.first_cr_date:
+    if b.relapse_date and not b.first_cr_date and "first_cr_date" not in unknown:
         add_error(errors, "first_cr_date", "A relapse needs the date of the CR/CRi it follows.")
-    for field, messages in disease_status_check(b).items():
-        for message in messages:
-            add_error(errors, field, message)
+    if not DISEASE_STATUS_FIELDS.intersection(unknown):
+        merge(errors, disease_status_check(b))
     return errors
 
 

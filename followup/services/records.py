@@ -7,6 +7,7 @@ once, so later visits are cancelled (with the reason) without waiting for the ni
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
@@ -27,13 +28,20 @@ from followup.services.refresh import patient_schedule_refresh
 from randomization.models import Randomization
 from treatment.models import Relapse, RelapseFoundAt
 from treatment.selectors import relapse_of
-from treatment.services import RelapseFinding, relapse_record, relapse_withdraw
+from treatment.services import RelapseFinding, relapse_errors, relapse_record, relapse_withdraw
 from treatment.services.relapse import errors_as
 from trial.audit import record_save, require
 from trial.exceptions import StateConflict
 from trial.models import Death, LossToFollowUp, Patient, User, Withdrawal
 from trial.permissions import Action
-from trial.validation import not_before_randomisation, not_in_future, raise_if
+from trial.validation import (
+    Errors,
+    add_error,
+    model_errors,
+    not_before_randomisation,
+    not_in_future,
+    raise_if,
+)
 
 
 def _randomized_on(patient: Patient) -> dt.date:
@@ -86,17 +94,18 @@ def visit_record(
     require(user=by, action=Action.ENTER_FOLLOWUP, site=visit.patient.site)
     visit = _lock_visit(visit)
     now = now or timezone.make_aware(dt.datetime.combine(today, dt.time.min))
-    raise_if(not_in_future({}, today=today, contact_date=contact_date))
-    if contact_date < visit.anchor_date and not visit.anchor_provisional:
-        raise ValidationError({"contact_date": ["The contact is before the end of treatment."]})
-    _disease_status_check(visit, disease_status, contact_date, relapse_date)
-    if transplant and transplant_date is None:
-        raise ValidationError({"transplant_date": ["Give the date of the transplant."]})
-    for name, value in (("relapse_date", relapse_date), ("transplant_date", transplant_date)):
-        if value is not None and value > contact_date:
-            raise ValidationError({name: ["This date is after the date of contact."]})
-    if vital_status == VitalStatus.DEAD and not Death.objects.filter(patient_id=visit.patient_id):
-        raise ValidationError({"vital_status": ["Record the death (date and cause) first."]})
+    errors = visit_errors(
+        visit=visit,
+        today=today,
+        contact_date=contact_date,
+        vital_status=vital_status,
+        disease_status=disease_status,
+        relapse_date=relapse_date,
+        relapse_finding=relapse_finding,
+        transplant=transplant,
+        transplant_date=transplant_date,
+    )
+    raise_if(errors)
     first_entry = visit.status in RECORDABLE_STATUSES
     previous_relapse = visit.relapse
     visit.status, visit.not_done_reason = VisitStatus.DONE, ""
@@ -118,12 +127,88 @@ def visit_record(
     return visit
 
 
+def visit_errors(
+    *,
+    visit: Visit,
+    today: dt.date,
+    contact_date: dt.date | None,
+    vital_status: str | None,
+    disease_status: str | None,
+    relapse_date: dt.date | None = None,
+    relapse_finding: RelapseFinding | None = None,
+    transplant: bool = False,
+    transplant_date: dt.date | None = None,
+) -> Errors:
+    """Every rule on a visit recorded as done that its values allow checking (None: not known
+    yet), with those of the relapse it finds."""
+    errors: Errors = {}
+    if contact_date is not None:
+        not_in_future(errors, today=today, contact_date=contact_date)
+        if contact_date < visit.anchor_date and not visit.anchor_provisional:
+            add_error(errors, "contact_date", "The contact is before the end of treatment.")
+    if disease_status is not None:
+        _disease_status_errors(errors, visit, disease_status, contact_date, relapse_date)
+    if disease_status == FollowupDiseaseStatus.RELAPSE and relapse_date is not None:
+        _new_relapse_errors(errors, visit, today, relapse_date, relapse_finding)
+    if transplant and transplant_date is None:
+        add_error(errors, "transplant_date", "Give the date of the transplant.")
+    for name, value in (("relapse_date", relapse_date), ("transplant_date", transplant_date)):
+        if value is not None and contact_date is not None and value > contact_date:
+            add_error(errors, name, "This date is after the date of contact.")
+    if vital_status == VitalStatus.DEAD and not Death.objects.filter(patient_id=visit.patient_id):
+        add_error(errors, "vital_status", "Record the death (date and cause) first.")
+    return errors
+
+
+def visit_form_errors(*, visit: Visit, today: dt.date, values: dict[str, Any]) -> Errors:
+    """The rules of `visit_record` on the values a visit form could read."""
+    errors = visit_errors(
+        visit=visit,
+        today=today,
+        contact_date=values.get("contact_date"),
+        vital_status=values.get("vital_status"),
+        disease_status=values.get("disease_status"),
+        relapse_date=values.get("relapse_date"),
+        relapse_finding=RelapseFinding.from_values(values),
+        transplant=bool(values.get("transplant")),
+        transplant_date=values.get("transplant_date"),
+    )
+    if "marrow_blast_pct" not in values:
+        errors.pop("marrow_blast_pct", None)  # the blasts could not be read: their rules wait
+    return errors
+
+
 # Where a relapse's errors go on the visit form.
 _VISIT_FIELDS: dict[str, str] = {NON_FIELD_ERRORS: "disease_status"}
 
 
-def _disease_status_check(
-    visit: Visit, disease_status: str, contact_date: dt.date, relapse_date: dt.date | None
+def _new_relapse_errors(
+    errors: Errors,
+    visit: Visit,
+    today: dt.date,
+    relapse_date: dt.date,
+    finding: RelapseFinding | None,
+) -> None:
+    """What `relapse_record` will check of a relapse this visit records, told now."""
+    if relapse_of(visit.patient) is not None:
+        return
+    found = relapse_errors(
+        patient=visit.patient,
+        today=today,
+        relapse_date=relapse_date,
+        finding=finding or RelapseFinding(),
+    )
+    for name, messages in found.items():
+        for message in messages:
+            add_error(errors, _VISIT_FIELDS.get(name, name), message)
+
+
+def _disease_status_errors(
+    errors: Errors,
+    visit: Visit,
+    disease_status: str,
+    contact_date: dt.date | None,
+    relapse_date: dt.date | None,
 ) -> None:
     """The disease status agrees with the relapse record (docs/protocol.md "Relapse")."""
     relapse = relapse_of(visit.patient)
@@ -134,27 +219,24 @@ def _disease_status_check(
         )  # this correction takes back the relapse that only this visit reported
     if relapse is None:
         if disease_status == FollowupDiseaseStatus.RELAPSE and relapse_date is None:
-            raise ValidationError({"relapse_date": ["Give the date of the relapse."]})
+            add_error(errors, "relapse_date", "Give the date of the relapse.")
         return
     recorded = relapse.relapse_date
     if disease_status == FollowupDiseaseStatus.RELAPSE and relapse_date not in (None, recorded):
-        raise ValidationError(
-            {
-                "relapse_date": [
-                    f"The relapse is recorded on {recorded:%Y-%m-%d}: this visit reports that "
-                    "relapse. Leave the date empty, or correct the relapse record (with a "
-                    "reason) if that date is wrong."
-                ]
-            }
+        add_error(
+            errors,
+            "relapse_date",
+            f"The relapse is recorded on {recorded:%Y-%m-%d}: this visit reports that "
+            "relapse. Leave the date empty, or correct the relapse record (with a "
+            "reason) if that date is wrong.",
         )
-    if disease_status == FollowupDiseaseStatus.REMISSION and recorded <= contact_date:
-        raise ValidationError(
-            {
-                "disease_status": [
-                    f"A relapse is recorded on {recorded:%Y-%m-%d}: the remission was not kept "
-                    "to this contact. Choose relapse, or correct the relapse record."
-                ]
-            }
+    remission_kept = disease_status == FollowupDiseaseStatus.REMISSION
+    if remission_kept and contact_date is not None and recorded <= contact_date:
+        add_error(
+            errors,
+            "disease_status",
+            f"A relapse is recorded on {recorded:%Y-%m-%d}: the remission was not kept "
+            "to this contact. Choose relapse, or correct the relapse record.",
         )
 
 
@@ -232,6 +314,23 @@ def _last_seen_alive(patient: Patient) -> dt.date | None:
     return last_known_alive(patient)
 
 
+def death_errors(*, patient: Patient, today: dt.date, death_date: dt.date | None) -> Errors:
+    """A death is dated in the past, after randomisation, and (when first recorded) not
+    before a day the patient was known alive."""
+    errors: Errors = {}
+    randomization = Randomization.objects.filter(patient=patient).first()
+    if death_date is None or randomization is None:
+        return errors
+    not_in_future(errors, today=today, death_date=death_date)
+    not_before_randomisation(
+        errors, randomized_on=randomization.randomized_on, death_date=death_date
+    )
+    alive = None if Death.objects.filter(patient=patient).exists() else _last_seen_alive(patient)
+    if alive is not None and death_date < alive:
+        add_error(errors, "death_date", f"The patient was known alive on {alive:%Y-%m-%d}.")
+    return errors
+
+
 @transaction.atomic
 def death_record(
     *,
@@ -250,15 +349,11 @@ def death_record(
         the patient was known alive.
     """
     require(user=by, action=Action.ENTER_FOLLOWUP, site=patient.site)
-    randomized_on = _randomized_on(patient)
-    errors = not_in_future({}, today=today, death_date=death_date)
-    raise_if(not_before_randomisation(errors, randomized_on=randomized_on, death_date=death_date))
+    _randomized_on(patient)
     death = Death.objects.filter(patient=patient).first() or Death(patient=patient)
-    death.death_date = death_date  # checked below without this record's own date
-    alive = _last_seen_alive(patient) if death.pk is None else None
-    if alive is not None and death_date < alive:
-        raise ValidationError({"death_date": [f"The patient was known alive on {alive:%Y-%m-%d}."]})
-    death.cause, death.cause_detail = cause, cause_detail
+    errors = death_errors(patient=patient, today=today, death_date=death_date)
+    death.death_date, death.cause, death.cause_detail = death_date, cause, cause_detail
+    raise_if(model_errors(errors, death, exclude=["patient"]))
     record_save(instance=death, by=by, reason=reason)
     patient_schedule_refresh(patient=patient, today=today)
     return death

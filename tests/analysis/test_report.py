@@ -147,6 +147,23 @@ class TestTable1:
 
 
 class TestConsort:
+    def test_patients_still_being_screened_are_counted_apart_from_the_eligible(self) -> None:
+        people = [
+            tables.ConsortFacts(1, None, None),  # eligible, not randomised
+            tables.ConsortFacts(2, None, None, in_screening=True),
+            tables.ConsortFacts(3, None, None, in_screening=True),
+            tables.ConsortFacts(4, "Consent refused", None),
+            tables.ConsortFacts(5, None, "DEX", cycles=1),
+        ]
+
+        flow = tables.consort(people, ["DEX", "CTRL"])
+
+        assert (flow.screened, flow.not_eligible, flow.not_randomized) == (5, 1, 1)
+        assert flow.in_screening == 2
+        assert {"stage": "Still being screened", "arm": "", "reason": "", "n": 2} in (
+            tables.consort_rows(flow)
+        )
+
     def test_the_flow_counts_are_the_ones_worked_by_hand(self) -> None:
         people = [
             tables.ConsortFacts(1, "Consent refused", None),

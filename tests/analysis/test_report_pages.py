@@ -19,7 +19,7 @@ from analysis.gather import (
 )
 from analysis.models import DataCutoff
 from analysis.services import cutoff_freeze, export_build, export_create
-from tests.factories import randomized_patient, screened_patient
+from tests.factories import eligible_patient, randomized_patient, screened_patient
 from trial.audit import record_save
 from trial.models import ClinicalRecord, Death, DeathCause, Patient, Site, User
 from trial.services.screening import patient_screen_fail
@@ -64,6 +64,17 @@ class TestGatherTables:
             ("", "DEX"),
             ("Consent refused", ""),
         ]
+
+    def test_tells_patients_still_being_screened_from_the_eligible(
+        self, trial, site_a, coordinator, investigator
+    ) -> None:
+        screening = screened_patient(site_a, coordinator)
+        eligible = eligible_patient(site_a, coordinator, investigator)
+
+        facts = {f.patient_id: f for f in consort_facts_gather(cutoff=dt.date(2027, 6, 30))}
+
+        assert facts[screening.pk].in_screening and not facts[eligible.pk].in_screening
+        assert not any(facts[p.pk].in_screening for p in trial)
 
 
 class TestReportPages:

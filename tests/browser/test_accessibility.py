@@ -1,5 +1,6 @@
 """Every role's home page and the main pages: labels, keyboard reach, no sideways scrolling at
-1280×800 and on a tablet (768×1024), and the inactivity warning before the session ends."""
+1280×800, on a tablet (768×1024) and on a phone (375×812), axe-core with no serious or critical
+violation (colour contrast included), and the inactivity warning before the session ends."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser._checks import check_page, horizontal_overflow
+from tests.browser._checks import axe_violations, check_page, dangling_aria, horizontal_overflow
 from tests.factories import randomized_patient
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 TABLET = {"width": 768, "height": 1024}
+PHONE = {"width": 375, "height": 812}
 
 
 def _tab_until(page, name: str, limit: int = 40) -> bool:
@@ -80,3 +82,66 @@ class TestPagesForEveryone:
         expect(page.get_by_test_id("timed-out")).to_be_visible()
         page.goto("/")  # the server ended the session too
         expect(page).to_have_url(re.compile("/accounts/login/"))
+
+
+class TestAxe:
+    def test_the_coordinators_main_pages_have_no_serious_violation(
+        self, page, login, site_a, coordinator, investigator
+    ) -> None:
+        patient = randomized_patient(site_a, coordinator, investigator)
+        login("coord_a")
+
+        for url in [
+            "/",
+            "/patients/",
+            f"/patients/{patient.pk}/",
+            f"/patients/{patient.pk}/treatment/",
+            "/followup/",
+            "/patients/new/",
+        ]:
+            page.goto(url)
+            expect(page.get_by_role("main")).to_be_visible()
+            assert axe_violations(page) == [], url
+
+    def test_a_form_with_errors_names_only_ids_on_the_page(
+        self, page, login, site_a, coordinator, investigator
+    ) -> None:
+        patient = randomized_patient(site_a, coordinator, investigator)
+        login(investigator.username)
+        page.goto(f"/patients/{patient.pk}/treatment/cycles/new/")
+        page.get_by_label("Height (cm)").fill("50")
+
+        page.get_by_role("button", name="Save").click()
+
+        expect(page.locator("#id_height_cm_error")).to_be_visible()
+        assert dangling_aria(page) == []
+        assert axe_violations(page) == []
+
+    def test_the_data_managers_dashboard_has_no_serious_violation(
+        self, page, login, site_a, coordinator, investigator, data_manager
+    ) -> None:
+        randomized_patient(site_a, coordinator, investigator)
+        login(data_manager.username)
+
+        expect(page.get_by_test_id("dashboard")).to_be_visible()
+        assert axe_violations(page) == []
+
+
+class TestPhone:
+    def test_the_patient_list_worklists_and_dashboard_fit_375_px(
+        self, page, login, screenshot, site_a, coordinator, investigator, data_manager
+    ) -> None:
+        randomized_patient(site_a, coordinator, investigator)
+        page.set_viewport_size(PHONE)
+        login("coord_a")
+
+        for url, table in [("/", "home"), ("/patients/", "patients"), ("/followup/", "worklist")]:
+            page.goto(url)
+            expect(page.get_by_role("main")).to_be_visible()
+            assert horizontal_overflow(page) <= 0, url
+            screenshot(f"phone-{table}")
+        expect(page.get_by_test_id("worklist")).to_be_attached()
+        login(data_manager.username)
+        expect(page.get_by_test_id("dashboard")).to_be_visible()
+        assert horizontal_overflow(page) <= 0
+        screenshot("phone-dashboard")

@@ -71,7 +71,7 @@ class TestDataManagerJourney:
         login("dm")
 
         page.goto("/analysis/")
-        page.get_by_label("Cutoff date").fill(timezone.localdate().isoformat())
+        page.get_by_label("Cut-off date").fill(timezone.localdate().isoformat())
         page.get_by_label("Reason").fill("Interim analysis for the DSMB")
         page.get_by_role("button", name="Freeze the cut-off").click()
         expect(page.get_by_test_id("cutoffs")).to_contain_text("Interim analysis for the DSMB")

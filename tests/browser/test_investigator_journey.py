@@ -86,7 +86,7 @@ class TestInvestigatorJourney:
         page.fill("#id_password", PASSWORD)
         screenshot("sign-page")
         check_page(page)
-        page.get_by_role("button", name="Save").click()
+        page.get_by_role("button", name="Sign").click()
         expect(page).to_have_url(timeline)
         assert Signature.objects.filter(patient=patient, broken_at__isnull=True).count() == 1
 

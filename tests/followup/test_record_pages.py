@@ -103,3 +103,15 @@ class TestContactAttemptsAndLossToFollowUp:
             f"visits/{due_visit.pk}/not-done/",
         ):
             assert client.get(_url(due_visit, tail)).status_code == 404
+
+
+class TestVisitAndDeathPagesAskAReasonOnCorrectionsOnly:
+    def test_a_first_entry_asks_no_reason_for_change(self, client, due_visit, coordinator) -> None:
+        client.force_login(coordinator)
+
+        visit = client.get(_url(due_visit, f"visits/{due_visit.pk}/record/"))
+        death = client.get(_url(due_visit, "death/"))
+
+        assert visit.status_code == death.status_code == 200
+        assert "Reason for change" not in visit.text
+        assert "Reason for change" not in death.text

@@ -64,6 +64,28 @@ class TestVisitRecord:
 
         assert Visit.objects.filter(patient=patient).count() == 2
 
+    def test_every_problem_of_a_visit_comes_in_one_answer(
+        self, site_a, coordinator, investigator
+    ) -> None:
+        patient = followup_patient(site_a, coordinator, investigator, remission=True)
+
+        with pytest.raises(ValidationError) as error:
+            _record(
+                _first_visit(patient),
+                coordinator,
+                contact_date=dt.date(2027, 4, 25),
+                vital_status="dead",
+                disease_status="relapse",
+                transplant=True,
+            )
+
+        assert set(error.value.message_dict) == {
+            "contact_date",
+            "relapse_date",
+            "transplant_date",
+            "vital_status",
+        }
+
     def test_a_correction_needs_a_reason(self, patient, coordinator) -> None:
         visit = _record(_first_visit(patient), coordinator)
 

@@ -38,6 +38,26 @@ def aza_patient(site_a, coordinator, investigator):
     return randomized_patient(site_a, coordinator, investigator, arm="DEX", regimen="AZA")
 
 
+class TestEveryErrorAtOnce:
+    def test_a_range_error_and_rule_errors_of_a_cycle_come_in_one_answer(
+        self, ic_patient, investigator
+    ) -> None:
+        with pytest.raises(ValidationError) as excinfo:
+            record_cycle(
+                ic_patient,
+                investigator,
+                dt.date(2026, 10, 1),
+                height_cm=Decimal("50"),
+                delay_days=3,
+            )
+
+        errors = excinfo.value.message_dict
+        assert "greater than or equal to 100" in " ".join(errors["height_cm"])
+        assert any("before randomisation" in m for m in errors["start_date"])
+        assert errors["delay_reason"] == ["Give the reason why the cycle was delayed."]
+        assert not Cycle.objects.exists()
+
+
 class TestIcCycles:
     def test_the_first_cycle_is_induction_with_its_mosteller_body_surface_area(
         self, ic_patient, investigator

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.contrib import admin
@@ -75,6 +76,103 @@ class TestCyclePages:
         assert response.status_code == 200
         assert "is before randomisation" in response.content.decode()
 
+    def test_a_range_error_a_rule_and_a_dose_show_together_beside_their_fields(
+        self, patient, investigator
+    ) -> None:
+        response = _client(investigator).post(
+            f"/patients/{patient.pk}/treatment/cycles/new/",
+            _cycle_post(
+                start_date="2026-10-01", height_cm="50", delay_days="2", cytarabine_given="3000"
+            ),
+        )
+
+        form = response.context["form"]
+        assert response.status_code == 200
+        assert "height_cm" in form.errors
+        assert any("before randomisation" in m for m in form.errors["start_date"])
+        assert form.errors["delay_reason"] == ["Give the reason why the cycle was delayed."]
+        assert form.errors["cytarabine_reduction_reason"] == [
+            "Cytarabine: give the reason why less than planned was given."
+        ]
+        assert not Cycle.objects.exists()
+
+    def test_the_dose_fields_follow_the_regimen_chosen_on_the_form(
+        self, patient, investigator
+    ) -> None:
+        url = f"/patients/{patient.pk}/treatment/cycles/new/"
+
+        reloaded = _client(investigator).get(url, {"regimen": "AZA", "height_cm": "171"})
+
+        html = reloaded.content.decode()
+        assert 'value="AZA" selected' in html
+        assert 'name="azacitidine_given"' in html and "cytarabine_given" not in html
+        assert 'name="height_cm" value="171"' in html
+        assert f'hx-get="{url}"' in html
+
+    def test_a_regimen_changed_without_a_reload_shows_its_doses_before_saving(
+        self, patient, investigator
+    ) -> None:
+        response = _client(investigator).post(
+            f"/patients/{patient.pk}/treatment/cycles/new/",
+            _cycle_post(regimen="AZA", regimen_change_reason="Frail", drugs_for="IC"),
+        )
+
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert "The dose fields now follow the Azacitidine regimen" in html
+        assert 'name="azacitidine_given"' in html and "cytarabine_given" not in html
+        assert 'name="drugs_for" value="AZA"' in html
+        assert not Cycle.objects.exists()
+
+    def test_no_error_shows_a_field_key(self, patient, investigator) -> None:
+        response = _client(investigator).post(
+            f"/patients/{patient.pk}/treatment/cycles/new/",
+            _cycle_post(
+                regimen="AZA",
+                regimen_change_reason="Frail",
+                drugs_for="AZA",
+                azacitidine_planned="525",
+                azacitidine_given="400",
+                azacitidine_unit="mg/m2",
+            ),
+        )
+
+        html = response.content.decode()
+        assert response.context["form"].errors["azacitidine_reduction_reason"] == [
+            "Azacitidine: give the reason why less than planned was given."
+        ]
+        assert "drugs:" not in html and "__all__" not in html and "_reason:" not in html
+        assert not Cycle.objects.exists()
+
+    def test_a_new_cycle_asks_no_reason_for_change_and_a_correction_does(
+        self, patient, investigator
+    ) -> None:
+        cycle = record_cycle(patient, investigator, STARTS[0])
+        client = _client(investigator)
+
+        new = client.get(f"/patients/{patient.pk}/treatment/cycles/new/").content.decode()
+        correction = client.get(f"/patients/{patient.pk}/treatment/cycles/{cycle.pk}/edit/")
+        unexplained = client.post(
+            f"/patients/{patient.pk}/treatment/cycles/{cycle.pk}/edit/", _cycle_post()
+        )
+
+        assert "Reason for change" not in new
+        assert "Reason for change" in correction.content.decode()
+        assert "reason" in unexplained.context["form"].errors
+
+    def test_every_aria_describedby_target_is_on_the_page(self, patient, investigator) -> None:
+        response = _client(investigator).post(
+            f"/patients/{patient.pk}/treatment/cycles/new/",
+            _cycle_post(start_date="2026-13-45", height_cm="50", delay_days="2"),
+        )
+
+        html = response.content.decode()
+        targets = {
+            t for ids in re.findall(r'aria-describedby="([^"]+)"', html) for t in ids.split()
+        }
+        assert "id_height_cm_error" in targets
+        assert [t for t in targets if f'id="{t}"' not in html] == []
+
     def test_a_missing_dexamethasone_dose_shows_a_deviation(self, patient, investigator) -> None:
         client = _client(investigator)
 
@@ -116,6 +214,7 @@ class TestSignPage:
         )
         broken = client.get(f"/patients/{patient.pk}/treatment/").content.decode()
 
+        assert '<button type="submit" class="primary">Sign</button>' in wrong.content.decode()
         assert "password is not correct" in wrong.content.decode()
         assert "I approve these records" in signed and "Signature broken" not in signed
         assert "Signature broken" in broken and "Cycle 1 changed" in broken

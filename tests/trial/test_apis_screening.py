@@ -122,6 +122,30 @@ class TestScreeningToEnrolment:
         assert enrol.status_code == 409
         assert "screen failure" in error_text(enrol)
 
+    def test_a_screen_failed_patient_takes_no_consent_or_baseline(
+        self, site_a: Site, coordinator: User, investigator: User, protocol: ProtocolVersion
+    ) -> None:
+        patient = screened_patient(site_a, coordinator)
+        client = _client(coordinator)
+        client.post(_url(patient, "screen-failure/"), {"reason": "consent_refused"}, format="json")
+
+        consent = client.put(
+            _url(patient, "consent/"),
+            {
+                "consent_date": "2026-10-16",
+                "form_version": "ICF v2.1",
+                "obtained_by": investigator.username,
+            },
+            format="json",
+        )
+        baseline = client.put(
+            _url(patient, "baseline/"), {**_json(baseline_data()), "mutations": {}}, format="json"
+        )
+
+        assert (consent.status_code, baseline.status_code) == (409, 409)
+        assert "closed as a screen failure" in consent.json()["detail"]
+        assert "closed as a screen failure" in baseline.json()["detail"]
+
     def test_the_site_and_status_filters_and_the_search_narrow_the_list(
         self, site_a: Site, coordinator: User, investigator: User
     ) -> None:

@@ -148,6 +148,27 @@ class TestBaselineRecord:
         assert message in _errors(excinfo)
         assert not hasattr(Patient.objects.get(pk=patient.pk), "baseline")
 
+    def test_a_range_error_a_date_order_error_and_a_future_date_come_in_one_answer(
+        self, site_a, coordinator, investigator
+    ) -> None:
+        patient = screened_patient(site_a, coordinator)
+        _consent(patient, coordinator, investigator)
+        data = baseline_data(
+            ecog=7,
+            induction_start_date=dt.date(2025, 5, 1),
+            assessment_date=TODAY + dt.timedelta(days=3),
+        )
+
+        with pytest.raises(ValidationError) as excinfo:
+            screening.baseline_record(
+                patient=patient, data=data, mutations={}, by=coordinator, today=TODAY
+            )
+
+        errors = excinfo.value.message_dict
+        assert "less than or equal to 4" in " ".join(errors["ecog"])
+        assert "Induction cannot start before diagnosis." in errors["induction_start_date"]
+        assert any("is in the future" in m for m in errors["assessment_date"])
+
     @pytest.mark.parametrize(
         "overrides",
         [

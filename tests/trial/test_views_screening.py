@@ -5,6 +5,7 @@ errors come back next to the fields in plain words."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.test import Client
@@ -13,7 +14,7 @@ from django.utils import timezone
 
 from tests.factories import eligible_patient, enrolled_patient, screened_patient
 from trial.audit import REASON_REQUIRED
-from trial.models import Consent, Patient, PatientStatus
+from trial.models import Baseline, Consent, Patient, PatientStatus
 from trial.selectors.history import record_history
 
 pytestmark = pytest.mark.django_db
@@ -205,6 +206,63 @@ class TestScreeningToEnrolmentThroughThePages:
         assert patient.status == PatientStatus.SCREEN_FAILED
         assert patient.screen_failure_reason == "consent_refused"
 
+    def test_a_screen_failed_patient_is_refused_consent_and_baseline_by_url(
+        self, site_a, coordinator, investigator
+    ) -> None:
+        patient = screened_patient(site_a, coordinator)
+        client = _client(coordinator)
+        client.post(_url("trial:screen_fail", patient), {"reason": "consent_refused"})
+        consent = {
+            "consent_date": _days_ago(1),
+            "form_version": "ICF v2.1",
+            "obtained_by": investigator.pk,
+        }
+
+        opened = client.get(_url("trial:consent_edit", patient), follow=True)
+        posted = client.post(_url("trial:consent_edit", patient), consent, follow=True)
+        baseline = client.post(_url("trial:baseline_edit", patient), _baseline_post(), follow=True)
+        checklist = client.post(_url("trial:eligibility_edit", patient), ALL_MET_POST)
+
+        assert opened.redirect_chain[-1][0] == _url("workspace:patient_detail", patient)
+        assert "closed as a screen failure (Consent refused)" in opened.content.decode()
+        assert "can no longer be recorded" in posted.content.decode()
+        assert "can no longer be recorded" in baseline.content.decode()
+        assert checklist.status_code == 302
+        assert not Consent.objects.exists()
+        assert not patient.eligibility_answers.exists()
+
+    def test_what_was_recorded_before_the_screen_failure_stays_readable_not_editable(
+        self, site_a, coordinator, investigator
+    ) -> None:
+        patient = screened_patient(site_a, coordinator)
+        client = _client(coordinator)
+        client.post(
+            _url("trial:consent_edit", patient),
+            {
+                "consent_date": _days_ago(1),
+                "form_version": "ICF v2.1",
+                "obtained_by": investigator.pk,
+            },
+        )
+        client.post(_url("trial:screen_fail", patient), {"reason": "inclusion_not_met"})
+
+        page = client.get(_url("trial:consent_edit", patient)).content.decode()
+        refused = client.post(
+            _url("trial:consent_edit", patient),
+            {
+                "consent_date": _days_ago(2),
+                "form_version": "ICF v3",
+                "obtained_by": investigator.pk,
+            },
+        )
+
+        assert refused.status_code == 409
+        assert Consent.objects.get(patient=patient).form_version == "ICF v2.1"
+        assert 'data-testid="read-only"' in page and "closed as a screen failure" in page
+        field = re.search(r'<input[^>]*id="id_form_version"[^>]*>', page)
+        assert field is not None and "disabled" in field.group()
+        assert '<button type="submit" class="primary"' not in page
+
     def test_enrolling_twice_gives_a_message_not_an_error(
         self, site_a, coordinator, investigator
     ) -> None:
@@ -270,6 +328,57 @@ class TestFormErrors:
         html = response.content.decode()
         field = html.split('for="id_relapse_date"')[1].split('<div class="field')[0]
         assert "Relapse must come after the CR/CRi." in field
+
+    def test_baseline_shows_range_date_order_and_future_date_errors_in_one_submission(
+        self, site_a, coordinator, investigator
+    ) -> None:
+        patient = screened_patient(site_a, coordinator)
+        Consent.objects.create(
+            patient=patient,
+            consent_date=dt.date(2026, 10, 16),
+            form_version="ICF",
+            obtained_by=investigator,
+        )
+        tomorrow = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
+
+        response = _client(coordinator).post(
+            _url("trial:baseline_edit", patient),
+            _baseline_post(
+                blood_blast_pct="150",
+                induction_start_date=_days_ago(505),
+                relapse_date=tomorrow,
+            ),
+        )
+
+        html = response.content.decode()
+        field = _field_html(html)
+        assert "less than or equal to 100" in field("blood_blast_pct")
+        assert "Induction cannot start before diagnosis." in field("induction_start_date")
+        assert "is in the future" in field("relapse_date")
+        assert not Baseline.objects.exists()
+
+    def test_the_screening_form_shows_an_age_out_of_range_and_a_future_date_together(
+        self, site_a, coordinator
+    ) -> None:
+        tomorrow = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
+
+        response = _client(coordinator).post(
+            reverse("trial:patient_screen"),
+            {"site": site_a.pk, "screening_date": tomorrow, "sex": "M", "age_at_screening": "150"},
+        )
+
+        field = _field_html(response.content.decode())
+        assert "less than or equal to 120" in field("age_at_screening")
+        assert "is in the future" in field("screening_date")
+
+
+def _field_html(html: str):
+    """The markup of one field of a rendered form: its label, input, help and errors."""
+
+    def field(name: str) -> str:
+        return html.split(f'for="id_{name}"')[1].split('<div class="field')[0]
+
+    return field
 
 
 class TestCorrections:

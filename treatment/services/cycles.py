@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 
@@ -31,7 +32,16 @@ from treatment.services.common import (
 from trial.audit import record_save
 from trial.exceptions import StateConflict
 from trial.models import Death, Patient, Regimen, User
-from trial.validation import Errors, add_error, not_before_randomisation, not_in_future, raise_if
+from trial.validation import (
+    Errors,
+    add_error,
+    merge,
+    model_errors,
+    not_before_randomisation,
+    not_in_future,
+    raise_if,
+    values_errors,
+)
 
 
 @dataclass(frozen=True)
@@ -77,26 +87,28 @@ def cycle_record(
     """
     randomization = require_entry(patient=patient, by=by)
     Patient.objects.select_for_update().get(pk=patient.pk)
-    today = local_date(now)
-    live = patient.cycles.filter(entered_in_error=False)
-    if cycle is not None:
-        live = live.exclude(pk=cycle.pk)
-    others = list(live.order_by("number"))
     if cycle is None:
         _refuse_after_end(patient)
-        cycle = Cycle(patient=patient, number=(others[-1].number + 1) if others else 1)
-    errors: Errors = {}
-    not_in_future(errors, today=today, start_date=start_date)
-    _check_dates(errors, cycle, others, start_date, randomization)
-    _check_regimen(errors, randomization, regimen, regimen_change_reason)
-    _check_limits(errors, cycle, others, regimen, start_date)
-    _check_drugs(errors, regimen, drugs)
-    raise_if(errors)
-    cycle.kind = _kind(cycle, others, regimen)
+    others = _other_cycles(patient, cycle)
+    cycle = cycle or _next_cycle(patient, others)
+    errors = cycle_errors(
+        patient=patient,
+        randomization=randomization,
+        cycle=cycle,
+        today=local_date(now),
+        start_date=start_date,
+        regimen=regimen,
+        regimen_change_reason=regimen_change_reason,
+        delay_days=delay_days,
+        delay_reason=delay_reason,
+        drugs=drugs,
+    )
     cycle.regimen, cycle.start_date = regimen, start_date
     cycle.height_cm, cycle.weight_kg = height_cm, weight_kg
     cycle.delay_days, cycle.delay_reason = delay_days, delay_reason.strip()
     cycle.regimen_change_reason = regimen_change_reason.strip()
+    raise_if(model_errors(errors, cycle, exclude=DERIVED))
+    cycle.kind = _kind(cycle, others, regimen)
     cycle.compute_bsa()
     changing = cycle.pk is not None
     record_save(instance=cycle, by=by, reason=reason, confirmation=confirmation)
@@ -105,6 +117,90 @@ def cycle_record(
     what = f"Cycle {cycle.number} {'changed' if changing else 'added'}"
     treatment_signature_break(patient=patient, by=by, now=now, what=what)
     return cycle
+
+
+# What the service fills itself on a cycle, not checked among the entered values.
+DERIVED = ("patient", "number", "kind", "bsa_m2")
+# The entered values of a cycle, as a form gives them.
+CYCLE_VALUES = (
+    "start_date",
+    "regimen",
+    "regimen_change_reason",
+    "height_cm",
+    "weight_kg",
+    "delay_days",
+    "delay_reason",
+)
+
+
+def _other_cycles(patient: Patient, cycle: Cycle | None) -> list[Cycle]:
+    live = patient.cycles.filter(entered_in_error=False)
+    if cycle is not None:
+        live = live.exclude(pk=cycle.pk)
+    return list(live.order_by("number"))
+
+
+def _next_cycle(patient: Patient, others: list[Cycle]) -> Cycle:
+    return Cycle(patient=patient, number=(others[-1].number + 1) if others else 1)
+
+
+def cycle_errors(
+    *,
+    patient: Patient,
+    randomization: Randomization,
+    cycle: Cycle | None,
+    today: dt.date,
+    start_date: dt.date | None,
+    regimen: str | None,
+    regimen_change_reason: str = "",
+    delay_days: int | None = 0,
+    delay_reason: str = "",
+    drugs: Sequence[DrugDose] | None = None,
+) -> Errors:
+    """Every rule on a cycle (new when `cycle` is None) that its values allow checking: a value
+    not known yet (None) waits; `drugs` None leaves the doses to be checked one by one
+    (`dose_errors`)."""
+    others = _other_cycles(patient, cycle)
+    cycle = cycle or _next_cycle(patient, others)
+    errors: Errors = {}
+    if start_date is not None:
+        not_in_future(errors, today=today, start_date=start_date)
+        _check_dates(errors, cycle, others, start_date, randomization)
+    if regimen is not None:
+        _check_regimen(errors, randomization, regimen, regimen_change_reason)
+    if regimen is not None and start_date is not None:
+        _check_limits(errors, cycle, others, regimen, start_date)
+    if delay_days and not delay_reason.strip():
+        add_error(errors, "delay_reason", "Give the reason why the cycle was delayed.")
+    if drugs is not None and regimen in Regimen.values:
+        _check_drugs(errors, regimen, drugs)
+    return errors
+
+
+def cycle_form_errors(
+    *,
+    patient: Patient,
+    randomization: Randomization,
+    cycle: Cycle | None,
+    today: dt.date,
+    values: dict[str, Any],
+) -> Errors:
+    """The checks of `cycle_record` (the model's ranges, then the rules) on the values a form
+    could read; the doses are checked beside each drug by the form (`dose_errors`)."""
+    known = {name: values[name] for name in CYCLE_VALUES if values.get(name) is not None}
+    errors = values_errors(Cycle, known)
+    rules = cycle_errors(
+        patient=patient,
+        randomization=randomization,
+        cycle=cycle,
+        today=today,
+        start_date=known.get("start_date"),
+        regimen=known.get("regimen"),
+        regimen_change_reason=known.get("regimen_change_reason", ""),
+        delay_days=known.get("delay_days", 0),
+        delay_reason=known.get("delay_reason", ""),
+    )
+    return merge(errors, rules)
 
 
 def _refuse_after_end(patient: Patient) -> None:
@@ -196,20 +292,37 @@ def _check_limits(
             )
 
 
+def drug_label(drug: str) -> str:
+    return str(Drug(drug).label) if drug in Drug.values else drug
+
+
+def dose_errors(dose: DrugDose, regimen: str) -> Errors:
+    """The rules on one drug's dose, by what they are about ("drug", "reduction_reason",
+    "delay_reason"); every message names the drug in words."""
+    errors: Errors = {}
+    label = drug_label(dose.drug)
+    if dose.drug not in (*REGIMEN_DRUGS.get(regimen, ()), Drug.DEXAMETHASONE):
+        add_error(errors, "drug", f"{label} is not part of the {regimen} regimen.")
+    if dose.given_dose < dose.planned_dose and not dose.reduction_reason.strip():
+        add_error(
+            errors,
+            "reduction_reason",
+            f"{label}: give the reason why less than planned was given.",
+        )
+    if dose.delayed and not dose.delay_reason.strip():
+        add_error(errors, "delay_reason", f"{label}: give the reason for the delay.")
+    return errors
+
+
 def _check_drugs(errors: Errors, regimen: str, drugs: Sequence[DrugDose]) -> None:
-    allowed = (*REGIMEN_DRUGS.get(regimen, ()), Drug.DEXAMETHASONE)
     seen: set[str] = set()
     for dose in drugs:
-        label = Drug(dose.drug).label if dose.drug in Drug.values else dose.drug
-        if dose.drug not in allowed:
-            add_error(errors, "drugs", f"{label} is not part of the {regimen} regimen.")
         if dose.drug in seen:
-            add_error(errors, "drugs", f"{label} is listed twice.")
+            add_error(errors, "drugs", f"{drug_label(dose.drug)} is listed twice.")
         seen.add(dose.drug)
-        if dose.given_dose < dose.planned_dose and not dose.reduction_reason.strip():
-            add_error(errors, "drugs", f"{label}: give the reason why less than planned was given.")
-        if dose.delayed and not dose.delay_reason.strip():
-            add_error(errors, "drugs", f"{label}: give the reason for the delay.")
+        for messages in dose_errors(dose, regimen).values():
+            for message in messages:
+                add_error(errors, "drugs", message)
 
 
 def _kind(cycle: Cycle, others: list[Cycle], regimen: str) -> str:

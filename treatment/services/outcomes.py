@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 
+from randomization.models import Randomization
 from treatment.events import end_of_treatment_recorded
 from treatment.models import (
     Cycle,
@@ -28,15 +30,124 @@ from treatment.services.common import (
     require_entry,
     treatment_signature_break,
 )
-from treatment.services.relapse import RelapseFinding, errors_as, relapse_record, relapse_withdraw
+from treatment.services.relapse import (
+    RelapseFinding,
+    errors_as,
+    relapse_errors,
+    relapse_record,
+    relapse_withdraw,
+    remission_rule_message,
+)
 from trial.audit import record_save
 from trial.models import Patient, User
-from trial.validation import Errors, add_error, not_before_randomisation, not_in_future, raise_if
+from trial.validation import (
+    Errors,
+    add_error,
+    merge,
+    model_errors,
+    not_before_randomisation,
+    not_in_future,
+    raise_if,
+    values_errors,
+)
 
 # Disease that only a patient never in CR/CRi can have: after CR/CRi it is a relapse.
 _DISEASE = {Response.PR, Response.SD, Response.PD}
 # Where a relapse's errors go on the response form.
 _RESPONSE_FIELDS: dict[str, str] = {NON_FIELD_ERRORS: "response", "relapse_date": "assessment_date"}
+
+
+def _cycle_on(patient: Patient, day: dt.date) -> Cycle | None:
+    """The last cycle started on or before a day: the one a response assessment follows."""
+    return (
+        Cycle.objects.filter(patient=patient, entered_in_error=False, start_date__lte=day)
+        .order_by("-number")
+        .first()
+    )
+
+
+def response_errors(
+    *,
+    patient: Patient,
+    assessment: ResponseAssessment | None,
+    today: dt.date,
+    assessment_date: dt.date | None,
+    response: str | None,
+    marrow_blast_pct: Decimal | None,
+    finding: RelapseFinding,
+) -> Errors:
+    """Every rule on a response assessment that its values allow checking (None: not known
+    yet, the rules that need it wait)."""
+    errors = (
+        response_blasts_check(
+            response,
+            marrow_blast_pct,
+            other_relapse_evidence=finding.peripheral_blood or finding.extramedullary,
+        )
+        if response
+        else {}
+    )
+    if assessment_date is None:
+        return errors
+    not_in_future(errors, today=today, assessment_date=assessment_date)
+    if _cycle_on(patient, assessment_date) is None:
+        add_error(
+            errors,
+            "assessment_date",
+            "A response is assessed after salvage: no cycle started on or before this date.",
+        )
+    if response == Response.RELAPSE:
+        _relapse_errors(errors, patient, assessment_date, finding)
+    remission = _remission_before(patient, assessment_date, assessment)
+    if response in _DISEASE and remission is not None:
+        add_error(
+            errors,
+            "response",
+            f"The patient is in {remission.response} since {remission.assessment_date:%Y-%m-%d}: "
+            "disease after CR/CRi is a relapse (ELN 2017). Choose “Relapse after CR/CRi”.",
+        )
+    return errors
+
+
+def _relapse_errors(
+    errors: Errors, patient: Patient, day: dt.date, finding: RelapseFinding
+) -> None:
+    """What `relapse_record` will check of the relapse this assessment reports, told now."""
+    if relapse_of(patient) is None and first_remission(patient, before=day) is None:
+        add_error(errors, "response", remission_rule_message(patient, day))
+    for message in finding.errors().get("extramedullary_site", []):
+        add_error(errors, "extramedullary_site", message)
+
+
+def response_form_errors(
+    *,
+    patient: Patient,
+    assessment: ResponseAssessment | None,
+    today: dt.date,
+    values: dict[str, Any],
+) -> Errors:
+    """The checks of `response_record` (the model's ranges, then the rules) on the values a
+    form could read."""
+    names = ("assessment_date", "response", "marrow_blast_pct", "comment")
+    errors = values_errors(ResponseAssessment, {name: values.get(name) for name in names})
+    finding = RelapseFinding.from_assessment(
+        marrow_blast_pct=values.get("marrow_blast_pct"),
+        peripheral_blood=bool(values.get("peripheral_blood")),
+        extramedullary=bool(values.get("extramedullary")),
+        extramedullary_site=values.get("extramedullary_site") or "",
+    )
+    rules = response_errors(
+        patient=patient,
+        assessment=assessment,
+        today=today,
+        assessment_date=values.get("assessment_date"),
+        response=values.get("response"),
+        marrow_blast_pct=values.get("marrow_blast_pct"),
+        finding=finding,
+    )
+    if "marrow_blast_pct" not in values or "marrow_blast_pct" in errors:
+        rules.pop("marrow_blast_pct", None)  # the blasts could not be read: their rules wait
+    return merge(errors, rules)
 
 
 def _remission_before(
@@ -95,44 +206,24 @@ def response_record(
         extramedullary=extramedullary,
         extramedullary_site=extramedullary_site,
     )
-    errors = response_blasts_check(
-        response,
-        marrow_blast_pct,
-        other_relapse_evidence=finding.peripheral_blood or finding.extramedullary,
+    errors = response_errors(
+        patient=patient,
+        assessment=assessment,
+        today=local_date(now),
+        assessment_date=assessment_date,
+        response=response,
+        marrow_blast_pct=marrow_blast_pct,
+        finding=finding,
     )
-    not_in_future(errors, today=local_date(now), assessment_date=assessment_date)
-    cycle = (
-        Cycle.objects.filter(
-            patient=patient, entered_in_error=False, start_date__lte=assessment_date
-        )
-        .order_by("-number")
-        .first()
-    )
-    if cycle is None:
-        add_error(
-            errors,
-            "assessment_date",
-            "A response is assessed after salvage: no cycle started on or before this date.",
-        )
-    remission = _remission_before(patient, assessment_date, assessment)
-    if response in _DISEASE and remission is not None:
-        add_error(
-            errors,
-            "response",
-            f"The patient is in {remission.response} since {remission.assessment_date:%Y-%m-%d}: "
-            "disease after CR/CRi is a relapse (ELN 2017). Choose “Relapse after CR/CRi”.",
-        )
-    raise_if(errors)
-    assert cycle is not None
     assessment = assessment or ResponseAssessment(patient=patient)
     changing = assessment.pk is not None
     was_relapse = changing and assessment.response == Response.RELAPSE
-    assessment.cycle, assessment.assessment_date, assessment.response = (
-        cycle,
-        assessment_date,
-        response,
-    )
+    assessment.assessment_date, assessment.response = assessment_date, response
     assessment.marrow_blast_pct, assessment.comment = marrow_blast_pct, comment
+    raise_if(model_errors(errors, assessment, exclude=["patient", "cycle"]))
+    cycle = _cycle_on(patient, assessment_date)
+    assert cycle is not None  # response_errors refused a date before every cycle
+    assessment.cycle = cycle
     record_save(instance=assessment, by=by, reason=reason, confirmation=confirmation)
     what = f"Response of {assessment_date:%Y-%m-%d} {'changed' if changing else 'added'}"
     treatment_signature_break(patient=patient, by=by, now=now, what=what)
@@ -210,6 +301,21 @@ def _relapses_still_after_remission(patient: Patient) -> None:
         )
 
 
+def transplant_errors(
+    *, randomization: Randomization, today: dt.date, transplant_date: dt.date | None
+) -> Errors:
+    """A transplant is dated in the past, after randomisation and before death."""
+    errors: Errors = {}
+    if transplant_date is None:
+        return errors
+    not_in_future(errors, today=today, transplant_date=transplant_date)
+    not_before_randomisation(
+        errors, randomized_on=randomization.randomized_on, transplant_date=transplant_date
+    )
+    not_after_death(errors, randomization.patient, "transplant_date", transplant_date)
+    return errors
+
+
 @transaction.atomic
 def transplant_record(
     *,
@@ -229,17 +335,14 @@ def transplant_record(
     :raises ValidationError: a date before randomisation, after death, or in the future.
     """
     randomization = require_entry(patient=patient, by=by)
-    errors: Errors = {}
-    not_in_future(errors, today=local_date(now), transplant_date=transplant_date)
-    not_before_randomisation(
-        errors, randomized_on=randomization.randomized_on, transplant_date=transplant_date
+    errors = transplant_errors(
+        randomization=randomization, today=local_date(now), transplant_date=transplant_date
     )
-    not_after_death(errors, patient, "transplant_date", transplant_date)
-    raise_if(errors)
     transplant = transplant or Transplant(patient=patient)
     changing = transplant.pk is not None
     transplant.transplant_date, transplant.donor_type = transplant_date, donor_type
     transplant.disease_status, transplant.comment = disease_status, comment
+    raise_if(model_errors(errors, transplant, exclude=["patient"]))
     record_save(instance=transplant, by=by, reason=reason)
     what = f"Transplant {'changed' if changing else 'added'}"
     treatment_signature_break(patient=patient, by=by, now=now, what=what)
@@ -273,17 +376,16 @@ def end_of_treatment_record(
     """
     randomization = require_entry(patient=patient, by=by)
     Patient.objects.select_for_update().get(pk=patient.pk)
-    errors: Errors = {}
-    not_in_future(errors, today=local_date(now), end_date=end_date)
-    not_before_randomisation(errors, randomized_on=randomization.randomized_on, end_date=end_date)
-    last = Cycle.objects.filter(patient=patient, entered_in_error=False).order_by("-number").first()
-    if last is not None and end_date < last.start_date:
-        add_error(errors, "end_date", f"Cycle {last.number} started on {last.start_date:%Y-%m-%d}.")
-    if last is not None and end_reason == EndOfTreatmentReason.NEVER_STARTED:
-        add_error(errors, "reason", "Cycles are recorded: treatment did start.")
-    not_after_death(errors, patient, "end_date", end_date)
-    _relapse_at_end_errors(errors, patient, end_date, end_reason, relapse_date)
-    raise_if(errors)
+    raise_if(
+        end_of_treatment_errors(
+            randomization=randomization,
+            today=local_date(now),
+            end_date=end_date,
+            end_reason=end_reason,
+            relapse_date=relapse_date,
+            relapse_finding=relapse_finding,
+        )
+    )
     eot = EndOfTreatment.objects.filter(patient=patient).first() or EndOfTreatment(patient=patient)
     created = eot.pk is None
     eot.end_date, eot.reason, eot.comment = end_date, end_reason, comment
@@ -301,6 +403,58 @@ def end_of_treatment_record(
         )
     end_of_treatment_recorded(patient=patient, today=local_date(now))
     return eot
+
+
+def end_of_treatment_errors(
+    *,
+    randomization: Randomization,
+    today: dt.date,
+    end_date: dt.date | None,
+    end_reason: str | None,
+    relapse_date: dt.date | None = None,
+    relapse_finding: RelapseFinding | None = None,
+) -> Errors:
+    """Every rule on the end of treatment that its values allow checking (None: not known
+    yet), with those of the relapse it reports."""
+    patient = randomization.patient
+    errors: Errors = {}
+    last = Cycle.objects.filter(patient=patient, entered_in_error=False).order_by("-number").first()
+    if last is not None and end_reason == EndOfTreatmentReason.NEVER_STARTED:
+        add_error(errors, "end_reason", "Cycles are recorded: treatment did start.")
+    if end_date is None:
+        return errors
+    not_in_future(errors, today=today, end_date=end_date)
+    not_before_randomisation(errors, randomized_on=randomization.randomized_on, end_date=end_date)
+    if last is not None and end_date < last.start_date:
+        add_error(errors, "end_date", f"Cycle {last.number} started on {last.start_date:%Y-%m-%d}.")
+    not_after_death(errors, patient, "end_date", end_date)
+    _relapse_at_end_errors(errors, patient, end_date, end_reason or "", relapse_date)
+    if relapse_date is not None and relapse_of(patient) is None:
+        finding = relapse_finding or RelapseFinding()
+        merge(
+            errors,
+            relapse_errors(
+                patient=patient, today=today, relapse_date=relapse_date, finding=finding
+            ),
+        )
+    return errors
+
+
+def end_of_treatment_form_errors(
+    *, randomization: Randomization, today: dt.date, values: dict[str, Any]
+) -> Errors:
+    """The rules of `end_of_treatment_record` on the values a form could read."""
+    errors = end_of_treatment_errors(
+        randomization=randomization,
+        today=today,
+        end_date=values.get("end_date"),
+        end_reason=values.get("end_reason"),
+        relapse_date=values.get("relapse_date"),
+        relapse_finding=RelapseFinding.from_values(values),
+    )
+    if "marrow_blast_pct" not in values:
+        errors.pop("marrow_blast_pct", None)  # the blasts could not be read: their rules wait
+    return errors
 
 
 def _relapse_at_end_errors(

@@ -10,10 +10,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 
+from randomization.models import Randomization
 from treatment.events import relapse_withdrawal_objections
 from treatment.models import Relapse, Response, ResponseAssessment
 from treatment.selectors import first_remission, relapse_of
@@ -60,6 +62,17 @@ class RelapseFinding:
             extramedullary_site=extramedullary_site.strip(),
         )
 
+    @classmethod
+    def from_values(cls, values: dict[str, Any]) -> RelapseFinding:
+        """The finding as a relapse form's fields give it (a field left empty: not found)."""
+        return cls(
+            bone_marrow=bool(values.get("bone_marrow")),
+            marrow_blast_pct=values.get("marrow_blast_pct"),
+            peripheral_blood=bool(values.get("peripheral_blood")),
+            extramedullary=bool(values.get("extramedullary")),
+            extramedullary_site=values.get("extramedullary_site") or "",
+        )
+
     def errors(self) -> Errors:
         errors: Errors = {}
         if not (self.bone_marrow or self.peripheral_blood or self.extramedullary):
@@ -98,6 +111,37 @@ def remission_rule_message(patient: Patient, day: dt.date) -> str:
         f"recorded before {day:%Y-%m-%d}. Disease that returns or persists without a CR/CRi is "
         "refractory or progressive disease, not relapse."
     )
+
+
+def relapse_errors(
+    *, patient: Patient, today: dt.date, relapse_date: dt.date | None, finding: RelapseFinding
+) -> Errors:
+    """Every rule on a relapse that its values allow checking: established by a finding, dated
+    in the past, after randomisation, before death, and after a CR/CRi (ELN 2017)."""
+    errors = finding.errors()
+    if relapse_date is None:
+        return errors
+    not_in_future(errors, today=today, relapse_date=relapse_date)
+    randomization = Randomization.objects.filter(patient=patient).first()
+    if randomization is not None:
+        not_before_randomisation(
+            errors, randomized_on=randomization.randomized_on, relapse_date=relapse_date
+        )
+    not_after_death(errors, patient, "relapse_date", relapse_date)
+    if first_remission(patient, before=relapse_date) is None:
+        add_error(errors, NON_FIELD_ERRORS, remission_rule_message(patient, relapse_date))
+    return errors
+
+
+def relapse_form_errors(*, patient: Patient, today: dt.date, values: dict[str, Any]) -> Errors:
+    """The rules of `relapse_record` on the values a relapse form could read."""
+    finding = RelapseFinding.from_values(values)
+    errors = relapse_errors(
+        patient=patient, today=today, relapse_date=values.get("relapse_date"), finding=finding
+    )
+    if "marrow_blast_pct" not in values:
+        errors.pop("marrow_blast_pct", None)  # the blasts could not be read: their rules wait
+    return errors
 
 
 @contextmanager
@@ -141,7 +185,7 @@ def relapse_record(
         relapse), a date in the future, before randomisation or after death, or a finding that
         does not establish a relapse.
     """
-    randomization = require_entry(patient=patient, by=by, action=Action.RECORD_RELAPSE)
+    require_entry(patient=patient, by=by, action=Action.RECORD_RELAPSE)
     Patient.objects.select_for_update().get(pk=patient.pk)
     existing = relapse_of(patient)
     if relapse is None and existing is not None:
@@ -151,14 +195,9 @@ def relapse_record(
         )
     if relapse is not None and (relapse.entered_in_error or relapse.patient_id != patient.pk):
         raise StateConflict("This relapse record was entered in error; record the relapse anew.")
-    errors = finding.errors()
-    not_in_future(errors, today=local_date(now), relapse_date=relapse_date)
-    not_before_randomisation(
-        errors, randomized_on=randomization.randomized_on, relapse_date=relapse_date
+    errors = relapse_errors(
+        patient=patient, today=local_date(now), relapse_date=relapse_date, finding=finding
     )
-    not_after_death(errors, patient, "relapse_date", relapse_date)
-    if first_remission(patient, before=relapse_date) is None:
-        add_error(errors, NON_FIELD_ERRORS, remission_rule_message(patient, relapse_date))
     raise_if(errors)
     relapse = relapse or Relapse(
         patient=patient, found_at=found_at, recorded_by=by, assessment=assessment

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
@@ -18,7 +19,7 @@ from trial.audit import record_save
 from trial.exceptions import StateConflict
 from trial.models import Death, OutboundMessage, Patient, User
 from trial.outbox import message_queue
-from trial.validation import Errors, add_error, not_in_future, raise_if
+from trial.validation import Errors, add_error, model_errors, not_in_future, raise_if
 
 
 @transaction.atomic
@@ -49,20 +50,17 @@ def adverse_event_record(
         that does not agree with the patient's death record.
     """
     require_entry(patient=patient, by=by)
-    errors: Errors = {}
-    today = local_date(now)
-    if term is None and not term_text.strip():
-        add_error(errors, "term", "Choose a CTCAE v5 term from the list or describe the event.")
-    if term is not None and not term.active:
-        add_error(errors, "term", f"'{term}' is no longer in the reference list.")
-    not_in_future(errors, today=today, start_date=start_date, end_date=end_date)
-    if end_date is not None and end_date < start_date:
-        add_error(errors, "end_date", "The event cannot end before it starts.")
-    if awareness_at is not None and awareness_at > now:
-        add_error(errors, "awareness_at", "The site cannot become aware in the future.")
-    if grade == 5:
-        _fatal_check(errors, patient, serious, start_date, end_date)
-    raise_if(errors)
+    errors = adverse_event_errors(
+        patient=patient,
+        now=now,
+        term=term,
+        term_text=term_text,
+        grade=grade,
+        start_date=start_date,
+        end_date=end_date,
+        serious=serious,
+        awareness_at=awareness_at,
+    )
     # An existing event is locked: the outbox stamps sponsor_notified_at on it concurrently.
     event = (
         AdverseEvent.objects.select_for_update().get(pk=event.pk)
@@ -74,6 +72,7 @@ def adverse_event_record(
     event.start_date, event.end_date = start_date, end_date
     event.relation_dexamethasone, event.relation_salvage = relation_dexamethasone, relation_salvage
     event.serious = serious
+    raise_if(model_errors(errors, event, exclude=["patient"]))
     if becomes_serious:
         event.awareness_at = awareness_at or now
         event.report_due_at = event.awareness_at + dt.timedelta(
@@ -88,13 +87,61 @@ def adverse_event_record(
     return event
 
 
+def adverse_event_errors(
+    *,
+    patient: Patient,
+    now: dt.datetime,
+    term: CtcaeTerm | None,
+    term_text: str,
+    grade: int | None,
+    start_date: dt.date | None,
+    end_date: dt.date | None,
+    serious: bool,
+    awareness_at: dt.datetime | None,
+) -> Errors:
+    """Every rule on an adverse event that its values allow checking (None: not known yet)."""
+    errors: Errors = {}
+    if term is None and not term_text.strip():
+        add_error(errors, "term", "Choose a CTCAE v5 term from the list or describe the event.")
+    if term is not None and not term.active:
+        add_error(errors, "term", f"'{term}' is no longer in the reference list.")
+    not_in_future(errors, today=local_date(now), start_date=start_date, end_date=end_date)
+    if start_date is not None and end_date is not None and end_date < start_date:
+        add_error(errors, "end_date", "The event cannot end before it starts.")
+    if awareness_at is not None and awareness_at > now:
+        add_error(errors, "awareness_at", "The site cannot become aware in the future.")
+    if grade == 5:
+        _fatal_check(errors, patient, serious, start_date, end_date)
+    return errors
+
+
+def adverse_event_form_errors(
+    *, patient: Patient, now: dt.datetime, values: dict[str, Any]
+) -> Errors:
+    """The rules of `adverse_event_record` on the values a form could read."""
+    errors = adverse_event_errors(
+        patient=patient,
+        now=now,
+        term=values.get("term"),
+        term_text=values.get("term_text") or "",
+        grade=values.get("grade"),
+        start_date=values.get("start_date"),
+        end_date=values.get("end_date"),
+        serious=bool(values.get("serious")),
+        awareness_at=values.get("awareness_at"),
+    )
+    if "term" not in values:
+        errors.pop("term", None)  # the term could not be read: its rules wait
+    return errors
+
+
 FATAL_WITHOUT_DEATH = (
     "A grade 5 (fatal) event needs the patient's death record; record the death first."
 )
 
 
 def _fatal_check(
-    errors: Errors, patient: Patient, serious: bool, start: dt.date, end: dt.date | None
+    errors: Errors, patient: Patient, serious: bool, start: dt.date | None, end: dt.date | None
 ) -> None:
     """A grade 5 (fatal) event agrees with the death record (CTCAE v5: grade 5 is death)."""
     if not serious:
@@ -103,7 +150,7 @@ def _fatal_check(
     if death is None:
         add_error(errors, "grade", FATAL_WITHOUT_DEATH)
         return
-    if start > death.death_date:
+    if start is not None and start > death.death_date:
         add_error(
             errors, "start_date", f"The patient died on {death.death_date:%Y-%m-%d}, before this."
         )

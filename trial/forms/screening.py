@@ -9,8 +9,7 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 
-from trial.audit import REASON_MAX_LENGTH, REASON_REQUIRED
-from trial.forms import confirmation_field
+from trial.forms import RulesChecked, confirmation_field, reason_field
 from trial.forms.widgets import IsoDateField, IsoDateInput
 from trial.models import (
     Baseline,
@@ -28,17 +27,7 @@ from trial.services.screening import BASELINE_FIELDS
 DateInput = IsoDateInput  # the one date widget of every form (trial/forms/widgets.py)
 
 
-def reason_field() -> forms.CharField:
-    return forms.CharField(
-        label="Reason for change",
-        max_length=REASON_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Required because this changes data already recorded.",
-        error_messages={"required": REASON_REQUIRED},
-    )
-
-
-class TrialForm(forms.Form):
+class TrialForm(RulesChecked):
     required_css_class = "required"
     error_css_class = "has-error"
 
@@ -111,12 +100,24 @@ class ConsentForm(TrialForm):
             self.fields["reason"] = self.fields.pop("reason")
 
 
+# Labels as the case report form words them (the model's field names abbreviate).
+BASELINE_LABELS = {
+    "assessment_date": "Date of the baseline assessment",
+    "diagnosis_date": "Date of diagnosis",
+    "induction_start_date": "Date induction started",
+    "prior_induction_cycles": "Induction cycles before screening",
+    "first_cr_date": "Date of first CR/CRi",
+    "relapse_date": "Date of relapse",
+}
+
+
 def _baseline_fields() -> dict[str, forms.Field]:
     date_fields = [f for f in BASELINE_FIELDS if f.endswith("_date")]
     fields = forms.fields_for_model(
         Baseline,
         fields=BASELINE_FIELDS,
         widgets={f: IsoDateInput for f in date_fields},
+        labels=BASELINE_LABELS,
         field_classes={f: IsoDateField for f in date_fields},
     )
     return {name: field for name, field in fields.items() if field is not None}

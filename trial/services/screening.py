@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 
 from trial import rules
@@ -25,7 +26,7 @@ from trial.models import (
     User,
 )
 from trial.permissions import Action
-from trial.validation import not_in_future, raise_if
+from trial.validation import Errors, add_error, merge, model_errors, not_in_future, raise_if
 
 
 def protocol_version_in_force(*, on: dt.date) -> ProtocolVersion:
@@ -41,6 +42,22 @@ def protocol_version_in_force(*, on: dt.date) -> ProtocolVersion:
             {"screening_date": [f"No protocol version is in force on {on:%Y-%m-%d}."]}
         )
     return version
+
+
+def _refuse_after_screen_failure(patient: Patient) -> None:
+    """Screening closed as a screen failure takes no more screening data (CONSORT counts the
+    patient as not eligible); the records kept stay readable with their history."""
+    failed = Patient.objects.filter(pk=patient.pk, status=PatientStatus.SCREEN_FAILED).first()
+    if failed is not None:
+        raise StateConflict(screen_failure_message(failed))
+
+
+def screen_failure_message(patient: Patient) -> str:
+    reason = patient.get_screen_failure_reason_display() or "no reason given"
+    return (
+        f"Screening of patient {patient} was closed as a screen failure ({reason}): consent, "
+        "baseline and eligibility can no longer be recorded or changed."
+    )
 
 
 def _require_screening(patient: Patient) -> None:
@@ -69,9 +86,16 @@ def patient_screen(
     """
     require(user=by, action=Action.SCREEN, site=site)
     site = Site.objects.select_for_update().get(pk=site.pk)
-    if not site.active:
-        raise ValidationError({"site": [f"Site {site.code} is not active."]})
-    raise_if(not_in_future({}, today=today, screening_date=screening_date))
+    raise_if(
+        merge(
+            patient_screen_errors(site=site, screening_date=screening_date, today=today),
+            model_errors(
+                {},
+                Patient(site=site, sex=sex, age_at_screening=age_at_screening),
+                exclude=["screening_date", "screening_number", "protocol_version"],
+            ),
+        )
+    )
     number = site.next_screening_number
     site.next_screening_number = number + 1
     record_save(instance=site, by=by, reason="Screening number issued")
@@ -85,6 +109,22 @@ def patient_screen(
     )
     record_save(instance=patient, by=by, confirmation=confirmation)
     return patient
+
+
+def patient_screen_errors(
+    *, site: Site | None, screening_date: dt.date | None, today: dt.date
+) -> Errors:
+    """An open site, a screening date in the past with a protocol version in force."""
+    errors: Errors = {}
+    if site is not None and not site.active:
+        add_error(errors, "site", f"Site {site.code} is not active.")
+    not_in_future(errors, today=today, screening_date=screening_date)
+    if screening_date is not None and "screening_date" not in errors:
+        try:
+            protocol_version_in_force(on=screening_date)
+        except ValidationError as error:
+            merge(errors, error.message_dict)
+    return errors
 
 
 @transaction.atomic
@@ -132,10 +172,12 @@ def eligibility_record(
 ) -> list[EligibilityAnswer]:
     """Record answers to the criteria of the patient's protocol version, keyed by criterion code.
 
+    :raises StateConflict: screening was closed as a screen failure.
     :raises ValidationError: a code is not a criterion of that version, or a changed answer
         has no reason.
     """
     require(user=by, action=Action.SCREEN, site=patient.site)
+    _refuse_after_screen_failure(patient)
     notes = notes or {}
     criteria = {c.code: c for c in patient.protocol_version.criteria.all()}
     unknown = sorted(set(answers) - set(criteria))
@@ -180,23 +222,34 @@ def consent_record(
 ) -> Consent:
     """Record (or correct, with a reason) the patient's written informed consent.
 
+    :raises StateConflict: screening was closed as a screen failure.
     :raises ValidationError: a date in the future, or study data dated before the consent.
     """
     require(user=by, action=Action.SCREEN, site=patient.site)
-    raise_if(not_in_future({}, today=today, consent_date=consent_date))
-    baseline = Baseline.objects.filter(patient=patient).first()
-    if baseline and baseline.assessment_date < consent_date:
-        raise ValidationError(
-            {"consent_date": ["The baseline assessment is dated before this consent date."]}
-        )
+    _refuse_after_screen_failure(patient)
     consent = Consent.objects.filter(patient=patient).first() or Consent(patient=patient)
     consent.consent_date, consent.form_version, consent.obtained_by = (
         consent_date,
         form_version,
         obtained_by,
     )
+    errors = model_errors({}, consent, exclude=["patient"])
+    raise_if(merge(errors, consent_errors(patient=patient, consent_date=consent_date, today=today)))
     record_save(instance=consent, by=by, reason=reason, confirmation=confirmation)
     return consent
+
+
+def consent_errors(*, patient: Patient, consent_date: dt.date | None, today: dt.date) -> Errors:
+    """The consent is dated in the past and before every study procedure."""
+    errors = not_in_future({}, today=today, consent_date=consent_date)
+    baseline = Baseline.objects.filter(patient=patient).first()
+    if consent_date and baseline and baseline.assessment_date < consent_date:
+        add_error(
+            errors,
+            "consent_date",
+            "The baseline assessment is dated before this consent date.",
+        )
+    return errors
 
 
 BASELINE_FIELDS = (
@@ -230,27 +283,20 @@ def baseline_record(
 ) -> Baseline:
     """Record (or correct, with a reason) the baseline record and mutation results.
 
+    :raises StateConflict: screening was closed as a screen failure.
     :raises ValidationError: no consent yet, assessment before consent, dates in the future or
         out of order, or dates that contradict the disease status.
     """
     require(user=by, action=Action.SCREEN, site=patient.site)
-    consent = Consent.objects.filter(patient=patient, entered_in_error=False).first()
-    if consent is None:
-        raise ValidationError(
-            {"__all__": ["Record the informed consent before any baseline data."]}
-        )
+    _refuse_after_screen_failure(patient)
     baseline = Baseline.objects.filter(patient=patient).first() or Baseline(patient=patient)
     was_saved = baseline.pk is not None
     for name in BASELINE_FIELDS:
         if name in data:
             setattr(baseline, name, data[name])
-    baseline.full_clean()
-    errors = rules.baseline_check(baseline, today=today)
-    if baseline.assessment_date < consent.consent_date:
-        errors.setdefault("assessment_date", []).append(
-            f"No study data may be dated before the consent ({consent.consent_date:%Y-%m-%d})."
-        )
-    raise_if(errors)
+    errors = model_errors({}, baseline, exclude=["patient"])
+    merge(errors, baseline_errors(baseline, today=today, unknown=set(errors)))
+    raise_if(merge(errors, _gene_errors(mutations)))
     record_save(instance=baseline, by=by, reason=reason, confirmation=confirmation)
     _mutations_record(baseline=baseline, mutations=mutations, by=by, reason=reason)
     if was_saved:
@@ -258,13 +304,45 @@ def baseline_record(
     return baseline
 
 
+def baseline_errors(
+    baseline: Baseline, *, today: dt.date, unknown: Collection[str] = frozenset()
+) -> Errors:
+    """Every rule on a baseline record: consent first (no study data before it), dates in the
+    past and in order, and dates that support the disease status (`rules.baseline_check`).
+
+    `unknown` names the fields whose value could not be read: the rules that need them wait."""
+    errors: Errors = {}
+    consent = Consent.objects.filter(patient=baseline.patient, entered_in_error=False).first()
+    if consent is None:
+        add_error(errors, NON_FIELD_ERRORS, "Record the informed consent before any baseline data.")
+    elif baseline.assessment_date and baseline.assessment_date < consent.consent_date:
+        add_error(
+            errors,
+            "assessment_date",
+            f"No study data may be dated before the consent ({consent.consent_date:%Y-%m-%d}).",
+        )
+    return merge(errors, rules.baseline_check(baseline, today=today, unknown=unknown))
+
+
+def baseline_form_errors(*, patient: Patient, values: dict[str, Any], today: dt.date) -> Errors:
+    """The checks of `baseline_record` (the model's ranges, then the rules) on the values a
+    form could read; a value missing from `values` is not known yet."""
+    baseline = Baseline(patient=patient, **{name: values.get(name) for name in BASELINE_FIELDS})
+    unknown = [name for name in BASELINE_FIELDS if name not in values]
+    errors = model_errors({}, baseline, exclude=["patient", *unknown])
+    return merge(errors, baseline_errors(baseline, today=today, unknown=[*unknown, *errors]))
+
+
+def _gene_errors(mutations: dict[str, str]) -> Errors:
+    genes = set(MutationGene.objects.values_list("code", flat=True))
+    unknown = sorted(set(mutations) - genes)
+    return {"mutations": [f"Unknown gene(s): {', '.join(unknown)}."]} if unknown else {}
+
+
 def _mutations_record(
     *, baseline: Baseline, mutations: dict[str, str], by: User, reason: str
 ) -> None:
     genes = {g.code: g for g in MutationGene.objects.all()}
-    unknown = sorted(set(mutations) - set(genes))
-    if unknown:
-        raise ValidationError({"mutations": [f"Unknown gene(s): {', '.join(unknown)}."]})
     existing = {m.gene.code: m for m in baseline.mutations.select_related("gene")}
     for code, result in mutations.items():
         row = existing.get(code) or BaselineMutation(baseline=baseline, gene=genes[code])

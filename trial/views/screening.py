@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from trial.access import acting_user, patient_for
+from trial.exceptions import StateConflict
 from trial.forms import submitted
 from trial.forms.screening import (
     BaselineForm,
@@ -26,7 +27,7 @@ from trial.forms.screening import (
     PatientScreenForm,
     ScreenFailForm,
 )
-from trial.models import Baseline, Consent, MutationGene, Patient, Site, User
+from trial.models import Baseline, Consent, MutationGene, Patient, PatientStatus, Site, User
 from trial.pages import form_page, page, require_action
 from trial.permissions import Action
 from trial.selectors.history import record_history
@@ -35,6 +36,20 @@ from trial.services import screening
 
 def _patient_url(patient: Patient) -> str:
     return reverse("workspace:patient_detail", kwargs={"patient_id": patient.pk})
+
+
+def _screening_closed(patient: Patient, record: object) -> str:
+    """Why a screen-failed patient's screening form is read-only for everyone; a form that was
+    never filled is not offered at all (back to the patient page, with the reason).
+
+    :raises StateConflict: screening was closed and nothing was recorded on this form.
+    """
+    if patient.status != PatientStatus.SCREEN_FAILED:
+        return ""
+    message = screening.screen_failure_message(patient)
+    if not record:
+        raise StateConflict(message)
+    return message
 
 
 def _screening_sites(user: User) -> Any:
@@ -50,7 +65,12 @@ def patient_screen(request: HttpRequest) -> HttpResponse:
     sites = _screening_sites(user)
     today = timezone.localdate()
     form = PatientScreenForm(
-        submitted(request), sites=sites, initial={"screening_date": today, "site": sites.first()}
+        submitted(request),
+        sites=sites,
+        initial={"screening_date": today, "site": sites.first()},
+        rules=lambda values: screening.patient_screen_errors(
+            site=values.get("site"), screening_date=values.get("screening_date"), today=today
+        ),
     )
     return form_page(
         request,
@@ -100,12 +120,20 @@ def consent_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_for(request, patient_id)
     user = acting_user(request)
     consent = Consent.objects.filter(patient=patient).first()
+    closed = _screening_closed(patient, consent)
     initial = {"obtained_by": user.pk}
     if consent:
         initial = {f: getattr(consent, f) for f in ("consent_date", "form_version")}
         initial["obtained_by"] = consent.obtained_by_id
+    today = timezone.localdate()
     form = ConsentForm(
-        submitted(request), initial=initial, site=patient.site, editing=consent is not None
+        submitted(request),
+        initial=initial,
+        site=patient.site,
+        editing=consent is not None,
+        rules=lambda values: screening.consent_errors(
+            patient=patient, consent_date=values.get("consent_date"), today=today
+        ),
     )
 
     def submit() -> Consent:
@@ -116,7 +144,7 @@ def consent_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
             form_version=data["form_version"],
             obtained_by=data["obtained_by"],
             by=user,
-            today=timezone.localdate(),
+            today=today,
             reason=data.get("reason", ""),
             confirmation=data.get("confirmation", ""),
         )
@@ -131,6 +159,7 @@ def consent_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
         success="Informed consent saved.",
         next_url=_patient_url(patient),
         context={"patient": patient, "record": consent},
+        closed=closed,
     )
 
 
@@ -149,12 +178,17 @@ def _baseline_initial(baseline: Baseline | None, genes: list[MutationGene]) -> d
 def baseline_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_for(request, patient_id)
     baseline = Baseline.objects.filter(patient=patient).first()
+    closed = _screening_closed(patient, baseline)
     genes = list(MutationGene.objects.filter(active=True).order_by("position", "code"))
+    today = timezone.localdate()
     form = BaselineForm(
         submitted(request),
         initial=_baseline_initial(baseline, genes),
         genes=genes,
         editing=baseline is not None,
+        rules=lambda values: screening.baseline_form_errors(
+            patient=patient, values=values, today=today
+        ),
     )
 
     def submit() -> Baseline:
@@ -163,7 +197,7 @@ def baseline_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
             data=form.record_data(),
             mutations=form.mutations(),
             by=acting_user(request),
-            today=timezone.localdate(),
+            today=today,
             reason=form.cleaned_data.get("reason", ""),
             confirmation=form.cleaned_data.get("confirmation", ""),
         )
@@ -178,6 +212,7 @@ def baseline_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
         success="Baseline record saved.",
         next_url=_patient_url(patient),
         context={"patient": patient, "record": baseline},
+        closed=closed,
     )
 
 
@@ -186,6 +221,7 @@ def eligibility_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_for(request, patient_id)
     criteria = list(patient.protocol_version.criteria.order_by("position", "code"))
     answers = {a.criterion_id: a for a in patient.eligibility_answers.all()}
+    closed = _screening_closed(patient, answers)
     initial: dict[str, Any] = {}
     for c in criteria:
         if c.pk in answers:
@@ -210,6 +246,7 @@ def eligibility_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
         success="Eligibility checklist saved.",
         next_url=_patient_url(patient),
         context={"patient": patient, "record": answers or None},
+        closed=closed,
     )
 
 
