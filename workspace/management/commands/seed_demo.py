@@ -17,6 +17,7 @@ from django.utils import timezone
 from cleaning.demo import demo_seed_cleaning
 from followup.demo import demo_seed_followup
 from randomization.demo import demo_seed_randomization
+from treatment.demo import demo_seed_treatment
 from trial.demo import demo_seed_trial
 
 SeedFunction = Callable[..., dict[str, dict[str, str]]]
@@ -24,6 +25,11 @@ SeedFunction = Callable[..., dict[str, dict[str, str]]]
 
 def _seed_randomization(*, today: dt.date) -> dict[str, dict[str, str]]:
     demo_seed_randomization(now=timezone.now())
+    return {}
+
+
+def _seed_treatment(*, today: dt.date) -> dict[str, dict[str, str]]:
+    demo_seed_treatment(today=today)
     return {}
 
 
@@ -38,7 +44,13 @@ def _seed_cleaning(*, today: dt.date) -> dict[str, dict[str, str]]:
 
 
 # In dependency order: later apps build on the patients the trial app seeds.
-SEEDS: list[SeedFunction] = [demo_seed_trial, _seed_randomization, _seed_followup, _seed_cleaning]
+SEEDS: list[SeedFunction] = [
+    demo_seed_trial,
+    _seed_randomization,
+    _seed_treatment,
+    _seed_followup,
+    _seed_cleaning,
+]
 
 
 def _date(value: str) -> dt.date:
