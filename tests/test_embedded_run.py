@@ -193,6 +193,7 @@ def _screen_to_checklist(page: Page) -> str:
     page.get_by_role("button", name="Save baseline").click()
 
     page.get_by_role("link", name="Answer the checklist").click()
+    expect(page.get_by_role("button", name="Save answers")).to_be_visible()  # the new page
     for radio in page.locator('input[type=radio][value="yes"]').all():
         name = radio.get_attribute("name") or ""
         answer = "yes" if name.startswith("answer_I") else "no"

@@ -115,6 +115,19 @@ class AwareDateTimeField(serializers.DateTimeField):
             self.fail("overflow")
 
 
+class UsernameField(serializers.SlugRelatedField):
+    """A user named by username. A name no user can have (with a NUL character, which
+    PostgreSQL cannot even compare) is "not found", a 400, before any query."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(slug_field="username", **kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name="username", value=data.replace("\x00", ""))
+        return super().to_internal_value(data)
+
+
 class ConfirmationField(serializers.CharField):
     """The entering user's word that a value an automatic edit check flags is right."""
 

@@ -279,6 +279,21 @@ class TestRequestBodies:
         assert response.status_code == 413
         assert response.json()["errors"][0]["code"] == "request_too_large"
 
+    def test_a_user_name_with_a_nul_character_is_not_found(
+        self, site_a, coordinator, investigator
+    ) -> None:
+        """PostgreSQL cannot compare a text with NUL: the name is refused before any query."""
+        patient = eligible_patient(site_a, coordinator, investigator)
+
+        response = _client(coordinator).patch(
+            f"{API}/patients/{patient.pk}/consent/",
+            "obtained_by=S%00x&reason=Typo",
+            content_type="application/x-www-form-urlencoded",
+        )
+
+        assert response.status_code == 400
+        assert list(error_fields(response)) == ["obtained_by"]
+
 
 class TestDatabaseUnavailable:
     def test_the_api_answers_503_json_with_retry_after(self, coordinator) -> None:

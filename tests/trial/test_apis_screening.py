@@ -143,8 +143,8 @@ class TestScreeningToEnrolment:
         )
 
         assert (consent.status_code, baseline.status_code) == (409, 409)
-        assert "closed as a screen failure" in consent.json()["detail"]
-        assert "closed as a screen failure" in baseline.json()["detail"]
+        assert "closed as a screen failure" in error_text(consent)
+        assert "closed as a screen failure" in error_text(baseline)
 
     def test_the_site_and_status_filters_and_the_search_narrow_the_list(
         self, site_a: Site, coordinator: User, investigator: User

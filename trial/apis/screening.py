@@ -19,6 +19,7 @@ from trial.api import (
     ConfirmationField,
     OpenQueriesField,
     ReasonField,
+    UsernameField,
     current_input,
     partial_input,
 )
@@ -320,8 +321,7 @@ class ConsentApi(APIView):
     class InputSerializer(serializers.Serializer):
         consent_date = serializers.DateField()
         form_version = serializers.CharField(max_length=40)
-        obtained_by = serializers.SlugRelatedField[User](
-            slug_field="username",
+        obtained_by = UsernameField(
             queryset=User.objects.filter(is_active=True),
             required=False,
             help_text="Username of who obtained the consent; you, when left out.",
