@@ -28,7 +28,7 @@ from randomization.selectors import study_end_get
 from treatment.selectors import disease_course
 from trial.access import acting_user, patient_for
 from trial.forms import submitted
-from trial.models import Death, Patient, Site, Withdrawal
+from trial.models import Death, LossToFollowUp, Patient, Site, Withdrawal
 from trial.pages import form_page, page
 from trial.permissions import Action
 
@@ -70,6 +70,10 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
         "visits": selectors.patient_visits(patient=patient),
         "last_known_alive": selectors.last_known_alive(patient),
         "death": Death.objects.filter(patient=patient, entered_in_error=False).first(),
+        "withdrawal": Withdrawal.objects.filter(patient=patient, entered_in_error=False).first(),
+        "loss_to_followup": LossToFollowUp.objects.filter(
+            patient=patient, entered_in_error=False
+        ).first(),
         "calendar": study_end_get(),
     }
     return render(request, "followup/patient.html", context)

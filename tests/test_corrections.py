@@ -414,15 +414,15 @@ class TestEnteredInErrorPages:
 
         assert first_remission(patient) is None
 
-    def test_a_death_is_corrected_on_its_own_page_not_here(
+    def test_a_relapse_is_withdrawn_by_its_own_operation_not_here(
         self, site_a, coordinator, investigator
     ) -> None:
         patient = in_followup(site_a, coordinator, investigator)
-        death = _death(patient, coordinator, investigator).record
+        relapse = _relapse(patient, coordinator, investigator).record
         client = Client()
-        client.force_login(coordinator)
+        client.force_login(investigator)
 
-        response = client.post(entered_in_error_url(patient, death), {"reason": "x"})
+        response = client.post(entered_in_error_url(patient, relapse), {"reason": "x"})
 
-        death.refresh_from_db()
-        assert (response.status_code, death.entered_in_error) == (404, False)
+        relapse.refresh_from_db()
+        assert (response.status_code, relapse.entered_in_error) == (404, False)

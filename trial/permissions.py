@@ -64,13 +64,17 @@ ALLOWED_ROLES: dict[Action, frozenset[Role]] = {
 
 # Who marks a clinical record "entered in error" from its page: whoever enters that kind of
 # record (keyed by model label; this table names later apps' models without importing them).
-# A relapse has its own operation (its withdrawal checks what reports it); a death, a
-# withdrawal, a loss to follow-up and an end of treatment change the follow-up schedule, so they
-# are corrected on their own pages and are not in this table.
+# A relapse has its own operation (its withdrawal checks what reports it). A death, a
+# withdrawal, a loss to follow-up and an end of treatment change the follow-up schedule: the
+# follow-up app refreshes it in the same transaction (trial.services.records.entered_in_error_listen).
 ENTERED_IN_ERROR_ACTIONS: dict[str, Action] = {
     "trial.consent": Action.SCREEN,
     "trial.baseline": Action.SCREEN,
     "trial.eligibilityanswer": Action.SCREEN,
+    "trial.death": Action.ENTER_FOLLOWUP,
+    "trial.withdrawal": Action.ENTER_FOLLOWUP,
+    "trial.losstofollowup": Action.ENTER_FOLLOWUP,
+    "treatment.endoftreatment": Action.ENTER_TREATMENT,
     "treatment.cycle": Action.ENTER_TREATMENT,
     "treatment.responseassessment": Action.ENTER_TREATMENT,
     "treatment.adverseevent": Action.ENTER_TREATMENT,

@@ -18,12 +18,15 @@ visit whose window had not closed by then is cancelled with the reason, never de
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import reduce
 from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from followup.models import OPEN_STATUSES, Visit, VisitStatus
@@ -134,6 +137,33 @@ def patient_schedule_refresh(*, patient: Patient, today: dt.date) -> None:
         visits_refresh_batch(patient_ids=[patient.pk], today=today, calendar=calendar)
 
 
+# What stops the schedule: (the patient's relation, its date column, the cancellation label).
+_STOPS = (
+    ("death", "death_date", "Death"),
+    ("withdrawal", "withdrawal_date", "Withdrawal of consent"),
+    ("loss_to_followup", "declared_on", "Lost to follow-up"),
+)
+# Visits a stop cancelled ("Death on 2027-03-01"): reopened once that stop no longer applies
+# (its record entered in error, or its date corrected).
+_CANCELLED_BY_A_STOP = Q(status=VisitStatus.CANCELLED) & reduce(
+    operator.or_, (Q(status_reason__startswith=f"{label} on ") for _, _, label in _STOPS)
+)
+
+# The records whose date stops or anchors the schedule (`_state` reads them).
+SCHEDULE_RECORDS = frozenset(
+    {"trial.death", "trial.withdrawal", "trial.losstofollowup", "treatment.endoftreatment"}
+)
+
+
+def schedule_refresh_after_entered_in_error(
+    *, record: models.Model, today: dt.date, **_: object
+) -> None:
+    """Once a record that stops or anchors the schedule is marked entered in error, plan the
+    patient's visits again without it (docs/protocol.md "Post-treatment follow-up")."""
+    if record._meta.label_lower in SCHEDULE_RECORDS:
+        patient_schedule_refresh(patient=getattr(record, "patient"), today=today)  # noqa: B009
+
+
 @transaction.atomic
 def visits_refresh_batch(
     *, patient_ids: list[int], today: dt.date, calendar: TrialCalendar
@@ -153,9 +183,12 @@ def visits_refresh_batch(
         "patient_id", "number"
     ):
         numbers[patient_id].add(number)
-    # Only open visits can change; settled ones (done, not done, cancelled) are left alone.
+    # Only open visits can change; settled ones (done, not done, cancelled) are left alone,
+    # except a visit a stop cancelled, which comes back if that stop no longer applies.
     open_visits: dict[int, list[Visit]] = defaultdict(list)
-    for visit in Visit.objects.filter(patient_id__in=ids, status__in=OPEN_STATUSES):
+    for visit in Visit.objects.filter(
+        Q(status__in=OPEN_STATUSES) | _CANCELLED_BY_A_STOP, patient_id__in=ids
+    ):
         open_visits[visit.patient_id].append(visit)
     batch = BatchResult()
     for state in states:
@@ -178,11 +211,7 @@ def _state(row: dict[str, Any], rules: FollowupRules) -> _PatientState | None:
         anchor, provisional = add_months(randomized_on, rules.provisional_anchor_months), True
     stops = [
         (row[f"{name}__{column}"], label)
-        for name, column, label in (
-            ("death", "death_date", "Death"),
-            ("withdrawal", "withdrawal_date", "Withdrawal of consent"),
-            ("loss_to_followup", "declared_on", "Lost to follow-up"),
-        )
+        for name, column, label in _STOPS
         if row[f"{name}__{column}"] and not row[f"{name}__entered_in_error"]
     ]
     stop_date, stop_label = min(stops, key=lambda s: s[0]) if stops else (None, "")
@@ -229,9 +258,15 @@ def _settle_open(
     calendar: TrialCalendar,
     rules: FollowupRules,
 ) -> bool:
-    """Re-anchor, cancel or advance one open visit; return whether it changed."""
+    """Re-anchor, cancel or advance one open visit, or reopen one a stop that no longer
+    applies had cancelled; return whether it changed."""
     before = tuple(getattr(visit, f) for f in _UPDATE_FIELDS)
     reason = "Schedule refreshed"
+    if visit.status == VisitStatus.CANCELLED:
+        if visit.status_reason == state.stop_reason[:200]:
+            return False  # still cancelled by the stop that applies
+        visit.status, visit.status_reason = VisitStatus.PLANNED, ""
+        reason = "Reopened: the stop that cancelled it no longer applies"
     if visit.anchor_date != state.anchor or visit.anchor_provisional != state.provisional:
         planned = plan_visit(
             anchor=state.anchor,

@@ -69,7 +69,9 @@ class TestEditChecksRun:
         edit_checks_run(now=NOW)
         visit = old_visits[0]
 
-        record_mark_entered_in_error(record=visit, by=coordinator, reason="Wrong patient")
+        record_mark_entered_in_error(
+            record=visit, by=coordinator, reason="Wrong patient", today=NOW.date()
+        )
 
         [query] = system_queries(visit)
         assert query.state == QueryState.CLOSED

@@ -473,7 +473,10 @@ def _entered_in_error(
     serializer = EnteredInErrorInputSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
     record_mark_entered_in_error(
-        record=record, by=acting_user(request), reason=serializer.validated_data["reason"]
+        record=record,
+        by=acting_user(request),
+        reason=serializer.validated_data["reason"],
+        today=timezone.localdate(),
     )
     return Response(output(record).data)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils import timezone
 
 from trial.access import acting_user, patient_for
 from trial.forms import EnteredInErrorForm, submitted
@@ -32,6 +33,7 @@ def record_entered_in_error(
             record=record,  # type: ignore[arg-type]
             by=user,
             reason=form.cleaned_data["reason"],
+            today=timezone.localdate(),
         ),
         template="trial/entered_in_error.html",
         action=action,
