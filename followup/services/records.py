@@ -351,6 +351,7 @@ def death_record(
     require(user=by, action=Action.ENTER_FOLLOWUP, site=patient.site)
     _randomized_on(patient)
     death = Death.objects.filter(patient=patient).first() or Death(patient=patient)
+    death.entered_anew()
     errors = death_errors(patient=patient, today=today, death_date=death_date)
     death.death_date, death.cause, death.cause_detail = death_date, cause, cause_detail
     raise_if(model_errors(errors, death, exclude=["patient"]))
@@ -385,6 +386,7 @@ def withdrawal_record(
         )
     )
     withdrawal = Withdrawal.objects.filter(patient=patient).first() or Withdrawal(patient=patient)
+    withdrawal.entered_anew()
     withdrawal.withdrawal_date = withdrawal_date
     withdrawal.vital_status_may_be_collected = vital_status_may_be_collected
     withdrawal.data_may_be_collected = data_may_be_collected
@@ -468,13 +470,16 @@ def loss_to_followup_declare(
         )
     if errors:
         raise ValidationError(errors)
-    loss = LossToFollowUp(
-        patient=patient,
-        declared_on=today,
-        missed_visits=missed,
-        contact_attempts=attempts,
-        comment=comment,
+    # One row per patient: a declaration entered in error is declared again on its row.
+    loss = LossToFollowUp.objects.filter(patient=patient).first() or LossToFollowUp(patient=patient)
+    again = loss.pk is not None
+    loss.entered_anew()
+    loss.declared_on, loss.missed_visits, loss.contact_attempts = today, missed, attempts
+    loss.comment = comment
+    record_save(
+        instance=loss,
+        by=by,
+        reason="Declared again: the earlier declaration was entered in error" if again else "",
     )
-    record_save(instance=loss, by=by)
     patient_schedule_refresh(patient=patient, today=today)
     return loss

@@ -16,12 +16,13 @@ from django.urls import reverse
 
 from analysis.gather import consort_facts_gather, trial_facts_gather
 from followup.models import Visit, VisitStatus
-from followup.services.records import death_record, withdrawal_record
+from followup.services.records import death_record, loss_to_followup_declare, withdrawal_record
 from followup.services.refresh import patient_schedule_refresh, visits_refresh
 from tests.followup.conftest import followup_patient
 from treatment.models import EndOfTreatment
 from trial.audit import record_save
 from trial.models import LossToFollowUp, Patient, User
+from trial.services.records import record_mark_entered_in_error
 
 pytestmark = pytest.mark.django_db
 
@@ -249,3 +250,65 @@ class TestRefused:
         assert (response.status_code, record.entered_in_error) == (200, False)
         assert "This field is required." in response.content.decode()
         assert cancelled_after(patient, STOP) == cancelled
+
+
+class TestRecordedAgain:
+    """One row per patient: recording a death, withdrawal or loss again after the earlier one
+    was entered in error makes it count again, with the mark kept in its history."""
+
+    def test_a_death_recorded_again_counts(self, site_a, coordinator, investigator) -> None:
+        patient = in_followup(site_a, coordinator, investigator)
+        death = _death(patient, coordinator)
+        record_mark_entered_in_error(record=death, by=coordinator, reason=REASON, today=TODAY)
+        later = STOP + dt.timedelta(days=10)
+
+        again = death_record(
+            patient=patient,
+            by=coordinator,
+            today=TODAY,
+            death_date=later,
+            cause="leukaemia",
+            reason="The death of this patient",
+        )
+
+        assert (again.pk, again.entered_in_error) == (death.pk, False)
+        assert _facts(patient).death_date == later
+        assert [h.entered_in_error for h in again.history.order_by("history_date")] == [
+            False,
+            True,
+            False,
+        ]
+
+    def test_a_withdrawal_recorded_again_counts(self, site_a, coordinator, investigator) -> None:
+        patient = in_followup(site_a, coordinator, investigator)
+        withdrawal = _withdrawal(patient, coordinator)
+        record_mark_entered_in_error(record=withdrawal, by=coordinator, reason=REASON, today=TODAY)
+
+        withdrawal_record(
+            patient=patient,
+            by=coordinator,
+            today=TODAY,
+            withdrawal_date=STOP,
+            vital_status_may_be_collected=False,
+            data_may_be_collected=False,
+            reason="This patient's withdrawal",
+        )
+
+        assert _consort(patient).withdrawn is True
+
+    def test_a_loss_declared_again_counts(
+        self, site_a, coordinator, investigator, settings
+    ) -> None:
+        settings.TRIAL_FOLLOWUP = {
+            **settings.TRIAL_FOLLOWUP,
+            "MISSED_VISITS_FOR_LOSS": 0,
+            "CONTACT_ATTEMPTS_FOR_LOSS": 0,
+        }
+        patient = in_followup(site_a, coordinator, investigator)
+        loss = _loss(patient, coordinator)
+        record_mark_entered_in_error(record=loss, by=coordinator, reason=REASON, today=TODAY)
+
+        again = loss_to_followup_declare(patient=patient, by=coordinator, today=TODAY)
+
+        assert (again.pk, again.entered_in_error) == (loss.pk, False)
+        assert _consort(patient).lost_to_follow_up is True

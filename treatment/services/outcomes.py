@@ -388,6 +388,7 @@ def end_of_treatment_record(
     )
     eot = EndOfTreatment.objects.filter(patient=patient).first() or EndOfTreatment(patient=patient)
     created = eot.pk is None
+    eot.entered_anew()
     eot.end_date, eot.reason, eot.comment = end_date, end_reason, comment
     record_save(instance=eot, by=by, reason=reason)
     what = f"End of treatment {'recorded' if created else 'changed'}"

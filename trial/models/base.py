@@ -27,3 +27,8 @@ class ClinicalRecord(AuditedModel):
 
     class Meta:
         abstract = True
+
+    def entered_anew(self) -> None:
+        """A one-per-patient record marked entered in error is recorded again on its row: it
+        counts again (its history keeps the mark, who made it and why)."""
+        self.entered_in_error, self.entered_in_error_reason = False, ""
