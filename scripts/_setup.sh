@@ -34,6 +34,16 @@ venv_ensure() {
   export PATH="$VENV/bin:$PATH"
 }
 
+messages_compile() {
+  # Compile the translation catalogues (locale/*/LC_MESSAGES/django.po) with Debian's gettext.
+  apt_ensure "gettext:msgfmt"
+  local po
+  for po in "$ROOT"/locale/*/LC_MESSAGES/django.po; do
+    [ -f "$po" ] || continue
+    [ "${po%.po}.mo" -nt "$po" ] || msgfmt --check -o "${po%.po}.mo" "$po"
+  done
+}
+
 free_port() {
   "$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }

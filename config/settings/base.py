@@ -70,6 +70,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Django's, except that a session holding nothing (a made-up cookie) is never written.
     "config.middleware.SessionMiddleware",
+    # The user's language: their profile's choice once signed in, the browser's before.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -153,9 +155,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-gb"
+# The interface speaks English and French (locale/fr/LC_MESSAGES/django.po, compiled by the
+# set-up commands); codes stored in the database and CDISC variable names stay English.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("fr", "Français")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env("TIME_ZONE", "Europe/Paris")
 USE_I18N = True
+# Dates are ISO (YYYY-MM-DD) in every language (config/formats/).
+FORMAT_MODULE_PATH = ["config.formats"]
 USE_TZ = True
 DATE_INPUT_FORMATS = ["%Y-%m-%d"]
 
