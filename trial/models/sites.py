@@ -25,6 +25,11 @@ class Site(AuditedModel):
     )
     name = models.CharField(max_length=200)
     active = models.BooleanField(default=True)
+    time_zone = models.CharField(
+        max_length=64,
+        default="Europe/Paris",
+        help_text="IANA time zone in which the site's users see times (e.g. Europe/Paris).",
+    )
     # Counters only ever go up, so a number is never given twice, even after an error.
     next_screening_number = models.PositiveIntegerField(default=1, editable=False)
     next_subject_number = models.PositiveIntegerField(default=1, editable=False)
@@ -42,6 +47,9 @@ class Site(AuditedModel):
 
 class User(AbstractUser):
     """A person using the system; what they may do comes from their memberships."""
+
+    # The interface language the user chose (settings.LANGUAGES); blank: the browser's.
+    language = models.CharField(max_length=8, blank=True, default="")
 
     history = HistoricalRecords(m2m_fields=["groups", "user_permissions"])
 
