@@ -67,6 +67,7 @@ class TestFrenchCatalogue:
     def test_catalogue_holds_every_message_marked_in_the_code(self, tmp_path: Path) -> None:
         """makemessages run on a copy of the project finds no message the catalogue lacks."""
         copy = tmp_path / "project"
+        copy.mkdir()
         for name in _COPIED:
             source = ROOT / name
             if source.is_dir():
@@ -92,8 +93,21 @@ class TestFrenchCatalogue:
 
         assert missing.returncode == 0, (
             "Messages marked in the code are missing from the catalogue; run bash "
-            f"scripts/messages and translate them:\n{missing.stderr}"
+            "scripts/messages and translate them:\n"
+            + "\n".join(_missing(generated, missing.stderr))
         )
+
+
+def _missing(generated: Path, report: str) -> list[str]:
+    """The msgid lines msgcmp points at ("<file>:<line>: this message is used but not
+    defined"), with the places the message comes from."""
+    lines = generated.read_text(encoding="utf-8").splitlines()
+    found = []
+    for number in re.findall(r"django\.po:(\d+): this message is used", report):
+        start = int(number) - 1
+        entry = lines[max(start - 3, 0) : start + 1]
+        found.append(" | ".join(line for line in entry if line.startswith(("#:", "msg"))))
+    return found or [report]
 
 
 def _environment() -> dict[str, str]:
