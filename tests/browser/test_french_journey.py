@@ -34,7 +34,7 @@ def english_texts() -> list[tuple[str, re.Pattern[str]]]:
     its singular form; a message with hardly any words besides its placeholders
     ("%(opens)s to %(closes)s") would match any text and is left out."""
     with CATALOGUE.open("rb") as compiled:
-        catalogue = gettext.GNUTranslations(compiled)._catalog  # type: ignore[attr-defined]
+        catalogue = gettext.GNUTranslations(compiled)._catalog
     texts = []
     for key, french in catalogue.items():
         if isinstance(key, tuple) and key[1] != 0:

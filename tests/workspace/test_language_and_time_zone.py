@@ -63,7 +63,9 @@ class TestLanguage:
         client = _client(coordinator)
         patients = reverse("workspace:patient_list")
 
-        response = client.post(reverse("workspace:set_language"), {"language": "fr", "next": patients})
+        response = client.post(
+            reverse("workspace:set_language"), {"language": "fr", "next": patients}
+        )
 
         assert response.status_code == 302
         assert response.url == patients
@@ -117,9 +119,7 @@ class TestLanguage:
         assert "Langue de l’interface" in response.text
 
     def test_my_settings_page_refuses_an_unknown_language(self, coordinator: User) -> None:
-        response = _client(coordinator).post(
-            reverse("workspace:user_settings"), {"language": "xx"}
-        )
+        response = _client(coordinator).post(reverse("workspace:user_settings"), {"language": "xx"})
 
         assert response.status_code == 200
         assert "xx is not one of the available choices" in response.text
