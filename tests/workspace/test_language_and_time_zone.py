@@ -150,6 +150,7 @@ class TestFrenchWorkspace:
         )
 
         assert "Parcours de pré-inclusion" in response.text
+        assert 'data-testid="step-state-screening">Complète</span>' in response.text
         assert "Saisir le consentement" in response.text
         assert "Arrêter la pré-inclusion" in response.text
 
