@@ -2,6 +2,8 @@
 
 import calendar
 import datetime as dt
+import functools
+import zoneinfo
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -15,3 +17,13 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return day.replace(
         year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
     )
+
+
+@functools.cache
+def _iana_time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def is_time_zone(name: str) -> bool:
+    """Return whether `name` is an IANA time zone (tz database key, e.g. Europe/Paris)."""
+    return name in _iana_time_zones()

@@ -32,6 +32,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from trial.access import acting_user
@@ -49,7 +50,7 @@ REFUSED_TEMPLATE = "refused.html"
 
 FORM_TOKEN = "form_token"
 _FORM_TOKEN_PATTERN = re.compile(r"[0-9a-f]{32}")
-ALREADY_SAVED = "This form was already submitted and saved: here is what it recorded."
+ALREADY_SAVED = gettext_lazy("This form was already submitted and saved: here is what it recorded.")
 
 
 def refused(request: HttpRequest, message: str, *, status: int = 403) -> HttpResponse:
@@ -61,7 +62,7 @@ def refusal_message(error: Exception) -> str:
     """What a refused user reads, whichever layer refused."""
     if isinstance(error, ApplicationError):
         return error.message
-    return str(error) or "Your role does not allow this here."
+    return str(error) or gettext("Your role does not allow this here.")
 
 
 def page(view: View) -> View:

@@ -11,6 +11,8 @@ urlpatterns: list[URLPattern] = [
     path("", views.home, name="home"),
     path("patients/", views.patient_list, name="patient_list"),
     path("patients/<int:patient_id>/", views.patient_detail, name="patient_detail"),
+    path("settings/", views.user_settings, name="user_settings"),
+    path("language/", views.set_language, name="set_language"),
     # One page per dashboard count (no identifier in the URL: the site is a filter, ?site=).
     *(
         path(

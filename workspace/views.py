@@ -7,31 +7,39 @@ from __future__ import annotations
 import csv
 from typing import Any
 
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+from django.views import i18n
+from django.views.decorators.http import require_POST
 
 from cleaning import selectors as cleaning_selectors
 from followup import selectors as followup_selectors
 from randomization.models import Randomization
 from treatment import selectors as treatment_selectors
 from trial.access import acting_user, patient_for
+from trial.forms import service_errors_apply
 from trial.models import Patient, PatientStatus, Site, User
 from trial.pages import page, require_action
 from trial.permissions import Action
 from verification.selectors import patient_form_matrix
-from workspace.forms import PatientSearchForm
+from workspace.forms import PatientSearchForm, UserSettingsForm
 from workspace.selectors import dashboard, status, worklist
 from workspace.selectors.listings import LISTINGS, listing_table, listing_url
+from workspace.services import user_language_set
 
 
 def _screening_groups(user: User) -> list[tuple[str, list[worklist.WorkItem]]]:
     items = worklist.screening_worklist(user)
     groups = [
-        (label, [item for item in items if item.step == step])
+        (str(label), [item for item in items if item.step == step])
         for step, label in worklist.NEXT_STEP_LABELS.items()
     ]
     return [(label, group) for label, group in groups if group]
@@ -180,3 +188,53 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
         "tab": "screening",
     }
     return render(request, "workspace/patient_detail.html", context)
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """The language switch of the page header, signed in or not: Django's `set_language` sets
+    the language cookie and goes back to `next` (a page of this site only); a signed-in user's
+    choice is also kept in their settings, so it follows them to any computer."""
+    response = i18n.set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        user = _own_record(request)
+        user_language_set(user=user, language=language, by=user)
+    return response
+
+
+@page
+def user_settings(request: HttpRequest) -> HttpResponse:
+    """A user's own settings: the language of the interface."""
+    user = _own_record(request)
+    form = UserSettingsForm(request.POST or None, initial={"language": user.language})
+    if request.method == "POST" and form.is_valid():
+        language = form.cleaned_data["language"]
+        try:
+            user_language_set(user=user, language=language, by=user)
+        except ValidationError as error:
+            service_errors_apply(form, error)
+        else:
+            return _settings_saved(request, language)
+    context = {"form": form, "may_submit": True, "cancel": reverse("workspace:home")}
+    return render(request, "workspace/settings.html", context)
+
+
+def _own_record(request: HttpRequest) -> User:
+    """The signed-in user's own row, to change (request.user is a lazy stand-in)."""
+    return User.objects.get(pk=acting_user(request).pk)
+
+
+def _settings_saved(request: HttpRequest, language: str) -> HttpResponse:
+    """Back to the settings in the language just chosen (the browser's for "")."""
+    if language:
+        translation.activate(language)
+    else:
+        translation.activate(translation.get_language_from_request(request))
+    messages.success(request, gettext("Your settings were saved."))
+    response = redirect("workspace:user_settings")
+    if language:
+        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language)
+    else:
+        response.delete_cookie(settings.LANGUAGE_COOKIE_NAME)
+    return response

@@ -70,11 +70,15 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Django's, except that a session holding nothing (a made-up cookie) is never written.
     "config.middleware.SessionMiddleware",
-    # The user's language: their profile's choice once signed in, the browser's before.
+    # The language of the cookie the header's switch sets, else the browser's (Accept-Language).
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Once the user is known: their own language, if they chose one, over the browser's; and
+    # the time zone of their site for the times shown (config/middleware.py).
+    "config.middleware.UserLanguageMiddleware",
+    "config.middleware.SiteTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -93,6 +97,8 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.template.context_processors.tz",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "trial.context_processors.user_roles",

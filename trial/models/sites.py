@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from knox.models import AuthToken
 from simple_history.models import HistoricalRecords
 
+from trial.dates import is_time_zone
 from trial.models.base import AuditedModel
 from trial.permissions import Action, Role, roles_for
 
@@ -43,6 +46,12 @@ class Site(AuditedModel):
 
     def __str__(self) -> str:
         return f"{self.code} – {self.name}"
+
+    def clean(self) -> None:
+        """Refuse a time zone that is not an IANA zone (the site's users would see wrong times)."""
+        if not is_time_zone(self.time_zone):
+            message = gettext("Enter an IANA time zone such as Europe/Paris or America/New_York.")
+            raise ValidationError({"time_zone": [message]})
 
 
 class User(AbstractUser):

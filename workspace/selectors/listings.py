@@ -11,6 +11,8 @@ from typing import Any
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext, gettext_lazy
 
 from trial.models import User
 from workspace.selectors.dashboard import (
@@ -20,28 +22,36 @@ from workspace.selectors.dashboard import (
     dashboard_visits,
     sae_reports_overdue,
 )
+from workspace.selectors.status import arm_label
 
 
 @dataclass(frozen=True)
 class Listing:
     slug: str  # its URL: /listings/<slug>/
     count: str  # the dashboard count it lists
-    title: str
+    title: str | Promise
     kind: str  # "patients", "visits" or "sae"
 
 
 LISTINGS: list[Listing] = [
-    Listing("screened", "screened", "Patients screened", "patients"),
-    Listing("screen-failures", "screen_failed", "Screen failures", "patients"),
-    Listing("enrolled", "enrolled", "Patients enrolled", "patients"),
-    Listing("randomised", "randomized", "Patients randomised", "patients"),
-    Listing("dexamethasone-arm", "dex", "Randomised to dexamethasone", "patients"),
-    Listing("control-arm", "ctrl", "Randomised to salvage alone (control)", "patients"),
-    Listing("missing-mutations", "no_mutations", "Enrolled without mutation results", "patients"),
-    Listing("no-cycles", "no_cycles", "Randomised without cycles", "patients"),
-    Listing("sae-reports-overdue", "sae_overdue", "SAE reports overdue", "sae"),
-    Listing("visits-overdue", "visits_overdue", "Follow-up visits overdue", "visits"),
-    Listing("visits-missed", "visits_missed", "Follow-up visits missed", "visits"),
+    Listing("screened", "screened", gettext_lazy("Patients screened"), "patients"),
+    Listing("screen-failures", "screen_failed", gettext_lazy("Screen failures"), "patients"),
+    Listing("enrolled", "enrolled", gettext_lazy("Patients enrolled"), "patients"),
+    Listing("randomised", "randomized", gettext_lazy("Patients randomised"), "patients"),
+    Listing("dexamethasone-arm", "dex", gettext_lazy("Randomised to dexamethasone"), "patients"),
+    Listing(
+        "control-arm", "ctrl", gettext_lazy("Randomised to salvage alone (control)"), "patients"
+    ),
+    Listing(
+        "missing-mutations",
+        "no_mutations",
+        gettext_lazy("Enrolled without mutation results"),
+        "patients",
+    ),
+    Listing("no-cycles", "no_cycles", gettext_lazy("Randomised without cycles"), "patients"),
+    Listing("sae-reports-overdue", "sae_overdue", gettext_lazy("SAE reports overdue"), "sae"),
+    Listing("visits-overdue", "visits_overdue", gettext_lazy("Follow-up visits overdue"), "visits"),
+    Listing("visits-missed", "visits_missed", gettext_lazy("Follow-up visits missed"), "visits"),
 ]
 BY_COUNT = {listing.count: listing for listing in LISTINGS}
 
@@ -75,7 +85,15 @@ def _patients(listing: Listing, user: User, site: str) -> Table:
     if site:
         rows = rows.filter(site__code=site)
     rows = rows.select_related("site").order_by("site__code", "screening_number")
-    columns = ["Site", "Patient", "Screening no.", "Status", "Screened", "Enrolled", "Arm"]
+    columns = [
+        gettext("Site"),
+        gettext("Patient"),
+        gettext("Screening no."),
+        gettext("Status"),
+        gettext("Screened"),
+        gettext("Enrolled"),
+        gettext("Arm"),
+    ]
     return Table(
         columns,
         [
@@ -88,7 +106,7 @@ def _patients(listing: Listing, user: User, site: str) -> Table:
                     p.get_status_display(),
                     _date(p.screening_date),
                     _date(p.enrolled_at),
-                    p.arm or "",
+                    arm_label(p.arm),
                 ],
             )
             for p in rows
@@ -101,7 +119,15 @@ def _visits(listing: Listing, user: User, site: str) -> Table:
     if site:
         rows = rows.filter(patient__site__code=site)
     rows = rows.select_related("patient__site").order_by("target_date", "patient_id", "number")
-    columns = ["Site", "Patient", "Visit", "Month", "Target", "Window", "Status"]
+    columns = [
+        gettext("Site"),
+        gettext("Patient"),
+        gettext("Visit"),
+        gettext("Month"),
+        gettext("Target"),
+        gettext("Window"),
+        gettext("Status"),
+    ]
     return Table(
         columns,
         [
@@ -113,7 +139,11 @@ def _visits(listing: Listing, user: User, site: str) -> Table:
                     str(v.number),
                     str(v.month),
                     _date(v.target_date),
-                    f"{_date(v.window_opens)} to {_date(v.window_closes - dt.timedelta(days=1))}",
+                    gettext("%(opens)s to %(closes)s")
+                    % {
+                        "opens": _date(v.window_opens),
+                        "closes": _date(v.window_closes - dt.timedelta(days=1)),
+                    },
                     v.get_status_display(),
                 ],
             )
@@ -127,7 +157,14 @@ def _sae(listing: Listing, user: User, site: str, now: dt.datetime) -> Table:
     if site:
         rows = rows.filter(patient__site__code=site)
     rows = rows.select_related("patient__site", "term").order_by("report_due_at", "pk")
-    columns = ["Site", "Patient", "Event", "Grade", "Site aware at", "Report due by"]
+    columns = [
+        gettext("Site"),
+        gettext("Patient"),
+        gettext("Event"),
+        gettext("Grade"),
+        gettext("Site aware at"),
+        gettext("Report due by"),
+    ]
     return Table(
         columns,
         [

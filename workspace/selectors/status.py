@@ -12,6 +12,7 @@ import datetime as dt
 
 from django.db import models
 from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 
 from randomization.models import TRIAL_CALENDAR_KEY, Arm, Randomization, TrialCalendar
 from treatment.models import Cycle, EndOfTreatment
@@ -19,21 +20,21 @@ from trial.models import Death, LossToFollowUp, Patient, PatientStatus, Withdraw
 
 
 class TrialStatus(models.TextChoices):
-    SCREENING = "screening", "Screening"
-    SCREEN_FAILED = "screen_failed", "Screen failure"
-    ELIGIBLE = "eligible", "Eligible, not yet enrolled"
-    ENROLLED = "enrolled", "Enrolled, awaiting randomisation"
-    RANDOMIZED = "randomized", "Randomised"
-    ON_TREATMENT = "on_treatment", "On treatment"
-    FOLLOW_UP = "follow_up", "In follow-up"
-    OFF_STUDY = "off_study", "Off study"
+    SCREENING = "screening", gettext_lazy("Screening")
+    SCREEN_FAILED = "screen_failed", gettext_lazy("Screen failure")
+    ELIGIBLE = "eligible", gettext_lazy("Eligible, not yet enrolled")
+    ENROLLED = "enrolled", gettext_lazy("Enrolled, awaiting randomisation")
+    RANDOMIZED = "randomized", pgettext_lazy("trial status", "Randomised")
+    ON_TREATMENT = "on_treatment", gettext_lazy("On treatment")
+    FOLLOW_UP = "follow_up", gettext_lazy("In follow-up")
+    OFF_STUDY = "off_study", gettext_lazy("Off study")
 
 
 class OffStudyReason(models.TextChoices):
-    DEATH = "death", "death"
-    WITHDRAWAL = "withdrawal", "withdrawal"
-    LOST = "lost", "lost to follow-up"
-    END_OF_STUDY = "end_of_study", "end of study"
+    DEATH = "death", gettext_lazy("death")
+    WITHDRAWAL = "withdrawal", gettext_lazy("withdrawal")
+    LOST = "lost", gettext_lazy("lost to follow-up")
+    END_OF_STUDY = "end_of_study", gettext_lazy("end of study")
 
 
 def _live(model: type[models.Model]) -> Exists:
@@ -90,7 +91,10 @@ def status_label(patient: Patient) -> str:
     status = TrialStatus(patient.trial_status)  # type: ignore[attr-defined]
     reason = patient.off_study_reason  # type: ignore[attr-defined]
     if status == TrialStatus.OFF_STUDY and reason:
-        return f"{status.label} ({OffStudyReason(reason).label})"
+        return gettext("%(status)s (%(reason)s)") % {
+            "status": status.label,
+            "reason": OffStudyReason(reason).label,
+        }
     return str(status.label)
 
 

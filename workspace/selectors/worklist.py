@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext, gettext_lazy
 
 from randomization.models import Randomization
 from treatment.models import AdverseEvent, Cycle, Signature
@@ -26,11 +27,11 @@ from trial.models import (
 from trial.permissions import Action
 
 NEXT_STEP_LABELS = {
-    "consent": "Awaiting informed consent",
-    "baseline": "Awaiting baseline record",
-    "eligibility": "Awaiting eligibility answers",
-    "confirmation": "Awaiting investigator confirmation",
-    "enrolment": "Ready for enrolment",
+    "consent": gettext_lazy("Awaiting informed consent"),
+    "baseline": gettext_lazy("Awaiting baseline record"),
+    "eligibility": gettext_lazy("Awaiting eligibility answers"),
+    "confirmation": gettext_lazy("Awaiting investigator confirmation"),
+    "enrolment": gettext_lazy("Ready for enrolment"),
 }
 
 
@@ -85,7 +86,7 @@ def screening_worklist(user: User, action: Action = Action.SCREEN) -> list[WorkI
     items = []
     for patient in patients:
         step = patient_next_step(patient) or ""
-        items.append(WorkItem(patient, step, NEXT_STEP_LABELS.get(step, "")))
+        items.append(WorkItem(patient, step, str(NEXT_STEP_LABELS.get(step, ""))))
     return items
 
 
@@ -123,52 +124,63 @@ def patient_steps(patient: Patient) -> list[Step]:
     rows = [
         (
             "consent",
-            "Informed consent",
+            gettext("Informed consent"),
             consent is not None,
             True,
-            f"Signed {consent.consent_date:%Y-%m-%d} (form {consent.form_version})"
+            gettext("Signed %(date)s (form %(version)s)")
+            % {"date": f"{consent.consent_date:%Y-%m-%d}", "version": consent.form_version}
             if consent
-            else "Not recorded",
+            else gettext("Not recorded"),
         ),
         (
             "baseline",
-            "Baseline record",
+            gettext("Baseline record"),
             baseline is not None,
             consent is not None,
-            f"Assessed {baseline.assessment_date:%Y-%m-%d}, {baseline.get_disease_status_display().lower()}, planned {baseline.planned_regimen}"
+            gettext("Assessed %(date)s, %(status)s, planned %(regimen)s")
+            % {
+                "date": f"{baseline.assessment_date:%Y-%m-%d}",
+                "status": baseline.get_disease_status_display().lower(),
+                "regimen": baseline.get_planned_regimen_display(),
+            }
             if baseline
-            else "Not recorded",
+            else gettext("Not recorded"),
         ),
         (
             "eligibility",
-            "Eligibility checklist",
+            gettext("Eligibility checklist"),
             answered_all,
             True,
-            f"{answered} of {criteria_count} criteria answered",
+            gettext("%(answered)s of %(total)s criteria answered")
+            % {"answered": answered, "total": criteria_count},
         ),
         (
             "confirmation",
-            "Investigator confirmation",
+            gettext("Investigator confirmation"),
             patient.eligibility_confirmed,
             data_ready,
-            f"Confirmed by {confirmed_by.get_full_name() or confirmed_by.get_username()}"
+            gettext("Confirmed by %(name)s")
+            % {"name": confirmed_by.get_full_name() or confirmed_by.get_username()}
             if confirmed_by
-            else "Not confirmed",
+            else gettext("Not confirmed"),
         ),
         (
             "enrolment",
-            "Enrolment",
+            gettext("Enrolment"),
             patient.status == PatientStatus.ENROLLED,
             patient.eligibility_confirmed,
-            f"Subject {patient.subject_id}" if patient.subject_id else "Not enrolled",
+            gettext("Subject %(subject)s") % {"subject": patient.subject_id}
+            if patient.subject_id
+            else gettext("Not enrolled"),
         ),
     ]
     steps = [
         Step(
             "screening",
-            "Screening",
+            gettext("Screening"),
             "done",
-            f"{patient.screening_number} on {patient.screening_date:%Y-%m-%d}",
+            gettext("%(number)s on %(date)s")
+            % {"number": patient.screening_number, "date": f"{patient.screening_date:%Y-%m-%d}"},
         )
     ]
     for key, title, done, ready, detail in rows:
