@@ -52,8 +52,8 @@ class TestGatherTables:
         facts = baseline_facts_gather(cutoff=dt.date(2027, 6, 30))
 
         assert sorted((f.arm, f.regimen, f.sex, f.mutations["NPM1"]) for f in facts) == [
-            ("CTRL", "AZA", "Female", "Mutated"),
-            ("DEX", "IC", "Female", "Mutated"),
+            ("CTRL", "Azacitidine", "Female", "Mutated"),
+            ("DEX", "Intensive chemotherapy (amsacrine–cytarabine)", "Female", "Mutated"),
         ]
 
     def test_reads_screen_failures_and_allocations_for_the_consort_flow(self, trial) -> None:
