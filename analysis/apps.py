@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AnalysisConfig(AppConfig):
     name = "analysis"
-    verbose_name = "Analysis: cut-offs, endpoints and exports"
+    verbose_name = _("Analysis: cut-offs, endpoints and exports")

@@ -33,6 +33,7 @@ from simple_history.exceptions import NotHistoricalModelError
 from simple_history.utils import get_history_model_for_model
 
 from analysis.inference import Estimate
+from analysis.language import in_trial_language
 from analysis.report import AnalysisReport, analysis_report_build, report_write
 
 CACHE_DIR = "analysis-cache"
@@ -150,6 +151,7 @@ def report_cache_store(
     return CachedReport(target, version, page)
 
 
+@in_trial_language
 def report_cache_get(*, cutoff: dt.date) -> CachedReport:
     """The report at a cut-off for the current data: read, or derived once and kept."""
     version = data_version()

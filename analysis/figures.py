@@ -27,6 +27,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from django.utils.translation import gettext_noop
 from lifelines import KaplanMeierFitter
 from lifelines.plotting import add_at_risk_counts
 from lifelines.statistics import logrank_test
@@ -36,7 +37,10 @@ from analysis import km
 from analysis.derive import DAYS_PER_MONTH
 from randomization.models import Arm
 
-FIGURE_ENDPOINTS = {"OS": "Overall survival", "EFS": "Event-free survival"}
+FIGURE_ENDPOINTS = {
+    "OS": gettext_noop("Overall survival"),
+    "EFS": gettext_noop("Event-free survival"),
+}
 FIGURE_FORMATS = ("png", "svg")
 ARM_LABELS = dict(Arm.choices)
 _RC: dict[str, Any] = {

@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from analysis.derive import RELAPSE_TYPES, AdverseEventFact, PatientFacts
 from analysis.tables import BaselineFacts, ConsortFacts
@@ -215,7 +216,10 @@ def baseline_facts_gather(*, cutoff: dt.date) -> list[BaselineFacts]:
     """The baseline of every patient randomised on or before the cut-off (labels, not codes)."""
     rand = {r.patient_id: r for r in _randomizations(cutoff)}
     mutations = _mutations(rand)
-    label = {name: _labels(Baseline, name) for name in ("disease_status", "cytogenetic_risk")}
+    label = {
+        name: _labels(Baseline, name)
+        for name in ("disease_status", "cytogenetic_risk", "planned_regimen")
+    }
     sex = _labels(Patient, "sex")
     facts = []
     for b in Baseline.objects.filter(patient_id__in=rand, entered_in_error=False).order_by(
@@ -229,7 +233,7 @@ def baseline_facts_gather(*, cutoff: dt.date) -> list[BaselineFacts]:
                 sex=sex.get(r.sex, r.sex),
                 age=r.age,
                 disease_status=label["disease_status"].get(b.disease_status, b.disease_status),
-                regimen=b.planned_regimen,
+                regimen=label["planned_regimen"].get(b.planned_regimen, b.planned_regimen),
                 cytogenetic_risk=label["cytogenetic_risk"].get(
                     b.cytogenetic_risk, b.cytogenetic_risk
                 ),
@@ -282,7 +286,9 @@ def consort_facts_gather(*, cutoff: dt.date) -> list[ConsortFacts]:
         facts.append(
             ConsortFacts(
                 patient_id=pid,
-                screen_failure_reason=failure_label.get(failure, failure or "Not given")
+                screen_failure_reason=failure_label.get(
+                    failure, failure or gettext_noop("Not given")
+                )
                 if failed
                 else None,
                 arm=arms.get(pid),

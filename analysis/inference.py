@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, fields, replace
 
 import numpy as np
 import pandas as pd
+from django.utils.translation import gettext_noop
 from statsmodels.duration.survfunc import survdiff
 
 from analysis import km
@@ -33,10 +34,11 @@ from randomization.models import Arm
 TREATMENT, CONTROL = Arm.DEXAMETHASONE.value, Arm.CONTROL.value
 ARM_LABELS = dict(Arm.choices)
 COMPARISON = f"{TREATMENT} vs {CONTROL}"
+# Written in English (the estimates' file); marked for the pages (analysis/labels.py).
 ANALYSED_ENDPOINTS = {
-    "OS": "Overall survival",
-    "OSTC": "Overall survival censored at transplant (sensitivity analysis)",
-    "EFS": "Event-free survival",
+    "OS": gettext_noop("Overall survival"),
+    "OSTC": gettext_noop("Overall survival censored at transplant (sensitivity analysis)"),
+    "EFS": gettext_noop("Event-free survival"),
 }
 TIMEPOINTS_MONTHS = (12, 24)
 # The ADTTE column of each randomisation factor (randomization.allocation.FACTORS).

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from trial.models import AuditedModel
 
@@ -19,8 +20,8 @@ class DataCutoff(AuditedModel):
     the next lock builds a new snapshot (docs/protocol.md "Endpoints the data managers export").
     """
 
-    cutoff_date = models.DateField(help_text="Events on or before this date count.")
-    reason = models.TextField(help_text="Why this cut-off (interim, final, DSMB …).")
+    cutoff_date = models.DateField(help_text=_("Events on or before this date count."))
+    reason = models.TextField(help_text=_("Why this cut-off (interim, final, DSMB …)."))
     frozen_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -30,15 +31,19 @@ class DataCutoff(AuditedModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     lock_number = models.PositiveIntegerField(
-        default=0, help_text="How many times the cut-off was locked (names its snapshot)."
+        default=0, help_text=_("How many times the cut-off was locked (names its snapshot).")
     )
     snapshot = models.JSONField(
         default=list,
         blank=True,
-        help_text="The files built at the lock: part, name, path under MEDIA_ROOT, sha256, size.",
+        help_text=_(
+            "The files built at the lock: part, name, path under MEDIA_ROOT, sha256, size."
+        ),
     )
 
     class Meta:
+        verbose_name = _("data cut-off")
+        verbose_name_plural = _("data cut-offs")
         constraints = [
             models.UniqueConstraint(fields=["cutoff_date"], name="data_cutoff_unique_date"),
             models.CheckConstraint(condition=~Q(reason=""), name="data_cutoff_has_reason"),
@@ -50,7 +55,7 @@ class DataCutoff(AuditedModel):
         ]
 
     def __str__(self) -> str:
-        return f"Cut-off {self.cutoff_date:%Y-%m-%d}"
+        return str(_("Cut-off %(date)s") % {"date": f"{self.cutoff_date:%Y-%m-%d}"})
 
     @property
     def locked(self) -> bool:
@@ -58,15 +63,15 @@ class DataCutoff(AuditedModel):
 
 
 class ExportKind(models.TextChoices):
-    SURVIVAL = "survival", "Survival datasets"
-    ODM = "odm", "Clinical data (CDISC ODM 1.3.2)"
+    SURVIVAL = "survival", _("Survival datasets")
+    ODM = "odm", _("Clinical data (CDISC ODM 1.3.2)")
 
 
 class ExportStatus(models.TextChoices):
-    PENDING = "pending", "Waiting"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
+    PENDING = "pending", _("Waiting")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
 
 
 class DatasetExport(AuditedModel):
@@ -82,22 +87,28 @@ class DatasetExport(AuditedModel):
     status = models.CharField(
         max_length=10, choices=ExportStatus.choices, default=ExportStatus.PENDING
     )
-    progress = models.PositiveSmallIntegerField(default=0, help_text="Percent done.")
+    progress = models.PositiveSmallIntegerField(default=0, help_text=_("Percent done."))
     message = models.TextField(blank=True)
-    directory = models.CharField(max_length=200, blank=True, help_text="Under MEDIA_ROOT.")
-    files = models.JSONField(default=list, blank=True, help_text="name, sha256, size of each.")
-    checksum = models.CharField(max_length=64, blank=True, help_text="SHA-256 of the manifest.")
+    directory = models.CharField(max_length=200, blank=True, help_text=_("Under MEDIA_ROOT."))
+    files = models.JSONField(default=list, blank=True, help_text=_("name, sha256, size of each."))
+    checksum = models.CharField(max_length=64, blank=True, help_text=_("SHA-256 of the manifest."))
     provisional = models.BooleanField(
         default=True,
-        help_text="Built from the database as it was (the cut-off was not locked): a later "
-        "export of the same cut-off may differ.",
+        help_text=_(
+            "Built from the database as it was (the cut-off was not locked): a later "
+            "export of the same cut-off may differ."
+        ),
     )
     lock_number = models.PositiveIntegerField(
-        null=True, blank=True, help_text="The lock whose snapshot the files were copied from."
+        null=True,
+        blank=True,
+        help_text=_("The lock whose snapshot the files were copied from."),
     )
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("dataset export")
+        verbose_name_plural = _("dataset exports")
         constraints = [
             models.CheckConstraint(condition=Q(progress__lte=100), name="export_progress_pct"),
             models.CheckConstraint(

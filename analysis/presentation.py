@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
+
 from analysis.derive import DAYS_PER_MONTH
 from analysis.inference import (
     ANALYSED_ENDPOINTS,
@@ -15,11 +19,10 @@ from analysis.inference import (
     TREATMENT,
     Estimate,
 )
+from analysis.labels import label_now
 from analysis.relapse import ENDPOINT as RELAPSE_ENDPOINT
 from analysis.relapse import TIMEPOINTS_MONTHS as RELAPSE_MONTHS
 from analysis.subgroups import subgroups
-
-NOT_ESTIMABLE = "not estimable"
 
 
 def p_text(p: float | None) -> str:
@@ -28,7 +31,7 @@ def p_text(p: float | None) -> str:
 
 def hr_text(e: Estimate | None) -> str:
     if e is None or e.estimate is None or e.lower is None or e.upper is None:
-        return NOT_ESTIMABLE
+        return _("not estimable")
     return f"{e.estimate:.2f} ({e.lower:.2f}–{e.upper:.2f})"
 
 
@@ -88,7 +91,7 @@ def effect_rows(estimates: list[Estimate]) -> list[EffectRow]:
         rows.append(
             EffectRow(
                 paramcd=paramcd,
-                title=title,
+                title=label_now(title),
                 n=hr.n if hr else None,
                 events=hr.events if hr else None,
                 hr=hr_text(hr),
@@ -159,12 +162,16 @@ def subgroup_rows(estimates: list[Estimate], paramcd: str) -> list[SubgroupRow]:
     """All patients (stratified Cox), then each subgroup: its heading, then its levels."""
     index = _index(estimates)
     overall = index.get((paramcd, "cox_hr_stratified", COMPARISON))
-    rows = [_level_row("All patients (stratified Cox)", overall)]
-    for sub in subgroups():
+    rows = [_level_row(_("All patients (stratified Cox)"), overall)]
+    # The estimates are keyed by the levels as the trial's language names them (a cytogenetic
+    # risk by its label); the rows show them in the reader's.
+    with translation.override(settings.LANGUAGE_CODE):
+        keyed = subgroups()
+    for sub, shown in zip(keyed, subgroups(), strict=True):
         interaction = index.get((paramcd, "subgroup_interaction", sub.column))
         p = p_text(interaction.p if interaction else None)
-        rows.append(SubgroupRow(sub.label, True, None, None, None, "", p))
-        for value, label in sub.levels.items():
+        rows.append(SubgroupRow(shown.label, True, None, None, None, "", p))
+        for value, label in zip(sub.levels, shown.levels.values(), strict=True):
             rows.append(
                 _level_row(label, index.get((paramcd, "subgroup_hr", f"{sub.column}={value}")))
             )

@@ -12,9 +12,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from analysis.cache import data_version, report_cache_store
 from analysis.formats import FORMATS, WrittenFile, datasets_write, file_digest, manifest_checksum
+from analysis.language import in_trial_language
 from analysis.models import DataCutoff, DatasetExport, ExportKind, ExportStatus
 from analysis.odm import odm_write
 from analysis.report import analysis_report_build, report_write
@@ -47,9 +50,9 @@ def snapshot_root(cutoff: DataCutoff) -> Path:
     return Path(settings.MEDIA_ROOT) / "cutoffs" / str(cutoff.pk) / f"lock-{cutoff.lock_number}"
 
 
-def _reason(reason: str, what: str) -> str:
+def _reason(reason: str, missing: str) -> str:
     if not reason.strip():
-        raise ValidationError({"reason": [f"Say why the cut-off is {what}."]})
+        raise ValidationError({"reason": [missing]})
     return reason.strip()
 
 
@@ -63,10 +66,10 @@ def cutoff_lock(*, cutoff: DataCutoff, by: User, reason: str, now: dt.datetime) 
     :raises StateConflict: the cut-off is locked already.
     """
     require(user=by, action=Action.MANAGE_CUTOFF, site=None)
-    reason = _reason(reason, "locked")
+    reason = _reason(reason, _("Say why the cut-off is locked."))
     cutoff = DataCutoff.objects.select_for_update().get(pk=cutoff.pk)
     if cutoff.locked:
-        raise StateConflict(f"{cutoff} is locked already.")
+        raise StateConflict(_("%(cutoff)s is locked already.") % {"cutoff": cutoff})
     cutoff.lock_number += 1
     root = snapshot_root(cutoff)
     shutil.rmtree(root, ignore_errors=True)  # left by a lock that failed before its commit
@@ -86,10 +89,10 @@ def cutoff_unlock(*, cutoff: DataCutoff, by: User, reason: str) -> DataCutoff:
     :raises StateConflict: the cut-off is not locked.
     """
     require(user=by, action=Action.MANAGE_CUTOFF, site=None)
-    reason = _reason(reason, "unlocked")
+    reason = _reason(reason, _("Say why the cut-off is unlocked."))
     cutoff = DataCutoff.objects.select_for_update().get(pk=cutoff.pk)
     if not cutoff.locked:
-        raise StateConflict(f"{cutoff} is not locked.")
+        raise StateConflict(_("%(cutoff)s is not locked.") % {"cutoff": cutoff})
     cutoff.locked_at, cutoff.locked_by, cutoff.snapshot = None, None, []
     record_save(instance=cutoff, by=by, reason=f"Unlocked: {reason}")
     return cutoff
@@ -104,7 +107,13 @@ def _formats(formats: list[str] | None) -> list[str]:
     chosen = [f for f in FORMATS if not formats or f in formats]
     unknown = set(formats or []) - set(FORMATS) - set(OPTIONS)
     if unknown or not chosen:
-        raise ValidationError({"formats": [f"Choose among {', '.join(FORMATS + OPTIONS)}."]})
+        raise ValidationError(
+            {
+                "formats": [
+                    _("Choose among %(formats)s.") % {"formats": ", ".join(FORMATS + OPTIONS)}
+                ]
+            }
+        )
     options = [o for o in OPTIONS if o in (formats or [])]
     return chosen + options
 
@@ -132,6 +141,11 @@ def export_create(
     return export
 
 
+# The progress messages are stored in English as the export goes; the page translates the fixed
+# ones (marked with gettext_noop).
+DONE = gettext_noop("Done")
+
+
 def _set(export: DatasetExport, reason: str, **fields: object) -> None:
     for name, value in fields.items():
         setattr(export, name, value)
@@ -142,6 +156,7 @@ def export_path(export: DatasetExport) -> Path:
     return Path(settings.MEDIA_ROOT) / export.directory
 
 
+@in_trial_language
 def export_build(
     *,
     export: DatasetExport,
@@ -194,14 +209,14 @@ def export_build(
         "Export finished",
         status=ExportStatus.DONE,
         progress=100,
-        message="Done",
+        message=DONE,
         files=[asdict(w) for w in written],
         checksum=manifest_checksum(written),
         finished_at=now,
         provisional=not cutoff.locked,
         lock_number=cutoff.lock_number if cutoff.locked else None,
     )
-    report(100, "Done")
+    report(100, DONE)
     return export
 
 
@@ -213,11 +228,11 @@ def _files_build(
     formats: list[str],
 ) -> list[WrittenFile]:
     """Derive the datasets from the database as it is now and write the export's files."""
-    step(5, "Reading the database")
+    step(5, gettext_noop("Reading the database"))
     total = len(formats) * 2
     version = data_version()  # before reading: a change made meanwhile makes a new version
     analysis = analysis_report_build(cutoff=cutoff)
-    step(30, "Deriving the datasets")
+    step(30, gettext_noop("Deriving the datasets"))
     done = iter(range(1, total + 1))
     written = datasets_write(
         frames=analysis.frames,
@@ -226,7 +241,7 @@ def _files_build(
         cutoff=cutoff,
         on_file=lambda name: step(30 + 50 * next(done) // total, f"Wrote {name}"),
     )
-    step(82, "Drawing the figures and the tables")
+    step(82, gettext_noop("Drawing the figures and the tables"))
     written += [file_digest(p) for p in report_write(analysis, target)]
     # The analysis pages show these very files until the data change.
     report_cache_store(report=analysis, version=version, files_from=target)
@@ -238,7 +253,7 @@ def _odm_write(
 ) -> list[WrittenFile]:
     if "odm" not in export.formats and "odm_audit" not in export.formats:
         return []
-    step(92, "Writing the clinical data as CDISC ODM")
+    step(92, gettext_noop("Writing the clinical data as CDISC ODM"))
     path = odm_write(
         out_path=target / "clinical_data.odm.xml",
         cutoff=cutoff,

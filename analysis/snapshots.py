@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis.formats import EXTENSIONS, FORMATS, WrittenFile, datasets_write, file_digest
+from analysis.language import in_trial_language
 from analysis.odm import odm_write
 from analysis.report import analysis_report_build, report_write
 
@@ -32,6 +33,7 @@ def _part(name: str) -> str:
     return _FORMAT_OF_EXTENSION.get(name.rsplit(".", 1)[-1], ALWAYS)
 
 
+@in_trial_language
 def snapshot_write(
     *, cutoff: dt.date, target: Path, created_at: dt.datetime
 ) -> list[dict[str, Any]]:

@@ -20,6 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from scipy.stats import chi2
 
 from analysis.cox import cox_fit
@@ -28,9 +30,10 @@ from analysis.inference import COMPARISON, Estimate
 from trial.models import CytogeneticRisk, DiseaseStatus, MutationResult, Regimen
 
 SUBGROUP_ENDPOINTS = ("OS", "EFS")
+# Keyed by the English label the ADTTE column holds (analysis/dictionary.py).
 _RESULTS = {
-    MutationResult.MUTATED.label: "Mutated",
-    MutationResult.NOT_MUTATED.label: "Not mutated",
+    str(MutationResult.MUTATED.label): gettext_lazy("Mutated"),
+    str(MutationResult.NOT_MUTATED.label): gettext_lazy("Not mutated"),
 }
 
 
@@ -45,18 +48,22 @@ class Subgroup:
 
 def subgroups() -> list[Subgroup]:
     risks = [CytogeneticRisk.FAVOURABLE, CytogeneticRisk.INTERMEDIATE, CytogeneticRisk.ADVERSE]
+    age = {"age": AGE_CUT}
+    results = {value: str(label) for value, label in _RESULTS.items()}
     return [
-        Subgroup("STRREG", "Salvage regimen", {r.value: str(r.label) for r in Regimen}),
-        Subgroup("STRDIS", "Disease status", {s.value: str(s.label) for s in DiseaseStatus}),
+        Subgroup("STRREG", _("Salvage regimen"), {r.value: str(r.label) for r in Regimen}),
+        Subgroup("STRDIS", _("Disease status"), {s.value: str(s.label) for s in DiseaseStatus}),
         Subgroup(
             "AGEGR1",
-            "Age",
-            {f"<{AGE_CUT}": f"< {AGE_CUT} years", f">={AGE_CUT}": f"≥ {AGE_CUT} years"},
+            _("Age"),
+            {f"<{AGE_CUT}": _("< %(age)s years") % age, f">={AGE_CUT}": _("≥ %(age)s years") % age},
         ),
         Subgroup(
-            "CYTORISK", "Cytogenetic risk (ELN 2017)", {str(r.label): str(r.label) for r in risks}
+            "CYTORISK",
+            _("Cytogenetic risk (ELN 2017)"),
+            {str(r.label): str(r.label) for r in risks},
         ),
-        *(Subgroup(mutation_variable(g), g, dict(_RESULTS)) for g in SUBGROUP_MUTATIONS),
+        *(Subgroup(mutation_variable(g), g, dict(results)) for g in SUBGROUP_MUTATIONS),
     ]
 
 

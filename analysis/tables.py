@@ -17,11 +17,21 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.utils.translation import gettext_noop
 from scipy.stats import beta
 
 from analysis.derive import AdverseEventRow, Rate
 
 TOTAL = "Total"
+# The words of Table 1 are written in English (the report is the trial's file) and marked for
+# the catalogue: the page shows them in the reader's language (analysis/labels.py).
+PATIENTS, N, MEDIAN_RANGE = (
+    gettext_noop("Patients"),
+    gettext_noop("N"),
+    gettext_noop("Median (min–max)"),
+)
+NOT_RECORDED = gettext_noop("Not recorded")
+MUTATION_ROW = gettext_noop("%(gene)s mutation")
 
 
 @dataclass(frozen=True)
@@ -50,17 +60,17 @@ class Table1Row:
 
 
 CATEGORICAL = (
-    ("Sex", "sex"),
-    ("Disease status", "disease_status"),
-    ("Planned salvage regimen", "regimen"),
-    ("Cytogenetic risk (ELN 2017)", "cytogenetic_risk"),
-    ("ECOG performance status", "ecog"),
+    (gettext_noop("Sex"), "sex"),
+    (gettext_noop("Disease status"), "disease_status"),
+    (gettext_noop("Planned salvage regimen"), "regimen"),
+    (gettext_noop("Cytogenetic risk (ELN 2017)"), "cytogenetic_risk"),
+    (gettext_noop("ECOG performance status"), "ecog"),
 )
 CONTINUOUS = (
-    ("Age (years)", "age"),
-    ("WBC (×10⁹/L)", "wbc"),
-    ("Peripheral blood blasts (%)", "blood_blast_pct"),
-    ("Bone marrow blasts (%)", "marrow_blast_pct"),
+    (gettext_noop("Age (years)"), "age"),
+    (gettext_noop("WBC (×10⁹/L)"), "wbc"),
+    (gettext_noop("Peripheral blood blasts (%)"), "blood_blast_pct"),
+    (gettext_noop("Bone marrow blasts (%)"), "marrow_blast_pct"),
 )
 
 
@@ -98,20 +108,21 @@ def _categorical_rows(name: str, values: dict[str, list[str]], order: list[str])
 def table1(patients: list[BaselineFacts], arms: list[str]) -> list[Table1Row]:
     """Baseline characteristics by arm; `arms` orders the columns (a Total column follows)."""
     groups = _groups(patients, arms)
-    rows = [Table1Row("Patients", "N", {g: str(len(v)) for g, v in groups.items()})]
+    rows = [Table1Row(PATIENTS, N, {g: str(len(v)) for g, v in groups.items()})]
     for name, attr in CONTINUOUS:
         cells = {
             g: _median_range([float(x) for p in v if (x := getattr(p, attr)) is not None])
             for g, v in groups.items()
         }
-        rows.append(Table1Row(name, "Median (min–max)", cells))
+        rows.append(Table1Row(name, MEDIAN_RANGE, cells))
     for name, attr in CATEGORICAL:
         values = {g: [str(getattr(p, attr)) for p in v] for g, v in groups.items()}
         rows += _categorical_rows(name, values, sorted(set(values[TOTAL])))
     genes = sorted({gene for p in patients for gene in p.mutations})
     for gene in genes:
-        values = {g: [p.mutations.get(gene, "Not recorded") for p in v] for g, v in groups.items()}
-        rows += _categorical_rows(f"{gene} mutation", values, sorted(set(values[TOTAL])))
+        values = {g: [p.mutations.get(gene, NOT_RECORDED) for p in v] for g, v in groups.items()}
+        name = MUTATION_ROW % {"gene": gene}
+        rows += _categorical_rows(name, values, sorted(set(values[TOTAL])))
     return rows
 
 

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from analysis import presentation, queueing, selectors, services
@@ -46,11 +47,11 @@ def cutoff_freeze(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             services.cutoff_freeze(by=acting_user(request), now=timezone.now(), **form.cleaned_data)
-            messages.success(request, "Data cut-off frozen.")
+            messages.success(request, _("Data cut-off frozen."))
         except ValidationError as error:
             messages.error(request, "; ".join(error.messages))
     else:
-        messages.error(request, "Give a date and a reason.")
+        messages.error(request, _("Give a date and a reason."))
     return redirect("analysis:home")
 
 
@@ -60,7 +61,8 @@ def cutoff_lock(request: HttpRequest, cutoff_id: int) -> HttpResponse:
     """Lock a cut-off (its exports are then the files built now), or say why not."""
     cutoff = selectors.cutoff_get(user=acting_user(request), cutoff_id=cutoff_id)
     lock = partial(services.cutoff_lock, cutoff=cutoff, now=timezone.now())
-    return _lock_action(request, lock, done=f"{cutoff} locked: its exports are final.")
+    done = _("%(cutoff)s locked: its exports are final.") % {"cutoff": cutoff}
+    return _lock_action(request, lock, done=done)
 
 
 @page
@@ -68,13 +70,14 @@ def cutoff_lock(request: HttpRequest, cutoff_id: int) -> HttpResponse:
 def cutoff_unlock(request: HttpRequest, cutoff_id: int) -> HttpResponse:
     cutoff = selectors.cutoff_get(user=acting_user(request), cutoff_id=cutoff_id)
     unlock = partial(services.cutoff_unlock, cutoff=cutoff)
-    return _lock_action(request, unlock, done=f"{cutoff} unlocked: its exports are provisional.")
+    done = _("%(cutoff)s unlocked: its exports are provisional.") % {"cutoff": cutoff}
+    return _lock_action(request, unlock, done=done)
 
 
 def _lock_action(request: HttpRequest, action: Callable[..., object], *, done: str) -> HttpResponse:
     form = CutoffLockForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Give a reason.")
+        messages.error(request, _("Give a reason."))
         return redirect("analysis:home")
     try:
         action(by=acting_user(request), **form.cleaned_data)
@@ -180,7 +183,7 @@ def report_file(request: HttpRequest, cutoff_id: int, name: str) -> HttpResponse
 @page
 def km_image(request: HttpRequest, cutoff_id: int, name: str) -> HttpResponse:
     """The figure file `OS.png`, `OS.svg`, `EFS.png` or `EFS.svg` at a cut-off."""
-    paramcd, _, fmt = name.partition(".")
+    paramcd, _dot, fmt = name.partition(".")
     image = selectors.km_image(
         user=acting_user(request), cutoff_id=cutoff_id, paramcd=paramcd, fmt=fmt
     )

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
 from django.core import checks
+from django.utils.translation import gettext_lazy as _
 
 
 class CleaningConfig(AppConfig):
     name = "cleaning"
-    verbose_name = "Data cleaning: queries and edit checks"
+    verbose_name = _("Data cleaning: queries and edit checks")
 
     def ready(self) -> None:
         # Django's place for wiring that needs the models loaded. The clinical apps come before

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
+from django.utils.translation import gettext, gettext_lazy
 
 # What a query may point at besides a record's own fields (an edit check's pseudo-field).
-EXTRA_FIELDS: dict[str, list[tuple[str, str]]] = {
-    "trial.baseline": [("mutations", "Mutation results")],
+EXTRA_FIELDS: dict[str, list[tuple[str, Any]]] = {
+    "trial.baseline": [("mutations", gettext_lazy("Mutation results"))],
 }
 _NOT_DATA = {"id", "created_at", "entered_in_error", "entered_in_error_reason"}
 
@@ -23,7 +26,7 @@ def queryable_fields(model: type[models.Model]) -> list[tuple[str, str]]:
 
 def field_label(model: type[models.Model] | None, name: str) -> str:
     if not name:
-        return "the record"
+        return gettext("the record")
     if model is None:
         return name
     return dict(queryable_fields(model)).get(name, name.replace("_", " "))

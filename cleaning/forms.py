@@ -5,74 +5,91 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from cleaning.models import QueryCategory, QueryOrigin
 from cleaning.selectors import AGE_FILTERS, STATE_FILTERS, QueryFilters, form_choices
 from trial.models import Site
 
 
-def _text(label: str, *, required: bool = True, help_text: str = "") -> forms.CharField:
+def _text(label: Any, *, required: Any, help_text: Any = "") -> forms.CharField:
+    """A text field; `required` is the message when it is left empty (False: optional)."""
     return forms.CharField(
         label=label,
-        required=required,
+        required=bool(required),
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=help_text,
-        error_messages={"required": f"Write the {label.lower()}."},
+        error_messages={"required": required} if required else {},
     )
 
 
 class QueryRaiseForm(forms.Form):
-    field_name = forms.ChoiceField(label="About", required=False)
-    category = forms.ChoiceField(choices=[("", "Choose…"), *QueryCategory.choices])
-    text = _text("Question", help_text="What the site should check, correct or explain.")
+    field_name = forms.ChoiceField(label=_("About"), required=False)
+    category = forms.ChoiceField(
+        label=_("Category"), choices=[("", _("Choose…")), *QueryCategory.choices]
+    )
+    text = _text(
+        _("Question"),
+        required=_("Write the question."),
+        help_text=_("What the site should check, correct or explain."),
+    )
 
     def __init__(self, *args: Any, fields: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["field_name"].choices = [("", "The whole record"), *fields]  # type: ignore[attr-defined]
+        self.fields["field_name"].choices = [("", _("The whole record")), *fields]  # type: ignore[attr-defined]
 
 
 class QueryAnswerForm(forms.Form):
     prefix = "answer"  # three forms share the query's page: their inputs need distinct ids
     text = _text(
-        "Answer",
-        help_text="What you corrected (through the record's form, with its reason) or why the "
-        "value is right.",
+        _("Answer"),
+        required=_("Write the answer."),
+        help_text=_(
+            "What you corrected (through the record's form, with its reason) or why the "
+            "value is right."
+        ),
     )
 
 
 class QueryCloseForm(forms.Form):
     prefix = "close"
-    text = _text("Closing note", required=False)
+    text = _text(_("Closing note"), required=False)
 
 
 class QueryReopenForm(forms.Form):
     prefix = "reopen"
-    text = _text("Message", help_text="What is still wrong.")
+    text = _text(
+        _("Message"), required=_("Write the message."), help_text=_("What is still wrong.")
+    )
 
 
-def _choices(mapping: dict[str, str] | list[tuple[str, str]], empty: str) -> list[tuple[str, str]]:
+def _choices(mapping: dict[str, Any] | list[tuple[str, Any]], empty: Any) -> list[tuple[str, Any]]:
     pairs = list(mapping.items()) if isinstance(mapping, dict) else list(mapping)
     return [("", empty), *pairs]
 
 
 class QueryFilterForm(forms.Form):
-    site = forms.ChoiceField(required=False)
-    state = forms.ChoiceField(choices=list(STATE_FILTERS.items()), required=False)
+    site = forms.ChoiceField(label=_("Site"), required=False)
+    state = forms.ChoiceField(label=_("State"), choices=list(STATE_FILTERS.items()), required=False)
     category = forms.ChoiceField(
-        choices=_choices(QueryCategory.choices, "Any category"), required=False
+        label=_("Category"),
+        choices=_choices(QueryCategory.choices, _("Any category")),
+        required=False,
     )
     origin = forms.ChoiceField(
-        label="Raised by", choices=_choices(QueryOrigin.choices, "Anyone"), required=False
+        label=_("Raised by"), choices=_choices(QueryOrigin.choices, _("Anyone")), required=False
     )
-    form = forms.ChoiceField(label="Form", required=False)
-    age = forms.ChoiceField(label="Age", choices=_choices(AGE_FILTERS, "Any age"), required=False)
+    form = forms.ChoiceField(label=_("Form"), required=False)
+    age = forms.ChoiceField(
+        label=_("Age"), choices=_choices(AGE_FILTERS, _("Any age")), required=False
+    )
     patient = forms.IntegerField(required=False, widget=forms.HiddenInput)
     rule = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, sites: list[Site], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["site"].choices = _choices([(s.code, s.code) for s in sites], "All sites")  # type: ignore[attr-defined]
-        self.fields["form"].choices = _choices(form_choices(), "Any form")  # type: ignore[attr-defined]
+        self.fields["site"].choices = _choices([(s.code, s.code) for s in sites], _("All sites"))  # type: ignore[attr-defined]
+        self.fields["form"].choices = _choices(form_choices(), _("Any form"))  # type: ignore[attr-defined]
 
     def filters(self) -> QueryFilters:
         """The chosen filters; the defaults (open or answered, any site) when invalid."""

@@ -16,23 +16,24 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from trial.models import AuditedModel, Patient
 from trial.querysets import SiteScopedQuerySet
 
 
 class QueryCategory(models.TextChoices):
-    MISSING = "missing", "Missing"
-    INCONSISTENT = "inconsistent", "Inconsistent"
-    OUT_OF_RANGE = "out_of_range", "Out of range"
-    PROTOCOL_DEVIATION = "protocol_deviation", "Protocol deviation"
-    OTHER = "other", "Other"
+    MISSING = "missing", _("Missing")
+    INCONSISTENT = "inconsistent", _("Inconsistent")
+    OUT_OF_RANGE = "out_of_range", _("Out of range")
+    PROTOCOL_DEVIATION = "protocol_deviation", _("Protocol deviation")
+    OTHER = "other", _("Other")
 
 
 class QueryState(models.TextChoices):
-    OPEN = "open", "Open"
-    ANSWERED = "answered", "Answered"
-    CLOSED = "closed", "Closed"
+    OPEN = "open", _("Open")
+    ANSWERED = "answered", _("Answered")
+    CLOSED = "closed", _("Closed")
 
 
 # Not closed: the site or the raiser still has something to do.
@@ -40,8 +41,8 @@ UNRESOLVED = (QueryState.OPEN, QueryState.ANSWERED)
 
 
 class QueryOrigin(models.TextChoices):
-    MANUAL = "manual", "Raised by a person"
-    SYSTEM = "system", "Raised by an edit check"
+    MANUAL = "manual", _("Raised by a person")
+    SYSTEM = "system", _("Raised by an edit check")
 
 
 class DataQuery(AuditedModel):
@@ -52,14 +53,19 @@ class DataQuery(AuditedModel):
     object_id = models.PositiveBigIntegerField()
     record = GenericForeignKey("content_type", "object_id")
     field_name = models.CharField(
-        max_length=64, blank=True, help_text="The field the query is about; empty: the record."
+        max_length=64,
+        blank=True,
+        help_text=_("The field the query is about; empty: the record."),
     )
     category = models.CharField(max_length=20, choices=QueryCategory.choices)
     origin = models.CharField(max_length=10, choices=QueryOrigin.choices)
     rule_id = models.CharField(
-        "Edit check", max_length=40, blank=True, help_text="The edit check of a system query."
+        _("Edit check"),
+        max_length=40,
+        blank=True,
+        help_text=_("The edit check of a system query."),
     )
-    finding = models.TextField(blank=True, help_text="What the edit check found, as it stands.")
+    finding = models.TextField(blank=True, help_text=_("What the edit check found, as it stands."))
     state = models.CharField(max_length=10, choices=QueryState.choices, default=QueryState.OPEN)
     raised_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -74,15 +80,15 @@ class DataQuery(AuditedModel):
         null=True,
         blank=True,
         related_name="+",
-        help_text="Empty on a closed system query: closed by its edit check, the data now hold.",
+        help_text=_("Empty on a closed system query: closed by its edit check, the data now hold."),
     )
 
     site_path = "patient__site"
     objects = SiteScopedQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "data query"
-        verbose_name_plural = "data queries"
+        verbose_name = _("data query")
+        verbose_name_plural = _("data queries")
         constraints = [
             # The nightly run and the saves may find the same thing: one open query for it.
             models.UniqueConstraint(
@@ -134,11 +140,11 @@ class ImmutableRow(AuditedModel):
 
 
 class MessageKind(models.TextChoices):
-    RAISED = "raised", "Query"
-    ANSWER = "answer", "Answer"
-    REOPEN = "reopen", "Re-opened"
-    CLOSE = "close", "Closing note"
-    CHECK = "check", "Edit check"
+    RAISED = "raised", _("Query")
+    ANSWER = "answer", _("Answer")
+    REOPEN = "reopen", _("Re-opened")
+    CLOSE = "close", _("Closing note")
+    CHECK = "check", _("Edit check")
 
 
 class QueryMessage(ImmutableRow):
@@ -151,6 +157,10 @@ class QueryMessage(ImmutableRow):
     )
     written_at = models.DateTimeField()
     text = models.TextField()
+
+    class Meta:
+        verbose_name = _("query message")
+        verbose_name_plural = _("query messages")
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on query #{self.query_id}"
@@ -167,6 +177,10 @@ class QueryStateChange(ImmutableRow):
     )
     at = models.DateTimeField()
     note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("query state change")
+        verbose_name_plural = _("query state changes")
 
     def __str__(self) -> str:
         return f"Query #{self.query_id}: {self.from_state or '—'} → {self.to_state}"
@@ -185,6 +199,8 @@ class QueryDigest(AuditedModel):
     body = models.TextField()
 
     class Meta:
+        verbose_name = _("query digest")
+        verbose_name_plural = _("query digests")
         constraints = [
             models.UniqueConstraint(fields=["user", "day"], name="query_digest_once_a_day")
         ]

@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.utils.translation import gettext, gettext_lazy, pgettext
 
 from cleaning.checks.registry import TRIGGER_MODELS
 from cleaning.models import UNRESOLVED, DataQuery, QueryMessage, QueryState
@@ -39,16 +40,16 @@ def with_text(queries: QuerySet[DataQuery]) -> QuerySet[DataQuery]:
 # --- lists --------------------------------------------------------------------------------------
 
 STATE_FILTERS = {
-    "unresolved": "Open or answered",
-    QueryState.OPEN: "Open",
-    QueryState.ANSWERED: "Answered",
-    QueryState.CLOSED: "Closed",
-    "all": "All",
+    "unresolved": gettext_lazy("Open or answered"),
+    QueryState.OPEN: QueryState.OPEN.label,
+    QueryState.ANSWERED: QueryState.ANSWERED.label,
+    QueryState.CLOSED: QueryState.CLOSED.label,
+    "all": gettext_lazy("All"),
 }
 AGE_FILTERS = {
-    "7": "Open 7 days or more",
-    "14": "Open 14 days or more",
-    "30": "Open 30 days or more",
+    "7": gettext_lazy("Open 7 days or more"),
+    "14": gettext_lazy("Open 14 days or more"),
+    "30": gettext_lazy("Open 30 days or more"),
 }
 
 
@@ -188,8 +189,11 @@ def query_thread(query: DataQuery) -> list[dict[str, Any]]:
         {
             "at": t.at,
             "who": t.by,
-            "kind": f"{t.get_from_state_display() or 'New'} → {t.get_to_state_display()}",
-            "text": t.note,
+            "kind": f"{t.get_from_state_display() or pgettext('query', 'New')} → "
+            f"{t.get_to_state_display()}",
+            # The notes the system writes are fixed phrases (marked where written): shown in
+            # the reader's language; a person's note is shown as written.
+            "text": gettext(t.note) if t.note else "",
             "move": True,
         }
         for t in query.transitions.select_related("by")

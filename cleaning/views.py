@@ -15,9 +15,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cleaning import selectors
-from cleaning.checks.registry import EDIT_CHECKS
+from cleaning.checks.registry import EDIT_CHECKS, edit_check
 from cleaning.fields import field_label, queryable_fields
 from cleaning.forms import (
     QueryAnswerForm,
@@ -116,7 +117,7 @@ def _csv(rows: list[dict[str, Any]]) -> HttpResponse:
                 str(q.record) if q.record is not None else "",
                 row["field"],
                 q.get_category_display(),
-                q.raised_by.get_username() if q.raised_by else "edit check",
+                q.raised_by.get_username() if q.raised_by else _("edit check"),
                 q.rule_id,
                 q.get_state_display(),
                 f"{timezone.localtime(q.raised_at):%Y-%m-%d %H:%M}",
@@ -143,6 +144,7 @@ def _detail_context(request: HttpRequest, query: Any, **forms_: forms.Form) -> d
     can_answer = user.can(Action.ANSWER_QUERY, site)
     return {
         "query": query,
+        "check": edit_check(query.rule_id) if query.is_system else None,
         "patient": query.patient,
         "record": record,
         "field": field_label(type(record) if record else None, query.field_name),
@@ -216,7 +218,7 @@ def query_answer(request: HttpRequest, query_id: int) -> HttpResponse:
         name="answer_form",
         action=Action.ANSWER_QUERY,
         submit=services.query_answer,
-        success="Answer sent; the query waits for its raiser to close it.",
+        success=_("Answer sent; the query waits for its raiser to close it."),
     )
 
 
@@ -229,7 +231,7 @@ def query_close(request: HttpRequest, query_id: int) -> HttpResponse:
         name="close_form",
         action=Action.RAISE_QUERY,
         submit=services.query_close,
-        success="Query closed.",
+        success=_("Query closed."),
     )
 
 
@@ -242,7 +244,7 @@ def query_reopen(request: HttpRequest, query_id: int) -> HttpResponse:
         name="reopen_form",
         action=Action.RAISE_QUERY,
         submit=services.query_reopen,
-        success="Query re-opened; the site team will see it again.",
+        success=_("Query re-opened; the site team will see it again."),
     )
 
 
@@ -266,7 +268,9 @@ def query_new(request: HttpRequest, patient_id: int, record_type: str, pk: int) 
         template="cleaning/query_new.html",
         action=Action.RAISE_QUERY,
         site=patient.site,
-        success=lambda q: f"Query #{q.pk} raised; the site team will see it.",
+        success=lambda q: (
+            _("Query #%(number)s raised; the site team will see it.") % {"number": q.pk}
+        ),
         next_url=lambda q: reverse("cleaning:query_detail", kwargs={"query_id": q.pk}),
         context={
             "patient": patient,

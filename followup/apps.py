@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class FollowupConfig(AppConfig):
     name = "followup"
-    verbose_name = "Post-treatment follow-up"
+    verbose_name = _("Post-treatment follow-up")
 
     def ready(self) -> None:
         # Django's place for wiring that needs the models loaded: recording an end of treatment

@@ -6,19 +6,21 @@ import datetime as dt
 
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from trial.models import ClinicalRecord, Patient
 from trial.querysets import SiteScopedQuerySet
 
 
 class VisitStatus(models.TextChoices):
-    PLANNED = "planned", "Planned"
-    DUE = "due", "Due (in window)"
-    OVERDUE = "overdue", "Overdue"
-    MISSED = "missed", "Missed"
-    DONE = "done", "Done"
-    NOT_DONE = "not_done", "Not done"
-    CANCELLED = "cancelled", "Cancelled"
+    PLANNED = "planned", _("Planned")
+    DUE = "due", _("Due (in window)")
+    OVERDUE = "overdue", _("Overdue")
+    MISSED = "missed", _("Missed")
+    DONE = "done", pgettext_lazy("visit status", "Done")
+    NOT_DONE = "not_done", _("Not done")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 # Visits the scheduler still moves along by date; the others are settled.
@@ -28,16 +30,16 @@ RECORDABLE_STATUSES = OPEN_STATUSES
 
 
 class VitalStatus(models.TextChoices):
-    ALIVE = "alive", "Alive"
-    DEAD = "dead", "Dead"
-    UNKNOWN = "unknown", "Unknown"
+    ALIVE = "alive", _("Alive")
+    DEAD = "dead", _("Dead")
+    UNKNOWN = "unknown", _("Unknown")
 
 
 class FollowupDiseaseStatus(models.TextChoices):
-    REMISSION = "remission", "Remission kept"
-    RELAPSE = "relapse", "Relapse"
-    NOT_IN_REMISSION = "not_in_remission", "Never in remission / persistent disease"
-    UNKNOWN = "unknown", "Unknown"
+    REMISSION = "remission", _("Remission kept")
+    RELAPSE = "relapse", _("Relapse")
+    NOT_IN_REMISSION = "not_in_remission", _("Never in remission / persistent disease")
+    UNKNOWN = "unknown", _("Unknown")
 
 
 class Visit(ClinicalRecord):
@@ -48,9 +50,9 @@ class Visit(ClinicalRecord):
     """
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="followup_visits")
-    number = models.PositiveSmallIntegerField(help_text="1 for the first post-treatment visit.")
-    month = models.PositiveSmallIntegerField(help_text="Months after the anchor date.")
-    anchor_date = models.DateField(help_text="End of treatment, or the provisional anchor.")
+    number = models.PositiveSmallIntegerField(help_text=_("1 for the first post-treatment visit."))
+    month = models.PositiveSmallIntegerField(help_text=_("Months after the anchor date."))
+    anchor_date = models.DateField(help_text=_("End of treatment, or the provisional anchor."))
     anchor_provisional = models.BooleanField(default=False)
     target_date = models.DateField()
     window_opens = models.DateField()
@@ -77,26 +79,30 @@ class Visit(ClinicalRecord):
         blank=True,
         editable=False,
         related_name="+",
-        help_text="The relapse record this visit reports (disease status relapse).",
+        help_text=_("The relapse record this visit reports (disease status relapse)."),
     )
     reported_relapse_date = models.DateField(
         null=True,
         blank=True,
         editable=False,
-        help_text="The relapse date a visit held before relapse records, kept as it was "
-        "reported; the relapse record holds the date.",
+        help_text=_(
+            "The relapse date a visit held before relapse records, kept as it was "
+            "reported; the relapse record holds the date."
+        ),
     )
     new_treatment = models.BooleanField(
-        "New anti-leukaemic treatment since the last visit", null=True, blank=True
+        _("New anti-leukaemic treatment since the last visit"), null=True, blank=True
     )
     new_treatment_detail = models.TextField(blank=True)
-    transplant = models.BooleanField("Transplant since the last visit", null=True, blank=True)
+    transplant = models.BooleanField(_("Transplant since the last visit"), null=True, blank=True)
     transplant_date = models.DateField(null=True, blank=True)
 
     site_path = "patient__site"
     objects = SiteScopedQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("follow-up visit")
+        verbose_name_plural = _("follow-up visits")
         constraints = [
             models.UniqueConstraint(fields=["patient", "number"], name="visit_unique_number"),
             models.CheckConstraint(
@@ -137,19 +143,19 @@ class Visit(ClinicalRecord):
 
 
 class ContactMethod(models.TextChoices):
-    PHONE = "phone", "Telephone"
-    LETTER = "letter", "Letter"
-    EMAIL = "email", "Email"
-    GP = "gp", "General practitioner / other hospital"
-    REGISTRY = "registry", "Civil registry"
-    OTHER = "other", "Other"
+    PHONE = "phone", _("Telephone")
+    LETTER = "letter", _("Letter")
+    EMAIL = "email", _("Email")
+    GP = "gp", _("General practitioner / other hospital")
+    REGISTRY = "registry", _("Civil registry")
+    OTHER = "other", _("Other")
 
 
 class ContactOutcome(models.TextChoices):
-    NO_ANSWER = "no_answer", "No answer"
-    MESSAGE_LEFT = "message_left", "Message left"
-    REACHED_ALIVE = "reached_alive", "Reached; patient alive"
-    OTHER = "other", "Other"
+    NO_ANSWER = "no_answer", _("No answer")
+    MESSAGE_LEFT = "message_left", _("Message left")
+    REACHED_ALIVE = "reached_alive", _("Reached; patient alive")
+    OTHER = "other", _("Other")
 
 
 class ContactAttempt(ClinicalRecord):
@@ -165,3 +171,7 @@ class ContactAttempt(ClinicalRecord):
 
     site_path = "patient__site"
     objects = SiteScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("contact attempt")
+        verbose_name_plural = _("contact attempts")

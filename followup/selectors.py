@@ -10,6 +10,7 @@ from typing import Any
 from django.apps import apps
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from followup.models import Visit, VisitStatus
 from treatment.models import Relapse
@@ -121,7 +122,8 @@ def visits_reporting_relapse(*, relapse: Relapse) -> str:
     if not numbers:
         return ""
     listed = ", ".join(str(n) for n in numbers)
-    return (
-        f"Follow-up visit {listed} reports this relapse: correct "
-        f"{'that visit' if len(numbers) == 1 else 'those visits'} first."
-    )
+    return ngettext(
+        "Follow-up visit %(visits)s reports this relapse: correct that visit first.",
+        "Follow-up visits %(visits)s report this relapse: correct those visits first.",
+        len(numbers),
+    ) % {"visits": listed}

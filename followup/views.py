@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from followup import selectors
 from followup.forms import (
@@ -103,7 +104,7 @@ def visit_record(request: HttpRequest, patient_id: int, pk: int) -> HttpResponse
         template="followup/visit_form.html",
         action=Action.ENTER_FOLLOWUP,
         site=patient.site,
-        success=f"Visit {visit.number} recorded.",
+        success=_("Visit %(number)s recorded.") % {"number": visit.number},
         next_url=_patient_url(patient),
         context={
             "patient": patient,
@@ -160,8 +161,8 @@ def death_record(request: HttpRequest, patient_id: int) -> HttpResponse:
         initial=_current(Death, patient, DeathForm),
         editing=Death.objects.filter(patient=patient).exists(),
     )
-    done = "Death recorded; later visits are cancelled."
-    return _record_page(request, patient, form, save, title="Record the death", done=done)
+    done = _("Death recorded; later visits are cancelled.")
+    return _record_page(request, patient, form, save, title=_("Record the death"), done=done)
 
 
 def _record_page(
@@ -197,7 +198,9 @@ def visit_not_done(request: HttpRequest, patient_id: int, pk: int) -> HttpRespon
     initial = {"not_done_reason": visit.not_done_reason}
     form = VisitNotDoneForm(submitted(request), initial=initial)
     save = partial(records.visit_not_done_record, visit=visit, by=acting_user(request))
-    title, done = f"Visit {visit.number} not done", f"Visit {visit.number} recorded as not done."
+    number = {"number": visit.number}
+    title = _("Visit %(number)s not done") % number
+    done = _("Visit %(number)s recorded as not done.") % number
     return _record_page(request, patient, form, save, title=title, done=done, once=True)
 
 
@@ -211,8 +214,9 @@ def withdrawal_record(request: HttpRequest, patient_id: int) -> HttpResponse:
         today=timezone.localdate(),
     )
     form = WithdrawalForm(submitted(request), initial=_current(Withdrawal, patient, WithdrawalForm))
-    done = "Withdrawal recorded; later visits are cancelled."
-    return _record_page(request, patient, form, save, title="Withdrawal of consent", done=done)
+    done = _("Withdrawal recorded; later visits are cancelled.")
+    title = _("Withdrawal of consent")
+    return _record_page(request, patient, form, save, title=title, done=done)
 
 
 @page
@@ -230,8 +234,8 @@ def contact_attempt_record(request: HttpRequest, patient_id: int) -> HttpRespons
         patient,
         form,
         save,
-        title="Contact attempt",
-        done="Contact attempt recorded.",
+        title=_("Contact attempt"),
+        done=_("Contact attempt recorded."),
         once=True,
     )
 
@@ -246,5 +250,6 @@ def loss_to_followup_declare(request: HttpRequest, patient_id: int) -> HttpRespo
         today=timezone.localdate(),
     )
     form = LossToFollowUpForm(submitted(request))
-    done = "Declared lost to follow-up; later visits are cancelled."
-    return _record_page(request, patient, form, save, title="Lost to follow-up", done=done)
+    done = _("Declared lost to follow-up; later visits are cancelled.")
+    title = _("Lost to follow-up")
+    return _record_page(request, patient, form, save, title=title, done=done)

@@ -19,6 +19,8 @@ from typing import Any, TypeVar
 
 from django.db import models
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from cleaning.models import QueryCategory
 from cleaning.rules import CleaningRules
@@ -28,8 +30,8 @@ from trial.models import Baseline, BaselineMutation, Consent, Death, Patient
 
 
 class Severity(models.TextChoices):
-    HARD = "hard", "Hard: the save is refused"
-    SOFT = "soft", "Soft: the save goes through and a query opens"
+    HARD = "hard", _("Hard: the save is refused")
+    SOFT = "soft", _("Soft: the save goes through and a query opens")
 
 
 @dataclass(frozen=True)
@@ -60,8 +62,8 @@ Outcome = Finding | Pending
 @dataclass(frozen=True)
 class EditCheck:
     id: str
-    title: str
-    applies_to: str  # the record and field it flags, as people read it
+    title: str | Promise
+    applies_to: str | Promise  # the record and field it flags, as people read it
     severity: Severity
     category: QueryCategory
     models: tuple[type[models.Model], ...]  # saving one of these re-runs it for the patient

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
+from django.utils.translation import gettext as _
+
 from cleaning.checks.base import Finding, Outcome, PatientData, each, fmt
 from cleaning.rules import CleaningRules
 from followup.models import VitalStatus
@@ -21,9 +23,18 @@ def visit_outside_window(
         yield Finding(
             visit,
             "contact_date",
-            f"Visit {visit.number} (month {visit.month}): contact on {fmt(contact)} is outside "
-            f"its window, {fmt(visit.window_opens)} to {fmt(last_day)} (target "
-            f"{fmt(visit.target_date)}).",
+            _(
+                "Visit %(number)s (month %(month)s): contact on %(contact)s is outside its "
+                "window, %(opens)s to %(last)s (target %(target)s)."
+            )
+            % {
+                "number": visit.number,
+                "month": visit.month,
+                "contact": fmt(contact),
+                "opens": fmt(visit.window_opens),
+                "last": fmt(last_day),
+                "target": fmt(visit.target_date),
+            },
         )
 
 
@@ -41,12 +52,18 @@ def alive_after_death(
             yield Finding(
                 visit,
                 "vital_status",
-                f"Visit {visit.number} of {fmt(contact)} records the patient alive, after the "
-                f"death recorded on {fmt(death.death_date)}.",
+                _(
+                    "Visit %(number)s of %(contact)s records the patient alive, after the "
+                    "death recorded on %(death)s."
+                )
+                % {"number": visit.number, "contact": fmt(contact), "death": fmt(death.death_date)},
                 other=(
                     death,
                     "death_date",
-                    f"Visit {visit.number} recorded the patient alive on {fmt(contact)}, after "
-                    "this date of death.",
+                    _(
+                        "Visit %(number)s recorded the patient alive on %(contact)s, after "
+                        "this date of death."
+                    )
+                    % {"number": visit.number, "contact": fmt(contact)},
                 ),
             )

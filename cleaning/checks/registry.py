@@ -15,6 +15,7 @@ nightly run (`manage.py edit_checks_run`) then looks for it in the data already 
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from cleaning.checks import followup, screening, treatment
 from cleaning.checks.base import EditCheck, Severity
@@ -26,8 +27,8 @@ from trial.models import Baseline, BaselineMutation, Consent, Death, Patient
 EDIT_CHECKS: list[EditCheck] = [
     EditCheck(
         id="SCR-AGE",
-        title="Age under the protocol's minimum at screening",
-        applies_to="Screening log: age at screening",
+        title=_("Age under the protocol's minimum at screening"),
+        applies_to=_("Screening log: age at screening"),
         severity=Severity.SOFT,
         category=QueryCategory.OUT_OF_RANGE,
         models=(Patient,),
@@ -36,8 +37,8 @@ EDIT_CHECKS: list[EditCheck] = [
     ),
     EditCheck(
         id="SCR-CONSENT-DATE",
-        title="Consent dated before the screening date",
-        applies_to="Informed consent: date of consent",
+        title=_("Consent dated before the screening date"),
+        applies_to=_("Informed consent: date of consent"),
         severity=Severity.SOFT,
         category=QueryCategory.INCONSISTENT,
         models=(Consent, Patient),
@@ -45,8 +46,8 @@ EDIT_CHECKS: list[EditCheck] = [
     ),
     EditCheck(
         id="ENR-BASELINE",
-        title="A baseline field the protocol requires left empty at enrolment",
-        applies_to="Baseline record: the required fields and mutation results",
+        title=_("A baseline field the protocol requires left empty at enrolment"),
+        applies_to=_("Baseline record: the required fields and mutation results"),
         severity=Severity.SOFT,
         category=QueryCategory.MISSING,
         models=(Patient, Baseline, BaselineMutation),
@@ -55,8 +56,8 @@ EDIT_CHECKS: list[EditCheck] = [
     ),
     EditCheck(
         id="TRT-DOSE",
-        title="Dose given outside the planned range (BSA-based)",
-        applies_to="Cycle drug: given dose",
+        title=_("Dose given outside the planned range (BSA-based)"),
+        applies_to=_("Cycle drug: given dose"),
         severity=Severity.SOFT,
         category=QueryCategory.OUT_OF_RANGE,
         models=(DrugAdministration, Cycle),
@@ -65,8 +66,8 @@ EDIT_CHECKS: list[EditCheck] = [
     ),
     EditCheck(
         id="TRT-RESPONSE-EARLY",
-        title="Response assessed too early in cycle 1",
-        applies_to="Response assessment: date",
+        title=_("Response assessed too early in cycle 1"),
+        applies_to=_("Response assessment: date"),
         severity=Severity.SOFT,
         category=QueryCategory.INCONSISTENT,
         models=(ResponseAssessment, Cycle),
@@ -75,8 +76,8 @@ EDIT_CHECKS: list[EditCheck] = [
     ),
     EditCheck(
         id="TRT-RESPONSE-BLASTS",
-        title="Marrow blasts inconsistent with the response (ELN 2017)",
-        applies_to="Response assessment: marrow blasts",
+        title=_("Marrow blasts inconsistent with the response (ELN 2017)"),
+        applies_to=_("Response assessment: marrow blasts"),
         severity=Severity.HARD,
         category=QueryCategory.INCONSISTENT,
         models=(ResponseAssessment,),
@@ -84,8 +85,8 @@ EDIT_CHECKS: list[EditCheck] = [
     ),
     EditCheck(
         id="TRT-AE-FATAL",
-        title="Grade 5 adverse event without a death record",
-        applies_to="Adverse event: grade",
+        title=_("Grade 5 adverse event without a death record"),
+        applies_to=_("Adverse event: grade"),
         severity=Severity.HARD,
         category=QueryCategory.INCONSISTENT,
         models=(AdverseEvent, Death),
@@ -93,8 +94,8 @@ EDIT_CHECKS: list[EditCheck] = [
     ),
     EditCheck(
         id="TRT-SAE-24H",
-        title="SAE not reported within the deadline",
-        applies_to="Adverse event: SAE report sent at",
+        title=_("SAE not reported within the deadline"),
+        applies_to=_("Adverse event: SAE report sent at"),
         severity=Severity.SOFT,
         category=QueryCategory.PROTOCOL_DEVIATION,
         models=(AdverseEvent,),
@@ -103,8 +104,8 @@ EDIT_CHECKS: list[EditCheck] = [
     ),
     EditCheck(
         id="FU-VISIT-WINDOW",
-        title="Visit contact date outside its window",
-        applies_to="Follow-up visit: date of contact",
+        title=_("Visit contact date outside its window"),
+        applies_to=_("Follow-up visit: date of contact"),
         severity=Severity.SOFT,
         category=QueryCategory.PROTOCOL_DEVIATION,
         models=(Visit,),
@@ -113,8 +114,8 @@ EDIT_CHECKS: list[EditCheck] = [
     ),
     EditCheck(
         id="FU-ALIVE-AFTER-DEATH",
-        title="Death dated before a later visit recorded as alive",
-        applies_to="Follow-up visit: vital status (and the death's date)",
+        title=_("Death dated before a later visit recorded as alive"),
+        applies_to=_("Follow-up visit: vital status (and the death's date)"),
         severity=Severity.HARD,
         category=QueryCategory.INCONSISTENT,
         models=(Visit, Death),

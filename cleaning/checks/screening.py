@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from django.utils.translation import gettext as _
+
 from cleaning.checks.base import Finding, Outcome, PatientData, fmt
 from cleaning.fields import queryable_fields
 from cleaning.rules import CleaningRules
@@ -22,7 +24,8 @@ def age_under_minimum(
         yield Finding(
             patient,
             "age_at_screening",
-            f"{message} Eligibility cannot be confirmed unless the age is corrected.",
+            _("%(message)s Eligibility cannot be confirmed unless the age is corrected.")
+            % {"message": message},
         )
 
 
@@ -35,8 +38,11 @@ def consent_before_screening(
     yield Finding(
         consent,
         "consent_date",
-        f"Consent dated {fmt(consent.consent_date)} is before the patient entered the screening "
-        f"log on {fmt(patient.screening_date)}.",
+        _(
+            "Consent dated %(consent)s is before the patient entered the screening log on "
+            "%(screening)s."
+        )
+        % {"consent": fmt(consent.consent_date), "screening": fmt(patient.screening_date)},
     )
 
 
@@ -52,7 +58,8 @@ def baseline_required_at_enrolment(
             yield Finding(
                 baseline,
                 name,
-                f"{label} is required by the protocol for every enrolled patient and is empty.",
+                _("%(field)s is required by the protocol for every enrolled patient and is empty.")
+                % {"field": label},
             )
     tested = {m.gene.code for m in data.mutations.get(patient_id, [])}
     missing = [gene for gene in rules.baseline_required_genes if gene not in tested]
@@ -60,6 +67,9 @@ def baseline_required_at_enrolment(
         yield Finding(
             baseline,
             "mutations",
-            f"No mutation result recorded for {', '.join(missing)} (needed for every enrolled "
-            "patient; record 'not tested' if it was not tested).",
+            _(
+                "No mutation result recorded for %(genes)s (needed for every enrolled "
+                "patient; record 'not tested' if it was not tested)."
+            )
+            % {"genes": ", ".join(missing)},
         )

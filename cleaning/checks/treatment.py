@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+
 from cleaning.checks.base import Finding, Outcome, PatientData, Pending, each, fmt
 from cleaning.rules import CleaningRules
 from treatment.models import DoseUnit, Drug, DrugAdministration
@@ -23,7 +25,14 @@ def _planned_in_full(dose: DrugAdministration) -> str:
         return ""
     planned = (dose.planned_dose * bsa).quantize(Decimal("1"))
     given = (dose.given_dose * bsa).quantize(Decimal("1"))
-    return f" (BSA {bsa} m²: {given} {absolute} given for {planned} {absolute} planned)"
+    return " " + _(
+        "(BSA %(bsa)s m²: %(given)s %(unit)s given for %(planned)s %(unit)s planned)"
+    ) % {
+        "bsa": bsa,
+        "given": given,
+        "planned": planned,
+        "unit": absolute,
+    }
 
 
 def dose_outside_planned(
@@ -41,9 +50,22 @@ def dose_outside_planned(
         yield Finding(
             dose,
             "given_dose",
-            f"{name}, cycle {dose.cycle.number}: {dose.given_dose} {unit} given is {percent:.0f}% "
-            f"of the planned {dose.planned_dose} {unit}{_planned_in_full(dose)}; between {low}% "
-            f"and {high}% is expected.",
+            _(
+                "%(drug)s, cycle %(cycle)s: %(given)s %(unit)s given is %(percent)s%% of the "
+                "planned %(planned)s %(unit)s%(in_full)s; between %(low)s%% and %(high)s%% is "
+                "expected."
+            )
+            % {
+                "drug": name,
+                "cycle": dose.cycle.number,
+                "given": dose.given_dose,
+                "unit": unit,
+                "percent": f"{percent:.0f}",
+                "planned": dose.planned_dose,
+                "in_full": _planned_in_full(dose),
+                "low": low,
+                "high": high,
+            },
         )
 
 
@@ -60,9 +82,18 @@ def response_too_early(
             yield Finding(
                 assessment,
                 "assessment_date",
-                f"{assessment.response} assessed on {fmt(assessment.assessment_date)}, day {day} "
-                f"of cycle {first.number} (day 1: {fmt(first.start_date)}); a response is "
-                f"assessed from day {earliest}.",
+                _(
+                    "%(response)s assessed on %(date)s, day %(day)s of cycle %(cycle)s (day 1: "
+                    "%(day_one)s); a response is assessed from day %(earliest)s."
+                )
+                % {
+                    "response": assessment.response,
+                    "date": fmt(assessment.assessment_date),
+                    "day": day,
+                    "cycle": first.number,
+                    "day_one": fmt(first.start_date),
+                    "earliest": earliest,
+                },
             )
 
 
@@ -101,8 +132,17 @@ def sae_report_late(data: PatientData, patient_id: int, rules: CleaningRules) ->
                 yield Finding(
                     event,
                     "reported_at",
-                    f"SAE {event.term_label}: report sent {fmt(event.reported_at)}, {late:.0f} h "
-                    f"after the site became aware ({fmt(aware)}); due within {hours} h.",
+                    _(
+                        "SAE %(term)s: report sent %(sent)s, %(late)s h after the site became "
+                        "aware (%(aware)s); due within %(hours)s h."
+                    )
+                    % {
+                        "term": event.term_label,
+                        "sent": fmt(event.reported_at),
+                        "late": f"{late:.0f}",
+                        "aware": fmt(aware),
+                        "hours": hours,
+                    },
                 )
         elif data.now is None:
             yield Pending(event, "reported_at")
@@ -110,6 +150,9 @@ def sae_report_late(data: PatientData, patient_id: int, rules: CleaningRules) ->
             yield Finding(
                 event,
                 "reported_at",
-                f"SAE {event.term_label}: report not sent; it was due by {fmt(due)}, {hours} h "
-                f"after the site became aware ({fmt(aware)}).",
+                _(
+                    "SAE %(term)s: report not sent; it was due by %(due)s, %(hours)s h after the "
+                    "site became aware (%(aware)s)."
+                )
+                % {"term": event.term_label, "due": fmt(due), "hours": hours, "aware": fmt(aware)},
             )

@@ -22,11 +22,13 @@ import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_noop
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from cleaning.checks.base import EditCheck, Finding, Outcome, PatientData, Pending, Severity
@@ -45,6 +47,9 @@ from trial.models import Patient, User
 from trial.selectors.history import patient_id_of
 
 logger = logging.getLogger(__name__)
+
+# Stored as written (English); the query's page shows it in the reader's language.
+CONFIRMED_AT_ENTRY = gettext_noop("Confirmed at entry")
 
 Key = tuple[str, int, int, str]  # check id, content type, record id, field
 
@@ -90,6 +95,7 @@ class RunResult:
 def _evaluate(
     checks: Sequence[EditCheck], data: PatientData, rules: CleaningRules
 ) -> Iterator[Evaluated]:
+    """What the checks find, worded in the active language."""
     for check in checks:
         for patient_id in data.patient_ids:
             for outcome in check.outcomes(data, patient_id, rules):
@@ -180,7 +186,7 @@ def _apply(plan: Plan, *, at: dt.datetime, by: User | None, confirmation: str = 
             if confirmation:
                 messages.append(_message(query, MessageKind.ANSWER, by, at, confirmation))
                 moves.append(
-                    _move(query, QueryState.OPEN, QueryState.ANSWERED, by, at, "Confirmed at entry")
+                    _move(query, QueryState.OPEN, QueryState.ANSWERED, by, at, CONFIRMED_AT_ENTRY)
                 )
     if plan.reword:
         for query, finding in plan.reword:
@@ -223,6 +229,20 @@ def _move(
     return QueryStateChange(query=query, from_state=was, to_state=now, by=by, at=at, note=note)
 
 
+def _stored_wording(
+    checks: Sequence[EditCheck], data: PatientData, rules: CleaningRules
+) -> list[Evaluated]:
+    """What the checks find, worded in the trial's default language (settings.LANGUAGE_CODE).
+
+    A system query keeps its finding as text, and that text is what tells the same finding
+    from a new one (`_plan`): worded in the language of whoever saved, a French save would
+    re-word every open query an English save had raised. The finding is therefore stored in
+    one language; the query's page names its edit check in the reader's language.
+    """
+    with translation.override(settings.LANGUAGE_CODE):
+        return list(_evaluate(checks, data, rules))
+
+
 # --- after a save ------------------------------------------------------------------------------
 
 
@@ -251,10 +271,11 @@ def edit_checks_after_save(*, instance: models.Model, by: User, confirmation: st
     checks = checks_for(model)
     patient_id = patient_id_of(instance)
     data = PatientData([patient_id], now=None)  # no clock: deadlines are the nightly run's
-    evaluated = list(_evaluate(checks, data, CleaningRules.from_settings()))
-    refusals = _refusals(evaluated, instance)
-    if refusals:
-        raise ValidationError(refusals)
+    rules = CleaningRules.from_settings()
+    evaluated = _stored_wording(checks, data, rules)
+    if _refusals(evaluated, instance):
+        # Told to the person saving, in their language (the data are loaded already).
+        raise ValidationError(_refusals(list(_evaluate(checks, data, rules)), instance))
     at = timezone.now()  # the moment of the save, as its history row has it
     plan = _plan(evaluated, _known([patient_id], checks), at=at)
     try:
@@ -275,7 +296,7 @@ def edit_checks_run_batch(
     """Run the checks for a batch of patients and write what changed (one transaction)."""
     checks = list(checks or EDIT_CHECKS)
     data = PatientData(patient_ids, now=now)
-    evaluated = list(_evaluate(checks, data, CleaningRules.from_settings()))
+    evaluated = _stored_wording(checks, data, CleaningRules.from_settings())
     plan = _plan(evaluated, _known(patient_ids, checks), at=now)
     _apply(plan, at=now, by=None)
     return plan

@@ -11,8 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q, QuerySet
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from cleaning.fields import field_label
 from cleaning.models import DataQuery, QueryDigest, QueryState
@@ -62,12 +65,16 @@ def digest_for(*, user: User, since: dt.datetime, until: dt.datetime) -> Digest:
 
 
 def _body(user: User, digest: Digest) -> str:
-    parts = [f"Data queries for {user.get_full_name() or user.get_username()}."]
+    parts = [
+        _("Data queries for %(name)s.") % {"name": user.get_full_name() or user.get_username()}
+    ]
     if digest.new:
-        parts += ["", f"New queries at your site(s), to answer ({len(digest.new)}):"]
+        count = {"count": len(digest.new)}
+        parts += ["", _("New queries at your site(s), to answer (%(count)s):") % count]
         parts += [_line(q) for q in digest.new]
     if digest.answered:
-        parts += ["", f"Answers to the queries you raised, to review ({len(digest.answered)}):"]
+        count = {"count": len(digest.answered)}
+        parts += ["", _("Answers to the queries you raised, to review (%(count)s):") % count]
         parts += [_line(q) for q in digest.answered]
     return "\n".join(parts)
 
@@ -99,16 +106,21 @@ def query_digests_send(*, day: dt.date, now: dt.datetime) -> int:
 
 
 def _digest_send(*, user: User, day: dt.date, now: dt.datetime, digest: Digest) -> bool:
-    subject = (
-        f"Data queries: {len(digest.new)} new, {len(digest.answered)} answered ({day:%Y-%m-%d})"
-    )
+    # Written in the person's interface language (the trial's default when they chose none).
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        subject = _("Data queries: %(new)s new, %(answered)s answered (%(day)s)") % {
+            "new": len(digest.new),
+            "answered": len(digest.answered),
+            "day": f"{day:%Y-%m-%d}",
+        }
+        body = _body(user, digest)
     row = QueryDigest(
         user=user,
         day=day,
         sent_at=now,
         recipient=user.email,
         subject=subject,
-        body=_body(user, digest),
+        body=body,
     )
     try:
         with transaction.atomic():

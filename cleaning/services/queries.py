@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import models, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from cleaning.fields import queryable_fields
 from cleaning.models import (
@@ -54,9 +56,9 @@ def _locked(query: DataQuery) -> DataQuery:
     return DataQuery.objects.select_for_update().select_related("patient__site").get(pk=query.pk)
 
 
-def _text(errors: Errors, text: str, what: str) -> str:
+def _text(errors: Errors, text: str, missing: str) -> str:
     if not text.strip():
-        add_error(errors, "text", f"Write the {what}.")
+        add_error(errors, "text", missing)
     return text.strip()
 
 
@@ -78,11 +80,15 @@ def query_raise(
     patient = Patient.objects.select_related("site").get(pk=patient_id_of(record))
     require(user=by, action=Action.RAISE_QUERY, site=patient.site)
     errors: Errors = {}
-    body = _text(errors, text, "question")
+    body = _text(errors, text, _("Write the question."))
     if category not in QueryCategory.values:
-        add_error(errors, "category", "Choose a category from the list.")
+        add_error(errors, "category", _("Choose a category from the list."))
     if field_name and field_name not in dict(queryable_fields(type(record))):
-        add_error(errors, "field_name", f"A {record._meta.verbose_name} has no such field.")
+        add_error(
+            errors,
+            "field_name",
+            _("A %(record)s has no such field.") % {"record": record._meta.verbose_name},
+        )
     raise_if(errors)
     query = DataQuery(
         patient=patient,
@@ -93,7 +99,7 @@ def query_raise(
         raised_by=by,
         raised_at=now,
     )
-    _move(query, to=QueryState.OPEN, by=by, at=now, note="Raised")
+    _move(query, to=QueryState.OPEN, by=by, at=now, note=gettext_noop("Raised"))
     _write(query, kind=MessageKind.RAISED, by=by, at=now, text=body)
     return query
 
@@ -109,13 +115,16 @@ def query_answer(*, query: DataQuery, text: str, by: User, now: dt.datetime) -> 
     query = _locked(query)
     require(user=by, action=Action.ANSWER_QUERY, site=query.patient.site)
     if query.state != QueryState.OPEN:
-        raise StateConflict(f"Query #{query.pk} is {query.get_state_display().lower()}.")
+        raise StateConflict(
+            _("Query #%(number)s is %(state)s.")
+            % {"number": query.pk, "state": query.get_state_display().lower()}
+        )
     errors: Errors = {}
-    body = _text(errors, text, "answer")
+    body = _text(errors, text, _("Write the answer."))
     raise_if(errors)
     query.first_answered_at = query.first_answered_at or now
     query.answered_at = now
-    _move(query, to=QueryState.ANSWERED, by=by, at=now, note="Answered by the site")
+    _move(query, to=QueryState.ANSWERED, by=by, at=now, note=gettext_noop("Answered by the site"))
     _write(query, kind=MessageKind.ANSWER, by=by, at=now, text=body)
     return query
 
@@ -130,9 +139,9 @@ def query_close(*, query: DataQuery, by: User, now: dt.datetime, text: str = "")
     query = _locked(query)
     require(user=by, action=Action.RAISE_QUERY, site=query.patient.site)
     if query.state not in UNRESOLVED:
-        raise StateConflict(f"Query #{query.pk} is already closed.")
+        raise StateConflict(_("Query #%(number)s is already closed.") % {"number": query.pk})
     query.closed_at, query.closed_by = now, by
-    _move(query, to=QueryState.CLOSED, by=by, at=now, note="Closed")
+    _move(query, to=QueryState.CLOSED, by=by, at=now, note=gettext_noop("Closed"))
     if text.strip():
         _write(query, kind=MessageKind.CLOSE, by=by, at=now, text=text.strip())
     return query
@@ -150,14 +159,14 @@ def query_reopen(*, query: DataQuery, text: str, by: User, now: dt.datetime) -> 
     query = _locked(query)
     require(user=by, action=Action.RAISE_QUERY, site=query.patient.site)
     if query.state == QueryState.OPEN:
-        raise StateConflict(f"Query #{query.pk} is open already.")
+        raise StateConflict(_("Query #%(number)s is open already.") % {"number": query.pk})
     if query.is_system and query.state == QueryState.CLOSED:
         _reopen_system_check(query)
     errors: Errors = {}
-    body = _text(errors, text, "message")
+    body = _text(errors, text, _("Write the message."))
     raise_if(errors)
     query.closed_at, query.closed_by = None, None
-    _move(query, to=QueryState.OPEN, by=by, at=now, note="Re-opened")
+    _move(query, to=QueryState.OPEN, by=by, at=now, note=gettext_noop("Re-opened"))
     _write(query, kind=MessageKind.REOPEN, by=by, at=now, text=body)
     return query
 
@@ -165,8 +174,11 @@ def query_reopen(*, query: DataQuery, text: str, by: User, now: dt.datetime) -> 
 def _reopen_system_check(query: DataQuery) -> None:
     if query.closed_by_id is None:
         raise StateConflict(
-            f"Query #{query.pk} was closed by its edit check because the data now satisfy it; "
-            "raise a new query to ask about the record."
+            _(
+                "Query #%(number)s was closed by its edit check because the data now satisfy "
+                "it; raise a new query to ask about the record."
+            )
+            % {"number": query.pk}
         )
     newer = DataQuery.objects.filter(
         origin=QueryOrigin.SYSTEM,
@@ -177,4 +189,6 @@ def _reopen_system_check(query: DataQuery) -> None:
         state__in=UNRESOLVED,
     ).first()
     if newer is not None:
-        raise StateConflict(f"Query #{newer.pk} on the same finding is open.")
+        raise StateConflict(
+            _("Query #%(number)s on the same finding is open.") % {"number": newer.pk}
+        )

@@ -8,6 +8,7 @@ import datetime as dt
 from collections import defaultdict
 
 from django.db.models import Count, Q
+from django.utils.translation import gettext as _
 
 from followup.models import Visit, VisitStatus
 from trial.models import Membership, Role, Site
@@ -39,16 +40,23 @@ def followup_reminders_send(*, day: dt.date, now: dt.datetime) -> int:
     sent = 0
     for site, site_visits in by_site.items():
         lines = [
-            f"- {v.patient} visit {v.number} (month {v.month}), target {v.target_date:%Y-%m-%d}: "
-            f"{v.get_status_display().lower()}"
+            _("- %(patient)s visit %(number)s (month %(month)s), target %(target)s: %(status)s")
+            % {
+                "patient": v.patient,
+                "number": v.number,
+                "month": v.month,
+                "target": f"{v.target_date:%Y-%m-%d}",
+                "status": v.get_status_display().lower(),
+            }
             for v in site_visits
         ]
-        _, queued = message_queue(
+        _message, queued = message_queue(
             kind=SITE_REMINDER,
             key=f"{SITE_REMINDER}:{site.code}:{day:%Y-%m-%d}",
             recipients=_emails(Role.SITE_COORDINATOR, site),
-            subject=f"Follow-up visits to arrange at {site.code} ({len(site_visits)})",
-            body="Follow-up visits entering their window or overdue:\n" + "\n".join(lines),
+            subject=_("Follow-up visits to arrange at %(site)s (%(count)s)")
+            % {"site": site.code, "count": len(site_visits)},
+            body=_("Follow-up visits entering their window or overdue:") + "\n" + "\n".join(lines),
             now=now,
             related=site,
         )
@@ -69,15 +77,18 @@ def followup_digest_send(*, today: dt.date, now: dt.datetime) -> bool:
         .order_by("patient__site__code")
     )
     lines = [
-        f"- {r['patient__site__code']}: {r['overdue']} overdue, {r['missed']} missed"
+        _("- %(site)s: %(overdue)s overdue, %(missed)s missed")
+        % {"site": r["patient__site__code"], "overdue": r["overdue"], "missed": r["missed"]}
         for r in counts
     ]
-    _, queued = message_queue(
+    _message, queued = message_queue(
         kind=WEEKLY_DIGEST,
         key=f"{WEEKLY_DIGEST}:{today:%Y-%m-%d}",
         recipients=_emails(Role.DATA_MANAGER, None),
-        subject=f"Follow-up digest, week of {today:%Y-%m-%d}",
-        body="Overdue and missed follow-up visits per site:\n" + ("\n".join(lines) or "- none"),
+        subject=_("Follow-up digest, week of %(day)s") % {"day": f"{today:%Y-%m-%d}"},
+        body=_("Overdue and missed follow-up visits per site:")
+        + "\n"
+        + ("\n".join(lines) or _("- none")),
         now=now,
     )
     return queued

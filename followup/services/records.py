@@ -12,6 +12,8 @@ from typing import Any
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from followup.models import (
     RECORDABLE_STATUSES,
@@ -47,14 +49,20 @@ from trial.validation import (
 def _randomized_on(patient: Patient) -> dt.date:
     randomization = Randomization.objects.filter(patient=patient).first()
     if randomization is None:
-        raise StateConflict(f"Patient {patient} is not randomised; follow-up does not apply.")
+        raise StateConflict(
+            _("Patient %(patient)s is not randomised; follow-up does not apply.")
+            % {"patient": patient}
+        )
     return randomization.randomized_on
 
 
 def _lock_visit(visit: Visit) -> Visit:
     visit = Visit.objects.select_for_update().select_related("patient__site").get(pk=visit.pk)
     if visit.status == VisitStatus.CANCELLED:
-        raise StateConflict(f"Visit {visit.number} was cancelled ({visit.status_reason}).")
+        raise StateConflict(
+            _("Visit %(number)s was cancelled (%(why)s).")
+            % {"number": visit.number, "why": visit.status_reason}
+        )
     return visit
 
 
@@ -145,18 +153,18 @@ def visit_errors(
     if contact_date is not None:
         not_in_future(errors, today=today, contact_date=contact_date)
         if contact_date < visit.anchor_date and not visit.anchor_provisional:
-            add_error(errors, "contact_date", "The contact is before the end of treatment.")
+            add_error(errors, "contact_date", _("The contact is before the end of treatment."))
     if disease_status is not None:
         _disease_status_errors(errors, visit, disease_status, contact_date, relapse_date)
     if disease_status == FollowupDiseaseStatus.RELAPSE and relapse_date is not None:
         _new_relapse_errors(errors, visit, today, relapse_date, relapse_finding)
     if transplant and transplant_date is None:
-        add_error(errors, "transplant_date", "Give the date of the transplant.")
+        add_error(errors, "transplant_date", _("Give the date of the transplant."))
     for name, value in (("relapse_date", relapse_date), ("transplant_date", transplant_date)):
         if value is not None and contact_date is not None and value > contact_date:
-            add_error(errors, name, "This date is after the date of contact.")
+            add_error(errors, name, _("This date is after the date of contact."))
     if vital_status == VitalStatus.DEAD and not Death.objects.filter(patient_id=visit.patient_id):
-        add_error(errors, "vital_status", "Record the death (date and cause) first.")
+        add_error(errors, "vital_status", _("Record the death (date and cause) first."))
     return errors
 
 
@@ -219,24 +227,30 @@ def _disease_status_errors(
         )  # this correction takes back the relapse that only this visit reported
     if relapse is None:
         if disease_status == FollowupDiseaseStatus.RELAPSE and relapse_date is None:
-            add_error(errors, "relapse_date", "Give the date of the relapse.")
+            add_error(errors, "relapse_date", _("Give the date of the relapse."))
         return
     recorded = relapse.relapse_date
     if disease_status == FollowupDiseaseStatus.RELAPSE and relapse_date not in (None, recorded):
         add_error(
             errors,
             "relapse_date",
-            f"The relapse is recorded on {recorded:%Y-%m-%d}: this visit reports that "
-            "relapse. Leave the date empty, or correct the relapse record (with a "
-            "reason) if that date is wrong.",
+            _(
+                "The relapse is recorded on %(date)s: this visit reports that "
+                "relapse. Leave the date empty, or correct the relapse record (with a "
+                "reason) if that date is wrong."
+            )
+            % {"date": f"{recorded:%Y-%m-%d}"},
         )
     remission_kept = disease_status == FollowupDiseaseStatus.REMISSION
     if remission_kept and contact_date is not None and recorded <= contact_date:
         add_error(
             errors,
             "disease_status",
-            f"A relapse is recorded on {recorded:%Y-%m-%d}: the remission was not kept "
-            "to this contact. Choose relapse, or correct the relapse record.",
+            _(
+                "A relapse is recorded on %(date)s: the remission was not kept "
+                "to this contact. Choose relapse, or correct the relapse record."
+            )
+            % {"date": f"{recorded:%Y-%m-%d}"},
         )
 
 
@@ -302,7 +316,7 @@ def visit_not_done_record(
     require(user=by, action=Action.ENTER_FOLLOWUP, site=visit.patient.site)
     visit = _lock_visit(visit)
     if not not_done_reason.strip():
-        raise ValidationError({"not_done_reason": ["Say why the visit was not done."]})
+        raise ValidationError({"not_done_reason": [_("Say why the visit was not done.")]})
     first_entry = visit.status in RECORDABLE_STATUSES
     visit.status, visit.not_done_reason = VisitStatus.NOT_DONE, not_done_reason.strip()
     visit.contact_date = None
@@ -327,7 +341,11 @@ def death_errors(*, patient: Patient, today: dt.date, death_date: dt.date | None
     )
     alive = None if Death.objects.filter(patient=patient).exists() else _last_seen_alive(patient)
     if alive is not None and death_date < alive:
-        add_error(errors, "death_date", f"The patient was known alive on {alive:%Y-%m-%d}.")
+        add_error(
+            errors,
+            "death_date",
+            _("The patient was known alive on %(date)s.") % {"date": f"{alive:%Y-%m-%d}"},
+        )
     return errors
 
 
@@ -455,18 +473,29 @@ def loss_to_followup_declare(
     _randomized_on(patient)
     Patient.objects.select_for_update().filter(pk=patient.pk).first()
     if LossToFollowUp.objects.filter(patient=patient, entered_in_error=False).exists():
-        raise StateConflict(f"Patient {patient} is already declared lost to follow-up.")
+        raise StateConflict(
+            _("Patient %(patient)s is already declared lost to follow-up.") % {"patient": patient}
+        )
     rules = FollowupRules.from_settings()
     missed, attempts = loss_to_followup_evidence(patient)
     errors: dict[str, list[str]] = {}
     if missed < rules.missed_visits_for_loss:
         errors.setdefault("__all__", []).append(
-            f"{rules.missed_visits_for_loss} missed visits are needed ({missed} so far)."
+            ngettext(
+                "%(needed)d missed visit is needed (%(found)d so far).",
+                "%(needed)d missed visits are needed (%(found)d so far).",
+                rules.missed_visits_for_loss,
+            )
+            % {"needed": rules.missed_visits_for_loss, "found": missed}
         )
     if attempts < rules.contact_attempts_for_loss:
         errors.setdefault("__all__", []).append(
-            f"{rules.contact_attempts_for_loss} documented contact attempts are needed "
-            f"({attempts} so far)."
+            ngettext(
+                "%(needed)d documented contact attempt is needed (%(found)d so far).",
+                "%(needed)d documented contact attempts are needed (%(found)d so far).",
+                rules.contact_attempts_for_loss,
+            )
+            % {"needed": rules.contact_attempts_for_loss, "found": attempts}
         )
     if errors:
         raise ValidationError(errors)

@@ -4,11 +4,12 @@ CONSORT, secondary endpoints) on the database, and the cache they read instead o
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from django.apps import apps
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from analysis import cache
 from analysis.gather import (
@@ -21,7 +22,7 @@ from analysis.models import DataCutoff
 from analysis.services import cutoff_freeze, export_build, export_create
 from tests.factories import eligible_patient, randomized_patient, screened_patient
 from trial.audit import record_save
-from trial.models import ClinicalRecord, Death, DeathCause, Patient, Site, User
+from trial.models import Baseline, ClinicalRecord, Death, DeathCause, Patient, Site, User
 from trial.services.screening import patient_screen_fail
 
 NOW = timezone.make_aware(dt.datetime(2027, 7, 1, 12, 0))
@@ -52,8 +53,8 @@ class TestGatherTables:
         facts = baseline_facts_gather(cutoff=dt.date(2027, 6, 30))
 
         assert sorted((f.arm, f.regimen, f.sex, f.mutations["NPM1"]) for f in facts) == [
-            ("CTRL", "AZA", "Female", "Mutated"),
-            ("DEX", "IC", "Female", "Mutated"),
+            ("CTRL", "Azacitidine", "Female", "Mutated"),
+            ("DEX", "Intensive chemotherapy (amsacrine–cytarabine)", "Female", "Mutated"),
         ]
 
     def test_reads_screen_failures_and_allocations_for_the_consort_flow(self, trial) -> None:
@@ -233,3 +234,40 @@ class TestReportCache:
         }
 
         assert clinical <= fingerprinted, clinical - fingerprinted
+
+
+def _table1(client: Client, cutoff_id: int, language: str) -> str:
+    return client.get(f"/analysis/cutoffs/{cutoff_id}/table1/", HTTP_ACCEPT_LANGUAGE=language).text
+
+
+def _label(model: type, field: str, code: str, language: str) -> str:
+    with translation.override(language):
+        return str(dict(model._meta.get_field(field).flatchoices)[code])
+
+
+class TestTable1InFrench:
+    def test_shows_french_labels_not_codes(
+        self, client: Client, trial, cutoff, data_manager
+    ) -> None:
+        client.force_login(data_manager)
+
+        page = _table1(client, cutoff.pk, "fr")
+
+        assert "Tableau 1 : caractéristiques initiales par bras" in page
+        assert "Traitement de rattrapage prévu" in page and "Sexe" in page
+        assert "Médiane (min–max)" in page and "Mutation NPM1" in page
+        assert f"<td>{_label(Baseline, 'planned_regimen', 'AZA', 'fr')}</td>" in page
+        assert "<td>AZA</td>" not in page and "<td>IC</td>" not in page
+
+    def test_a_french_reader_first_leaves_the_report_in_english(
+        self, client: Client, trial, cutoff, data_manager
+    ) -> None:
+        client.force_login(data_manager)
+
+        _table1(client, cutoff.pk, "fr")
+        report = cache.report_cache_get(cutoff=cutoff.cutoff_date)
+        english = _table1(client, cutoff.pk, "en")
+
+        stored = json.dumps(report.page["table1"], ensure_ascii=False)
+        assert "Planned salvage regimen" in stored and "Traitement" not in stored
+        assert "Planned salvage regimen" in english and "Azacitidine" in english

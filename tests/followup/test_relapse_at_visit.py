@@ -101,7 +101,7 @@ class TestRelapseFoundAtAVisit:
         second = _record(second, coordinator, contact=dt.date(2027, 7, 14))
 
         assert second.relapse == Relapse.objects.get(patient=in_cr)
-        with pytest.raises(ValidationError, match="Follow-up visit 1, 2 reports this relapse"):
+        with pytest.raises(ValidationError, match="Follow-up visits 1, 2 report this relapse"):
             relapse_withdraw(relapse=second.relapse, by=coordinator, now=NOW, reason="No relapse")
 
     def test_correcting_the_only_visit_that_found_it_withdraws_it(self, in_cr, coordinator) -> None:

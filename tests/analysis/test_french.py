@@ -1,0 +1,34 @@
+"""The labels of the cached report (English) shown in the reader's language (issue 18); Table 1
+in French is tested with the report pages (tests/analysis/test_report_pages.py)."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import translation
+
+from analysis import labels
+from analysis.labels import label_now
+from followup.models import Visit
+from randomization.models import Randomization
+
+pytestmark = pytest.mark.django_db
+
+
+def _label(model: type, field: str, code: str, language: str) -> str:
+    with translation.override(language):
+        return str(dict(model._meta.get_field(field).flatchoices)[code])
+
+
+class TestLabelNow:
+    def test_a_choice_label_is_shown_as_the_same_choice_in_the_readers_language(
+        self, monkeypatch
+    ) -> None:
+        monkeypatch.setattr(labels, "LABELLED_FIELDS", ((Visit, "vital_status"),))
+        labels._choice_labels.cache_clear()
+
+        with translation.override("fr"):
+            shown = [label_now(t) for t in ("Alive", "Sex", "FLT3-ITD mutation", "DEX", "—")]
+        labels._choice_labels.cache_clear()
+
+        dex = _label(Randomization, "arm", "DEX", "fr")
+        assert shown == ["Vivant", "Sexe", "Mutation FLT3-ITD", dex, "—"]
