@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.db import models
@@ -67,7 +67,11 @@ def addresses_by_language(addresses: Iterable[str]) -> dict[str, list[str]]:
 def in_time_zone(value: dt.datetime, site: Site) -> str:
     """A time as the site reads it, with its zone named (DATETIME_FORMAT of the active
     language: ISO date, hour and the zone)."""
-    local = timezone.localtime(value, ZoneInfo(site.time_zone or settings.TIME_ZONE))
+    try:
+        zone = ZoneInfo(site.time_zone or settings.TIME_ZONE)
+    except (ZoneInfoNotFoundError, ValueError):  # an unknown name never stops the allocation
+        zone = ZoneInfo(settings.TIME_ZONE)
+    local = timezone.localtime(value, zone)
     return formats.date_format(local, "DATETIME_FORMAT")
 
 

@@ -257,7 +257,9 @@ def _regeneration_problems(allocation_list: AllocationList) -> list[str]:
             round_number=round_number,
         )
         if again != drafts:
-            problems.append(f"stratum {key}: slots differ from those drawn from the seed")
+            problems.append(
+                _("stratum %(key)s: slots differ from those drawn from the seed") % {"key": key}
+            )
     return problems
 
 
@@ -292,7 +294,7 @@ def allocation_list_verify(allocation_list: AllocationList) -> VerifyReport:
         strata=strata_usage(allocation_list),
     )
     if report.stored_checksum != report.computed_checksum:
-        report.problems.append("checksum does not match the stored one")
+        report.problems.append(_("checksum does not match the stored one"))
     if allocation_list.imported:
         report.problems.extend(_imported_problems(allocation_list))
         return report
@@ -305,7 +307,10 @@ def allocation_list_verify(allocation_list: AllocationList) -> VerifyReport:
         ]
         positions = [d.position for d in drafts]
         if positions != list(range(1, len(drafts) + 1)):
-            report.problems.append(f"stratum {stratum.key}: positions are not 1..{len(drafts)}")
+            report.problems.append(
+                _("stratum %(key)s: positions are not 1..%(count)s")
+                % {"key": stratum.key, "count": len(drafts)}
+            )
         for problem in allocation.blocks_problems(drafts, allocation_list.block_sizes):
             report.problems.append(f"stratum {stratum.key}: {problem}")
     report.problems.extend(_regeneration_problems(allocation_list))

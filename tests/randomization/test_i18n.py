@@ -11,7 +11,7 @@ from django.utils import translation
 
 from randomization import services
 from randomization.models import Randomization
-from randomization.notifications import RESULT
+from randomization.notifications import RESULT, in_time_zone
 from tests.factories import NOW, enrolled_patient
 from trial.models import DiseaseStatus, OutboundMessage, Regimen, Site, User
 
@@ -133,3 +133,16 @@ class TestResultEmailLanguage:
         services.patient_randomize(patient=randomization.patient, by=coordinator, now=NOW)
 
         assert OutboundMessage.objects.filter(kind=RESULT).count() == 1
+
+
+class TestTimesInTheSiteZone:
+    def test_a_site_zone_is_named_and_an_unknown_one_falls_back_to_the_trial_zone(
+        self, settings
+    ) -> None:
+        settings.TIME_ZONE = "UTC"
+        with translation.override("en"):
+            new_york = in_time_zone(NOW, Site(code="NYC", time_zone="America/New_York"))
+            unknown = in_time_zone(NOW, Site(code="XX", time_zone="Nowhere/Atlantis"))
+
+        assert new_york == "2026-11-02 05:00 EST"
+        assert unknown == "2026-11-02 10:00 UTC"
