@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
+from django.utils import translation
 
 from analysis import derive
 from analysis.derive import PatientFacts
@@ -22,13 +23,19 @@ from randomization.models import Arm
 ARM_LABELS = dict(Arm.choices)
 
 
+def _arm_label(code: str) -> str:
+    """The arm's label as exported: CDISC values stay English whatever the reader's language."""
+    with translation.override("en"):
+        return str(ARM_LABELS.get(code, code))
+
+
 def _subject(p: PatientFacts) -> dict[str, object]:
     return {
         "STUDYID": STUDYID,
         "USUBJID": p.usubjid,
         "SITEID": p.siteid,
         "ARMCD": p.arm,
-        "ARM": ARM_LABELS.get(p.arm, p.arm),
+        "ARM": _arm_label(p.arm),
         "STRREG": p.strat_regimen,
         "STRDIS": p.strat_disease_status,
     }

@@ -82,7 +82,7 @@ def _fitters(adtte: pd.DataFrame, paramcd: str) -> dict[str, KaplanMeierFitter]:
     fitters = {}
     for arm in sorted(set(rows.ARMCD)):
         arm_rows = rows[rows.ARMCD.eq(arm)]
-        kmf = KaplanMeierFitter(label=ARM_LABELS.get(arm, arm))
+        kmf = KaplanMeierFitter(label=str(ARM_LABELS.get(arm, arm)))
         kmf.fit(arm_rows.AVALM.astype(float), event_observed=arm_rows.CNSR == 0)
         fitters[arm] = kmf
     return fitters
@@ -93,7 +93,7 @@ def _arm_survival(arm: str, rows: pd.DataFrame) -> ArmSurvival:
     median = km.km_median(curve, "log-log")
     return ArmSurvival(
         arm=arm,
-        label=ARM_LABELS.get(arm, arm),
+        label=str(ARM_LABELS.get(arm, arm)),
         n=curve.n,
         events=curve.events,
         median=_months(median.estimate),

@@ -91,7 +91,7 @@ def _arms(rows: pd.DataFrame) -> list[str]:
 
 def _arm_estimates(curve: km.Curve, paramcd: str, arm: str, conf_type: str) -> list[Estimate]:
     suffix = "" if conf_type == "log-log" else "_ci_log"
-    base = Estimate(endpoint=paramcd, analysis="", group=arm, label=ARM_LABELS[arm])
+    base = Estimate(endpoint=paramcd, analysis="", group=arm, label=str(ARM_LABELS[arm]))
     median = km.km_median(curve, conf_type)
     out = [
         replace(

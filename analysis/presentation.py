@@ -131,7 +131,7 @@ def survival_rows(estimates: list[Estimate]) -> list[SurvivalRow]:
             rows.append(
                 SurvivalRow(
                     paramcd=paramcd,
-                    arm=ARM_LABELS[arm],
+                    arm=str(ARM_LABELS[arm]),
                     n=median.n,
                     events=median.events,
                     median_loglog=median_text(median),
@@ -210,7 +210,7 @@ def relapse_rows(estimates: list[Estimate]) -> list[RelapseRow]:
         nrm = index.get((RELAPSE_ENDPOINT, f"nrm_{RELAPSE_MONTHS[0]}m", arm))
         rows.append(
             RelapseRow(
-                arm=ARM_LABELS[arm],
+                arm=str(ARM_LABELS[arm]),
                 n=first.n,
                 relapses=first.events,
                 deaths_in_remission=nrm.events if nrm else None,

@@ -69,7 +69,7 @@ def _incidence_estimates(rows: pd.DataFrame) -> list[Estimate]:
                         endpoint=ENDPOINT,
                         analysis=f"{code}_{months}m",
                         group=arm,
-                        label=ARM_LABELS[arm],
+                        label=str(ARM_LABELS[arm]),
                         estimate=at[0] if at else None,
                         lower=lower,
                         upper=upper,

@@ -95,7 +95,7 @@ def table1_frame(rows: list[tables.Table1Row]) -> pd.DataFrame:
         {
             "characteristic": r.characteristic,
             "category": r.category,
-            **{ARM_LABELS.get(c, c): r.cells.get(c, "") for c in columns},
+            **{str(ARM_LABELS.get(c, c)): r.cells.get(c, "") for c in columns},
         }
         for r in rows
     ]

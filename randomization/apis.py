@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -129,7 +130,7 @@ class RandomizationReportApi(APIView):
     def get(self, request: Request) -> Response:
         user = acting_user(request)
         if not user.can(Action.VIEW_REPORTS):
-            raise PermissionDenied("Your role does not allow you to see trial-wide reports.")
+            raise PermissionDenied(_("Your role does not allow you to see trial-wide reports."))
         report = selectors.randomization_report(user)
         return Response(
             {
@@ -142,7 +143,9 @@ class RandomizationReportApi(APIView):
 def _require_manager(request: Request) -> None:
     """Allocation concealment: lists are for the statistician and sponsor administrator only."""
     if not acting_user(request).can(Action.MANAGE_ALLOCATION):
-        raise PermissionDenied("Only the trial statistician and sponsor administrator see lists.")
+        raise PermissionDenied(
+            _("Only the trial statistician and sponsor administrator see lists.")
+        )
 
 
 class AllocationListOutputSerializer(serializers.ModelSerializer[AllocationList]):

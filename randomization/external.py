@@ -22,6 +22,9 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
 from randomization.allocation import ARMS, CTRL, DEX, SlotDraft, stratum_key
 
 BLOCK_COLUMNS = ("block_number", "block_size")
@@ -40,7 +43,9 @@ class Problem:
     rows: tuple[int, ...] = ()
 
     def __str__(self) -> str:
-        return f"{rows_text(self.rows)}: {self.message}" if self.rows else self.message
+        if not self.rows:
+            return self.message
+        return _("%(rows)s: %(problem)s") % {"rows": rows_text(self.rows), "problem": self.message}
 
 
 def rows_text(rows: Iterable[int]) -> str:
@@ -53,7 +58,7 @@ def rows_text(rows: Iterable[int]) -> str:
         else:
             runs.append([number])
     text = ", ".join(f"{r[0]}–{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
-    return f"{'row' if len(numbers) == 1 else 'rows'} {text}"
+    return ngettext("row %(rows)s", "rows %(rows)s", len(numbers)) % {"rows": text}
 
 
 @dataclass(frozen=True)
@@ -95,7 +100,7 @@ def file_read(
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        problem = Problem("the file is not UTF-8 text (save it as CSV UTF-8)")
+        problem = Problem(_("the file is not UTF-8 text (save it as CSV UTF-8)"))
         return FileReading([], [problem], frozenset(), 0, readable=False)
     reader = csv.DictReader(io.StringIO(text))
     header = [name.strip() for name in reader.fieldnames or []]
@@ -117,7 +122,7 @@ def file_read(
         elif row is not None:
             unreadable.add(row.key)
     if not count:
-        problems.append(Problem("the file has a header but no slot rows", (1,)))
+        problems.append(Problem(_("the file has a header but no slot rows"), (1,)))
     return FileReading(rows, problems, frozenset(unreadable), count)
 
 
@@ -125,7 +130,7 @@ def _header_problems(
     header: list[str], *, factors: Sequence[str], blocks_declared: bool
 ) -> list[Problem]:
     if not header:
-        return [Problem("the file is empty")]
+        return [Problem(_("the file is empty"))]
     required = [*factors, "position", *(BLOCK_COLUMNS if blocks_declared else ()), "arm"]
     allowed = [STRATUM_COLUMN, *required]
     problems = []
@@ -133,22 +138,29 @@ def _header_problems(
     missing = [name for name in required if name not in header]
     unknown = [name for name in header if name not in allowed]
     if duplicated:
-        problems.append(f"column(s) {', '.join(duplicated)} appear more than once")
+        problems.append(
+            _("column(s) %(columns)s appear more than once") % {"columns": ", ".join(duplicated)}
+        )
     if missing:
-        problems.append(f"missing column(s) {', '.join(missing)}")
+        problems.append(_("missing column(s) %(columns)s") % {"columns": ", ".join(missing)})
     if not blocks_declared and set(BLOCK_COLUMNS) & set(header):
         problems.append(
-            "the file has block columns but no block sizes were declared: declare the sizes "
-            "the statistician used, or remove the columns"
+            _(
+                "the file has block columns but no block sizes were declared: declare the sizes "
+                "the statistician used, or remove the columns"
+            )
         )
         unknown = [name for name in unknown if name not in BLOCK_COLUMNS]
     if unknown:
-        problems.append(f"unknown column(s) {', '.join(unknown)}")
+        problems.append(_("unknown column(s) %(columns)s") % {"columns": ", ".join(unknown)})
     if problems:
-        problems.append(f"the columns are {', '.join(allowed)} ({STRATUM_COLUMN} optional)")
+        problems.append(
+            _("the columns are %(columns)s (%(stratum)s optional)")
+            % {"columns": ", ".join(allowed), "stratum": STRATUM_COLUMN}
+        )
     if len(header) == 1 and ";" in header[0]:
         # A spreadsheet set to a European locale saves "CSV" with semicolons.
-        problems.append("the values are separated by semicolons: save the file with commas")
+        problems.append(_("the values are separated by semicolons: save the file with commas"))
     return [Problem(p, (1,)) for p in problems]
 
 
@@ -168,26 +180,37 @@ def _row_read(
     text = {k: str(v or "").strip() for k, v in values.items() if isinstance(k, str)}
     problems = []
     if values.get(None):
-        problems.append("more values than columns")
+        problems.append(_("more values than columns"))
     for factor in factors:
         if text[factor] not in levels[factor]:
             choices = ", ".join(levels[factor])
-            problems.append(f"{factor} {text[factor]!r} is not one of {choices}")
+            problems.append(
+                _("%(factor)s %(value)s is not one of %(choices)s")
+                % {"factor": factor, "value": repr(text[factor]), "choices": choices}
+            )
     position = _positive_int(text["position"])
     if position is None:
-        problems.append(f"position {text['position']!r} is not a whole number from 1")
+        problems.append(
+            _("position %(value)s is not a whole number from 1") % {"value": repr(text["position"])}
+        )
     if text["arm"] not in ARMS:
-        problems.append(f"arm {text['arm']!r} is not one of {', '.join(ARMS)}")
+        problems.append(
+            _("arm %(value)s is not one of %(arms)s")
+            % {"value": repr(text["arm"]), "arms": ", ".join(ARMS)}
+        )
     number = size = 0
     if blocks:
         number, size = (_positive_int(text[c]) or 0 for c in BLOCK_COLUMNS)
         if not number or not size:
-            problems.append("block_number and block_size must be whole numbers from 1")
+            problems.append(_("block_number and block_size must be whole numbers from 1"))
     row = None
     if all(text[f] in levels[f] for f in factors):
         key = stratum_key(text, factors)
         if text.get(STRATUM_COLUMN) and text[STRATUM_COLUMN] != key:
-            problems.append(f"stratum {text[STRATUM_COLUMN]!r} does not match its levels ({key})")
+            problems.append(
+                _("stratum %(value)s does not match its levels (%(key)s)")
+                % {"value": repr(text[STRATUM_COLUMN]), "key": key}
+            )
         row = Row(
             line,
             tuple((f, text[f]) for f in factors),
@@ -217,7 +240,7 @@ def structure_problems(
     for row in rows:
         by_key[row.key].append(row)
     problems = [
-        Problem(f"stratum {key}: no row, and every stratum must be in the list")
+        Problem(_("stratum %(key)s: no row, and every stratum must be in the list") % {"key": key})
         for key in strata
         if key not in by_key and key not in unreadable
     ]
@@ -246,15 +269,24 @@ def _position_problems(key: str, members: list[Row]) -> list[Problem]:
     for position, same in sorted(by_position.items()):
         if len(same) > 1:
             rows = tuple(r for s in same for r in s.rows)
-            problems.append(Problem(f"stratum {key}: position {position} appears twice", rows))
+            problems.append(
+                Problem(
+                    _("stratum %(key)s: position %(position)s appears twice")
+                    % {"key": key, "position": position},
+                    rows,
+                )
+            )
     expected = 1
     for position, same in sorted(by_position.items()):
         if position != expected:
             missing = f"{expected}" if position == expected + 1 else f"{expected}–{position - 1}"
             problems.append(
                 Problem(
-                    f"stratum {key}: position(s) {missing} missing before position {position}; "
-                    "positions run 1, 2, 3, … without gaps",
+                    _(
+                        "stratum %(key)s: position(s) %(missing)s missing before position "
+                        "%(position)s; positions run 1, 2, 3, … without gaps"
+                    )
+                    % {"key": key, "missing": missing, "position": position},
                     same[0].rows,
                 )
             )
@@ -264,7 +296,11 @@ def _position_problems(key: str, members: list[Row]) -> list[Problem]:
 
 def _arm_problems(key: str, members: list[Row]) -> list[Problem]:
     return [
-        Problem(f"stratum {key}, position {m.slot.position}: arm {m.slot.arm!r} is unknown", m.rows)
+        Problem(
+            _("stratum %(key)s, position %(position)s: arm %(arm)s is unknown")
+            % {"key": key, "position": m.slot.position, "arm": repr(m.slot.arm)},
+            m.rows,
+        )
         for m in members
         if m.slot.arm not in ARMS
     ]
@@ -286,38 +322,68 @@ def _block_problems(key: str, members: list[Row], block_sizes: Sequence[int]) ->
     runs = _blocks(members)
     for index, run in enumerate(runs):
         number, size = run[0].slot.block_number, run[0].slot.block_size
-        where = f"stratum {key}, block {number} (positions {run[0].slot.position}–{run[-1].slot.position})"
+        where = _("stratum %(key)s, block %(number)s (positions %(first)s–%(last)s)") % {
+            "key": key,
+            "number": number,
+            "first": run[0].slot.position,
+            "last": run[-1].slot.position,
+        }
         rows = tuple(r for m in run for r in m.rows)
         dex = sum(1 for m in run if m.slot.arm == DEX)
         ctrl = len(run) - dex
         if number != index + 1:
             problems.append(
                 Problem(
-                    f"{where}: numbered {number} where block {index + 1} was expected; blocks are "
-                    "numbered 1, 2, 3, … in position order, each block's slots together",
+                    _(
+                        "%(where)s: numbered %(number)s where block %(expected)s was expected; "
+                        "blocks are numbered 1, 2, 3, … in position order, each block's slots "
+                        "together"
+                    )
+                    % {"where": where, "number": number, "expected": index + 1},
                     rows,
                 )
             )
         if any(m.slot.block_size != size for m in run):
-            problems.append(Problem(f"{where}: its slots give different block sizes", rows))
+            problems.append(
+                Problem(
+                    _("%(where)s: its slots give different block sizes") % {"where": where}, rows
+                )
+            )
         elif size not in block_sizes:
             declared = ", ".join(str(s) for s in block_sizes)
             problems.append(
-                Problem(f"{where}: size {size} is not a declared size ({declared})", rows)
+                Problem(
+                    _("%(where)s: size %(size)s is not a declared size (%(declared)s)")
+                    % {"where": where, "size": size, "declared": declared},
+                    rows,
+                )
             )
         if len(run) > size:
-            problems.append(Problem(f"{where}: {len(run)} slots in a block of {size}", rows))
+            problems.append(
+                Problem(
+                    _("%(where)s: %(count)s slots in a block of %(size)s")
+                    % {"where": where, "count": len(run), "size": size},
+                    rows,
+                )
+            )
         elif len(run) < size and index < len(runs) - 1:
             problems.append(
                 Problem(
-                    f"{where}: {len(run)} slots in a block of {size}; only a stratum's last "
-                    "block may be incomplete",
+                    _(
+                        "%(where)s: %(count)s slots in a block of %(size)s; only a stratum's last "
+                        "block may be incomplete"
+                    )
+                    % {"where": where, "count": len(run), "size": size},
                     rows,
                 )
             )
         elif len(run) == size and dex != ctrl:
             problems.append(
-                Problem(f"{where}: {dex} DEX and {ctrl} CTRL; a complete block is 1:1", rows)
+                Problem(
+                    _("%(where)s: %(dex)s DEX and %(ctrl)s CTRL; a complete block is 1:1")
+                    % {"where": where, "dex": dex, "ctrl": ctrl},
+                    rows,
+                )
             )
     return problems
 
@@ -330,8 +396,17 @@ def _tolerance_problems(key: str, members: list[Row], tolerance: int) -> list[Pr
     rows = tuple(r for m in members for r in m.rows)
     return [
         Problem(
-            f"stratum {key}: {dex} DEX and {ctrl} CTRL, a difference of {abs(dex - ctrl)} "
-            f"beyond the stated tolerance of {tolerance}",
+            _(
+                "stratum %(key)s: %(dex)s DEX and %(ctrl)s CTRL, a difference of %(difference)s "
+                "beyond the stated tolerance of %(tolerance)s"
+            )
+            % {
+                "key": key,
+                "dex": dex,
+                "ctrl": ctrl,
+                "difference": abs(dex - ctrl),
+                "tolerance": tolerance,
+            },
             rows,
         )
     ]

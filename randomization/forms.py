@@ -3,6 +3,8 @@ import binascii
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from randomization.external import MAX_FILE_BYTES
 from randomization.models import CorrectionKind, Purpose
@@ -12,25 +14,28 @@ from trial.models import DiseaseStatus, Regimen
 
 class RandomizeConfirmForm(forms.Form):
     confirm = forms.BooleanField(
-        label="I have checked the stratification values above; randomise this patient now.",
+        label=_("I have checked the stratification values above; randomise this patient now."),
         required=True,
     )
 
 
 class RandomizationCorrectForm(forms.Form):
-    kind = forms.ChoiceField(choices=CorrectionKind.choices)
+    kind = forms.ChoiceField(label=_("Kind of error"), choices=CorrectionKind.choices)
     correct_regimen = forms.ChoiceField(
         choices=[("", "—"), *Regimen.choices],
         required=False,
-        label="Regimen that should have been used",
+        label=_("Regimen that should have been used"),
     )
     correct_disease_status = forms.ChoiceField(
         choices=[("", "—"), *DiseaseStatus.choices],
         required=False,
-        label="Disease status that should have been used",
+        label=_("Disease status that should have been used"),
     )
     reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), required=True, max_length=REASON_MAX_LENGTH
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=True,
+        max_length=REASON_MAX_LENGTH,
     )
 
 
@@ -42,31 +47,35 @@ class AllocationListImportForm(forms.Form):
 
     file = forms.FileField(
         required=False,
-        label="Allocation list (CSV)",
-        help_text="Header on row 1: regimen, disease_status (and site when the trial stratifies "
-        "by site), position, arm (DEX or CTRL), and block_number, block_size when blocks are "
-        "declared; an optional stratum column.",
+        label=_("Allocation list (CSV)"),
+        help_text=_(
+            "Header on row 1: regimen, disease_status (and site when the trial stratifies "
+            "by site), position, arm (DEX or CTRL), and block_number, block_size when blocks are "
+            "declared; an optional stratum column."
+        ),
     )
     content = forms.CharField(required=False, widget=forms.HiddenInput)
     code = forms.CharField(
-        max_length=12, help_text="Short upper-case code, prefix of the randomisation numbers."
+        label=_("Code"),
+        max_length=12,
+        help_text=_("Short upper-case code, prefix of the randomisation numbers."),
     )
-    purpose = forms.ChoiceField(choices=Purpose.choices)
+    purpose = forms.ChoiceField(label=_("Purpose"), choices=Purpose.choices)
     stated_method = forms.CharField(
-        label="Method as stated by the statistician",
+        label=_("Method as stated by the statistician"),
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Method, software and version, seed if any, date, who made the list.",
+        help_text=_("Method, software and version, seed if any, date, who made the list."),
     )
     block_sizes = forms.CharField(
         required=False,
-        label="Declared block sizes",
-        help_text="e.g. 4,6. Leave empty when the statistician declares no blocks.",
+        label=_("Declared block sizes"),
+        help_text=_("e.g. 4,6. Leave empty when the statistician declares no blocks."),
     )
     balance_tolerance = forms.IntegerField(
         required=False,
         min_value=0,
-        label="Balance tolerance (no blocks declared)",
-        help_text="The largest difference between the arms' counts allowed in a stratum.",
+        label=_("Balance tolerance (no blocks declared)"),
+        help_text=_("The largest difference between the arms' counts allowed in a stratum."),
     )
 
     def clean_block_sizes(self) -> list[int]:
@@ -74,7 +83,9 @@ class AllocationListImportForm(forms.Form):
         try:
             return [int(size) for size in text.replace(" ", "").split(",") if size]
         except ValueError as error:
-            raise forms.ValidationError("Whole numbers separated by commas, e.g. 4,6.") from error
+            raise forms.ValidationError(
+                gettext("Whole numbers separated by commas, e.g. 4,6.")
+            ) from error
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -84,13 +95,19 @@ class AllocationListImportForm(forms.Form):
             except binascii.Error:
                 cleaned["data"] = b""
             if not cleaned["data"]:
-                self.add_error("file", "The checked file did not come back: check it again.")
+                self.add_error(
+                    "file", gettext("The checked file did not come back: check it again.")
+                )
             return cleaned
         upload = cleaned.get("file")
         if upload is None:
-            self.add_error("file", "Choose the CSV file of the list.")
+            self.add_error("file", gettext("Choose the CSV file of the list."))
         elif upload.size > MAX_FILE_BYTES:
-            self.add_error("file", f"The file is larger than {MAX_FILE_BYTES:,} bytes.")
+            self.add_error(
+                "file",
+                gettext("The file is larger than %(size)s bytes.")
+                % {"size": f"{MAX_FILE_BYTES:,}"},
+            )
         else:
             cleaned["data"] = upload.read()
         return cleaned

@@ -14,29 +14,44 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from trial.models import AuditedModel, ClinicalRecord, Patient, Site, User
+from trial.models import AuditedModel, Baseline, ClinicalRecord, Patient, Site, User
 from trial.querysets import SiteScopedQuerySet
 
 
 class Arm(models.TextChoices):
-    DEXAMETHASONE = "DEX", "Dexamethasone + salvage"
-    CONTROL = "CTRL", "Salvage alone"
+    DEXAMETHASONE = "DEX", _("Dexamethasone + salvage")
+    CONTROL = "CTRL", _("Salvage alone")
+
+
+# The baseline field each stratification factor stratifies on: its choices label the levels.
+FACTOR_FIELDS = {"regimen": "planned_regimen", "disease_status": "disease_status"}
+
+
+def factor_level_label(factor: str, value: str) -> str:
+    """A stratification level as people read it, in the active language (a site stays its
+    code); an unknown value is shown as it is."""
+    if factor not in FACTOR_FIELDS or not value:
+        return value
+    field = Baseline._meta.get_field(FACTOR_FIELDS[factor])
+    assert isinstance(field, models.Field)
+    return str(dict(field.flatchoices).get(value, value))
 
 
 class Method(models.TextChoices):
-    BLOCKS = "blocks", "Stratified permuted blocks"
-    MINIMIZATION = "minimization", "Pocock–Simon minimization"
+    BLOCKS = "blocks", _("Stratified permuted blocks")
+    MINIMIZATION = "minimization", _("Pocock–Simon minimization")
 
 
 class Purpose(models.TextChoices):
-    TEST = "test", "Test"
-    PRODUCTION = "production", "Production"
+    TEST = "test", _("Test")
+    PRODUCTION = "production", _("Production")
 
 
 class Source(models.TextChoices):
-    GENERATED = "generated", "Generated in this system"
-    IMPORTED = "imported", "Imported (made by an independent statistician)"
+    GENERATED = "generated", _("Generated in this system")
+    IMPORTED = "imported", _("Imported (made by an independent statistician)")
 
 
 class AllocationList(AuditedModel):
@@ -47,21 +62,23 @@ class AllocationList(AuditedModel):
     code = models.CharField(
         max_length=12,
         unique=True,
-        help_text="Short code; prefix of the randomisation numbers it gives.",
+        help_text=_("Short code; prefix of the randomisation numbers it gives."),
     )
     purpose = models.CharField(max_length=10, choices=Purpose.choices)
     method = models.CharField(max_length=12, choices=Method.choices, default=Method.BLOCKS)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.GENERATED)
     seed = models.CharField(
-        max_length=64, blank=True, help_text="Every generated list has its own seed."
+        max_length=64, blank=True, help_text=_("Every generated list has its own seed.")
     )
     block_sizes = models.JSONField(
         default=list,
         blank=True,
-        help_text="Sizes drawn from (generated) or declared by the statistician (imported; "
-        "empty when the list declares no blocks).",
+        help_text=_(
+            "Sizes drawn from (generated) or declared by the statistician (imported; "
+            "empty when the list declares no blocks)."
+        ),
     )
-    factors = models.JSONField(help_text="Stratification factors, in order.")
+    factors = models.JSONField(help_text=_("Stratification factors, in order."))
     slots_per_stratum = models.PositiveIntegerField(default=0)
     minimization_probability = models.FloatField(null=True, blank=True)
     checksum = models.CharField(max_length=64, blank=True)
@@ -75,18 +92,22 @@ class AllocationList(AuditedModel):
     imported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
-    file_sha256 = models.CharField(max_length=64, blank=True, help_text="Of the imported file.")
+    file_sha256 = models.CharField(max_length=64, blank=True, help_text=_("Of the imported file."))
     stated_method = models.TextField(
-        blank=True, help_text="How the statistician says the list was made (imported lists)."
+        blank=True, help_text=_("How the statistician says the list was made (imported lists).")
     )
     balance_tolerance = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
-        help_text="Imported list without declared blocks: the largest difference between the "
-        "arms' counts in a stratum, as stated by the importer.",
+        help_text=_(
+            "Imported list without declared blocks: the largest difference between the "
+            "arms' counts in a stratum, as stated by the importer."
+        ),
     )
 
     class Meta:
+        verbose_name = _("allocation list")
+        verbose_name_plural = _("allocation lists")
         constraints = [
             models.UniqueConstraint(
                 fields=["active"], condition=Q(active=True), name="one_active_allocation_list"
@@ -98,7 +119,9 @@ class AllocationList(AuditedModel):
                 fields=["seed"],
                 condition=~Q(seed=""),
                 name="allocation_list_seed_unique",
-                violation_error_message="This seed is already used: every list has its own seed.",
+                violation_error_message=_(
+                    "This seed is already used: every list has its own seed."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(
@@ -114,8 +137,10 @@ class AllocationList(AuditedModel):
                     file_sha256__regex=r"^[0-9a-f]{64}$",
                 ),
                 name="allocation_list_has_provenance",
-                violation_error_message="A generated list needs its seed, an imported list its "
-                "provenance (who imported which file, when).",
+                violation_error_message=_(
+                    "A generated list needs its seed, an imported list its "
+                    "provenance (who imported which file, when)."
+                ),
             ),
         ]
 
@@ -176,6 +201,8 @@ class Stratum(AuditedModel):
     appended_rounds = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("stratum")
+        verbose_name_plural = _("strata")
         constraints = [
             models.UniqueConstraint(fields=["allocation_list", "key"], name="stratum_key_unique")
         ]
@@ -197,6 +224,8 @@ class AllocationSlot(AuditedModel):
     append_reason = models.TextField(blank=True)
 
     class Meta:
+        verbose_name = _("allocation slot")
+        verbose_name_plural = _("allocation slots")
         constraints = [
             models.UniqueConstraint(fields=["stratum", "position"], name="slot_position_unique")
         ]
@@ -223,7 +252,7 @@ class Randomization(ClinicalRecord):
     patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="randomization")
     arm = models.CharField(max_length=4, choices=Arm.choices, editable=False)
     randomization_number = models.CharField(max_length=20, unique=True, editable=False)
-    randomized_at = models.DateTimeField(editable=False, help_text="Day 0 of overall survival.")
+    randomized_at = models.DateTimeField(editable=False, help_text=_("Day 0 of overall survival."))
     randomized_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
     )
@@ -254,6 +283,8 @@ class Randomization(ClinicalRecord):
     objects = SiteScopedQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("randomisation")
+        verbose_name_plural = _("randomisations")
         constraints = [
             models.UniqueConstraint(
                 fields=["allocation_list", "sequence"], name="randomization_sequence_unique"
@@ -277,11 +308,19 @@ class Randomization(ClinicalRecord):
             "site": self.stratum_site,
         }
 
+    @property
+    def stratum_regimen_label(self) -> str:
+        return factor_level_label("regimen", self.stratum_regimen)
+
+    @property
+    def stratum_disease_status_label(self) -> str:
+        return factor_level_label("disease_status", self.stratum_disease_status)
+
 
 class CorrectionKind(models.TextChoices):
-    WRONG_STRATUM = "wrong_stratum", "Randomised in the wrong stratum"
-    INELIGIBLE = "ineligible", "Randomised although not eligible"
-    OTHER = "other", "Other"
+    WRONG_STRATUM = "wrong_stratum", _("Randomised in the wrong stratum")
+    INELIGIBLE = "ineligible", _("Randomised although not eligible")
+    OTHER = "other", _("Other")
 
 
 class RandomizationCorrection(ClinicalRecord):
@@ -303,9 +342,19 @@ class RandomizationCorrection(ClinicalRecord):
     objects = SiteScopedQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("randomisation correction")
+        verbose_name_plural = _("randomisation corrections")
         constraints = [
             models.CheckConstraint(condition=~Q(reason=""), name="correction_has_reason")
         ]
+
+    @property
+    def correct_regimen_label(self) -> str:
+        return factor_level_label("regimen", self.correct_regimen)
+
+    @property
+    def correct_disease_status_label(self) -> str:
+        return factor_level_label("disease_status", self.correct_disease_status)
 
 
 TRIAL_CALENDAR_KEY = "trial"
@@ -319,9 +368,11 @@ class TrialCalendar(AuditedModel):
 
     key = models.CharField(max_length=10, default=TRIAL_CALENDAR_KEY, unique=True, editable=False)
     first_randomized_on = models.DateField()
-    end_of_study = models.DateField(help_text="Follow-up stops on this date (exclusive).")
+    end_of_study = models.DateField(help_text=_("Follow-up stops on this date (exclusive)."))
 
     class Meta:
+        verbose_name = _("trial calendar")
+        verbose_name_plural = _("trial calendars")
         constraints = [
             models.CheckConstraint(
                 condition=Q(key=TRIAL_CALENDAR_KEY), name="trial_calendar_single_row"

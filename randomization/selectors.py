@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from randomization import allocation, external
 from randomization.models import (
@@ -21,6 +23,7 @@ from randomization.models import (
     Randomization,
     Stratum,
     TrialCalendar,
+    factor_level_label,
 )
 from trial.models import (
     Baseline,
@@ -79,38 +82,43 @@ def with_randomization_inputs(patients: QuerySet[Patient]) -> QuerySet[Patient]:
 
 
 def stratification_labels(values: dict[str, str]) -> dict[str, str]:
+    """The patient's stratification values as people read them, by factor name."""
+    not_recorded = _("not recorded")
     return {
-        "Salvage regimen": str(dict(Regimen.choices).get(values["regimen"], "not recorded")),
-        "Disease status": str(
-            dict(DiseaseStatus.choices).get(values["disease_status"], "not recorded")
-        ),
-        "Site": values["site"],
+        _("Salvage regimen"): factor_level_label("regimen", values["regimen"]) or not_recorded,
+        _("Disease status"): factor_level_label("disease_status", values["disease_status"])
+        or not_recorded,
+        _("Site"): values["site"],
     }
 
 
-NOT_ENROLLED = "Only an enrolled patient can be randomised."
-NOT_CONFIRMED = "An investigator must confirm eligibility before randomisation."
+NOT_ENROLLED = gettext_lazy("Only an enrolled patient can be randomised.")
+NOT_CONFIRMED = gettext_lazy("An investigator must confirm eligibility before randomisation.")
+
+
 # Problems of the patient's state (a conflict, 409) rather than of missing data (400).
-STATE_PROBLEMS = frozenset({NOT_ENROLLED, NOT_CONFIRMED})
+def state_problems() -> frozenset[str]:
+    """The state problems in the active language (the problems are given translated)."""
+    return frozenset({str(NOT_ENROLLED), str(NOT_CONFIRMED)})
 
 
 def randomization_problems(patient: Patient, values: dict[str, str] | None = None) -> list[str]:
     """Why the patient cannot be randomised now; empty when nothing stands in the way."""
     problems: list[str] = []
     if patient.status != PatientStatus.ENROLLED:
-        problems.append(NOT_ENROLLED)
+        problems.append(str(NOT_ENROLLED))
     if not patient.eligibility_confirmed:
-        problems.append(NOT_CONFIRMED)
+        problems.append(str(NOT_CONFIRMED))
     consent_recorded = getattr(patient, "consent_recorded", None)
     if consent_recorded is None:
         consent_recorded = Consent.objects.filter(patient=patient, entered_in_error=False).exists()
     if not consent_recorded:
-        problems.append("Informed consent is not recorded.")
+        problems.append(_("Informed consent is not recorded."))
     values = values or stratification_values(patient)
     if not values["regimen"]:
-        problems.append("The planned salvage regimen (baseline) is not recorded.")
+        problems.append(_("The planned salvage regimen (baseline) is not recorded."))
     if not values["disease_status"]:
-        problems.append("The disease status (baseline) is not recorded.")
+        problems.append(_("The disease status (baseline) is not recorded."))
     return problems
 
 
@@ -211,15 +219,17 @@ def balance_rule(allocation_list: AllocationList) -> str:
     """What the list's balance is checked against, in words."""
     sizes = ", ".join(str(s) for s in allocation_list.block_sizes)
     if allocation_list.method == Method.MINIMIZATION:
-        return "minimization: each allocation is replayed from the seed, no list to check"
+        return _("minimization: each allocation is replayed from the seed, no list to check")
     if not allocation_list.imported:
-        return f"every block 1:1, block sizes {sizes}, and every slot as drawn from the seed"
+        return _(
+            "every block 1:1, block sizes %(sizes)s, and every slot as drawn from the seed"
+        ) % {"sizes": sizes}
     if allocation_list.block_sizes:
-        return f"every complete block 1:1, declared block sizes {sizes}"
-    return (
+        return _("every complete block 1:1, declared block sizes %(sizes)s") % {"sizes": sizes}
+    return _(
         "no blocks declared: DEX and CTRL of each stratum differ by at most "
-        f"{allocation_list.balance_tolerance} (the tolerance stated at import)"
-    )
+        "%(tolerance)s (the tolerance stated at import)"
+    ) % {"tolerance": allocation_list.balance_tolerance}
 
 
 def _regeneration_problems(allocation_list: AllocationList) -> list[str]:
@@ -247,7 +257,9 @@ def _regeneration_problems(allocation_list: AllocationList) -> list[str]:
             round_number=round_number,
         )
         if again != drafts:
-            problems.append(f"stratum {key}: slots differ from those drawn from the seed")
+            problems.append(
+                _("stratum %(key)s: slots differ from those drawn from the seed") % {"key": key}
+            )
     return problems
 
 
@@ -282,7 +294,7 @@ def allocation_list_verify(allocation_list: AllocationList) -> VerifyReport:
         strata=strata_usage(allocation_list),
     )
     if report.stored_checksum != report.computed_checksum:
-        report.problems.append("checksum does not match the stored one")
+        report.problems.append(_("checksum does not match the stored one"))
     if allocation_list.imported:
         report.problems.extend(_imported_problems(allocation_list))
         return report
@@ -295,7 +307,10 @@ def allocation_list_verify(allocation_list: AllocationList) -> VerifyReport:
         ]
         positions = [d.position for d in drafts]
         if positions != list(range(1, len(drafts) + 1)):
-            report.problems.append(f"stratum {stratum.key}: positions are not 1..{len(drafts)}")
+            report.problems.append(
+                _("stratum %(key)s: positions are not 1..%(count)s")
+                % {"key": stratum.key, "count": len(drafts)}
+            )
         for problem in allocation.blocks_problems(drafts, allocation_list.block_sizes):
             report.problems.append(f"stratum {stratum.key}: {problem}")
     report.problems.extend(_regeneration_problems(allocation_list))
@@ -337,6 +352,14 @@ class BalanceRow:
     @property
     def total(self) -> int:
         return self.dex + self.ctrl
+
+    @property
+    def regimen_label(self) -> str:
+        return factor_level_label("regimen", self.regimen)
+
+    @property
+    def disease_status_label(self) -> str:
+        return factor_level_label("disease_status", self.disease_status)
 
 
 def balance_report(user: User) -> list[BalanceRow]:

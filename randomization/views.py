@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from randomization import selectors, services
 from randomization.forms import (
@@ -43,7 +44,7 @@ def patient_randomize(request: HttpRequest, patient_id: int) -> HttpResponse:
         template="randomization/confirm.html",
         action=Action.RANDOMIZE,
         site=patient.site,
-        success=lambda r: f"Randomised: {r.randomization_number}.",
+        success=lambda r: _("Randomised: %(number)s.") % {"number": r.randomization_number},
         next_url=_result_url(patient),
         context={
             "patient": patient,
@@ -87,7 +88,7 @@ def randomization_correct(request: HttpRequest, patient_id: int) -> HttpResponse
         template="randomization/correct.html",
         action=Action.CORRECT_RANDOMIZATION,
         site=patient.site,
-        success="Correction recorded; the allocation stands.",
+        success=_("Correction recorded; the allocation stands."),
         next_url=_result_url(patient),
         context={"patient": patient, "r": randomization},
     )

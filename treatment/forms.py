@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from randomization.models import Arm, Randomization
 from treatment.models import (
@@ -41,15 +44,17 @@ class ReasonMixin(RulesChecked):
 
 
 class CycleForm(ReasonMixin):
-    start_date = IsoDateField()
-    regimen = forms.ChoiceField(choices=Regimen.choices)
+    start_date = IsoDateField(label=_("Start date (day 1)"))
+    regimen = forms.ChoiceField(label=_("Regimen"), choices=Regimen.choices)
     regimen_change_reason = forms.CharField(
-        required=False, help_text="Required when the regimen differs from the planned one."
+        label=_("Reason for the change of regimen"),
+        required=False,
+        help_text=_("Required when the regimen differs from the planned one."),
     )
-    height_cm = forms.DecimalField(label="Height (cm)", max_digits=5, decimal_places=1)
-    weight_kg = forms.DecimalField(label="Weight (kg)", max_digits=5, decimal_places=1)
-    delay_days = forms.IntegerField(label="Delay (days)", min_value=0, initial=0)
-    delay_reason = forms.CharField(required=False)
+    height_cm = forms.DecimalField(label=_("Height (cm)"), max_digits=5, decimal_places=1)
+    weight_kg = forms.DecimalField(label=_("Weight (kg)"), max_digits=5, decimal_places=1)
+    delay_days = forms.IntegerField(label=_("Delay (days)"), min_value=0, initial=0)
+    delay_reason = forms.CharField(label=_("Reason for the delay"), required=False)
 
     def __init__(
         self,
@@ -104,33 +109,33 @@ class CycleForm(ReasonMixin):
         rules = TreatmentRules.from_settings()
         in_dex_arm = self.randomization.arm == Arm.DEXAMETHASONE
         help_dex = (
-            "Dexamethasone arm: expected with each cycle."
+            gettext("Dexamethasone arm: expected with each cycle.")
             if in_dex_arm
-            else "Control arm: dexamethasone given here is a protocol deviation."
+            else gettext("Control arm: dexamethasone given here is a protocol deviation.")
         )
         self.fields[f"{drug}_planned"] = forms.DecimalField(
-            label=f"{label}: planned dose",
+            label=gettext("%(drug)s: planned dose") % {"drug": label},
             required=False,
             min_value=0,
             initial=rules.dexamethasone_planned_dose if dex and in_dex_arm else None,
-            help_text=help_dex if dex else "Total for the cycle.",
+            help_text=help_dex if dex else gettext("Total for the cycle."),
         )
         self.fields[f"{drug}_given"] = forms.DecimalField(
-            label=f"{label}: given dose", required=False, min_value=0
+            label=gettext("%(drug)s: given dose") % {"drug": label}, required=False, min_value=0
         )
         self.fields[f"{drug}_unit"] = forms.ChoiceField(
-            label=f"{label}: unit",
+            label=gettext("%(drug)s: unit") % {"drug": label},
             choices=DoseUnit.choices,
             initial=rules.dexamethasone_unit if dex else DoseUnit.MG_M2,
         )
         self.fields[f"{drug}_reduction_reason"] = forms.CharField(
-            label=f"{label}: reason for reduction", required=False
+            label=gettext("%(drug)s: reason for reduction") % {"drug": label}, required=False
         )
         self.fields[f"{drug}_delayed"] = forms.BooleanField(
-            label=f"{label}: delayed", required=False
+            label=gettext("%(drug)s: delayed") % {"drug": label}, required=False
         )
         self.fields[f"{drug}_delay_reason"] = forms.CharField(
-            label=f"{label}: reason for delay", required=False
+            label=gettext("%(drug)s: reason for delay") % {"drug": label}, required=False
         )
 
     def drugs(self) -> list[DrugDose]:
@@ -160,8 +165,10 @@ class CycleForm(ReasonMixin):
         if shown and shown != self.drugs_for:  # the regimen changed without a reload
             self.add_error(
                 None,
-                f"The dose fields now follow the {Regimen(self.drugs_for).label} regimen: "
-                "enter its doses, then save.",
+                gettext(
+                    "The dose fields now follow the %(regimen)s regimen: enter its doses, then save."
+                )
+                % {"regimen": Regimen(self.drugs_for).label},
             )
             return data
         regimen = data.get("regimen") or ""
@@ -220,19 +227,19 @@ class RelapseFieldsMixin(RulesChecked):
     """The relapse after CR/CRi and how it was established (ELN 2017), in every form that can
     record one: the relapse form, the end of treatment and the follow-up visit."""
 
-    relapse_date = IsoDateField(required=False, label="Date of relapse")
-    bone_marrow = forms.BooleanField(required=False, label="Bone marrow: ≥ 5% blasts")
+    relapse_date = IsoDateField(required=False, label=_("Date of relapse"))
+    bone_marrow = forms.BooleanField(required=False, label=_("Bone marrow: ≥ 5% blasts"))
     marrow_blast_pct = forms.DecimalField(
-        label="Bone marrow blasts (%)", required=False, min_value=0, max_value=100
+        label=_("Bone marrow blasts (%)"), required=False, min_value=0, max_value=100
     )
     peripheral_blood = forms.BooleanField(
-        required=False, label="Peripheral blood: reappearance of blasts"
+        required=False, label=_("Peripheral blood: reappearance of blasts")
     )
-    extramedullary = forms.BooleanField(required=False, label="Extramedullary disease")
+    extramedullary = forms.BooleanField(required=False, label=_("Extramedullary disease"))
     extramedullary_site = forms.CharField(
         required=False,
-        label="Extramedullary site",
-        help_text="Required with extramedullary disease.",
+        label=_("Extramedullary site"),
+        help_text=_("Required with extramedullary disease."),
     )
 
     def relapse_finding(self) -> RelapseFinding:
@@ -249,7 +256,7 @@ class RelapseFieldsMixin(RulesChecked):
         data = super().clean() or {}
         described = any(data.get(n) for n in [*_FINDING, "extramedullary_site"])
         if described and "relapse_date" in self.fields and not data.get("relapse_date"):
-            self.add_error("relapse_date", "Give the date of the relapse.")
+            self.add_error("relapse_date", gettext("Give the date of the relapse."))
         return data
 
     def relapse_kwargs(self) -> dict[str, Any]:
@@ -265,7 +272,9 @@ class RelapseFieldsMixin(RulesChecked):
 
 
 class RelapseForm(RelapseFieldsMixin, ReasonMixin):
-    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    comment = forms.CharField(
+        label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
     field_order = [*RELAPSE_FIELDS, "comment", "reason"]
 
     def __init__(self, *args: Any, **kw: Any) -> None:
@@ -275,29 +284,33 @@ class RelapseForm(RelapseFieldsMixin, ReasonMixin):
 
 class RelapseWithdrawForm(forms.Form):
     reason = forms.CharField(
-        label="Why this relapse record was entered in error",
+        label=_("Why this relapse record was entered in error"),
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="The record stays, with its history; no endpoint counts it any more.",
+        help_text=_("The record stays, with its history; no endpoint counts it any more."),
     )
 
 
 class ResponseForm(ReasonMixin):
-    assessment_date = IsoDateField()
+    assessment_date = IsoDateField(label=_("Date of assessment"))
     response = forms.ChoiceField(
         choices=Response.choices,
-        label="Response (ELN 2017)",
-        help_text="Relapse after CR/CRi: ≥ 5% marrow blasts, blasts in the peripheral blood or "
-        "extramedullary disease, in a patient in CR/CRi.",
+        label=_("Response (ELN 2017)"),
+        help_text=_(
+            "Relapse after CR/CRi: ≥ 5% marrow blasts, blasts in the peripheral blood or "
+            "extramedullary disease, in a patient in CR/CRi."
+        ),
     )
     marrow_blast_pct = forms.DecimalField(
-        label="Bone marrow blasts (%)", required=False, min_value=0, max_value=100
+        label=_("Bone marrow blasts (%)"), required=False, min_value=0, max_value=100
     )
     peripheral_blood = forms.BooleanField(
-        required=False, label="Relapse: blasts reappeared in the peripheral blood"
+        required=False, label=_("Relapse: blasts reappeared in the peripheral blood")
     )
-    extramedullary = forms.BooleanField(required=False, label="Relapse: extramedullary disease")
-    extramedullary_site = forms.CharField(required=False, label="Relapse: extramedullary site")
-    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    extramedullary = forms.BooleanField(required=False, label=_("Relapse: extramedullary disease"))
+    extramedullary_site = forms.CharField(required=False, label=_("Relapse: extramedullary site"))
+    comment = forms.CharField(
+        label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
     confirmation = confirmation_field()
     field_order = [
         "assessment_date",
@@ -312,33 +325,40 @@ class ResponseForm(ReasonMixin):
     ]
 
 
+_GRADE_LABELS = {g: format_lazy(_("Grade {grade}"), grade=g) for g in range(1, 6)}
+
+
 class AdverseEventForm(ReasonMixin):
     term = forms.ModelChoiceField(
         queryset=CtcaeTerm.objects.filter(active=True).order_by("term"),
         required=False,
-        label="CTCAE v5 term",
+        label=_("CTCAE v5 term"),
     )
     term_text = forms.CharField(
-        required=False, label="Other term (free text)", help_text="When no term of the list fits."
+        required=False,
+        label=_("Other term (free text)"),
+        help_text=_("When no term of the list fits."),
     )
     grade = forms.TypedChoiceField(
-        choices=[(g, f"Grade {g}") for g in range(1, 6)], coerce=int, label="CTCAE grade"
+        choices=[(g, _GRADE_LABELS[g]) for g in range(1, 6)], coerce=int, label=_("CTCAE grade")
     )
-    start_date = IsoDateField()
-    end_date = IsoDateField(required=False)
+    start_date = IsoDateField(label=_("Start date"))
+    end_date = IsoDateField(required=False, label=_("End date"))
     relation_dexamethasone = forms.ChoiceField(
-        choices=Relatedness.choices, label="Relation to dexamethasone"
+        choices=Relatedness.choices, label=_("Relation to dexamethasone")
     )
     relation_salvage = forms.ChoiceField(
-        choices=Relatedness.choices, label="Relation to salvage therapy"
+        choices=Relatedness.choices, label=_("Relation to salvage therapy")
     )
     serious = forms.BooleanField(
-        required=False, help_text="A serious event is e-mailed to the sponsor at once."
+        label=_("Serious adverse event"),
+        required=False,
+        help_text=_("A serious event is e-mailed to the sponsor at once."),
     )
     awareness_at = IsoDateTimeField(
         required=False,
-        label="Site aware of seriousness at",
-        help_text="Leave empty for now; the 24-hour reporting deadline runs from it.",
+        label=_("Site aware of seriousness at"),
+        help_text=_("Leave empty for now; the 24-hour reporting deadline runs from it."),
     )
     field_order = [
         "term",
@@ -369,17 +389,19 @@ class AdverseEventForm(ReasonMixin):
 
 
 class SaeReportForm(forms.Form):
-    reported_at = IsoDateTimeField(label="Full SAE report sent at")
+    reported_at = IsoDateTimeField(label=_("Full SAE report sent at"))
     confirmation = confirmation_field()
 
 
 class TransplantForm(ReasonMixin):
-    transplant_date = IsoDateField()
-    donor_type = forms.ChoiceField(choices=DonorType.choices)
+    transplant_date = IsoDateField(label=_("Date of transplant"))
+    donor_type = forms.ChoiceField(label=_("Donor type"), choices=DonorType.choices)
     disease_status = forms.ChoiceField(
-        choices=TransplantDiseaseStatus.choices, label="Disease status at transplant"
+        choices=TransplantDiseaseStatus.choices, label=_("Disease status at transplant")
     )
-    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    comment = forms.CharField(
+        label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
     field_order = ["transplant_date", "donor_type", "disease_status", "comment", "reason"]
 
 
@@ -387,9 +409,11 @@ class EndOfTreatmentForm(RelapseFieldsMixin, ReasonMixin):
     """The end of treatment; for a patient in CR/CRi without a recorded relapse it also asks
     for the relapse, since progression after CR/CRi is one (ELN 2017)."""
 
-    end_date = IsoDateField()
-    end_reason = forms.ChoiceField(choices=EndOfTreatmentReason.choices, label="Reason")
-    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    end_date = IsoDateField(label=_("Date of end of treatment"))
+    end_reason = forms.ChoiceField(choices=EndOfTreatmentReason.choices, label=_("Reason"))
+    comment = forms.CharField(
+        label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
     field_order = ["end_date", "end_reason", "comment", *RELAPSE_FIELDS, "reason"]
 
     def __init__(self, *args: Any, ask_relapse: bool = False, **kw: Any) -> None:
@@ -399,7 +423,7 @@ class EndOfTreatmentForm(RelapseFieldsMixin, ReasonMixin):
             for name in RELAPSE_FIELDS:
                 del self.fields[name]
             return
-        self.fields["relapse_date"].help_text = (
+        self.fields["relapse_date"].help_text = gettext(
             "The patient is in CR/CRi: if treatment ends for progression, that is a relapse "
             "(ELN 2017). Give its date and how it was established."
         )
@@ -414,6 +438,8 @@ class SignForm(forms.Form):
     meaning = forms.ChoiceField(
         choices=SignatureMeaning.choices,
         widget=forms.RadioSelect,
-        label="Meaning of this signature",
+        label=_("Meaning of this signature"),
     )
-    password = forms.CharField(widget=forms.PasswordInput, label="Re-enter your password to sign")
+    password = forms.CharField(
+        widget=forms.PasswordInput, label=_("Re-enter your password to sign")
+    )

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from trial.models.base import AuditedModel, ClinicalRecord
 from trial.models.screening import Patient, Regimen
@@ -17,14 +19,14 @@ from trial.querysets import SiteScopedQuerySet
 
 
 class EndOfTreatmentReason(models.TextChoices):
-    COMPLETED = "completed", "Treatment completed"
-    PROGRESSION = "progression", "Progression"
-    TOXICITY = "toxicity", "Toxicity"
-    TRANSPLANT = "transplant", "Transplant"
-    DEATH = "death", "Death"
-    WITHDRAWAL = "withdrawal", "Withdrawal"
-    INVESTIGATOR_DECISION = "investigator_decision", "Investigator decision"
-    NEVER_STARTED = "never_started", "Treatment never started"
+    COMPLETED = "completed", _("Treatment completed")
+    PROGRESSION = "progression", _("Progression")
+    TOXICITY = "toxicity", _("Toxicity")
+    TRANSPLANT = "transplant", _("Transplant")
+    DEATH = "death", _("Death")
+    WITHDRAWAL = "withdrawal", _("Withdrawal")
+    INVESTIGATOR_DECISION = "investigator_decision", _("Investigator decision")
+    NEVER_STARTED = "never_started", _("Treatment never started")
 
 
 class EndOfTreatment(ClinicalRecord):
@@ -40,14 +42,18 @@ class EndOfTreatment(ClinicalRecord):
     site_path = "patient__site"
     objects = SiteScopedQuerySet.as_manager()
 
+    class Meta:
+        verbose_name = _("end of treatment")
+        verbose_name_plural = _("ends of treatment")
+
     def __str__(self) -> str:
         return f"End of treatment {self.end_date:%Y-%m-%d} ({self.get_reason_display()})"
 
 
 class CycleKind(models.TextChoices):
-    INDUCTION = "induction", "Induction"
-    CONSOLIDATION = "consolidation", "Consolidation"
-    AZACITIDINE = "azacitidine", "Azacitidine cycle"
+    INDUCTION = "induction", _("Induction")
+    CONSOLIDATION = "consolidation", _("Consolidation")
+    AZACITIDINE = "azacitidine", _("Azacitidine cycle")
 
 
 def mosteller_bsa(height_cm: Decimal, weight_kg: Decimal) -> Decimal:
@@ -64,26 +70,28 @@ class Cycle(ClinicalRecord):
     kind = models.CharField(max_length=20, choices=CycleKind.choices, editable=False)
     regimen = models.CharField(max_length=3, choices=Regimen.choices)
     regimen_change_reason = models.TextField(
-        blank=True, help_text="Required when the regimen differs from the planned (stratum) one."
+        blank=True, help_text=_("Required when the regimen differs from the planned (stratum) one.")
     )
-    start_date = models.DateField(help_text="Day 1 of the cycle.")
+    start_date = models.DateField(help_text=_("Day 1 of the cycle."))
     height_cm = models.DecimalField(
-        "Height (cm)",
+        _("Height (cm)"),
         max_digits=5,
         decimal_places=1,
         validators=[MinValueValidator(Decimal("100")), MaxValueValidator(Decimal("250"))],
     )
     weight_kg = models.DecimalField(
-        "Weight (kg)",
+        _("Weight (kg)"),
         max_digits=5,
         decimal_places=1,
         validators=[MinValueValidator(Decimal("25")), MaxValueValidator(Decimal("300"))],
     )
     bsa_m2 = models.DecimalField(
-        "Body surface area (m², Mosteller)", max_digits=4, decimal_places=2, editable=False
+        _("Body surface area (m², Mosteller)"), max_digits=4, decimal_places=2, editable=False
     )
     delay_days = models.PositiveSmallIntegerField(
-        "Delay (days)", default=0, help_text="Days the start was postponed from the planned date."
+        _("Delay (days)"),
+        default=0,
+        help_text=_("Days the start was postponed from the planned date."),
     )
     delay_reason = models.TextField(blank=True)
 
@@ -91,6 +99,8 @@ class Cycle(ClinicalRecord):
     objects = SiteScopedQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("cycle")
+        verbose_name_plural = _("cycles")
         constraints = [
             models.UniqueConstraint(
                 fields=["patient", "number"],
@@ -111,10 +121,10 @@ class Cycle(ClinicalRecord):
 
 
 class Drug(models.TextChoices):
-    AMSACRINE = "amsacrine", "Amsacrine"
-    CYTARABINE = "cytarabine", "Cytarabine"
-    AZACITIDINE = "azacitidine", "Azacitidine"
-    DEXAMETHASONE = "dexamethasone", "Dexamethasone"
+    AMSACRINE = "amsacrine", _("Amsacrine")
+    CYTARABINE = "cytarabine", _("Cytarabine")
+    AZACITIDINE = "azacitidine", _("Azacitidine")
+    DEXAMETHASONE = "dexamethasone", _("Dexamethasone")
 
 
 # Salvage drugs of each regimen; dexamethasone goes with either, in the dexamethasone arm.
@@ -125,10 +135,10 @@ REGIMEN_DRUGS: dict[str, tuple[str, ...]] = {
 
 
 class DoseUnit(models.TextChoices):
-    MG_M2 = "mg/m2", "mg/m²"
-    MG = "mg", "mg"
-    MG_KG = "mg/kg", "mg/kg"
-    G_M2 = "g/m2", "g/m²"
+    MG_M2 = "mg/m2", _("mg/m²")
+    MG = "mg", _("mg")
+    MG_KG = "mg/kg", _("mg/kg")
+    G_M2 = "g/m2", _("g/m²")
 
 
 class DrugAdministration(ClinicalRecord):
@@ -144,7 +154,7 @@ class DrugAdministration(ClinicalRecord):
     )
     unit = models.CharField(max_length=10, choices=DoseUnit.choices)
     reduction_reason = models.TextField(
-        blank=True, help_text="Required when less than the planned dose was given."
+        blank=True, help_text=_("Required when less than the planned dose was given.")
     )
     delayed = models.BooleanField(default=False)
     delay_reason = models.TextField(blank=True)
@@ -153,6 +163,8 @@ class DrugAdministration(ClinicalRecord):
     objects = SiteScopedQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("drug administration")
+        verbose_name_plural = _("drug administrations")
         constraints = [
             models.UniqueConstraint(
                 fields=["cycle", "drug"],
@@ -183,14 +195,14 @@ class DrugAdministration(ClinicalRecord):
 class Response(models.TextChoices):
     """ELN 2017 response categories, best first."""
 
-    CR = "CR", "Complete remission (CR)"
-    CRI = "CRi", "CR with incomplete haematological recovery (CRi)"
-    MLFS = "MLFS", "Morphologic leukaemia-free state (MLFS)"
-    PR = "PR", "Partial remission (PR)"
-    SD = "SD", "Stable / resistant disease"
-    PD = "PD", "Progressive disease"
+    CR = "CR", _("Complete remission (CR)")
+    CRI = "CRi", _("CR with incomplete haematological recovery (CRi)")
+    MLFS = "MLFS", _("Morphologic leukaemia-free state (MLFS)")
+    PR = "PR", _("Partial remission (PR)")
+    SD = "SD", _("Stable / resistant disease")
+    PD = "PD", _("Progressive disease")
     # Only after CR/CRi (ELN 2017): never a best response, since it always follows a CR/CRi.
-    RELAPSE = "REL", "Relapse after CR/CRi"
+    RELAPSE = "REL", _("Relapse after CR/CRi")
 
 
 RESPONSE_RANK: dict[str, int] = {value: rank for rank, value in enumerate(Response.values)}
@@ -205,12 +217,12 @@ class ResponseAssessment(ClinicalRecord):
         on_delete=models.PROTECT,
         related_name="response_assessments",
         editable=False,
-        help_text="The last cycle started on or before the assessment (derived).",
+        help_text=_("The last cycle started on or before the assessment (derived)."),
     )
     assessment_date = models.DateField()
     response = models.CharField(max_length=4, choices=Response.choices)
     marrow_blast_pct = models.DecimalField(
-        "Bone marrow blasts (%)",
+        _("Bone marrow blasts (%)"),
         max_digits=4,
         decimal_places=1,
         null=True,
@@ -223,6 +235,8 @@ class ResponseAssessment(ClinicalRecord):
     objects = SiteScopedQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("response assessment")
+        verbose_name_plural = _("response assessments")
         constraints = [
             models.CheckConstraint(
                 condition=Q(marrow_blast_pct__isnull=True)
@@ -238,13 +252,13 @@ class ResponseAssessment(ClinicalRecord):
 class RelapseFoundAt(models.TextChoices):
     """Where the relapse was found: the one record is made from any of these."""
 
-    RESPONSE = "response", "Response assessment"
-    END_OF_TREATMENT = "end_of_treatment", "End of treatment for progression"
-    FOLLOWUP_VISIT = "followup_visit", "Follow-up visit"
-    RELAPSE_FORM = "relapse_form", "Relapse form"
+    RESPONSE = "response", _("Response assessment")
+    END_OF_TREATMENT = "end_of_treatment", _("End of treatment for progression")
+    FOLLOWUP_VISIT = "followup_visit", _("Follow-up visit")
+    RELAPSE_FORM = "relapse_form", _("Relapse form")
     # Recorded at follow-up visits before relapse records existed: how it was established was
     # not asked then, so it stays to be given on correction.
-    MIGRATED = "migrated", "Follow-up visit (before relapse records)"
+    MIGRATED = "migrated", _("Follow-up visit (before relapse records)")
 
 
 class Relapse(ClinicalRecord):
@@ -257,9 +271,9 @@ class Relapse(ClinicalRecord):
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="relapses")
     relapse_date = models.DateField()
-    bone_marrow = models.BooleanField("Bone marrow: ≥ 5% blasts", default=False)
+    bone_marrow = models.BooleanField(_("Bone marrow: ≥ 5% blasts"), default=False)
     marrow_blast_pct = models.DecimalField(
-        "Bone marrow blasts (%)",
+        _("Bone marrow blasts (%)"),
         max_digits=4,
         decimal_places=1,
         null=True,
@@ -267,10 +281,10 @@ class Relapse(ClinicalRecord):
         validators=[MinValueValidator(0), MaxValueValidator(100)],
     )
     peripheral_blood = models.BooleanField(
-        "Peripheral blood: reappearance of blasts", default=False
+        _("Peripheral blood: reappearance of blasts"), default=False
     )
-    extramedullary = models.BooleanField("Extramedullary disease", default=False)
-    extramedullary_site = models.CharField("Extramedullary site", max_length=200, blank=True)
+    extramedullary = models.BooleanField(_("Extramedullary disease"), default=False)
+    extramedullary_site = models.CharField(_("Extramedullary site"), max_length=200, blank=True)
     found_at = models.CharField(max_length=20, choices=RelapseFoundAt.choices, editable=False)
     assessment = models.ForeignKey(
         ResponseAssessment,
@@ -279,7 +293,7 @@ class Relapse(ClinicalRecord):
         blank=True,
         editable=False,
         related_name="+",
-        help_text="The response assessment the relapse was found at, if it was.",
+        help_text=_("The response assessment the relapse was found at, if it was."),
     )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -288,7 +302,7 @@ class Relapse(ClinicalRecord):
         blank=True,
         editable=False,
         related_name="+",
-        help_text="Who first recorded the relapse (its history keeps every correction).",
+        help_text=_("Who first recorded the relapse (its history keeps every correction)."),
     )
     comment = models.TextField(blank=True)
 
@@ -296,6 +310,8 @@ class Relapse(ClinicalRecord):
     objects = SiteScopedQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("relapse")
+        verbose_name_plural = _("relapses")
         constraints = [
             models.UniqueConstraint(
                 fields=["patient"],
@@ -327,35 +343,44 @@ class Relapse(ClinicalRecord):
         return f"Relapse on {self.relapse_date:%Y-%m-%d}"
 
     @property
+    def established(self) -> bool:
+        """Whether how the relapse was established is recorded."""
+        return self.bone_marrow or self.peripheral_blood or self.extramedullary
+
+    @property
     def established_by(self) -> str:
-        """How the relapse was established, as people read it."""
+        """How the relapse was established, as people read it (in the active language)."""
         parts = []
         if self.bone_marrow:
-            parts.append(f"bone marrow ({self.marrow_blast_pct}% blasts)")
+            parts.append(gettext("bone marrow (%(pct)s%% blasts)") % {"pct": self.marrow_blast_pct})
         if self.peripheral_blood:
-            parts.append("blasts in the peripheral blood")
+            parts.append(gettext("blasts in the peripheral blood"))
         if self.extramedullary:
-            parts.append(f"extramedullary ({self.extramedullary_site})")
-        return ", ".join(parts) or "not recorded"
+            parts.append(gettext("extramedullary (%(site)s)") % {"site": self.extramedullary_site})
+        return ", ".join(parts) or gettext("not recorded")
 
 
 class CtcaeTerm(AuditedModel):
     """A CTCAE v5 term and its MedDRA system organ class (reference list, seeded)."""
 
     term = models.CharField(max_length=200, unique=True)
-    soc = models.CharField("System organ class", max_length=200)
+    soc = models.CharField(_("System organ class"), max_length=200)
     active = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = _("CTCAE term")
+        verbose_name_plural = _("CTCAE terms")
 
     def __str__(self) -> str:
         return self.term
 
 
 class Relatedness(models.TextChoices):
-    NOT_RELATED = "not_related", "Not related"
-    UNLIKELY = "unlikely", "Unlikely"
-    POSSIBLE = "possible", "Possible"
-    PROBABLE = "probable", "Probable"
-    DEFINITE = "definite", "Definite"
+    NOT_RELATED = "not_related", _("Not related")
+    UNLIKELY = "unlikely", _("Unlikely")
+    POSSIBLE = "possible", _("Possible")
+    PROBABLE = "probable", _("Probable")
+    DEFINITE = "definite", _("Definite")
 
 
 # The kind of the outbox message that alerts the sponsor to a serious adverse event.
@@ -370,39 +395,43 @@ class AdverseEvent(ClinicalRecord):
         CtcaeTerm, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     term_text = models.CharField(
-        "Other term (free text)",
+        _("Other term (free text)"),
         max_length=200,
         blank=True,
-        help_text="When no CTCAE term of the list fits.",
+        help_text=_("When no CTCAE term of the list fits."),
     )
     grade = models.PositiveSmallIntegerField(
-        "CTCAE grade", validators=[MinValueValidator(1), MaxValueValidator(5)]
+        _("CTCAE grade"), validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
     start_date = models.DateField()
     end_date = models.DateField(null=True, blank=True)
     relation_dexamethasone = models.CharField(
-        "Relation to dexamethasone", max_length=20, choices=Relatedness.choices
+        _("Relation to dexamethasone"), max_length=20, choices=Relatedness.choices
     )
     relation_salvage = models.CharField(
-        "Relation to salvage therapy", max_length=20, choices=Relatedness.choices
+        _("Relation to salvage therapy"), max_length=20, choices=Relatedness.choices
     )
     serious = models.BooleanField(default=False)
     awareness_at = models.DateTimeField(
-        "Site aware of seriousness at", null=True, blank=True, editable=False
+        _("Site aware of seriousness at"), null=True, blank=True, editable=False
     )
     report_due_at = models.DateTimeField(null=True, blank=True, editable=False)
     sponsor_notified_at = models.DateTimeField(
         null=True,
         blank=True,
         editable=False,
-        help_text="When the alert to the sponsor was delivered (empty: not delivered yet).",
+        help_text=_("When the alert to the sponsor was delivered (empty: not delivered yet)."),
     )
-    reported_at = models.DateTimeField("SAE report sent at", null=True, blank=True, editable=False)
+    reported_at = models.DateTimeField(
+        _("SAE report sent at"), null=True, blank=True, editable=False
+    )
 
     site_path = "patient__site"
     objects = SiteScopedQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("adverse event")
+        verbose_name_plural = _("adverse events")
         constraints = [
             models.CheckConstraint(
                 condition=Q(grade__gte=1, grade__lte=5), name="adverse_event_grade_1_to_5"
@@ -429,18 +458,18 @@ class AdverseEvent(ClinicalRecord):
 
 
 class DonorType(models.TextChoices):
-    MATCHED_SIBLING = "matched_sibling", "Matched sibling"
-    MATCHED_UNRELATED = "matched_unrelated", "Matched unrelated"
-    MISMATCHED_UNRELATED = "mismatched_unrelated", "Mismatched unrelated"
-    HAPLOIDENTICAL = "haploidentical", "Haploidentical"
-    CORD_BLOOD = "cord_blood", "Cord blood"
+    MATCHED_SIBLING = "matched_sibling", _("Matched sibling")
+    MATCHED_UNRELATED = "matched_unrelated", _("Matched unrelated")
+    MISMATCHED_UNRELATED = "mismatched_unrelated", _("Mismatched unrelated")
+    HAPLOIDENTICAL = "haploidentical", _("Haploidentical")
+    CORD_BLOOD = "cord_blood", _("Cord blood")
 
 
 class TransplantDiseaseStatus(models.TextChoices):
-    CR = "CR", "Complete remission (CR)"
-    CRI = "CRi", "CR with incomplete recovery (CRi)"
-    MLFS = "MLFS", "Morphologic leukaemia-free state"
-    ACTIVE = "active", "Active disease"
+    CR = "CR", _("Complete remission (CR)")
+    CRI = "CRi", _("CR with incomplete recovery (CRi)")
+    MLFS = "MLFS", _("Morphologic leukaemia-free state")
+    ACTIVE = "active", _("Active disease")
 
 
 class Transplant(ClinicalRecord):
@@ -450,21 +479,25 @@ class Transplant(ClinicalRecord):
     transplant_date = models.DateField()
     donor_type = models.CharField(max_length=30, choices=DonorType.choices)
     disease_status = models.CharField(
-        "Disease status at transplant", max_length=10, choices=TransplantDiseaseStatus.choices
+        _("Disease status at transplant"), max_length=10, choices=TransplantDiseaseStatus.choices
     )
     comment = models.TextField(blank=True)
 
     site_path = "patient__site"
     objects = SiteScopedQuerySet.as_manager()
 
+    class Meta:
+        verbose_name = _("transplant")
+        verbose_name_plural = _("transplants")
+
     def __str__(self) -> str:
         return f"Allogeneic transplant {self.transplant_date:%Y-%m-%d}"
 
 
 class DeviationKind(models.TextChoices):
-    DEXAMETHASONE_IN_CONTROL = "dex_in_control", "Dexamethasone given in the control arm"
-    DEXAMETHASONE_MISSING = "dex_missing", "Dexamethasone not given in the dexamethasone arm"
-    REGIMEN_CHANGE = "regimen_change", "Regimen differs from the planned regimen"
+    DEXAMETHASONE_IN_CONTROL = "dex_in_control", _("Dexamethasone given in the control arm")
+    DEXAMETHASONE_MISSING = "dex_missing", _("Dexamethasone not given in the dexamethasone arm")
+    REGIMEN_CHANGE = "regimen_change", _("Regimen differs from the planned regimen")
 
 
 class ProtocolDeviation(ClinicalRecord):
@@ -480,6 +513,8 @@ class ProtocolDeviation(ClinicalRecord):
     objects = SiteScopedQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("protocol deviation")
+        verbose_name_plural = _("protocol deviations")
         constraints = [
             models.UniqueConstraint(
                 fields=["cycle", "kind"],
@@ -495,9 +530,9 @@ class ProtocolDeviation(ClinicalRecord):
 class SignatureMeaning(models.TextChoices):
     """The meaning of an electronic signature (21 CFR 11.50(a)(3))."""
 
-    REVIEW = "review", "I have reviewed these records"
-    APPROVAL = "approval", "I approve these records as accurate and complete"
-    RESPONSIBILITY = "responsibility", "I take responsibility for these records"
+    REVIEW = "review", _("I have reviewed these records")
+    APPROVAL = "approval", _("I approve these records as accurate and complete")
+    RESPONSIBILITY = "responsibility", _("I take responsibility for these records")
 
 
 class Signature(AuditedModel):
@@ -510,7 +545,7 @@ class Signature(AuditedModel):
     signed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    signer_name = models.CharField("Printed name of the signer", max_length=300)
+    signer_name = models.CharField(_("Printed name of the signer"), max_length=300)
     signed_at = models.DateTimeField()
     meaning = models.CharField(max_length=20, choices=SignatureMeaning.choices)
     broken_at = models.DateTimeField(null=True, blank=True)
@@ -520,6 +555,8 @@ class Signature(AuditedModel):
     objects = SiteScopedQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("signature")
+        verbose_name_plural = _("signatures")
         constraints = [
             models.UniqueConstraint(
                 fields=["patient"],

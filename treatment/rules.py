@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from treatment.models import Response
 from trial.validation import Errors, add_error
@@ -47,18 +48,23 @@ def response_blasts_check(
     reappeared in the blood, or extramedullary disease) establishes it."""
     errors: Errors = {}
     if response in _REMISSION | {Response.PR} and blasts is None:
-        add_error(errors, "marrow_blast_pct", "Give the marrow blast percentage (ELN 2017).")
+        add_error(errors, "marrow_blast_pct", _("Give the marrow blast percentage (ELN 2017)."))
     elif response in _REMISSION and blasts is not None and blasts >= 5:
         add_error(
-            errors, "marrow_blast_pct", f"{response} needs fewer than 5% marrow blasts (ELN 2017)."
+            errors,
+            "marrow_blast_pct",
+            _("%(response)s needs fewer than 5%% marrow blasts (ELN 2017).")
+            % {"response": response},
         )
     elif response == Response.PR and blasts is not None and not 5 <= blasts <= 25:
-        add_error(errors, "marrow_blast_pct", "PR needs 5% to 25% marrow blasts (ELN 2017).")
+        add_error(errors, "marrow_blast_pct", _("PR needs 5% to 25% marrow blasts (ELN 2017)."))
     elif response == Response.RELAPSE and not other_relapse_evidence and (blasts or 0) < 5:
         add_error(
             errors,
             "marrow_blast_pct",
-            "Relapse after CR/CRi needs ≥ 5% marrow blasts, unless blasts reappeared in the "
-            "peripheral blood or there is extramedullary disease (ELN 2017).",
+            _(
+                "Relapse after CR/CRi needs ≥ 5% marrow blasts, unless blasts reappeared in the "
+                "peripheral blood or there is extramedullary disease (ELN 2017)."
+            ),
         )
     return errors

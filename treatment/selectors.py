@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
 
 from randomization.models import Randomization
 from treatment.models import (
@@ -85,15 +87,16 @@ class DiseaseCourse:
     @property
     def summary(self) -> str:
         if self.relapse is not None:
-            return (
-                f"Relapse on {self.relapse.relapse_date:%Y-%m-%d} ({self.relapse.established_by})"
-            )
+            return _("Relapse on %(date)s (%(how)s)") % {
+                "date": f"{self.relapse.relapse_date:%Y-%m-%d}",
+                "how": self.relapse.established_by,
+            }
         if self.remission is not None:
-            return (
-                f"In remission: {self.remission.response} since "
-                f"{self.remission.assessment_date:%Y-%m-%d}"
-            )
-        return "Never in CR/CRi"
+            return _("In remission: %(response)s since %(date)s") % {
+                "response": self.remission.response,
+                "date": f"{self.remission.assessment_date:%Y-%m-%d}",
+            }
+        return _("Never in CR/CRi")
 
     @property
     def flags(self) -> list[str]:
@@ -103,14 +106,20 @@ class DiseaseCourse:
             return flags
         if self.remission is None or self.remission.assessment_date >= relapse.relapse_date:
             flags.append(
-                f"The relapse of {relapse.relapse_date:%Y-%m-%d} has no CR/CRi before it: by "
-                "ELN 2017 that is refractory or progressive disease, and no endpoint counts it. "
-                "Correct the relapse or mark it entered in error."
+                _(
+                    "The relapse of %(date)s has no CR/CRi before it: by ELN 2017 that is "
+                    "refractory or progressive disease, and no endpoint counts it. Correct the "
+                    "relapse or mark it entered in error."
+                )
+                % {"date": f"{relapse.relapse_date:%Y-%m-%d}"}
             )
-        if relapse.found_at == RelapseFoundAt.MIGRATED and relapse.established_by == "not recorded":
+        if relapse.found_at == RelapseFoundAt.MIGRATED and not relapse.established:
             flags.append(
-                f"How the relapse of {relapse.relapse_date:%Y-%m-%d} was established is not "
-                "recorded (it came from a follow-up visit): correct the relapse to give it."
+                _(
+                    "How the relapse of %(date)s was established is not recorded (it came from a "
+                    "follow-up visit): correct the relapse to give it."
+                )
+                % {"date": f"{relapse.relapse_date:%Y-%m-%d}"}
             )
         return flags
 
@@ -139,10 +148,10 @@ def aza_response_due(patient: Patient) -> str:
     ).exists()
     if assessed:
         return ""
-    return (
-        f"A response assessment is due after azacitidine cycle {due_cycle} "
-        f"(started {anchor:%Y-%m-%d}) and none is recorded."
-    )
+    return _(
+        "A response assessment is due after azacitidine cycle %(cycle)s (started %(date)s) and "
+        "none is recorded."
+    ) % {"cycle": due_cycle, "date": f"{anchor:%Y-%m-%d}"}
 
 
 def sae_overdue(*, user: User, now: dt.datetime) -> QuerySet[AdverseEvent]:
@@ -223,7 +232,11 @@ def patient_treatment(*, patient: Patient, now: dt.datetime) -> TreatmentTimelin
     course = disease_course(patient)
     flags = [m for m in [aza_response_due(patient)] if m] + course.flags
     flags += [
-        f"SAE report overdue: {e.term_label} (due {e.report_due_at:%Y-%m-%d %H:%M})"
+        _("SAE report overdue: %(term)s (due %(due)s)")
+        % {
+            "term": e.term_label,
+            "due": formats.date_format(timezone.localtime(e.report_due_at), "DATETIME_FORMAT"),
+        }
         for e in events
         if e.reported_at is None and sae_is_overdue(e, now)
     ]

@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from randomization.models import Randomization
 from treatment import services
@@ -67,7 +68,7 @@ def _entry_page(
     action: Action = Action.ENTER_TREATMENT,
     once: bool = False,
     record: object = None,
-    submit_label: str = "Save",
+    submit_label: str = "",
 ) -> HttpResponse:
     """A treatment-period form on the shared form page, back to the timeline once saved; a new
     record (`once`) is not created twice by the same rendered form submitted again; the record
@@ -118,7 +119,7 @@ def cycle_edit(request: HttpRequest, patient_id: int, pk: int | None = None) -> 
     form.reload_on_regimen(request.path)
     if request.method == "GET" and "regimen" in request.GET:
         form.entered_so_far(request.GET)
-    title = f"Correct cycle {cycle.number}" if cycle else "New cycle"
+    title = _("Correct cycle %(number)s") % {"number": cycle.number} if cycle else _("New cycle")
 
     def save(f: forms.Form) -> object:
         assert isinstance(f, CycleForm)
@@ -136,7 +137,7 @@ def cycle_edit(request: HttpRequest, patient_id: int, pk: int | None = None) -> 
         form=form,
         title=title,
         save=save,
-        success="Cycle saved.",
+        success=_("Cycle saved."),
         once=cycle is None,
         record=cycle,
     )
@@ -174,14 +175,14 @@ def response_edit(request: HttpRequest, patient_id: int, pk: int | None = None) 
             **f.cleaned_data,
         )
 
-    title = "Correct response assessment" if row else "New response assessment"
+    title = _("Correct response assessment") if row else _("New response assessment")
     return _entry_page(
         request,
         patient=patient,
         form=form,
         title=title,
         save=save,
-        success="Response saved.",
+        success=_("Response saved."),
         once=row is None,
         record=row,
     )
@@ -213,14 +214,14 @@ def adverse_event_edit(
             **f.cleaned_data,
         )
 
-    title = "Correct adverse event" if row else "New adverse event"
+    title = _("Correct adverse event") if row else _("New adverse event")
     return _entry_page(
         request,
         patient=patient,
         form=form,
         title=title,
         save=save,
-        success="Adverse event saved.",
+        success=_("Adverse event saved."),
         once=row is None,
         record=row,
     )
@@ -241,9 +242,9 @@ def sae_report(request: HttpRequest, patient_id: int, pk: int) -> HttpResponse:
         request,
         patient=patient,
         form=form,
-        title=f"SAE report sent: {row.term_label}",
+        title=_("SAE report sent: %(term)s") % {"term": row.term_label},
         save=save,
-        success="SAE report recorded.",
+        success=_("SAE report recorded."),
         record=row,
     )
 
@@ -272,14 +273,14 @@ def transplant_edit(request: HttpRequest, patient_id: int, pk: int | None = None
             **f.cleaned_data,
         )
 
-    title = "Correct transplant" if row else "Allogeneic stem-cell transplant"
+    title = _("Correct transplant") if row else _("Allogeneic stem-cell transplant")
     return _entry_page(
         request,
         patient=patient,
         form=form,
         title=title,
         save=save,
-        success="Transplant saved.",
+        success=_("Transplant saved."),
         once=row is None,
         record=row,
     )
@@ -316,9 +317,9 @@ def end_of_treatment_edit(request: HttpRequest, patient_id: int) -> HttpResponse
         request,
         patient=patient,
         form=form,
-        title="End of treatment",
+        title=_("End of treatment"),
         save=save,
-        success="End of treatment saved; post-treatment follow-up starts.",
+        success=_("End of treatment saved; post-treatment follow-up starts."),
         record=row,
     )
 
@@ -358,9 +359,9 @@ def relapse_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
         request,
         patient=patient,
         form=form,
-        title="Correct the relapse" if row else "Relapse after CR/CRi",
+        title=_("Correct the relapse") if row else _("Relapse after CR/CRi"),
         save=save,
-        success="Relapse saved.",
+        success=_("Relapse saved."),
         action=Action.RECORD_RELAPSE,
     )
 
@@ -383,9 +384,9 @@ def relapse_withdraw(request: HttpRequest, patient_id: int) -> HttpResponse:
         request,
         patient=patient,
         form=form,
-        title=f"Relapse of {row.relapse_date:%Y-%m-%d} entered in error",
+        title=_("Relapse of %(date)s entered in error") % {"date": f"{row.relapse_date:%Y-%m-%d}"},
         save=save,
-        success="Relapse marked as entered in error.",
+        success=_("Relapse marked as entered in error."),
         action=Action.RECORD_RELAPSE,
     )
 
@@ -404,11 +405,11 @@ def treatment_sign(request: HttpRequest, patient_id: int) -> HttpResponse:
         request,
         patient=patient,
         form=form,
-        title="Sign the treatment-period records",
+        title=_("Sign the treatment-period records"),
         save=save,
-        success="Treatment-period records signed.",
+        success=_("Treatment-period records signed."),
         action=Action.SIGN,
-        submit_label="Sign",
+        submit_label=_("Sign"),
     )
 
 

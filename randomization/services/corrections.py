@@ -7,6 +7,7 @@ from typing import cast
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from randomization.models import (
     CorrectionKind,
@@ -39,10 +40,10 @@ def randomization_correct(
     patient = cast(Patient, randomization.patient)
     require(user=by, action=Action.CORRECT_RANDOMIZATION, site=patient.site)
     if not reason.strip():
-        raise ValidationError({"reason": ["A correction needs a reason."]})
+        raise ValidationError({"reason": [_("A correction needs a reason.")]})
     if kind == CorrectionKind.WRONG_STRATUM and not (correct_regimen or correct_disease_status):
         raise ValidationError(
-            {"correct_regimen": ["Give the stratification value(s) that should have been used."]}
+            {"correct_regimen": [_("Give the stratification value(s) that should have been used.")]}
         )
     correction = RandomizationCorrection(
         randomization=randomization,

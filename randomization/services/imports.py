@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from randomization import external, selectors
 from randomization.allocation import DEX
@@ -115,27 +116,29 @@ def _parameters_check(report: ImportReport) -> None:
             )
     if not allocation_list.stated_method:
         errors.setdefault("stated_method", []).append(
-            "Say how the statistician made the list (method, software, seed if any, date)."
+            _("Say how the statistician made the list (method, software, seed if any, date).")
         )
     sizes = allocation_list.block_sizes
     if any(size < 2 or size % 2 for size in sizes):
         errors.setdefault("block_sizes", []).append(
-            "Block sizes are even numbers from 2 (each block 1:1)."
+            _("Block sizes are even numbers from 2 (each block 1:1).")
         )
     tolerance = allocation_list.balance_tolerance
     if sizes and tolerance is not None:
         errors.setdefault("balance_tolerance", []).append(
-            "A tolerance applies only to a list without declared blocks."
+            _("A tolerance applies only to a list without declared blocks.")
         )
     if not sizes and tolerance is None:
         errors.setdefault("balance_tolerance", []).append(
-            "Without declared blocks, state the largest difference between the arms' counts "
-            "allowed in a stratum."
+            _(
+                "Without declared blocks, state the largest difference between the arms' counts "
+                "allowed in a stratum."
+            )
         )
     same_file = AllocationList.objects.filter(file_sha256=allocation_list.file_sha256).first()
     if same_file is not None:
         errors.setdefault("file", []).append(
-            f"This file was already imported as list {same_file.code}."
+            _("This file was already imported as list %(code)s.") % {"code": same_file.code}
         )
 
 
@@ -144,7 +147,8 @@ def _file_check(report: ImportReport, content: bytes) -> list[external.Row]:
     allocation_list = report.allocation_list
     if len(content) > external.MAX_FILE_BYTES:
         report.errors.setdefault("file", []).append(
-            f"The file is larger than {external.MAX_FILE_BYTES:,} bytes: is it the allocation list?"
+            _("The file is larger than %(size)s bytes: is it the allocation list?")
+            % {"size": f"{external.MAX_FILE_BYTES:,}"}
         )
         return []
     strata = selectors.strata_keys(allocation_list.factors)

@@ -10,6 +10,7 @@ import io
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from randomization import allocation, selectors
@@ -34,14 +35,16 @@ def _validate_parameters(
 ) -> None:
     errors: dict[str, list[str]] = {}
     if method not in Method.values:
-        errors["method"] = [f"Choose one of {', '.join(Method.values)}."]
+        errors["method"] = [_("Choose one of %(methods)s.") % {"methods": ", ".join(Method.values)}]
     if not factors or len(set(factors)) != len(factors) or set(factors) - set(allocation.FACTORS):
-        errors["factors"] = [f"Distinct factors among {', '.join(allocation.FACTORS)}."]
+        errors["factors"] = [
+            _("Distinct factors among %(factors)s.") % {"factors": ", ".join(allocation.FACTORS)}
+        ]
     if method == Method.BLOCKS:
         if not block_sizes or any(s <= 0 or s % 2 for s in block_sizes):
-            errors["block_sizes"] = ["Block sizes must be positive even numbers (1:1)."]
+            errors["block_sizes"] = [_("Block sizes must be positive even numbers (1:1).")]
         if slots < 1:
-            errors["slots_per_stratum"] = ["At least one slot per stratum."]
+            errors["slots_per_stratum"] = [_("At least one slot per stratum.")]
     if method == Method.MINIMIZATION and not 0.5 <= probability <= 1:
         errors["minimization_probability"] = ["A probability between 0.5 and 1."]
     if errors:
@@ -156,7 +159,7 @@ def allocation_list_activate(
     """
     require(user=by, action=Action.MANAGE_ALLOCATION, site=None)
     if not reason.strip():
-        raise ValidationError({"reason": ["Say why this list becomes the active one."]})
+        raise ValidationError({"reason": [_("Say why this list becomes the active one.")]})
     if (
         allocation_list.purpose == Purpose.TEST
         and not RandomizationRules.from_settings().allow_test_list
@@ -187,13 +190,13 @@ def allocation_list_append(
     """
     require(user=by, action=Action.MANAGE_ALLOCATION, site=None)
     if not reason.strip():
-        raise ValidationError({"reason": ["Say why slots are appended."]})
+        raise ValidationError({"reason": [_("Say why slots are appended.")]})
     if allocation_list.method != Method.BLOCKS or slots < 1:
-        raise ValidationError({"slots": ["Slots are appended to a block list, at least one."]})
+        raise ValidationError({"slots": [_("Slots are appended to a block list, at least one.")]})
     if allocation_list.imported:
         # No seed to draw from: only the list's own statistician can extend it.
         raise ValidationError(
-            {"allocation_list": ["An imported list is extended by importing a new list."]}
+            {"allocation_list": [_("An imported list is extended by importing a new list.")]}
         )
     allocation_list = AllocationList.objects.select_for_update().get(pk=allocation_list.pk)
     all_keys = dict(selectors.strata_keys(allocation_list.factors))
@@ -244,7 +247,7 @@ def _csv_parse(text: str) -> tuple[dict[str, str], list[dict[str, str]]]:
     body = []
     for line in text.splitlines():
         if line.startswith("#"):
-            name, _, value = line[1:].strip().partition("=")
+            name, _sep, value = line[1:].strip().partition("=")
             meta[name.strip()] = value.strip()
         elif line.strip():
             body.append(line)
@@ -252,15 +255,19 @@ def _csv_parse(text: str) -> tuple[dict[str, str], list[dict[str, str]]]:
         raise ValidationError(
             {
                 "file": [
-                    "This is the export of an imported list: import the statistician's original "
-                    "file, whose SHA-256 the list records."
+                    _(
+                        "This is the export of an imported list: import the statistician's "
+                        "original file, whose SHA-256 the list records."
+                    )
                 ]
             }
         )
     rows = list(csv.DictReader(io.StringIO("\n".join(body))))
     missing = {"code", "seed", "method", "purpose", "checksum", "factors"} - set(meta)
     if missing or (rows and set(selectors.CSV_COLUMNS) - set(rows[0])):
-        raise ValidationError({"file": ["This is not an allocation list exported by the system."]})
+        raise ValidationError(
+            {"file": [_("This is not an allocation list exported by the system.")]}
+        )
     return meta, rows
 
 
@@ -307,5 +314,5 @@ def allocation_list_import(*, text: str, by: User, now: dt.datetime) -> Allocati
     _slots_create(slots, by=by, reason="Imported")
     _checksum_store(allocation_list, by=by, reason="Checksum of the imported list")
     if allocation_list.checksum != meta["checksum"]:
-        raise ValidationError({"file": ["The checksum does not match the list in the file."]})
+        raise ValidationError({"file": [_("The checksum does not match the list in the file.")]})
     return allocation_list

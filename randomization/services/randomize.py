@@ -92,7 +92,7 @@ def _randomizable_values(patient: Patient) -> dict[str, str]:
     """The patient's stratification values, once nothing stands in the way of randomisation."""
     values = selectors.stratification_values(patient)
     problems = selectors.randomization_problems(patient, values=values)
-    conflicts = [p for p in problems if p in selectors.STATE_PROBLEMS]
+    conflicts = [p for p in problems if p in selectors.state_problems()]
     if conflicts:
         raise StateConflict(conflicts[0])
     if problems:
@@ -127,12 +127,12 @@ def _active_list_locked() -> AllocationList:
     """Lock the active list row (at most one: a unique constraint)."""
     allocation_list = AllocationList.objects.select_for_update().filter(active=True).first()
     if allocation_list is None:
-        raise StateConflict(NOT_OPEN)
+        raise StateConflict(str(NOT_OPEN))
     if (
         allocation_list.purpose == Purpose.TEST
         and not RandomizationRules.from_settings().allow_test_list
     ):
-        raise StateConflict(TEST_LIST)
+        raise StateConflict(str(TEST_LIST))
     return allocation_list
 
 
@@ -172,7 +172,7 @@ def _next_slot(allocation_list: AllocationList, key: str) -> AllocationSlot:
         .first()
     )
     if slot is None:
-        raise StateConflict(STRATUM_EMPTY)
+        raise StateConflict(str(STRATUM_EMPTY))
     return slot
 
 

@@ -191,4 +191,6 @@ class TestAllocationListImportPage:
         page = _client(statistician).get("/randomization/lists/").content.decode()
 
         assert self.URL in page
-        assert "EXT1" in page and "imported" in page and "by stat" in page
+        # The source as its label, never the stored code.
+        assert "EXT1" in page and "Imported (made by an independent statistician)" in page
+        assert "by stat" in page

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from randomization.models import Randomization
 from treatment.models import Signature
@@ -34,7 +35,10 @@ def require_entry(
     randomization = Randomization.objects.filter(patient=patient).first()
     if randomization is None:
         raise StateConflict(
-            f"Patient {patient} is not randomised: treatment-period data start at randomisation."
+            _(
+                "Patient %(patient)s is not randomised: treatment-period data start at randomisation."
+            )
+            % {"patient": patient}
         )
     return randomization
 
@@ -57,8 +61,12 @@ def treatment_signature_break(*, patient: Patient, by: User, now: dt.datetime, w
     record_save(instance=signature, by=by, reason="Signature broken by a change to signed data")
 
 
+def died_on(day: dt.date) -> str:
+    return _("The patient died on %(date)s.") % {"date": f"{day:%Y-%m-%d}"}
+
+
 def not_after_death(errors: Errors, patient: Patient, field: str, day: dt.date) -> None:
     """Nothing the patient lives through may be dated after their recorded death."""
     death = Death.objects.filter(patient=patient, entered_in_error=False).first()
     if death is not None and day > death.death_date:
-        add_error(errors, field, f"The patient died on {death.death_date:%Y-%m-%d}.")
+        add_error(errors, field, died_on(death.death_date))

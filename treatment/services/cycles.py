@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from randomization.models import Arm, Randomization
 from treatment.models import (
@@ -25,6 +26,7 @@ from treatment.models import (
 )
 from treatment.rules import TreatmentRules
 from treatment.services.common import (
+    died_on,
     local_date,
     require_entry,
     treatment_signature_break,
@@ -171,7 +173,7 @@ def cycle_errors(
     if regimen is not None and start_date is not None:
         _check_limits(errors, cycle, others, regimen, start_date)
     if delay_days and not delay_reason.strip():
-        add_error(errors, "delay_reason", "Give the reason why the cycle was delayed.")
+        add_error(errors, "delay_reason", _("Give the reason why the cycle was delayed."))
     if drugs is not None and regimen in Regimen.values:
         _check_drugs(errors, regimen, drugs)
     return errors
@@ -207,8 +209,8 @@ def _refuse_after_end(patient: Patient) -> None:
     eot = EndOfTreatment.objects.filter(patient=patient, entered_in_error=False).first()
     if eot is not None:
         raise StateConflict(
-            f"The treatment period ended on {eot.end_date:%Y-%m-%d}; no further cycle can be "
-            "recorded."
+            _("The treatment period ended on %(date)s; no further cycle can be recorded.")
+            % {"date": f"{eot.end_date:%Y-%m-%d}"}
         )
 
 
@@ -228,34 +230,42 @@ def _check_dates(
         add_error(
             errors,
             "start_date",
-            f"Cycle start dates must increase: cycle {before[-1].number} started on "
-            f"{before[-1].start_date:%Y-%m-%d}.",
+            _increase(before[-1]),
         )
     if after and start_date >= after[0].start_date:
         add_error(
             errors,
             "start_date",
-            f"Cycle start dates must increase: cycle {after[0].number} started on "
-            f"{after[0].start_date:%Y-%m-%d}.",
+            _increase(after[0]),
         )
     death = Death.objects.filter(patient=cycle.patient, entered_in_error=False).first()
     if death is not None and start_date > death.death_date:
-        add_error(errors, "start_date", f"The patient died on {death.death_date:%Y-%m-%d}.")
+        add_error(errors, "start_date", died_on(death.death_date))
+
+
+def _increase(other: Cycle) -> str:
+    return _("Cycle start dates must increase: cycle %(number)s started on %(date)s.") % {
+        "number": other.number,
+        "date": f"{other.start_date:%Y-%m-%d}",
+    }
 
 
 def _check_regimen(
     errors: Errors, randomization: Randomization, regimen: str, change_reason: str
 ) -> None:
     if regimen not in Regimen.values:
-        add_error(errors, "regimen", "Choose IC or AZA.")
+        add_error(errors, "regimen", _("Choose IC or AZA."))
         return
     planned = randomization.stratum_regimen
     if regimen != planned and not change_reason.strip():
         add_error(
             errors,
             "regimen_change_reason",
-            f"The planned regimen is {planned}; give the reason for giving {regimen} "
-            "(it is recorded as a protocol deviation).",
+            _(
+                "The planned regimen is %(planned)s; give the reason for giving %(regimen)s "
+                "(it is recorded as a protocol deviation)."
+            )
+            % {"planned": planned, "regimen": regimen},
         )
 
 
@@ -269,8 +279,15 @@ def _check_limits(
             add_error(
                 errors,
                 "__all__",
-                f"IC allows one induction cycle and at most {maximum - 1} consolidation cycles "
-                f"({maximum} in all); cycle {len(ic_cycles)} cannot be recorded.",
+                _(
+                    "IC allows one induction cycle and at most %(consolidations)s consolidation "
+                    "cycles (%(maximum)s in all); cycle %(number)s cannot be recorded."
+                )
+                % {
+                    "consolidations": maximum - 1,
+                    "maximum": maximum,
+                    "number": len(ic_cycles),
+                },
             )
     elif regimen == Regimen.AZA:
         progression = (
@@ -287,8 +304,11 @@ def _check_limits(
             add_error(
                 errors,
                 "__all__",
-                "Azacitidine continues until progression, which was recorded on "
-                f"{progression.assessment_date:%Y-%m-%d}; record the end of treatment instead.",
+                _(
+                    "Azacitidine continues until progression, which was recorded on %(date)s; "
+                    "record the end of treatment instead."
+                )
+                % {"date": f"{progression.assessment_date:%Y-%m-%d}"},
             )
 
 
@@ -302,15 +322,22 @@ def dose_errors(dose: DrugDose, regimen: str) -> Errors:
     errors: Errors = {}
     label = drug_label(dose.drug)
     if dose.drug not in (*REGIMEN_DRUGS.get(regimen, ()), Drug.DEXAMETHASONE):
-        add_error(errors, "drug", f"{label} is not part of the {regimen} regimen.")
+        add_error(
+            errors,
+            "drug",
+            _("%(drug)s is not part of the %(regimen)s regimen.")
+            % {"drug": label, "regimen": regimen},
+        )
     if dose.given_dose < dose.planned_dose and not dose.reduction_reason.strip():
         add_error(
             errors,
             "reduction_reason",
-            f"{label}: give the reason why less than planned was given.",
+            _("%(drug)s: give the reason why less than planned was given.") % {"drug": label},
         )
     if dose.delayed and not dose.delay_reason.strip():
-        add_error(errors, "delay_reason", f"{label}: give the reason for the delay.")
+        add_error(
+            errors, "delay_reason", _("%(drug)s: give the reason for the delay.") % {"drug": label}
+        )
     return errors
 
 
@@ -318,7 +345,9 @@ def _check_drugs(errors: Errors, regimen: str, drugs: Sequence[DrugDose]) -> Non
     seen: set[str] = set()
     for dose in drugs:
         if dose.drug in seen:
-            add_error(errors, "drugs", f"{drug_label(dose.drug)} is listed twice.")
+            add_error(
+                errors, "drugs", _("%(drug)s is listed twice.") % {"drug": drug_label(dose.drug)}
+            )
         seen.add(dose.drug)
         for messages in dose_errors(dose, regimen).values():
             for message in messages:

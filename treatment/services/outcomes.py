@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from randomization.models import Randomization
 from treatment.events import end_of_treatment_recorded
@@ -32,6 +33,7 @@ from treatment.services.common import (
 )
 from treatment.services.relapse import (
     RelapseFinding,
+    already_recorded,
     errors_as,
     relapse_errors,
     relapse_record,
@@ -94,7 +96,7 @@ def response_errors(
         add_error(
             errors,
             "assessment_date",
-            "A response is assessed after salvage: no cycle started on or before this date.",
+            _("A response is assessed after salvage: no cycle started on or before this date."),
         )
     if response == Response.RELAPSE:
         _relapse_errors(errors, patient, assessment_date, finding)
@@ -103,8 +105,11 @@ def response_errors(
         add_error(
             errors,
             "response",
-            f"The patient is in {remission.response} since {remission.assessment_date:%Y-%m-%d}: "
-            "disease after CR/CRi is a relapse (ELN 2017). Choose “Relapse after CR/CRi”.",
+            _(
+                "The patient is in %(response)s since %(date)s: disease after CR/CRi is a "
+                "relapse (ELN 2017). Choose “Relapse after CR/CRi”."
+            )
+            % {"response": remission.response, "date": f"{remission.assessment_date:%Y-%m-%d}"},
         )
     return errors
 
@@ -279,9 +284,11 @@ def _relapse_follow(
         raise ValidationError(
             {
                 "assessment_date": [
-                    f"The relapse is recorded on {relapse.relapse_date:%Y-%m-%d}, after this "
-                    "assessment that reports it: correct the relapse record (with a reason) if "
-                    "it began earlier."
+                    _(
+                        "The relapse is recorded on %(date)s, after this assessment that reports "
+                        "it: correct the relapse record (with a reason) if it began earlier."
+                    )
+                    % {"date": f"{relapse.relapse_date:%Y-%m-%d}"}
                 ]
             }
         )
@@ -294,8 +301,11 @@ def _relapses_still_after_remission(patient: Patient) -> None:
         raise ValidationError(
             {
                 "response": [
-                    f"The relapse of {relapse.relapse_date:%Y-%m-%d} follows a CR/CRi, and no "
-                    "other CR/CRi is recorded before it: correct or withdraw the relapse first."
+                    _(
+                        "The relapse of %(date)s follows a CR/CRi, and no other CR/CRi is "
+                        "recorded before it: correct or withdraw the relapse first."
+                    )
+                    % {"date": f"{relapse.relapse_date:%Y-%m-%d}"}
                 ]
             }
         )
@@ -421,13 +431,18 @@ def end_of_treatment_errors(
     errors: Errors = {}
     last = Cycle.objects.filter(patient=patient, entered_in_error=False).order_by("-number").first()
     if last is not None and end_reason == EndOfTreatmentReason.NEVER_STARTED:
-        add_error(errors, "end_reason", "Cycles are recorded: treatment did start.")
+        add_error(errors, "end_reason", _("Cycles are recorded: treatment did start."))
     if end_date is None:
         return errors
     not_in_future(errors, today=today, end_date=end_date)
     not_before_randomisation(errors, randomized_on=randomization.randomized_on, end_date=end_date)
     if last is not None and end_date < last.start_date:
-        add_error(errors, "end_date", f"Cycle {last.number} started on {last.start_date:%Y-%m-%d}.")
+        add_error(
+            errors,
+            "end_date",
+            _("Cycle %(number)s started on %(date)s.")
+            % {"number": last.number, "date": f"{last.start_date:%Y-%m-%d}"},
+        )
     not_after_death(errors, patient, "end_date", end_date)
     _relapse_at_end_errors(errors, patient, end_date, end_reason or "", relapse_date)
     if relapse_date is not None and relapse_of(patient) is None:
@@ -469,18 +484,20 @@ def _relapse_at_end_errors(
             add_error(
                 errors,
                 "relapse_date",
-                f"The patient is in {remission.response} since "
-                f"{remission.assessment_date:%Y-%m-%d}: progression after CR/CRi is a relapse "
-                "(ELN 2017). Give the date of the relapse and how it was established.",
+                _(
+                    "The patient is in %(response)s since %(date)s: progression after CR/CRi is "
+                    "a relapse (ELN 2017). Give the date of the relapse and how it was "
+                    "established."
+                )
+                % {"response": remission.response, "date": f"{remission.assessment_date:%Y-%m-%d}"},
             )
     elif day > end_date:
         add_error(
-            errors, "relapse_date", "The relapse that ended treatment cannot be after its end."
+            errors, "relapse_date", _("The relapse that ended treatment cannot be after its end.")
         )
     elif relapse is not None and relapse.relapse_date != day:
         add_error(
             errors,
             "relapse_date",
-            f"A relapse is already recorded on {relapse.relapse_date:%Y-%m-%d}: correct that "
-            "record (with a reason) on the relapse page if this is its date.",
+            already_recorded(relapse.relapse_date),
         )

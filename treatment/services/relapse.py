@@ -14,6 +14,7 @@ from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from randomization.models import Randomization
 from treatment.events import relapse_withdrawal_objections
@@ -79,20 +80,24 @@ class RelapseFinding:
             add_error(
                 errors,
                 NON_FIELD_ERRORS,
-                "A relapse after CR/CRi is established by ≥ 5% bone-marrow blasts, blasts in the "
-                "peripheral blood or extramedullary disease (ELN 2017): give at least one.",
+                _(
+                    "A relapse after CR/CRi is established by ≥ 5% bone-marrow blasts, blasts in "
+                    "the peripheral blood or extramedullary disease (ELN 2017): give at least one."
+                ),
             )
         blasts = self.marrow_blast_pct
         if self.bone_marrow and blasts is None:
-            add_error(errors, "marrow_blast_pct", "Give the marrow blast percentage.")
+            add_error(errors, "marrow_blast_pct", _("Give the marrow blast percentage."))
         elif self.bone_marrow and blasts is not None and blasts < MARROW_THRESHOLD:
             add_error(
                 errors,
                 "marrow_blast_pct",
-                "A bone-marrow relapse needs ≥ 5% marrow blasts (ELN 2017).",
+                _("A bone-marrow relapse needs ≥ 5% marrow blasts (ELN 2017)."),
             )
         if self.extramedullary and not self.extramedullary_site.strip():
-            add_error(errors, "extramedullary_site", "Give the site of the extramedullary disease.")
+            add_error(
+                errors, "extramedullary_site", _("Give the site of the extramedullary disease.")
+            )
         return errors
 
     def same_as(self, relapse: Relapse) -> bool:
@@ -106,11 +111,19 @@ class RelapseFinding:
 
 
 def remission_rule_message(patient: Patient, day: dt.date) -> str:
-    return (
-        f"A relapse requires a previous CR/CRi (ELN 2017): patient {patient} has no CR or CRi "
-        f"recorded before {day:%Y-%m-%d}. Disease that returns or persists without a CR/CRi is "
+    return _(
+        "A relapse requires a previous CR/CRi (ELN 2017): patient %(patient)s has no CR or CRi "
+        "recorded before %(date)s. Disease that returns or persists without a CR/CRi is "
         "refractory or progressive disease, not relapse."
-    )
+    ) % {"patient": patient, "date": f"{day:%Y-%m-%d}"}
+
+
+def already_recorded(day: dt.date) -> str:
+    """A second relapse date given where one is recorded (the end of treatment, a visit)."""
+    return _(
+        "A relapse is already recorded on %(date)s: correct that record (with a reason) on the "
+        "relapse page if this is its date."
+    ) % {"date": f"{day:%Y-%m-%d}"}
 
 
 def relapse_errors(
@@ -190,8 +203,11 @@ def relapse_record(
     existing = relapse_of(patient)
     if relapse is None and existing is not None:
         raise StateConflict(
-            f"A relapse is already recorded on {existing.relapse_date:%Y-%m-%d}: correct that "
-            "record, with a reason, rather than adding another."
+            _(
+                "A relapse is already recorded on %(date)s: correct that record, with a reason, "
+                "rather than adding another."
+            )
+            % {"date": f"{existing.relapse_date:%Y-%m-%d}"}
         )
     if relapse is not None and (relapse.entered_in_error or relapse.patient_id != patient.pk):
         raise StateConflict("This relapse record was entered in error; record the relapse anew.")
@@ -229,9 +245,9 @@ def relapse_withdraw(*, relapse: Relapse, by: User, now: dt.datetime, reason: st
     require(user=by, action=Action.RECORD_RELAPSE, site=relapse.patient.site)
     relapse = Relapse.objects.select_for_update().get(pk=relapse.pk)
     if relapse.entered_in_error:
-        raise StateConflict("This relapse record is already marked as entered in error.")
+        raise StateConflict(_("This relapse record is already marked as entered in error."))
     if not reason.strip():
-        raise ValidationError({"reason": ["Say why this relapse record was entered in error."]})
+        raise ValidationError({"reason": [_("Say why this relapse record was entered in error.")]})
     raise_if({NON_FIELD_ERRORS: objections} if (objections := _reported_by(relapse)) else {})
     relapse.entered_in_error, relapse.entered_in_error_reason = True, reason.strip()
     record_save(instance=relapse, by=by, reason=f"Entered in error: {reason.strip()}")
@@ -245,8 +261,11 @@ def _reported_by(relapse: Relapse) -> list[str]:
         patient_id=relapse.patient_id, entered_in_error=False, response=Response.RELAPSE
     ).order_by("assessment_date")
     messages = [
-        f"The response assessment of {a.assessment_date:%Y-%m-%d} reports this relapse: "
-        "correct that assessment first."
+        _(
+            "The response assessment of %(date)s reports this relapse: correct that assessment "
+            "first."
+        )
+        % {"date": f"{a.assessment_date:%Y-%m-%d}"}
         for a in assessments
     ]
     return messages + relapse_withdrawal_objections(relapse=relapse)

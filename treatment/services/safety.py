@@ -7,7 +7,11 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from randomization.notifications import in_time_zone, queue_by_language
 from treatment.models import SAE_ALERT, AdverseEvent, CtcaeTerm
 from treatment.rules import TreatmentRules
 from treatment.services.common import (
@@ -18,7 +22,6 @@ from treatment.services.common import (
 from trial.audit import record_save
 from trial.exceptions import StateConflict
 from trial.models import Death, OutboundMessage, Patient, User
-from trial.outbox import message_queue
 from trial.validation import Errors, add_error, model_errors, not_in_future, raise_if
 
 
@@ -102,14 +105,16 @@ def adverse_event_errors(
     """Every rule on an adverse event that its values allow checking (None: not known yet)."""
     errors: Errors = {}
     if term is None and not term_text.strip():
-        add_error(errors, "term", "Choose a CTCAE v5 term from the list or describe the event.")
+        add_error(errors, "term", _("Choose a CTCAE v5 term from the list or describe the event."))
     if term is not None and not term.active:
-        add_error(errors, "term", f"'{term}' is no longer in the reference list.")
+        add_error(
+            errors, "term", _("“%(term)s” is no longer in the reference list.") % {"term": term}
+        )
     not_in_future(errors, today=local_date(now), start_date=start_date, end_date=end_date)
     if start_date is not None and end_date is not None and end_date < start_date:
-        add_error(errors, "end_date", "The event cannot end before it starts.")
+        add_error(errors, "end_date", _("The event cannot end before it starts."))
     if awareness_at is not None and awareness_at > now:
-        add_error(errors, "awareness_at", "The site cannot become aware in the future.")
+        add_error(errors, "awareness_at", _("The site cannot become aware in the future."))
     if grade == 5:
         _fatal_check(errors, patient, serious, start_date, end_date)
     return errors
@@ -135,7 +140,8 @@ def adverse_event_form_errors(
     return errors
 
 
-FATAL_WITHOUT_DEATH = (
+# In English where an edit check stores it (cleaning), in the user's language on a form.
+FATAL_WITHOUT_DEATH = gettext_noop(
     "A grade 5 (fatal) event needs the patient's death record; record the death first."
 )
 
@@ -145,20 +151,24 @@ def _fatal_check(
 ) -> None:
     """A grade 5 (fatal) event agrees with the death record (CTCAE v5: grade 5 is death)."""
     if not serious:
-        add_error(errors, "serious", "A fatal (grade 5) event is a serious adverse event.")
+        add_error(errors, "serious", _("A fatal (grade 5) event is a serious adverse event."))
     death = Death.objects.filter(patient=patient, entered_in_error=False).first()
     if death is None:
-        add_error(errors, "grade", FATAL_WITHOUT_DEATH)
+        add_error(errors, "grade", _(FATAL_WITHOUT_DEATH))
         return
     if start is not None and start > death.death_date:
         add_error(
-            errors, "start_date", f"The patient died on {death.death_date:%Y-%m-%d}, before this."
+            errors,
+            "start_date",
+            _("The patient died on %(date)s, before this.")
+            % {"date": f"{death.death_date:%Y-%m-%d}"},
         )
     if end is not None and end != death.death_date:
         add_error(
             errors,
             "end_date",
-            f"A fatal event ends on the date of death ({death.death_date:%Y-%m-%d}).",
+            _("A fatal event ends on the date of death (%(date)s).")
+            % {"date": f"{death.death_date:%Y-%m-%d}"},
         )
 
 
@@ -173,23 +183,43 @@ def _sponsor_alert_queue(event: AdverseEvent, *, now: dt.datetime) -> None:
         related_type=ContentType.objects.get_for_model(AdverseEvent),
         related_id=event.pk,
     ).count()
-    message_queue(
+    site = patient.site
+
+    def compose() -> tuple[str, str]:
+        values = {
+            "site": site.code,
+            "site_name": site,
+            "patient": patient,
+            "term": event.term_label,
+            "grade": event.grade,
+            "start": f"{event.start_date:%Y-%m-%d}",
+            "dexamethasone": event.get_relation_dexamethasone_display(),
+            "salvage": event.get_relation_salvage_display(),
+            "aware": in_time_zone(event.awareness_at, site),  # type: ignore[arg-type]
+            "due": in_time_zone(event.report_due_at, site),  # type: ignore[arg-type]
+        }
+        subject = _("[%(site)s] SAE %(patient)s: %(term)s, grade %(grade)s") % values
+        body = "\n".join(
+            [
+                _(
+                    "A serious adverse event was recorded for patient %(patient)s at site %(site_name)s."
+                )
+                % values,
+                _("Term (CTCAE v5): %(term)s; grade %(grade)s.") % values,
+                _("Start date: %(start)s.") % values,
+                _("Relation to dexamethasone: %(dexamethasone)s; to salvage: %(salvage)s.")
+                % values,
+                _("Site aware at: %(aware)s.") % values,
+                _("Full SAE report due by: %(due)s.") % values,
+            ]
+        )
+        return subject, body
+
+    queue_by_language(
         kind=SAE_ALERT,
         key=f"{SAE_ALERT}:{event.pk}:{earlier + 1}",
-        recipients=[TreatmentRules.from_settings().sponsor_safety_email],
-        subject=f"[{patient.site.code}] SAE {patient}: {event.term_label}, grade {event.grade}",
-        body="\n".join(
-            [
-                f"A serious adverse event was recorded for patient {patient} at site "
-                f"{patient.site}.",
-                f"Term (CTCAE v5): {event.term_label}; grade {event.grade}.",
-                f"Start date: {event.start_date:%Y-%m-%d}.",
-                f"Relation to dexamethasone: {event.get_relation_dexamethasone_display()}; "
-                f"to salvage: {event.get_relation_salvage_display()}.",
-                f"Site aware at: {event.awareness_at:%Y-%m-%d %H:%M %Z}.",
-                f"Full SAE report due by: {event.report_due_at:%Y-%m-%d %H:%M %Z}.",
-            ]
-        ),
+        addresses=[TreatmentRules.from_settings().sponsor_safety_email],
+        compose=compose,
         now=now,
         related=event,
     )
@@ -228,14 +258,17 @@ def sae_report_record(
     require_entry(patient=event.patient, by=by)
     event = AdverseEvent.objects.select_for_update().get(pk=event.pk)
     if not event.serious:
-        raise StateConflict("Only a serious adverse event has a report to record.")
+        raise StateConflict(_("Only a serious adverse event has a report to record."))
     if event.reported_at is not None:
-        raise StateConflict(f"The report was already recorded as sent at {event.reported_at}.")
+        raise StateConflict(
+            _("The report was already recorded as sent at %(at)s.")
+            % {"at": formats.date_format(timezone.localtime(event.reported_at), "DATETIME_FORMAT")}
+        )
     errors: Errors = {}
     if reported_at > now:
-        add_error(errors, "reported_at", "The report cannot be sent in the future.")
+        add_error(errors, "reported_at", _("The report cannot be sent in the future."))
     if event.awareness_at and reported_at < event.awareness_at:
-        add_error(errors, "reported_at", "The report cannot precede awareness of the event.")
+        add_error(errors, "reported_at", _("The report cannot precede awareness of the event."))
     raise_if(errors)
     event.reported_at = reported_at
     record_save(

@@ -6,6 +6,9 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from treatment.models import Signature, SignatureMeaning
 from trial.audit import record_save, require
@@ -13,7 +16,7 @@ from trial.exceptions import StateConflict
 from trial.models import Patient, User
 from trial.permissions import Action
 
-WRONG_PASSWORD = "The password is not correct; nothing was signed."
+WRONG_PASSWORD = gettext_lazy("The password is not correct; nothing was signed.")
 
 
 @transaction.atomic
@@ -32,12 +35,15 @@ def treatment_sign(
     if not by.check_password(password):
         raise ValidationError({"password": [WRONG_PASSWORD]})
     if meaning not in SignatureMeaning.values:
-        raise ValidationError({"meaning": ["Choose the meaning of the signature."]})
+        raise ValidationError({"meaning": [_("Choose the meaning of the signature.")]})
     current = Signature.objects.filter(patient=patient, broken_at__isnull=True).first()
     if current is not None:
         raise StateConflict(
-            f"The records were signed by {current.signer_name} on "
-            f"{current.signed_at:%Y-%m-%d %H:%M} and have not changed since."
+            _("The records were signed by %(name)s on %(at)s and have not changed since.")
+            % {
+                "name": current.signer_name,
+                "at": formats.date_format(timezone.localtime(current.signed_at), "DATETIME_FORMAT"),
+            }
         )
     signature = Signature(
         patient=patient,
