@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import timezone, translation
 
 from tests.factories import SiteFactory, protocol_with_criteria, user_with_role
 from trial.models import Role, Site, User
@@ -16,6 +17,17 @@ def media_root(settings, tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("media")
     settings.MEDIA_ROOT = root
     return root
+
+
+@pytest.fixture(autouse=True)
+def default_language_and_zone(settings) -> Any:
+    """Every test starts in the default language and the trial's time zone: a page requested
+    in French activates French for the rest of its thread, as Django's own LocaleMiddleware does."""
+    translation.activate(settings.LANGUAGE_CODE)
+    timezone.deactivate()
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+    timezone.deactivate()
 
 
 @pytest.fixture
