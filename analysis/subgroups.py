@@ -106,7 +106,7 @@ def _interaction(rows: pd.DataFrame, paramcd: str, sub: Subgroup, values: list[s
         endpoint=paramcd,
         analysis="subgroup_interaction",
         group=sub.column,
-        label=f"{sub.label}: treatment × subgroup interaction",
+        label=_("%(subgroup)s: treatment × subgroup interaction") % {"subgroup": sub.label},
         statistic=statistic,
         df=len(levels) if statistic is not None else None,
         p=float(chi2.sf(statistic, len(levels))) if statistic is not None else None,

@@ -239,11 +239,11 @@ class AllocationSlot(AuditedModel):
 
     def save(self, *args: object, **kwargs: object) -> None:
         if self.pk is not None and self.used:
-            raise ValidationError("A used allocation slot cannot be changed.")
+            raise ValidationError(_("A used allocation slot cannot be changed."))
         super().save(*args, **kwargs)  # type: ignore[arg-type]
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
-        raise ValidationError("Allocation slots are never deleted.")
+        raise ValidationError(_("Allocation slots are never deleted."))
 
 
 class Randomization(ClinicalRecord):

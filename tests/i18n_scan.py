@@ -56,8 +56,13 @@ EXCLUDED_FILES = {
 EXCLUDED_NAMES = re.compile(r"^(apis|api_[a-z_]+|apis_[a-z_]+)\.py$")
 EXCLUDED_DIRS = {"apis", "management"}
 
-# Template text that is not language: the study's name, symbols and punctuation.
+# Template text that is not language: the study's name, symbols and punctuation, and the
+# technical names and units written the same in French (file formats, statistics, CTCAE grades,
+# the arms' codes, which the statistician reads as codes).
 ALLOWED_TEXT = {"DEXAML-03"}
+ALLOWED_WORDS = re.compile(
+    r"\b(PNG|SVG|PDF|CSV|SHA-256|CONSORT|G[1-5]|p|χ²|cm|kg|DEX|CTRL|HR|CI|ID)\b", re.UNICODE
+)
 LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 TRANSLATED_ATTRIBUTES = {"title", "aria-label", "placeholder", "alt"}
 INCLUDE_TEXT_ARGUMENTS = {"label", "title", "heading", "legend", "caption", "text", "empty"}
@@ -218,7 +223,7 @@ def _filter_literals(contents: str) -> list[str]:
 def _is_words(text: str) -> bool:
     for allowed in ALLOWED_TEXT:
         text = text.replace(allowed, " ")
-    return bool(LETTER.search(text))
+    return bool(LETTER.search(ALLOWED_WORDS.sub(" ", text)))
 
 
 class _TextParser(HTMLParser):

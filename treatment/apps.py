@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class TreatmentConfig(AppConfig):
     name = "treatment"
-    verbose_name = "Treatment period"
+    verbose_name = _("Treatment period")
 
     def ready(self) -> None:
         # The outbox (base app) never imports treatment: treatment registers here what a

@@ -165,7 +165,7 @@ def allocation_list_activate(
         and not RandomizationRules.from_settings().allow_test_list
     ):
         raise ValidationError(
-            {"allocation_list": ["A test list cannot be activated in this environment."]}
+            {"allocation_list": [_("A test list cannot be activated in this environment.")]}
         )
     report = selectors.allocation_list_verify(allocation_list)
     if not report.ok:
@@ -201,7 +201,7 @@ def allocation_list_append(
     allocation_list = AllocationList.objects.select_for_update().get(pk=allocation_list.pk)
     all_keys = dict(selectors.strata_keys(allocation_list.factors))
     if key and key not in all_keys:
-        raise ValidationError({"key": [f"{key} is not a stratum of this list."]})
+        raise ValidationError({"key": [_("%(key)s is not a stratum of this list.") % {"key": key}]})
     existing = {s.key: s for s in allocation_list.strata.all()}
     wanted = [key] if key else sorted(set(all_keys) | set(existing))
     new = [(k, all_keys[k]) for k in wanted if k not in existing]

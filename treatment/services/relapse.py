@@ -210,7 +210,7 @@ def relapse_record(
             % {"date": f"{existing.relapse_date:%Y-%m-%d}"}
         )
     if relapse is not None and (relapse.entered_in_error or relapse.patient_id != patient.pk):
-        raise StateConflict("This relapse record was entered in error; record the relapse anew.")
+        raise StateConflict(_("This relapse record was entered in error; record the relapse anew."))
     errors = relapse_errors(
         patient=patient, today=local_date(now), relapse_date=relapse_date, finding=finding
     )
