@@ -13,16 +13,20 @@ from django.db import models
 from cleaning.models import UNRESOLVED, DataQuery
 from treatment.models import Signature
 from trial.models import Patient, Site, User
+from trial.services import drafts
 from verification.models import Lock, LockScope, SdvMark
 from verification.records import SIGNED_KINDS, FormRecords, patient_forms, record_date
 from verification.rules import VerificationRules
 
 # columns that are not data a monitor compares with the source
-_NOT_VERIFIED = frozenset({"id", "created_at", "entered_in_error", "entered_in_error_reason"})
+_NOT_VERIFIED = frozenset(
+    {"id", "created_at", "entered_in_error", "entered_in_error_reason", "draft"}
+)
 
 
 class FormStatus:
     NOT_STARTED = "not started"
+    INCOMPLETE = "incomplete"  # a draft: saved with required fields missing
     COMPLETE = "complete"
     VERIFIED = "verified"
     SIGNED = "signed"
@@ -52,6 +56,8 @@ class RecordStatus:
     verified_fields: list[str]
     locked: bool
     open_queries: int
+    draft: bool = False
+    missing: list[str] = field(default_factory=list)
 
     @property
     def key(self) -> str:
@@ -75,6 +81,7 @@ class FormRow:
     sdv_required: bool
     open_queries: int
     records: list[RecordStatus] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # of a draft: the required fields empty
 
 
 @dataclass
@@ -124,16 +131,20 @@ def _record_status(
     fields = sdv_fields(type(record))
     verified = "" in marked or (bool(fields) and set(fields) <= marked)
     label = record._meta.label_lower
+    draft = drafts.is_draft(record)  # no data yet: nothing to compare with the source
     return RecordStatus(
         record=record,
         label=label,
         title=f"{str(record._meta.verbose_name).capitalize()}: {record}",
-        required=rules.sdv_required(
+        required=not draft
+        and rules.sdv_required(
             label=label,
             pk=int(record.pk),
             site_id=patient.site_id,
             serious=bool(getattr(record, "serious", False)),
         ),
+        draft=draft,
+        missing=drafts.missing_labels(record) if draft else [],
         verified=verified,
         verified_fields=sorted(n for n in marked if n),
         locked=_locked(record, patient, facts.locks),
@@ -149,12 +160,13 @@ def _form_row(
     verified = bool(records) and all(r.verified for r in records)
     signed = facts.signed and bool(records) and form.labels <= SIGNED_KINDS
     locked = bool(records) and all(r.locked for r in records)
+    incomplete = any(r.draft for r in records)
     status = FormStatus.NOT_STARTED
     if started:
-        status = FormStatus.COMPLETE
-    if started and verified:
+        status = FormStatus.INCOMPLETE if incomplete else FormStatus.COMPLETE
+    if started and verified and not incomplete:
         status = FormStatus.VERIFIED
-    if started and signed:
+    if started and signed and not incomplete:
         status = FormStatus.SIGNED
     if started and locked:
         status = FormStatus.LOCKED
@@ -169,12 +181,14 @@ def _form_row(
         sdv_required=any(r.required for r in records),
         open_queries=sum(r.open_queries for r in records),
         records=records,
+        missing=[name for r in records for name in r.missing],
     )
 
 
 def patient_form_matrix(patient: Patient) -> list[FormRow]:
     """Every form the protocol expects of the patient so far, with its status (not started,
-    complete, verified, signed, locked), its SDV and its open data queries."""
+    incomplete (a draft, with the required fields it misses), complete, verified, signed,
+    locked), its SDV and its open data queries."""
     rules = VerificationRules.from_settings()
     facts = _facts(patient)
     return [_form_row(form, patient, facts, rules) for form in patient_forms(patient)]
@@ -187,6 +201,11 @@ def patient_lock_missing(patient: Patient) -> list[str]:
     missing: list[str] = []
     if "complete" in requires:
         missing += [f"{r.title} not started" for r in rows if not r.started]
+        missing += [
+            f"{r.title} incomplete (a draft; missing: {', '.join(r.missing)})"
+            for r in rows
+            if r.status == FormStatus.INCOMPLETE
+        ]
     if "verified" in requires:
         for row in rows:
             todo = [r for r in row.records if r.required and not r.verified]

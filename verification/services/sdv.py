@@ -20,6 +20,7 @@ from trial.exceptions import StateConflict
 from trial.models import ClinicalRecord, Patient, User
 from trial.permissions import Action
 from trial.selectors.history import patient_id_of
+from trial.services import drafts
 from verification.models import SdvMark
 from verification.selectors import sdv_fields
 
@@ -46,12 +47,16 @@ def sdv_mark(
 
     :raises PermissionDenied: the user is not a monitor of the record's site.
     :raises ValidationError: a name is not a field of the record.
-    :raises StateConflict: the record is marked entered in error.
+    :raises StateConflict: the record is marked entered in error, or is a draft.
     """
     patient = Patient.objects.get(pk=patient_id_of(record))
     require(user=by, action=Action.VERIFY_SOURCE, site=patient.site)
     if getattr(record, "entered_in_error", False):
         raise StateConflict("This record is marked entered in error; there is nothing to verify.")
+    if drafts.is_draft(record):
+        raise StateConflict(
+            "This record is a draft; there is nothing to verify until it is saved complete."
+        )
     names = _field_names(record, fields) or [""]
     content_type = ContentType.objects.get_for_model(record)
     valid = set(
