@@ -122,9 +122,8 @@ class TestBaselineDraft:
 
         assert not baseline.draft
         assert baseline_row(patient).status == FormStatus.COMPLETE
-        reasons = list(
-            baseline.history.order_by("history_date").values_list("history_change_reason", "draft")
-        )  # type: ignore[attr-defined]
+        history = baseline.history.order_by("history_date")
+        reasons = list(history.values_list("history_change_reason", "draft"))
         assert reasons == [("Saved as a draft", True), ("Draft completed", False)]
 
     def test_a_complete_record_is_not_turned_back_into_a_draft(
