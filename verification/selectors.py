@@ -9,6 +9,8 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from cleaning.models import UNRESOLVED, DataQuery
 from treatment.models import Signature
@@ -24,13 +26,13 @@ _NOT_VERIFIED = frozenset(
 )
 
 
-class FormStatus:
-    NOT_STARTED = "not started"
-    INCOMPLETE = "incomplete"  # a draft: saved with required fields missing
-    COMPLETE = "complete"
-    VERIFIED = "verified"
-    SIGNED = "signed"
-    LOCKED = "locked"
+class FormStatus(models.TextChoices):
+    NOT_STARTED = "not started", gettext_lazy("Not started")
+    INCOMPLETE = "incomplete", gettext_lazy("Incomplete")  # a draft: required fields missing
+    COMPLETE = "complete", gettext_lazy("Complete")
+    VERIFIED = "verified", gettext_lazy("Verified")
+    SIGNED = "signed", gettext_lazy("Signed")
+    LOCKED = "locked", gettext_lazy("Locked")
 
 
 def sdv_fields(model: type[models.Model]) -> list[str]:
@@ -82,6 +84,10 @@ class FormRow:
     open_queries: int
     records: list[RecordStatus] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # of a draft: the required fields empty
+
+    @property
+    def status_label(self) -> str:
+        return str(FormStatus(self.status).label)
 
 
 @dataclass
@@ -200,9 +206,10 @@ def patient_lock_missing(patient: Patient) -> list[str]:
     rows = patient_form_matrix(patient)
     missing: list[str] = []
     if "complete" in requires:
-        missing += [f"{r.title} not started" for r in rows if not r.started]
+        missing += [_("%(form)s not started") % {"form": r.title} for r in rows if not r.started]
         missing += [
-            f"{r.title} incomplete (a draft; missing: {', '.join(r.missing)})"
+            _("%(form)s incomplete (a draft; missing: %(fields)s)")
+            % {"form": r.title, "fields": ", ".join(r.missing)}
             for r in rows
             if r.status == FormStatus.INCOMPLETE
         ]
@@ -210,7 +217,14 @@ def patient_lock_missing(patient: Patient) -> list[str]:
         for row in rows:
             todo = [r for r in row.records if r.required and not r.verified]
             if todo:
-                missing.append(f"{row.title} not verified ({len(todo)} record(s))")
+                missing.append(
+                    ngettext(
+                        "%(form)s not verified (%(count)d record)",
+                        "%(form)s not verified (%(count)d records)",
+                        len(todo),
+                    )
+                    % {"form": row.title, "count": len(todo)}
+                )
     if "signed" in requires:
         unsigned = [
             r.title
@@ -218,11 +232,13 @@ def patient_lock_missing(patient: Patient) -> list[str]:
             if r.records and r.records[0].label in SIGNED_KINDS and not r.signed
         ]
         if unsigned:
-            missing.append("not signed by the investigator: " + ", ".join(unsigned))
+            missing.append(
+                _("not signed by the investigator: %(forms)s") % {"forms": ", ".join(unsigned)}
+            )
     if "no_open_queries" in requires:
         open_rows = [f"{r.title} ({r.open_queries})" for r in rows if r.open_queries]
         if open_rows:
-            missing.append("open data queries on " + ", ".join(open_rows))
+            missing.append(_("open data queries on %(forms)s") % {"forms": ", ".join(open_rows)})
     return missing
 
 
