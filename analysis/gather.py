@@ -10,7 +10,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
@@ -123,7 +123,9 @@ def trial_facts_gather(*, cutoff: dt.date) -> TrialFacts:
     risk_label = _labels(Baseline, "cytogenetic_risk")
     risks = {
         pid: risk_label.get(risk, risk)
-        for pid, risk in Baseline.objects.filter(live).values_list("patient_id", "cytogenetic_risk")
+        for pid, risk in Baseline.objects.filter(live, draft=False).values_list(
+            "patient_id", "cytogenetic_risk"
+        )
     }
     mutations = _mutations(among)
     transplants = _by_patient(
@@ -178,12 +180,13 @@ def _labels(model: type, field_name: str) -> dict[str, str]:
 
 
 def _mutations(patient_ids: Iterable[int] | QuerySet[Any]) -> dict[int, dict[str, str]]:
-    """gene code → result label, per patient, from the live baselines."""
+    """gene code → result label, per patient, from the live baselines (not drafts)."""
     mutations: dict[int, dict[str, str]] = defaultdict(dict)
     result_label = _labels(BaselineMutation, "result")
     for pid, gene, result in BaselineMutation.objects.filter(
         baseline__patient_id__in=patient_ids,
         baseline__entered_in_error=False,
+        baseline__draft=False,
         entered_in_error=False,
     ).values_list("baseline__patient_id", "gene__code", "result"):
         mutations[pid][gene] = result_label.get(result, result)
@@ -222,7 +225,8 @@ def baseline_facts_gather(*, cutoff: dt.date) -> list[BaselineFacts]:
     }
     sex = _labels(Patient, "sex")
     facts = []
-    for b in Baseline.objects.filter(patient_id__in=rand, entered_in_error=False).order_by(
+    counted = {"entered_in_error": False, "draft": False}  # a draft counts as no data
+    for b in Baseline.objects.filter(patient_id__in=rand, **counted).order_by(
         "patient__subject_id"
     ):
         r = rand[b.patient_id]
@@ -237,7 +241,7 @@ def baseline_facts_gather(*, cutoff: dt.date) -> list[BaselineFacts]:
                 cytogenetic_risk=label["cytogenetic_risk"].get(
                     b.cytogenetic_risk, b.cytogenetic_risk
                 ),
-                ecog=b.ecog,
+                ecog=cast(int, b.ecog),  # complete records only: the database requires it
                 wbc=b.wbc,
                 blood_blast_pct=b.blood_blast_pct,
                 marrow_blast_pct=b.marrow_blast_pct,

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db import models
-from django.db.models import F
+from django.db.models import F, Q
 from lxml import etree
 
 from analysis.gather import STUDYID
@@ -74,6 +74,7 @@ class Domain:
     name: str
     model: type[models.Model]
     patient: str  # ORM path to the patient's id
+    drafts: Q | None = None  # the records that are drafts: no data, never exported
 
     def fields(self) -> list[models.Field[Any, Any]]:
         return [f for f in self.model._meta.concrete_fields if not f.primary_key]
@@ -82,8 +83,14 @@ class Domain:
 DOMAINS = (
     Domain("PATIENT", "Patient (screening log)", Patient, "id"),
     Domain("CONSENT", "Informed consent", Consent, "patient_id"),
-    Domain("BASELINE", "Baseline", Baseline, "patient_id"),
-    Domain("MUTATION", "Baseline mutations", BaselineMutation, "baseline__patient_id"),
+    Domain("BASELINE", "Baseline", Baseline, "patient_id", Q(draft=True)),
+    Domain(
+        "MUTATION",
+        "Baseline mutations",
+        BaselineMutation,
+        "baseline__patient_id",
+        Q(baseline__draft=True),
+    ),
     Domain("ELIGIBILITY", "Eligibility answers", EligibilityAnswer, "patient_id"),
     Domain("RANDOMISATION", "Randomisation", Randomization, "patient_id"),
     Domain("CYCLE", "Treatment cycles", Cycle, "patient_id"),
@@ -212,12 +219,16 @@ def _rows(domain: Domain, with_audit: bool, patient_ids: list[int]) -> Iterable[
     """The rows of one domain for some patients, in one query, in the order of the file."""
     names = [f.attname for f in domain.fields()]
     among = {f"{domain.patient}__in": patient_ids}
+    records = domain.model._default_manager.filter(**among)
+    if domain.drafts is not None:  # a draft's history too waits until it is completed
+        records = records.exclude(domain.drafts)
     if not with_audit:
-        rows = domain.model._default_manager.filter(**among).annotate(odm_patient=F(domain.patient))
+        rows = records.annotate(odm_patient=F(domain.patient))
         for r in rows.order_by("pk").values("pk", "odm_patient", *names):
             yield r["odm_patient"], _Row(domain, r["pk"], r)
         return
-    history = domain.model.history.filter(**among).annotate(odm_patient=F(domain.patient))  # type: ignore[attr-defined]
+    history = domain.model.history.filter(id__in=records.values("pk"))  # type: ignore[attr-defined]
+    history = history.annotate(odm_patient=F(domain.patient))
     extra = ("history_type", "history_user__username", "history_date", "history_change_reason")
     for r in history.order_by("history_date", "history_id").values(
         "id", "odm_patient", *names, *extra

@@ -6,6 +6,7 @@ from followup import urls_api as followup
 from randomization import urls_api as randomization
 from treatment import urls_api as treatment
 from trial import urls_api as trial
+from verification import urls_api as verification
 
 app_name = "api"
 
@@ -15,5 +16,6 @@ urlpatterns = [
     *treatment.urlpatterns,
     *followup.urlpatterns,
     *cleaning.urlpatterns,
+    *verification.urlpatterns,
     *analysis.urlpatterns,
 ]

@@ -63,7 +63,9 @@ def stratification_values(patient: Patient) -> dict[str, str]:
         regimen = patient.baseline_regimen
         status = patient.baseline_disease_status  # type: ignore[attr-defined]
     else:
-        baseline = Baseline.objects.filter(patient=patient, entered_in_error=False).first()
+        baseline = Baseline.objects.filter(
+            patient=patient, entered_in_error=False, draft=False
+        ).first()
         regimen = baseline.planned_regimen if baseline else ""
         status = baseline.disease_status if baseline else ""
     return {"regimen": regimen or "", "disease_status": status or "", "site": patient.site.code}
@@ -71,12 +73,15 @@ def stratification_values(patient: Patient) -> dict[str, str]:
 
 def with_randomization_inputs(patients: QuerySet[Patient]) -> QuerySet[Patient]:
     """Annotate patients with everything randomisation checks (the baseline's stratification
-    values, whether consent is recorded), so that one statement reads it all."""
-    baseline = Baseline.objects.filter(patient=OuterRef("pk"), entered_in_error=False)
+    values, whether consent is recorded), so that one statement reads it all. A draft baseline
+    counts as no data (trial/services/drafts.py)."""
+    live = Baseline.objects.filter(patient=OuterRef("pk"), entered_in_error=False)
+    baseline = live.filter(draft=False)
     consent = Consent.objects.filter(patient=OuterRef("pk"), entered_in_error=False)
     return patients.select_related("site").annotate(
         baseline_regimen=Subquery(baseline.values("planned_regimen")[:1]),
         baseline_disease_status=Subquery(baseline.values("disease_status")[:1]),
+        baseline_draft=Exists(live.filter(draft=True)),
         consent_recorded=Exists(consent),
     )
 
@@ -92,6 +97,9 @@ def stratification_labels(values: dict[str, str]) -> dict[str, str]:
     }
 
 
+BASELINE_DRAFT = gettext_lazy(
+    "The baseline record is a draft: complete it before randomisation."
+)
 NOT_ENROLLED = gettext_lazy("Only an enrolled patient can be randomised.")
 NOT_CONFIRMED = gettext_lazy("An investigator must confirm eligibility before randomisation.")
 
@@ -114,6 +122,12 @@ def randomization_problems(patient: Patient, values: dict[str, str] | None = Non
         consent_recorded = Consent.objects.filter(patient=patient, entered_in_error=False).exists()
     if not consent_recorded:
         problems.append(_("Informed consent is not recorded."))
+    draft = getattr(patient, "baseline_draft", None)
+    if draft is None:
+        live = Baseline.objects.filter(patient=patient, entered_in_error=False)
+        draft = live.filter(draft=True).exists()
+    if draft:
+        problems.append(str(BASELINE_DRAFT))
     values = values or stratification_values(patient)
     if not values["regimen"]:
         problems.append(_("The planned salvage regimen (baseline) is not recorded."))

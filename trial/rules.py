@@ -116,7 +116,7 @@ def disease_status_check(b: Baseline) -> Errors:
                     "protocol's definition of first relapse."
                 ]
             }
-        if b.prior_induction_cycles > max_cycles:
+        if b.prior_induction_cycles is not None and b.prior_induction_cycles > max_cycles:
             return {
                 "prior_induction_cycles": [
                     f"First relapse requires a CR/CRi from at most {max_cycles} induction cycles."
@@ -138,13 +138,14 @@ def disease_status_check(b: Baseline) -> Errors:
                 "relapse_date": ["A patient who reached CR/CRi is refractory only after relapse."]
             }
         min_after = TrialRules.from_settings().refractory_min_days_after_induction
-        if b.prior_induction_cycles > max_cycles:
+        if b.prior_induction_cycles is not None and b.prior_induction_cycles > max_cycles:
             return {
                 "prior_induction_cycles": [
                     f"Refractory disease is defined after 1 or {max_cycles} induction cycles."
                 ]
             }
-        if b.assessment_date < b.induction_start_date + dt.timedelta(days=min_after):
+        assessed, induction = b.assessment_date, b.induction_start_date
+        if assessed and induction and assessed < induction + dt.timedelta(days=min_after):
             return {
                 "assessment_date": [
                     f"Persistent AML counts as refractory only {min_after} days or more after "
@@ -157,13 +158,13 @@ def disease_status_check(b: Baseline) -> Errors:
 def blast_check(b: Baseline) -> Errors:
     """At least 5% marrow blasts or at least 1% blood blasts (inclusion criterion 3)."""
     marrow_ok = b.marrow_blast_pct is not None and b.marrow_blast_pct >= 5
-    if marrow_ok or b.blood_blast_pct >= 1:
+    if marrow_ok or (b.blood_blast_pct is not None and b.blood_blast_pct >= 1):
         return {}
     return {"marrow_blast_pct": ["At least 5% marrow blasts or 1% blood blasts are required."]}
 
 
 def ecog_check(b: Baseline) -> Errors:
     limit = TrialRules.from_settings().max_ecog
-    if b.ecog > limit:
+    if b.ecog is not None and b.ecog > limit:
         return {"ecog": [f"ECOG {b.ecog} is above the protocol's limit of {limit}."]}
     return {}

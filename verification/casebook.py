@@ -14,6 +14,7 @@ from typing import Any, cast
 
 from django.db import models
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 from weasyprint import HTML
 
 from cleaning.selectors import record_queries
@@ -35,7 +36,7 @@ def _value(record: models.Model, f: models.Field) -> str:
     if f.is_relation:
         return str(getattr(record, f.name))
     if isinstance(value, bool):
-        return "Yes" if value else "No"
+        return _("Yes") if value else _("No")
     return str(value)
 
 

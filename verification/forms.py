@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
+from django.utils.translation import gettext_lazy
 
 from trial.models import Site
 
@@ -13,7 +14,7 @@ class RecordsVerifyForm(forms.Form):
     """The records of a patient's forms a monitor verifies in one go."""
 
     records = forms.MultipleChoiceField(
-        label="Records verified against source", widget=forms.CheckboxSelectMultiple
+        label=gettext_lazy("Records verified against source"), widget=forms.CheckboxSelectMultiple
     )
 
     def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
@@ -25,10 +26,10 @@ class FieldsVerifyForm(forms.Form):
     """The fields of one record a monitor verifies (none ticked: the whole record)."""
 
     fields_verified = forms.MultipleChoiceField(
-        label="Fields verified against source",
+        label=gettext_lazy("Fields verified against source"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Tick none to verify the whole record.",
+        help_text=gettext_lazy("Tick none to verify the whole record."),
     )
 
     def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
@@ -38,28 +39,36 @@ class FieldsVerifyForm(forms.Form):
 
 class LockForm(forms.Form):
     reason = forms.CharField(
-        label="Reason or note", required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=gettext_lazy("Reason or note"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 
 class DatabaseLockForm(forms.Form):
     cutoff_date = forms.DateField(
-        label="Cut-off date",
+        label=gettext_lazy("Cut-off date"),
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Every record dated on or before this day is locked, at every site.",
+        help_text=gettext_lazy(
+            "Every record dated on or before this day is locked, at every site."
+        ),
     )
     reason = forms.CharField(
-        label="Reason or note", required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=gettext_lazy("Reason or note"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 
 class UnlockForm(forms.Form):
-    reason = forms.CharField(label="Reason for unlocking", widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label=gettext_lazy("Reason for unlocking"), widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class CasebookBuildForm(forms.Form):
     site: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
-        queryset=Site.objects.none(), label="Site"
+        queryset=Site.objects.none(), label=gettext_lazy("Site")
     )
 
     def __init__(self, *args: Any, sites: Any, **kwargs: Any) -> None:

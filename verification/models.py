@@ -15,6 +15,8 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from trial.models import AuditedModel, Patient, Site
 from trial.querysets import SiteScopedQuerySet
@@ -28,7 +30,9 @@ class SdvMark(AuditedModel):
     object_id = models.PositiveBigIntegerField()
     record = GenericForeignKey("content_type", "object_id")
     field_name = models.CharField(
-        max_length=64, blank=True, help_text="The field verified; empty: the whole record."
+        max_length=64,
+        blank=True,
+        help_text=gettext_lazy("The field verified; empty: the whole record."),
     )
     verified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -41,6 +45,8 @@ class SdvMark(AuditedModel):
     objects = SiteScopedQuerySet.as_manager()
 
     class Meta:
+        verbose_name = gettext_lazy("source-data verification mark")
+        verbose_name_plural = gettext_lazy("source-data verification marks")
         constraints = [
             models.UniqueConstraint(
                 fields=["content_type", "object_id", "field_name"],
@@ -55,8 +61,12 @@ class SdvMark(AuditedModel):
         indexes = [models.Index(fields=["content_type", "object_id"])]
 
     def __str__(self) -> str:
-        what = self.field_name or "record"
-        return f"SDV of {what} by {self.verified_by} on {self.verified_at:%Y-%m-%d}"
+        what = self.field_name or _("record")
+        return _("SDV of %(what)s by %(user)s on %(day)s") % {
+            "what": what,
+            "user": self.verified_by,
+            "day": f"{self.verified_at:%Y-%m-%d}",
+        }
 
     @property
     def valid(self) -> bool:
@@ -64,9 +74,9 @@ class SdvMark(AuditedModel):
 
 
 class LockScope(models.TextChoices):
-    RECORD = "record", "One record"
-    PATIENT = "patient", "One patient"
-    DATABASE = "database", "Database at a cut-off"
+    RECORD = "record", gettext_lazy("One record")
+    PATIENT = "patient", gettext_lazy("One patient")
+    DATABASE = "database", gettext_lazy("Database at a cut-off")
 
 
 class Lock(AuditedModel):
@@ -81,7 +91,9 @@ class Lock(AuditedModel):
     )
     object_id = models.PositiveBigIntegerField(null=True, blank=True)
     cutoff_date = models.DateField(
-        null=True, blank=True, help_text="Database lock: data dated on or before it are locked."
+        null=True,
+        blank=True,
+        help_text=gettext_lazy("Database lock: data dated on or before it are locked."),
     )
     reason = models.TextField(blank=True)
     locked_by = models.ForeignKey(
@@ -95,6 +107,8 @@ class Lock(AuditedModel):
     unlock_reason = models.TextField(blank=True)
 
     class Meta:
+        verbose_name = gettext_lazy("lock")
+        verbose_name_plural = gettext_lazy("locks")
         constraints = [
             models.CheckConstraint(
                 condition=(
@@ -117,10 +131,16 @@ class Lock(AuditedModel):
 
     def __str__(self) -> str:
         if self.scope == LockScope.DATABASE:
-            return f"Database locked at the {self.cutoff_date:%Y-%m-%d} cut-off"
+            return _("Database locked at the %(day)s cut-off") % {
+                "day": f"{self.cutoff_date:%Y-%m-%d}"
+            }
         if self.scope == LockScope.PATIENT:
-            return f"Patient {self.patient} locked"
-        return f"Record {self.content_type_id}#{self.object_id} of {self.patient} locked"
+            return _("Patient %(patient)s locked") % {"patient": self.patient}
+        return _("Record %(type)s#%(id)s of %(patient)s locked") % {
+            "type": self.content_type_id,
+            "id": self.object_id,
+            "patient": self.patient,
+        }
 
     @property
     def in_force(self) -> bool:
@@ -128,10 +148,10 @@ class Lock(AuditedModel):
 
 
 class CasebookBuildState(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Building"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
+    QUEUED = "queued", gettext_lazy("Queued")
+    RUNNING = "running", gettext_lazy("Building")
+    DONE = "done", gettext_lazy("Done")
+    FAILED = "failed", gettext_lazy("Failed")
 
 
 class CasebookBuild(AuditedModel):
@@ -151,11 +171,20 @@ class CasebookBuild(AuditedModel):
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
     file_name = models.CharField(
-        max_length=200, blank=True, help_text="The ZIP of PDFs, under MEDIA_ROOT."
+        max_length=200, blank=True, help_text=gettext_lazy("The ZIP of PDFs, under MEDIA_ROOT.")
     )
 
     site_path = "site"
     objects = SiteScopedQuerySet.as_manager()
 
+    class Meta:
+        verbose_name = gettext_lazy("casebook build")
+        verbose_name_plural = gettext_lazy("casebook builds")
+
     def __str__(self) -> str:
-        return f"Casebooks of {self.site} ({self.get_state_display()}, {self.done}/{self.total})"
+        return _("Casebooks of %(site)s (%(state)s, %(done)s/%(total)s)") % {
+            "site": self.site,
+            "state": self.get_state_display(),
+            "done": self.done,
+            "total": self.total,
+        }

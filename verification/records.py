@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from followup.models import Visit, VisitStatus
 from randomization.models import Randomization, RandomizationCorrection
@@ -144,16 +145,26 @@ def _each(model: type[models.Model], patient: Patient, prefix: str) -> Iterator[
     for record in _one(model, patient):
         title = str(record)
         if prefix == "response":
-            title = f"Response {record.get_response_display()} on {record.assessment_date}"
+            title = _("Response %(response)s on %(day)s") % {
+                "response": record.get_response_display(),
+                "day": record.assessment_date,
+            }
         if prefix == "ae":
-            title = f"Adverse event: {record}" + (" (serious)" if record.serious else "")
+            title = (
+                _("Adverse event: %(event)s (serious)")
+                if record.serious
+                else _("Adverse event: %(event)s")
+            ) % {"event": record}
         yield FormRecords(f"{prefix}-{record.pk}", title, [record], True)
 
 
 def _visit_forms(patient: Patient) -> Iterator[FormRecords]:
     for visit in _live(Visit.objects.filter(patient=patient).order_by("number")):
         started = visit.status != VisitStatus.PLANNED
-        title = f"Follow-up visit {visit.number} (month {visit.month})"
+        title = _("Follow-up visit %(number)s (month %(month)s)") % {
+            "number": visit.number,
+            "month": visit.month,
+        }
         yield FormRecords(f"visit-{visit.pk}", title, [visit], started)
 
 
@@ -168,16 +179,16 @@ def patient_forms(patient: Patient) -> list[FormRecords]:
     baseline = _one(Baseline, patient)
     mutations = _live(BaselineMutation.objects.filter(baseline__in=baseline))
     forms = [
-        FormRecords("screening", "Screening", [patient], True),
-        FormRecords("consent", "Informed consent", _one(Consent, patient), False),
-        FormRecords("baseline", "Baseline", [*baseline, *mutations], False),
-        FormRecords("eligibility", "Eligibility", _one(EligibilityAnswer, patient), False),
+        FormRecords("screening", _("Screening"), [patient], True),
+        FormRecords("consent", _("Informed consent"), _one(Consent, patient), False),
+        FormRecords("baseline", _("Baseline"), [*baseline, *mutations], False),
+        FormRecords("eligibility", _("Eligibility"), _one(EligibilityAnswer, patient), False),
     ]
     if patient.status == PatientStatus.ENROLLED or patient.enrolled_at is not None:
         randomization = _one(Randomization, patient)
         corrections = _live(RandomizationCorrection.objects.filter(randomization__in=randomization))
         forms.append(
-            FormRecords("randomization", "Randomisation", [*randomization, *corrections], False)
+            FormRecords("randomization", _("Randomisation"), [*randomization, *corrections], False)
         )
     forms += list(_cycle_forms(patient))
     forms += list(_each(ResponseAssessment, patient, "response"))
@@ -186,7 +197,9 @@ def patient_forms(patient: Patient) -> list[FormRecords]:
     forms += list(_each(Relapse, patient, "relapse"))
     forms += list(_each(ProtocolDeviation, patient, "deviation"))
     if any(f.key == "randomization" and f.records for f in forms):
-        forms.append(FormRecords("eot", "End of treatment", _one(EndOfTreatment, patient), False))
+        forms.append(
+            FormRecords("eot", _("End of treatment"), _one(EndOfTreatment, patient), False)
+        )
     forms += list(_visit_forms(patient))
     forms += list(_each(Death, patient, "death"))
     forms += list(_each(Withdrawal, patient, "withdrawal"))

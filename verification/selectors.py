@@ -9,24 +9,30 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from cleaning.models import UNRESOLVED, DataQuery
 from treatment.models import Signature
 from trial.models import Patient, Site, User
+from trial.services import drafts
 from verification.models import Lock, LockScope, SdvMark
 from verification.records import SIGNED_KINDS, FormRecords, patient_forms, record_date
 from verification.rules import VerificationRules
 
 # columns that are not data a monitor compares with the source
-_NOT_VERIFIED = frozenset({"id", "created_at", "entered_in_error", "entered_in_error_reason"})
+_NOT_VERIFIED = frozenset(
+    {"id", "created_at", "entered_in_error", "entered_in_error_reason", "draft"}
+)
 
 
-class FormStatus:
-    NOT_STARTED = "not started"
-    COMPLETE = "complete"
-    VERIFIED = "verified"
-    SIGNED = "signed"
-    LOCKED = "locked"
+class FormStatus(models.TextChoices):
+    NOT_STARTED = "not started", gettext_lazy("Not started")
+    INCOMPLETE = "incomplete", gettext_lazy("Incomplete")  # a draft: required fields missing
+    COMPLETE = "complete", gettext_lazy("Complete")
+    VERIFIED = "verified", gettext_lazy("Verified")
+    SIGNED = "signed", gettext_lazy("Signed")
+    LOCKED = "locked", gettext_lazy("Locked")
 
 
 def sdv_fields(model: type[models.Model]) -> list[str]:
@@ -52,6 +58,8 @@ class RecordStatus:
     verified_fields: list[str]
     locked: bool
     open_queries: int
+    draft: bool = False
+    missing: list[str] = field(default_factory=list)
 
     @property
     def key(self) -> str:
@@ -75,6 +83,11 @@ class FormRow:
     sdv_required: bool
     open_queries: int
     records: list[RecordStatus] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # of a draft: the required fields empty
+
+    @property
+    def status_label(self) -> str:
+        return str(FormStatus(self.status).label)
 
 
 @dataclass
@@ -124,16 +137,20 @@ def _record_status(
     fields = sdv_fields(type(record))
     verified = "" in marked or (bool(fields) and set(fields) <= marked)
     label = record._meta.label_lower
+    draft = drafts.is_draft(record)  # no data yet: nothing to compare with the source
     return RecordStatus(
         record=record,
         label=label,
         title=f"{str(record._meta.verbose_name).capitalize()}: {record}",
-        required=rules.sdv_required(
+        required=not draft
+        and rules.sdv_required(
             label=label,
             pk=int(record.pk),
             site_id=patient.site_id,
             serious=bool(getattr(record, "serious", False)),
         ),
+        draft=draft,
+        missing=drafts.missing_labels(record) if draft else [],
         verified=verified,
         verified_fields=sorted(n for n in marked if n),
         locked=_locked(record, patient, facts.locks),
@@ -149,12 +166,13 @@ def _form_row(
     verified = bool(records) and all(r.verified for r in records)
     signed = facts.signed and bool(records) and form.labels <= SIGNED_KINDS
     locked = bool(records) and all(r.locked for r in records)
+    incomplete = any(r.draft for r in records)
     status = FormStatus.NOT_STARTED
     if started:
-        status = FormStatus.COMPLETE
-    if started and verified:
+        status = FormStatus.INCOMPLETE if incomplete else FormStatus.COMPLETE
+    if started and verified and not incomplete:
         status = FormStatus.VERIFIED
-    if started and signed:
+    if started and signed and not incomplete:
         status = FormStatus.SIGNED
     if started and locked:
         status = FormStatus.LOCKED
@@ -169,12 +187,14 @@ def _form_row(
         sdv_required=any(r.required for r in records),
         open_queries=sum(r.open_queries for r in records),
         records=records,
+        missing=[name for r in records for name in r.missing],
     )
 
 
 def patient_form_matrix(patient: Patient) -> list[FormRow]:
     """Every form the protocol expects of the patient so far, with its status (not started,
-    complete, verified, signed, locked), its SDV and its open data queries."""
+    incomplete (a draft, with the required fields it misses), complete, verified, signed,
+    locked), its SDV and its open data queries."""
     rules = VerificationRules.from_settings()
     facts = _facts(patient)
     return [_form_row(form, patient, facts, rules) for form in patient_forms(patient)]
@@ -186,12 +206,25 @@ def patient_lock_missing(patient: Patient) -> list[str]:
     rows = patient_form_matrix(patient)
     missing: list[str] = []
     if "complete" in requires:
-        missing += [f"{r.title} not started" for r in rows if not r.started]
+        missing += [_("%(form)s not started") % {"form": r.title} for r in rows if not r.started]
+        missing += [
+            _("%(form)s incomplete (a draft; missing: %(fields)s)")
+            % {"form": r.title, "fields": ", ".join(r.missing)}
+            for r in rows
+            if r.status == FormStatus.INCOMPLETE
+        ]
     if "verified" in requires:
         for row in rows:
             todo = [r for r in row.records if r.required and not r.verified]
             if todo:
-                missing.append(f"{row.title} not verified ({len(todo)} record(s))")
+                missing.append(
+                    ngettext(
+                        "%(form)s not verified (%(count)d record)",
+                        "%(form)s not verified (%(count)d records)",
+                        len(todo),
+                    )
+                    % {"form": row.title, "count": len(todo)}
+                )
     if "signed" in requires:
         unsigned = [
             r.title
@@ -199,11 +232,13 @@ def patient_lock_missing(patient: Patient) -> list[str]:
             if r.records and r.records[0].label in SIGNED_KINDS and not r.signed
         ]
         if unsigned:
-            missing.append("not signed by the investigator: " + ", ".join(unsigned))
+            missing.append(
+                _("not signed by the investigator: %(forms)s") % {"forms": ", ".join(unsigned)}
+            )
     if "no_open_queries" in requires:
         open_rows = [f"{r.title} ({r.open_queries})" for r in rows if r.open_queries]
         if open_rows:
-            missing.append("open data queries on " + ", ".join(open_rows))
+            missing.append(_("open data queries on %(forms)s") % {"forms": ", ".join(open_rows)})
     return missing
 
 

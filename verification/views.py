@@ -14,6 +14,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from trial.access import acting_user, patient_for
 from trial.forms import submitted
@@ -63,7 +64,7 @@ def patient_forms(request: HttpRequest, patient_id: int) -> HttpResponse:
         template="verification/patient_forms.html",
         action=Action.VERIFY_SOURCE,
         site=patient.site,
-        success="Verified against source.",
+        success=_("Verified against source."),
         next_url=here,
         context={
             "patient": patient,
@@ -96,7 +97,7 @@ def record_verify(request: HttpRequest, patient_id: int, record_type: str, pk: i
         template="verification/record_verify.html",
         action=Action.VERIFY_SOURCE,
         site=patient.site,
-        success="Verified against source.",
+        success=_("Verified against source."),
         next_url=back,
         context={
             "patient": patient,
@@ -127,7 +128,7 @@ def lock_list(request: HttpRequest) -> HttpResponse:
         template="verification/locks.html",
         action=Action.LOCK,
         site=None,
-        success=lambda lock: f"{lock}.",
+        success=lambda lock: _("%(lock)s.") % {"lock": lock},
         next_url=reverse("verification:locks"),
         context={"locks": selectors.locks_for_user(user)},
     )
@@ -148,11 +149,11 @@ def patient_lock(request: HttpRequest, patient_id: int) -> HttpResponse:
         template="verification/lock_form.html",
         action=Action.LOCK,
         site=patient.site,
-        success=f"Patient {patient} locked.",
+        success=_("Patient %(patient)s locked.") % {"patient": patient},
         next_url=back,
         context={
             "patient": patient,
-            "what": f"patient {patient}",
+            "what": _("patient %(patient)s") % {"patient": patient},
             "missing": selectors.patient_lock_missing(patient),
             "back": back,
         },
@@ -175,7 +176,7 @@ def record_lock(request: HttpRequest, patient_id: int, record_type: str, pk: int
         template="verification/lock_form.html",
         action=Action.LOCK,
         site=patient.site,
-        success=f"{record} locked.",
+        success=_("%(record)s locked.") % {"record": record},
         next_url=back,
         context={"patient": patient, "what": str(record), "missing": [], "back": back},
     )
@@ -196,7 +197,7 @@ def lock_release(request: HttpRequest, lock_id: int) -> HttpResponse:
         template="verification/unlock.html",
         action=Action.LOCK,
         site=site,
-        success=f"Unlocked: {lock}.",
+        success=_("Unlocked: %(lock)s.") % {"lock": lock},
         next_url=reverse("verification:locks"),
         context={"lock": lock},
     )
@@ -235,7 +236,7 @@ def casebook_builds(request: HttpRequest) -> HttpResponse:
         template="verification/casebooks.html",
         action=Action.VIEW,
         site=None,
-        success="The casebooks are being built; this page shows their progress.",
+        success=_("The casebooks are being built; this page shows their progress."),
         next_url=lambda build: reverse(
             "verification:casebook_build", kwargs={"build_id": build.pk}
         ),
@@ -254,5 +255,5 @@ def casebook_build_download(request: HttpRequest, build_id: int) -> FileResponse
     build = get_object_or_404(CasebookBuild.objects.for_user(acting_user(request)), pk=build_id)
     path = Path(settings.MEDIA_ROOT) / build.file_name
     if not build.file_name or not path.is_file():
-        raise Http404("The casebooks are not built yet.")
+        raise Http404(_("The casebooks are not built yet."))
     return FileResponse(path.open("rb"), as_attachment=True, filename=path.name)

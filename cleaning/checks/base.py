@@ -110,14 +110,17 @@ class PatientData:
 
     @cached_property
     def baselines(self) -> dict[int, Baseline]:
-        rows = self._of(Baseline.objects.filter(patient_id__in=self.patient_ids))
+        # a draft counts as no data: no check raises a query on what it leaves empty
+        rows = self._of(Baseline.objects.filter(patient_id__in=self.patient_ids, draft=False))
         return {b.patient_id: b for b in rows}
 
     @cached_property
     def mutations(self) -> dict[int, list[BaselineMutation]]:
         rows = self._of(
             BaselineMutation.objects.filter(
-                baseline__patient_id__in=self.patient_ids, baseline__entered_in_error=False
+                baseline__patient_id__in=self.patient_ids,
+                baseline__entered_in_error=False,
+                baseline__draft=False,
             )
         ).select_related("gene", "baseline")
         return _grouped(rows, lambda m: m.baseline.patient_id)

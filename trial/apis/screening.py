@@ -43,6 +43,7 @@ from trial.models import (
     User,
 )
 from trial.selectors import patients as patient_selectors
+from trial.services import drafts
 from trial.services.records import record_mark_entered_in_error
 from trial.services.screening import (
     BASELINE_FIELDS,
@@ -386,12 +387,20 @@ class BaselineMutationOutputSerializer(serializers.Serializer):
 class BaselineOutputSerializer(serializers.ModelSerializer[Baseline]):
     mutations = BaselineMutationOutputSerializer(many=True, read_only=True)
     open_queries = OpenQueriesField()
+    missing_fields = serializers.SerializerMethodField(
+        help_text="The required fields a draft leaves empty (empty when complete)."
+    )
+
+    def get_missing_fields(self, baseline: Baseline) -> list[str]:
+        return drafts.record_missing_fields(baseline)
 
     class Meta:
         model = Baseline
         ref_name = "Baseline"
         fields = [
             "id",
+            "draft",
+            "missing_fields",
             *BASELINE_FIELDS,
             "mutations",
             "entered_in_error",
@@ -412,11 +421,18 @@ class BaselineApi(APIView):
         )
         reason = ReasonField()
         confirmation = ConfirmationField()
+        draft = serializers.BooleanField(
+            required=False,
+            default=False,
+            help_text="Save as a draft: required fields may stay empty, and the record counts "
+            "as no data until it is saved without this flag (allowed while it is new or a "
+            "draft).",
+        )
 
         class Meta:
             model = Baseline
             ref_name = "BaselineInput"
-            fields = [*BASELINE_FIELDS, "mutations", "reason", "confirmation"]
+            fields = [*BASELINE_FIELDS, "mutations", "reason", "confirmation", "draft"]
 
     @extend_schema(tags=[TAG], responses={200: BaselineOutputSerializer})
     def get(self, request: Request, patient_id: int) -> Response:
@@ -446,7 +462,10 @@ class BaselineApi(APIView):
         baseline = baseline_of(patient)
         results = baseline.mutations.filter(entered_in_error=False).select_related("gene")
         current = current_input(
-            self.InputSerializer, baseline, mutations={m.gene.code: m.result for m in results}
+            self.InputSerializer,
+            baseline,
+            mutations={m.gene.code: m.result for m in results},
+            draft=False,  # a PATCH without the flag is the ordinary save: it completes a draft
         )
         sent = dict(request.data.items())
         if isinstance(sent.get("mutations"), dict):
@@ -460,6 +479,7 @@ class BaselineApi(APIView):
             mutations=data.pop("mutations", {}),
             reason=data.pop("reason"),
             confirmation=data.pop("confirmation"),
+            draft=data.pop("draft", False),
             data=data,
             by=acting_user(request),
             today=timezone.localdate(),

@@ -22,6 +22,7 @@ from trial.models import (
     Site,
     User,
 )
+from trial.services import drafts
 from trial.services.screening import BASELINE_FIELDS
 
 DateInput = IsoDateInput  # the one date widget of every form (trial/forms/widgets.py)
@@ -126,10 +127,22 @@ def _baseline_fields() -> dict[str, forms.Field]:
 class BaselineForm(TrialForm):
     """The baseline record, then one result per configured gene (docs/protocol.md: exploratory biology)."""
 
-    def __init__(self, *args: Any, genes: list[MutationGene], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        genes: list[MutationGene],
+        draftable: bool = False,
+        drafting: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         reason = self.fields.pop("reason", None)
         self.fields.update(_baseline_fields())
+        # "Save as draft" (offered while the record is new or a draft) leaves required fields
+        # empty; the ordinary save requires them (trial/services/drafts.py)
+        self.draftable, self.drafting = draftable, drafting
+        for name in drafts.REQUIRED_FIELDS["trial.baseline"]:
+            self.fields[name].required = not self.drafting
         self.genes = genes
         for gene in genes:
             self.fields[self.gene_field(gene)] = forms.ChoiceField(

@@ -207,30 +207,47 @@ class CytogeneticRisk(models.TextChoices):
 
 
 class Baseline(ClinicalRecord):
-    """Disease history and baseline assessment; also the source of the stratification factors."""
+    """Disease history and baseline assessment; also the source of the stratification factors.
+
+    A long form may be saved as a draft with required fields left empty (the fields the
+    completeness rule of `trial.services.drafts` names are nullable for that reason only): a
+    draft is never counted as data until the ordinary save completes it (docs/protocol.md
+    "Data cleaning and locking")."""
 
     patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="baseline")
-    assessment_date = models.DateField()
-    disease_status = models.CharField(max_length=20, choices=DiseaseStatus.choices)
-    diagnosis_date = models.DateField()
-    induction_start_date = models.DateField(help_text="Day 1 of the first induction cycle.")
+    draft = models.BooleanField(
+        default=False, help_text="Saved with required fields missing; not counted as data."
+    )
+    assessment_date = models.DateField(null=True, blank=True)
+    disease_status = models.CharField(max_length=20, choices=DiseaseStatus.choices, blank=True)
+    diagnosis_date = models.DateField(null=True, blank=True)
+    induction_start_date = models.DateField(
+        null=True, blank=True, help_text="Day 1 of the first induction cycle."
+    )
     prior_induction_cycles = models.PositiveSmallIntegerField(
-        validators=[MinValueValidator(1), MaxValueValidator(10)]
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(10)]
     )
     first_cr_date = models.DateField(
         null=True, blank=True, help_text="Date of the first CR or CRi, if one was reached."
     )
     relapse_date = models.DateField(null=True, blank=True)
     ecog = models.PositiveSmallIntegerField(
-        "ECOG performance status", validators=[MaxValueValidator(4)]
+        "ECOG performance status", null=True, blank=True, validators=[MaxValueValidator(4)]
     )
     wbc = models.DecimalField(
-        "WBC (×10⁹/L)", max_digits=6, decimal_places=2, validators=[MinValueValidator(0)]
+        "WBC (×10⁹/L)",
+        max_digits=6,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
     )
     blood_blast_pct = models.DecimalField(
         "Peripheral blood blasts (%)",
         max_digits=5,
         decimal_places=1,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(0), MaxValueValidator(100)],
     )
     marrow_blast_pct = models.DecimalField(
@@ -242,7 +259,7 @@ class Baseline(ClinicalRecord):
         validators=[MinValueValidator(0), MaxValueValidator(100)],
     )
     cytogenetic_risk = models.CharField(
-        "Cytogenetic risk (ELN 2017)", max_length=20, choices=CytogeneticRisk.choices
+        "Cytogenetic risk (ELN 2017)", max_length=20, choices=CytogeneticRisk.choices, blank=True
     )
     mrd_pct = models.DecimalField(
         "MRD (%)",
@@ -257,11 +274,35 @@ class Baseline(ClinicalRecord):
         "Planned salvage regimen",
         max_length=3,
         choices=Regimen.choices,
+        blank=True,
         help_text="Chosen by the investigator before randomisation; a stratification factor.",
     )
 
     site_path = "patient__site"
     objects = SiteScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            # the database's own word that only a draft leaves a required field empty
+            models.CheckConstraint(
+                condition=Q(draft=True)
+                | (
+                    Q(
+                        assessment_date__isnull=False,
+                        diagnosis_date__isnull=False,
+                        induction_start_date__isnull=False,
+                        prior_induction_cycles__isnull=False,
+                        ecog__isnull=False,
+                        wbc__isnull=False,
+                        blood_blast_pct__isnull=False,
+                    )
+                    & ~Q(disease_status="")
+                    & ~Q(cytogenetic_risk="")
+                    & ~Q(planned_regimen="")
+                ),
+                name="baseline_complete_unless_draft",
+            ),
+        ]
 
 
 class MutationGene(AuditedModel):

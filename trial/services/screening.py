@@ -26,6 +26,7 @@ from trial.models import (
     User,
 )
 from trial.permissions import Action
+from trial.services import drafts
 from trial.validation import Errors, add_error, merge, model_errors, not_in_future, raise_if
 
 
@@ -243,7 +244,8 @@ def consent_errors(*, patient: Patient, consent_date: dt.date | None, today: dt.
     """The consent is dated in the past and before every study procedure."""
     errors = not_in_future({}, today=today, consent_date=consent_date)
     baseline = Baseline.objects.filter(patient=patient).first()
-    if consent_date and baseline and baseline.assessment_date < consent_date:
+    assessed = baseline.assessment_date if baseline else None
+    if consent_date and assessed and assessed < consent_date:
         add_error(
             errors,
             "consent_date",
@@ -280,28 +282,60 @@ def baseline_record(
     today: dt.date,
     reason: str = "",
     confirmation: str = "",
+    draft: bool = False,
 ) -> Baseline:
     """Record (or correct, with a reason) the baseline record and mutation results.
 
-    :raises StateConflict: screening was closed as a screen failure.
+    `draft` saves it with required fields left empty (the values given are still checked); a
+    draft counts as no data until this is called without `draft`, which completes it. The
+    history names each draft save and the completion.
+
+    :raises StateConflict: screening was closed as a screen failure, or a draft save of a
+        record already complete.
     :raises ValidationError: no consent yet, assessment before consent, dates in the future or
-        out of order, or dates that contradict the disease status.
+        out of order, dates that contradict the disease status, or (unless a draft) a
+        required field left empty.
     """
     require(user=by, action=Action.SCREEN, site=patient.site)
     _refuse_after_screen_failure(patient)
     baseline = Baseline.objects.filter(patient=patient).first() or Baseline(patient=patient)
-    was_saved = baseline.pk is not None
+    was_saved, was_draft = baseline.pk is not None, baseline.draft
+    if draft and was_saved and not was_draft:
+        raise StateConflict(
+            "The baseline record is complete: correct it with the ordinary save, not as a draft."
+        )
     for name in BASELINE_FIELDS:
         if name in data:
             setattr(baseline, name, data[name])
+    baseline.draft = draft
     errors = model_errors({}, baseline, exclude=["patient"])
-    merge(errors, baseline_errors(baseline, today=today, unknown=set(errors)))
+    if not draft:
+        merge(errors, drafts.missing_errors(baseline))
+    unknown = {*errors, *drafts.record_missing_fields(baseline)}
+    if draft:  # an empty field of a draft is not known yet: the rules that need it wait
+        unknown.update(_empty_fields(baseline))
+    merge(errors, baseline_errors(baseline, today=today, unknown=unknown))
     raise_if(merge(errors, _gene_errors(mutations)))
+    reason = _draft_reason(reason, draft=draft, was_saved=was_saved, was_draft=was_draft)
     record_save(instance=baseline, by=by, reason=reason, confirmation=confirmation)
     _mutations_record(baseline=baseline, mutations=mutations, by=by, reason=reason)
-    if was_saved:
+    if was_saved and not was_draft:
         _clear_confirmation(patient, by=by, why="baseline changed")
     return baseline
+
+
+def _empty_fields(baseline: Baseline) -> list[str]:
+    return [name for name in BASELINE_FIELDS if getattr(baseline, name) in (None, "")]
+
+
+def _draft_reason(reason: str, *, draft: bool, was_saved: bool, was_draft: bool) -> str:
+    """The history's word for a draft save and a draft's completion; a correction of a
+    complete record keeps the user's reason."""
+    if draft:
+        return "Saved as a draft"
+    if was_saved and was_draft:
+        return "Draft completed"
+    return reason
 
 
 def baseline_errors(
@@ -324,11 +358,15 @@ def baseline_errors(
     return merge(errors, rules.baseline_check(baseline, today=today, unknown=unknown))
 
 
-def baseline_form_errors(*, patient: Patient, values: dict[str, Any], today: dt.date) -> Errors:
+def baseline_form_errors(
+    *, patient: Patient, values: dict[str, Any], today: dt.date, draft: bool = False
+) -> Errors:
     """The checks of `baseline_record` (the model's ranges, then the rules) on the values a
     form could read; a value missing from `values` is not known yet."""
     baseline = Baseline(patient=patient, **{name: values.get(name) for name in BASELINE_FIELDS})
     unknown = [name for name in BASELINE_FIELDS if name not in values]
+    if draft:  # an empty field of a draft is not known yet: the rules that need it wait
+        unknown += _empty_fields(baseline)
     errors = model_errors({}, baseline, exclude=["patient", *unknown])
     return merge(errors, baseline_errors(baseline, today=today, unknown=[*unknown, *errors]))
 
@@ -361,6 +399,9 @@ def eligibility_problems(patient: Patient) -> list[str]:
         problems.append("Informed consent is not recorded.")
     if baseline is None:
         problems.append("The baseline record is missing.")
+    elif baseline.draft:
+        problems.append(drafts.baseline_draft_problem(patient))
+        baseline = None  # a draft is no data: the rules on its values wait for it
     for messages in rules.age_check(patient.age_at_screening).values():
         problems.extend(messages)
     criteria = list(patient.protocol_version.criteria.order_by("position", "code"))
@@ -439,6 +480,9 @@ def patient_enrol(
         raise ValidationError(
             {"__all__": ["An investigator must confirm eligibility before enrolment."]}
         )
+    draft = drafts.baseline_draft_problem(patient)
+    if draft:
+        raise ValidationError({"__all__": [draft]})
     site = Site.objects.select_for_update().get(pk=patient.site_id)
     number = site.next_subject_number
     site.next_subject_number = number + 1

@@ -31,7 +31,7 @@ from trial.models import Baseline, Consent, MutationGene, Patient, PatientStatus
 from trial.pages import form_page, page, require_action
 from trial.permissions import Action
 from trial.selectors.history import record_history
-from trial.services import screening
+from trial.services import drafts, screening
 
 
 def _patient_url(patient: Patient) -> str:
@@ -181,13 +181,17 @@ def baseline_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
     closed = _screening_closed(patient, baseline)
     genes = list(MutationGene.objects.filter(active=True).order_by("position", "code"))
     today = timezone.localdate()
+    draftable = baseline is None or baseline.draft  # a complete record is never a draft again
+    drafting = draftable and request.method == "POST" and "draft" in request.POST
     form = BaselineForm(
         submitted(request),
         initial=_baseline_initial(baseline, genes),
         genes=genes,
-        editing=baseline is not None,
+        draftable=draftable,
+        drafting=drafting,
+        editing=not draftable,
         rules=lambda values: screening.baseline_form_errors(
-            patient=patient, values=values, today=today
+            patient=patient, values=values, today=today, draft=drafting
         ),
     )
 
@@ -200,6 +204,7 @@ def baseline_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
             today=today,
             reason=form.cleaned_data.get("reason", ""),
             confirmation=form.cleaned_data.get("confirmation", ""),
+            draft=drafting,
         )
 
     return form_page(
@@ -209,9 +214,17 @@ def baseline_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
         template="trial/baseline_form.html",
         action=Action.SCREEN,
         site=patient.site,
-        success="Baseline record saved.",
+        success=lambda saved: (
+            "Baseline saved as a draft: it counts as no data until it is saved complete."
+            if saved.draft
+            else "Baseline record saved."
+        ),
         next_url=_patient_url(patient),
-        context={"patient": patient, "record": baseline},
+        context={
+            "patient": patient,
+            "record": baseline,
+            "missing": drafts.missing_labels(baseline) if baseline and baseline.draft else [],
+        },
         closed=closed,
     )
 

@@ -14,6 +14,8 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from trial.audit import record_save, require
 from trial.exceptions import StateConflict
@@ -24,7 +26,7 @@ from verification.models import Lock, LockScope
 from verification.records import record_date
 from verification.selectors import patient_lock_missing
 
-UNLOCK_REASON_REQUIRED = "Give the reason for unlocking."
+UNLOCK_REASON_REQUIRED = gettext_lazy("Give the reason for unlocking.")
 
 
 def _owner_patient_id(instance: models.Model) -> int | None:
@@ -34,8 +36,10 @@ def _owner_patient_id(instance: models.Model) -> int | None:
 
 
 def _refusal(lock: Lock, what: str) -> str:
-    since = f"by {lock.locked_by.get_username()} on {lock.locked_at:%Y-%m-%d}"
-    return f"{what} ({since}): a data manager must unlock it, with a reason, before any change."
+    return _(
+        "%(what)s (by %(user)s on %(day)s): a data manager must unlock it, with a reason, "
+        "before any change."
+    ) % {"what": what, "user": lock.locked_by.get_username(), "day": f"{lock.locked_at:%Y-%m-%d}"}
 
 
 def lock_covering(instance: models.Model, stored: dict[str, Any] | None) -> str | None:
@@ -49,17 +53,17 @@ def lock_covering(instance: models.Model, stored: dict[str, Any] | None) -> str 
     for lock in locks:
         if lock.scope == LockScope.RECORD and patient_id is not None:
             if lock.content_type_id == content_type.pk and lock.object_id == instance.pk:
-                return _refusal(lock, "This record is locked")
+                return _refusal(lock, _("This record is locked"))
         elif lock.scope == LockScope.PATIENT and lock.patient_id == patient_id:
-            return _refusal(lock, f"Patient {lock.patient} is locked")
+            return _refusal(lock, _("Patient %(patient)s is locked") % {"patient": lock.patient})
         elif lock.scope == LockScope.DATABASE and lock.cutoff_date is not None:
             before = sorted(d for d in dates if d <= lock.cutoff_date)
             if before:
-                return _refusal(
-                    lock,
-                    f"The database is locked at the {lock.cutoff_date:%Y-%m-%d} cut-off and "
-                    f"this record is dated {before[0]:%Y-%m-%d}, on or before it",
-                )
+                what = _(
+                    "The database is locked at the %(cutoff)s cut-off and this record is dated "
+                    "%(day)s, on or before it"
+                ) % {"cutoff": f"{lock.cutoff_date:%Y-%m-%d}", "day": f"{before[0]:%Y-%m-%d}"}
+                return _refusal(lock, what)
     return None
 
 
@@ -93,7 +97,7 @@ def record_lock(*, record: models.Model, by: User, now: dt.datetime, reason: str
         scope=LockScope.RECORD, content_type=content_type, object_id=record.pk, unlocked_at=None
     )
     if in_force.exists():
-        raise StateConflict("This record is already locked.")
+        raise StateConflict(_("This record is already locked."))
     lock = Lock(
         scope=LockScope.RECORD,
         patient=patient,
@@ -118,10 +122,13 @@ def patient_lock(*, patient: Patient, by: User, now: dt.datetime, reason: str = 
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
     require(user=by, action=Action.LOCK, site=patient.site)
     if Lock.objects.filter(scope=LockScope.PATIENT, patient=patient, unlocked_at=None).exists():
-        raise StateConflict(f"Patient {patient} is already locked.")
+        raise StateConflict(_("Patient %(patient)s is already locked.") % {"patient": patient})
     missing = patient_lock_missing(patient)
     if missing:
-        raise StateConflict(f"Patient {patient} cannot be locked yet: " + "; ".join(missing) + ".")
+        raise StateConflict(
+            _("Patient %(patient)s cannot be locked yet: %(missing)s.")
+            % {"patient": patient, "missing": "; ".join(missing)}
+        )
     lock = Lock(
         scope=LockScope.PATIENT, patient=patient, reason=reason.strip(), locked_by=by, locked_at=now
     )
@@ -137,12 +144,12 @@ def database_lock(*, cutoff_date: dt.date, by: User, now: dt.datetime, reason: s
     """
     require(user=by, action=Action.LOCK, site=None)
     if by.site_ids_for(Action.LOCK) is not None:
-        raise StateConflict("Only a trial-wide data manager may lock the whole database.")
+        raise StateConflict(_("Only a trial-wide data manager may lock the whole database."))
     current = Lock.objects.select_for_update().filter(scope=LockScope.DATABASE, unlocked_at=None)
     if current.exists():
         raise StateConflict(
-            f"The database is already locked at the {current[0].cutoff_date:%Y-%m-%d} cut-off; "
-            "unlock it first."
+            _("The database is already locked at the %(cutoff)s cut-off; unlock it first.")
+            % {"cutoff": f"{current[0].cutoff_date:%Y-%m-%d}"}
         )
     lock = Lock(
         scope=LockScope.DATABASE,
@@ -169,11 +176,14 @@ def lock_release(*, lock: Lock, by: User, now: dt.datetime, reason: str) -> Lock
     site = lock.patient.site if lock.patient is not None else None
     require(user=by, action=Action.LOCK, site=site)
     if site is None and by.site_ids_for(Action.LOCK) is not None:
-        raise StateConflict("Only a trial-wide data manager may unlock the whole database.")
+        raise StateConflict(_("Only a trial-wide data manager may unlock the whole database."))
     if not reason.strip():
         raise ValidationError({"reason": [UNLOCK_REASON_REQUIRED]})
     if lock.unlocked_at is not None:
-        raise StateConflict(f"{lock} was already unlocked on {lock.unlocked_at:%Y-%m-%d}.")
+        raise StateConflict(
+            _("%(lock)s was already unlocked on %(day)s.")
+            % {"lock": lock, "day": f"{lock.unlocked_at:%Y-%m-%d}"}
+        )
     lock.unlocked_at, lock.unlocked_by, lock.unlock_reason = now, by, reason.strip()
     record_save(instance=lock, by=by, reason=f"Unlocked: {reason.strip()}"[:100])
     return lock

@@ -14,12 +14,14 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models, transaction
+from django.utils.translation import gettext as _
 
 from trial.audit import record_save, require
 from trial.exceptions import StateConflict
 from trial.models import ClinicalRecord, Patient, User
 from trial.permissions import Action
 from trial.selectors.history import patient_id_of
+from trial.services import drafts
 from verification.models import SdvMark
 from verification.selectors import sdv_fields
 
@@ -32,7 +34,13 @@ def _field_names(record: models.Model, fields: Sequence[str]) -> list[str]:
     names = [name.strip() for name in fields if name.strip()]
     unknown = [name for name in names if name not in known]
     if unknown:
-        raise ValidationError({"fields": [f"Not a field of this record: {', '.join(unknown)}."]})
+        raise ValidationError(
+            {
+                "fields": [
+                    _("Not a field of this record: %(names)s.") % {"names": ", ".join(unknown)}
+                ]
+            }
+        )
     return names
 
 
@@ -46,12 +54,18 @@ def sdv_mark(
 
     :raises PermissionDenied: the user is not a monitor of the record's site.
     :raises ValidationError: a name is not a field of the record.
-    :raises StateConflict: the record is marked entered in error.
+    :raises StateConflict: the record is marked entered in error, or is a draft.
     """
     patient = Patient.objects.get(pk=patient_id_of(record))
     require(user=by, action=Action.VERIFY_SOURCE, site=patient.site)
     if getattr(record, "entered_in_error", False):
-        raise StateConflict("This record is marked entered in error; there is nothing to verify.")
+        raise StateConflict(
+            _("This record is marked entered in error; there is nothing to verify.")
+        )
+    if drafts.is_draft(record):
+        raise StateConflict(
+            _("This record is a draft; there is nothing to verify until it is saved complete.")
+        )
     names = _field_names(record, fields) or [""]
     content_type = ContentType.objects.get_for_model(record)
     valid = set(

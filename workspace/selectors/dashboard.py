@@ -128,7 +128,11 @@ def dashboard_patients(user: User) -> QuerySet[Patient]:
         Patient.objects.for_user(user, Action.VIEW_REPORTS)
         .filter(_LIVE)
         .annotate(
-            has_mutations=Exists(BaselineMutation.objects.filter(_LIVE, baseline__patient=patient)),
+            has_mutations=Exists(
+                BaselineMutation.objects.filter(
+                    _LIVE, baseline__patient=patient, baseline__draft=False
+                )
+            ),
             has_cycles=Exists(Cycle.objects.filter(_LIVE, patient=patient)),
             is_randomized=Exists(Randomization.objects.filter(_LIVE, patient=patient)),
             arm=Subquery(Randomization.objects.filter(_LIVE, patient=patient).values("arm")[:1]),

@@ -25,6 +25,7 @@ from trial.models import (
     User,
 )
 from trial.permissions import Action
+from trial.services import drafts
 
 NEXT_STEP_LABELS = {
     "consent": gettext_lazy("Awaiting informed consent"),
@@ -45,7 +46,7 @@ def with_screening_progress(patients: QuerySet[Patient]) -> QuerySet[Patient]:
     valid = {"patient": OuterRef("pk"), "entered_in_error": False}
     return patients.annotate(
         has_consent=Exists(Consent.objects.filter(**valid)),
-        has_baseline=Exists(Baseline.objects.filter(**valid)),
+        has_baseline=Exists(Baseline.objects.filter(**valid, draft=False)),
         answered=_count(EligibilityAnswer.objects.filter(**valid), "patient"),
         criteria_count=_count(
             EligibilityCriterion.objects.filter(protocol_version=OuterRef("protocol_version")),
@@ -112,6 +113,19 @@ def _open_state(done: bool, ready: bool, status: str) -> str:
     return "todo" if ready else "waiting"
 
 
+def _baseline_summary(baseline: Baseline | None) -> str:
+    if baseline is None:
+        return gettext("Not recorded")
+    if baseline.draft:
+        missing = ", ".join(str(label) for label in drafts.missing_labels(baseline))
+        return gettext("Draft, incomplete (missing: %(missing)s)") % {"missing": missing}
+    return gettext("Assessed %(date)s, %(status)s, planned %(regimen)s") % {
+        "date": f"{baseline.assessment_date:%Y-%m-%d}",
+        "status": baseline.get_disease_status_display().lower(),
+        "regimen": baseline.get_planned_regimen_display(),
+    }
+
+
 def patient_steps(patient: Patient) -> list[Step]:
     """The screening path of one patient, each step with its state and a one-line summary."""
     p = with_screening_progress(Patient.objects.filter(pk=patient.pk)).get()
@@ -120,7 +134,8 @@ def patient_steps(patient: Patient) -> list[Step]:
     answered, criteria_count = p.answered, p.criteria_count  # type: ignore[attr-defined]
     answered_all = answered >= criteria_count
     confirmed_by = patient.eligibility_confirmed_by
-    data_ready = bool(consent and baseline and answered_all)
+    draft = baseline is not None and baseline.draft  # a draft counts as no data yet
+    data_ready = bool(consent and baseline and not draft and answered_all)
     rows = [
         (
             "consent",
@@ -135,16 +150,9 @@ def patient_steps(patient: Patient) -> list[Step]:
         (
             "baseline",
             gettext("Baseline record"),
-            baseline is not None,
+            baseline is not None and not draft,
             consent is not None,
-            gettext("Assessed %(date)s, %(status)s, planned %(regimen)s")
-            % {
-                "date": f"{baseline.assessment_date:%Y-%m-%d}",
-                "status": baseline.get_disease_status_display().lower(),
-                "regimen": baseline.get_planned_regimen_display(),
-            }
-            if baseline
-            else gettext("Not recorded"),
+            _baseline_summary(baseline),
         ),
         (
             "eligibility",
