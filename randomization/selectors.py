@@ -97,9 +97,7 @@ def stratification_labels(values: dict[str, str]) -> dict[str, str]:
     }
 
 
-BASELINE_DRAFT = gettext_lazy(
-    "The baseline record is a draft: complete it before randomisation."
-)
+BASELINE_DRAFT = gettext_lazy("The baseline record is a draft: complete it before randomisation.")
 NOT_ENROLLED = gettext_lazy("Only an enrolled patient can be randomised.")
 NOT_CONFIRMED = gettext_lazy("An investigator must confirm eligibility before randomisation.")
 
