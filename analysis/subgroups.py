@@ -56,7 +56,10 @@ def subgroups() -> list[Subgroup]:
         Subgroup(
             "CYTORISK", "Cytogenetic risk (ELN 2017)", {str(r.label): str(r.label) for r in risks}
         ),
-        *(Subgroup(mutation_variable(g), g, dict(_RESULTS)) for g in SUBGROUP_MUTATIONS),
+        *(
+            Subgroup(mutation_variable(g), g, {str(k): v for k, v in _RESULTS.items()})
+            for g in SUBGROUP_MUTATIONS
+        ),
     ]
 
 
