@@ -214,6 +214,9 @@ class EligibilityAnswer(ClinicalRecord):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.patient} · {self.criterion.code}"
+
     @property
     def met(self) -> bool:
         return self.criterion.is_met_by(self.answer)
@@ -244,6 +247,9 @@ class Consent(ClinicalRecord):
     class Meta:
         verbose_name = _("informed consent")
         verbose_name_plural = _("informed consents")
+
+    def __str__(self) -> str:
+        return str(self.patient)
 
 
 class DiseaseStatus(models.TextChoices):
@@ -333,6 +339,9 @@ class Baseline(ClinicalRecord):
         verbose_name = _("baseline record")
         verbose_name_plural = _("baseline records")
 
+    def __str__(self) -> str:
+        return str(self.patient)
+
 
 class MutationGene(AuditedModel):
     """A gene whose mutation status is captured at baseline (configuration)."""
@@ -377,3 +386,6 @@ class BaselineMutation(ClinicalRecord):
         constraints = [
             models.UniqueConstraint(fields=["baseline", "gene"], name="baseline_mutation_unique")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.baseline} · {self.gene.code}"

@@ -36,6 +36,9 @@ class Death(ClinicalRecord):
         verbose_name = _("death")
         verbose_name_plural = _("deaths")
 
+    def __str__(self) -> str:
+        return str(self.patient)
+
 
 class Withdrawal(ClinicalRecord):
     """Withdrawal of consent, with what the patient still allows to be collected."""
@@ -63,6 +66,9 @@ class Withdrawal(ClinicalRecord):
         verbose_name = _("withdrawal of consent")
         verbose_name_plural = _("withdrawals of consent")
 
+    def __str__(self) -> str:
+        return str(self.patient)
+
 
 class LossToFollowUp(ClinicalRecord):
     """Declared after the configured number of missed visits and documented contact attempts."""
@@ -88,3 +94,6 @@ class LossToFollowUp(ClinicalRecord):
     class Meta:
         verbose_name = _("loss to follow-up")
         verbose_name_plural = _("losses to follow-up")
+
+    def __str__(self) -> str:
+        return str(self.patient)
