@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
+from django.utils import translation
 from scipy.stats import chi2
 
 from analysis.cox import cox_fit
@@ -44,6 +45,12 @@ class Subgroup:
 
 
 def subgroups() -> list[Subgroup]:
+    """The analysed subgroups, their levels labelled in English as the datasets hold them."""
+    with translation.override("en"):
+        return _subgroups()
+
+
+def _subgroups() -> list[Subgroup]:
     risks = [CytogeneticRisk.FAVOURABLE, CytogeneticRisk.INTERMEDIATE, CytogeneticRisk.ADVERSE]
     return [
         Subgroup("STRREG", "Salvage regimen", {r.value: str(r.label) for r in Regimen}),
