@@ -14,7 +14,7 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 
 from analysis.derive import RELAPSE_TYPES, AdverseEventFact, PatientFacts
@@ -176,7 +176,11 @@ def _relapse_type(bone_marrow: bool, peripheral_blood: bool, extramedullary: boo
 
 
 def _labels(model: type, field_name: str) -> dict[str, str]:
-    return dict(model._meta.get_field(field_name).flatchoices)  # type: ignore[attr-defined]
+    """Code → label, in English whatever the interface language: the datasets, the cached
+    report and the exports carry these labels as data."""
+    choices = model._meta.get_field(field_name).flatchoices  # type: ignore[attr-defined]
+    with translation.override("en"):
+        return {code: str(label) for code, label in choices}
 
 
 def _mutations(patient_ids: Iterable[int] | QuerySet[Any]) -> dict[int, dict[str, str]]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from scipy.stats import chi2
@@ -47,6 +48,12 @@ class Subgroup:
 
 
 def subgroups() -> list[Subgroup]:
+    """The analysed subgroups, their levels labelled in English as the datasets hold them."""
+    with translation.override("en"):
+        return _subgroups()
+
+
+def _subgroups() -> list[Subgroup]:
     risks = [CytogeneticRisk.FAVOURABLE, CytogeneticRisk.INTERMEDIATE, CytogeneticRisk.ADVERSE]
     age = {"age": AGE_CUT}
     results = {value: str(label) for value, label in _RESULTS.items()}

@@ -21,6 +21,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from drf_standardized_errors.handler import ExceptionHandler
 from rest_framework import exceptions, serializers
@@ -37,13 +39,15 @@ RETRY_AFTER_SECONDS = 30
 
 class Conflict(exceptions.APIException):
     status_code = 409
-    default_detail = "The record is not in a state where this applies."
+    default_detail = gettext_lazy("The record is not in a state where this applies.")
     default_code = "conflict"
 
 
 class DatabaseUnavailable(exceptions.APIException):
     status_code = 503
-    default_detail = "The database cannot be reached; nothing was changed. Try again shortly."
+    default_detail = gettext_lazy(
+        "The database cannot be reached; nothing was changed. Try again shortly."
+    )
     default_code = "service_unavailable"
     wait = RETRY_AFTER_SECONDS  # the handler turns it into a Retry-After header
 
@@ -101,8 +105,10 @@ class AwareDateTimeField(serializers.DateTimeField):
     9999 cannot be converted to UTC. Both are refused with a field error."""
 
     default_error_messages = {
-        "naive": "Give the date-time with its UTC offset, e.g. 2026-03-01T14:30:00+01:00.",
-        "overflow": "Date-time out of range.",
+        "naive": gettext_lazy(
+            "Give the date-time with its UTC offset, e.g. 2026-03-01T14:30:00+01:00."
+        ),
+        "overflow": gettext_lazy("Date-time out of range."),
     }
 
     def enforce_timezone(self, value: dt.datetime) -> dt.datetime:
@@ -205,7 +211,7 @@ def partial_input(
         sent = sent.dict()
     if not isinstance(sent, Mapping):
         raise serializers.ValidationError(
-            {api_settings.NON_FIELD_ERRORS_KEY: ["Send an object of the fields to correct."]}
+            {api_settings.NON_FIELD_ERRORS_KEY: [_("Send an object of the fields to correct.")]}
         )
     merged = serializer(data={**{k: v for k, v in current.items() if v is not None}, **dict(sent)})
     merged.is_valid(raise_exception=True)

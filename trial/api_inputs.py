@@ -10,13 +10,15 @@ import re
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, pagination, parsers
 from rest_framework.request import Request
 
 
 class RequestTooLarge(exceptions.APIException):
     status_code = 413
-    default_detail = "The request body is too large."
+    default_detail = gettext_lazy("The request body is too large.")
     default_code = "request_too_large"
 
 
@@ -47,7 +49,12 @@ class BoundedLimitOffsetPagination(pagination.LimitOffsetPagination):
         value = int(raw) if re.fullmatch(r"\d{1,19}", raw.strip()) else -1
         if not minimum <= value <= BIGINT_MAX:
             raise exceptions.ValidationError(
-                {name: [f"A whole number from {minimum} to {BIGINT_MAX}."]}
+                {
+                    name: [
+                        _("A whole number from %(minimum)d to %(maximum)d.")
+                        % {"minimum": minimum, "maximum": BIGINT_MAX}
+                    ]
+                }
             )
         return value
 
@@ -78,7 +85,11 @@ def _body_bounded(
     length = request.META.get("CONTENT_LENGTH") if request is not None else None
     limit = int(getattr(settings, setting))
     if length and length.isdigit() and int(length) > limit:
-        raise RequestTooLarge(f"The request body is larger than {limit} bytes.")
+        raise RequestTooLarge(_too_large(limit))
+
+
+def _too_large(limit: int) -> str:
+    return _("The request body is larger than %(limit)d bytes.") % {"limit": limit}
 
 
 class BoundedJSONParser(parsers.JSONParser):
@@ -92,7 +103,7 @@ class BoundedJSONParser(parsers.JSONParser):
         limit = int(settings.API_MAX_BODY_BYTES)
         body = stream.read(limit + 1) if stream is not None else b""
         if len(body) > limit:
-            raise RequestTooLarge(f"The request body is larger than {limit} bytes.")
+            raise RequestTooLarge(_too_large(limit))
         try:
             text = body.decode((parser_context or {}).get("encoding") or settings.DEFAULT_CHARSET)
         except UnicodeDecodeError as error:
@@ -108,7 +119,9 @@ def _depth_check(text: str, limit: int) -> None:
         if token in "[{":
             depth += 1
             if depth > limit:
-                raise exceptions.ParseError(f"JSON nested deeper than {limit} levels.")
+                raise exceptions.ParseError(
+                    _("JSON nested deeper than %(limit)d levels.") % {"limit": limit}
+                )
         elif token in "]}":
             depth -= 1
 

@@ -21,16 +21,18 @@ from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from trial.exceptions import PermissionDenied
 from trial.models import Site, User
 from trial.permissions import Action, not_allowed_message
 
-REASON_REQUIRED = "Give a reason for changing a recorded value."
+# English here (tests and callers compare with it); shown through gettext where it is raised.
+REASON_REQUIRED = gettext_noop("Give a reason for changing a recorded value.")
 # The history's change-reason column (simple-history's `history_change_reason`, a
 # CharField(max_length=100)); tests/trial/test_record_history.py checks every history table.
 REASON_MAX_LENGTH = 100
-REASON_TOO_LONG = f"Keep the reason within {REASON_MAX_LENGTH} characters."
 
 # called as check(instance=…, by=…, confirmation=…); may raise ValidationError to refuse
 AfterSaveCheck = Callable[..., object]
@@ -117,9 +119,9 @@ def record_save(
     stored = stored_values(instance) if changing else None
     write_check(instance=instance, stored=stored)
     if changing and getattr(instance, "requires_change_reason", False) and not reason.strip():
-        raise ValidationError({"reason": [REASON_REQUIRED]})
+        raise ValidationError({"reason": [_(REASON_REQUIRED)]})
     if len(reason.strip()) > REASON_MAX_LENGTH:
-        raise ValidationError({"reason": [REASON_TOO_LONG]})
+        raise ValidationError({"reason": [reason_too_long(REASON_MAX_LENGTH)]})
     instance.full_clean()
     instance._history_user = by  # type: ignore[attr-defined]
     instance._change_reason = reason.strip() or ("Changed" if changing else "Created")  # type: ignore[attr-defined]
@@ -138,6 +140,10 @@ def record_save(
         raise
 
 
+def reason_too_long(room: int) -> str:
+    return _("Keep the reason within %(room)d characters.") % {"room": room}
+
+
 def reason_prefixed(prefix: str, reason: str) -> str:
     """The history reason `prefix` + the user's reason, which must leave room for the prefix.
 
@@ -145,7 +151,7 @@ def reason_prefixed(prefix: str, reason: str) -> str:
     """
     room = REASON_MAX_LENGTH - len(prefix)
     if len(reason.strip()) > room:
-        raise ValidationError({"reason": [f"Keep the reason within {room} characters."]})
+        raise ValidationError({"reason": [reason_too_long(room)]})
     return prefix + reason.strip()
 
 

@@ -155,7 +155,7 @@ def _sites_and_users(by: User) -> dict[str, dict[str, str]]:
         elif not user.email:  # a demo database seeded before the users had addresses
             user.email = demo_email(username)
             record_save(instance=user, by=by, reason="Demo address for the trial's e-mails")
-        logins[username] = {"role": role.label, "sites": site_code or "All sites"}
+        logins[username] = {"role": str(role.label), "sites": site_code or "All sites"}
     return {name: {**row, "password": DEMO_PASSWORD} for name, row in logins.items()}
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from trial.exceptions import ApplicationError
 from trial.models import IdempotentRequest, User
@@ -113,9 +114,12 @@ def _save(request: IdempotentRequest, reason: str) -> None:
 def _replay(earlier: IdempotentRequest, fingerprint: str) -> Outcome:
     if earlier.fingerprint and fingerprint and earlier.fingerprint != fingerprint:
         raise IdempotencyKeyReused(
-            "This Idempotency-Key was already used for a different request "
-            f"(at {earlier.created_at:%Y-%m-%d %H:%M:%S %Z}); nothing was done. "
-            "Send a new key for a new record, or repeat the first request unchanged."
+            _(
+                "This Idempotency-Key was already used for a different request (at %(when)s); "
+                "nothing was done. Send a new key for a new record, or repeat the first "
+                "request unchanged."
+            )
+            % {"when": f"{earlier.created_at:%Y-%m-%d %H:%M:%S %Z}"}
         )
     assert earlier.status_code is not None  # written with the outcome, in one transaction
     return Outcome(earlier.status_code, json.loads(earlier.response_body), replayed=True)

@@ -1,36 +1,38 @@
 """Who may do what (docs/protocol.md "Who uses it"): one table, read by every interface."""
 
 from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    SITE_COORDINATOR = "coordinator", "Site coordinator"
-    INVESTIGATOR = "investigator", "Investigator"
-    DATA_MANAGER = "data_manager", "Data manager"
-    MONITOR = "monitor", "Monitor"
-    STATISTICIAN = "statistician", "Trial statistician"
-    SPONSOR_ADMIN = "sponsor_admin", "Sponsor administrator"
+    SITE_COORDINATOR = "coordinator", _("Site coordinator")
+    INVESTIGATOR = "investigator", _("Investigator")
+    DATA_MANAGER = "data_manager", _("Data manager")
+    MONITOR = "monitor", _("Monitor")
+    STATISTICIAN = "statistician", _("Trial statistician")
+    SPONSOR_ADMIN = "sponsor_admin", _("Sponsor administrator")
 
 
 class Action(models.TextChoices):
-    VIEW = "view", "Read patient records"
-    SCREEN = "screen", "Screen, consent, record baseline and enrol"
-    CONFIRM_ELIGIBILITY = "confirm_eligibility", "Confirm eligibility"
-    RANDOMIZE = "randomize", "Randomise"
-    ENTER_TREATMENT = "enter_treatment", "Enter cycles, responses and adverse events"
-    SIGN = "sign", "Sign treatment-period records"
-    ENTER_FOLLOWUP = "enter_followup", "Enter follow-up visits"
-    RECORD_RELAPSE = "record_relapse", "Record a relapse"
-    RAISE_QUERY = "raise_query", "Raise and close data queries"
-    ANSWER_QUERY = "answer_query", "Answer data queries of the site"
-    VERIFY_SOURCE = "verify_source", "Verify records against source documents"
-    LOCK = "lock", "Lock and unlock records, patients and the database"
-    MANAGE_CUTOFF = "manage_cutoff", "Freeze data cut-offs"
-    EXPORT = "export", "Export analysis datasets"
-    VIEW_REPORTS = "view_reports", "See trial-wide reports"
-    MANAGE_ALLOCATION = "manage_allocation", "Generate and see allocation lists"
-    CORRECT_RANDOMIZATION = "correct_randomization", "Record a randomisation correction"
-    ADMINISTER = "administer", "Administer sites, users and protocol versions"
+    VIEW = "view", _("Read patient records")
+    SCREEN = "screen", _("Screen, consent, record baseline and enrol")
+    CONFIRM_ELIGIBILITY = "confirm_eligibility", _("Confirm eligibility")
+    RANDOMIZE = "randomize", _("Randomise")
+    ENTER_TREATMENT = "enter_treatment", _("Enter cycles, responses and adverse events")
+    SIGN = "sign", _("Sign treatment-period records")
+    ENTER_FOLLOWUP = "enter_followup", _("Enter follow-up visits")
+    RECORD_RELAPSE = "record_relapse", _("Record a relapse")
+    RAISE_QUERY = "raise_query", _("Raise and close data queries")
+    ANSWER_QUERY = "answer_query", _("Answer data queries of the site")
+    VERIFY_SOURCE = "verify_source", _("Verify records against source documents")
+    LOCK = "lock", _("Lock and unlock records, patients and the database")
+    MANAGE_CUTOFF = "manage_cutoff", _("Freeze data cut-offs")
+    EXPORT = "export", _("Export analysis datasets")
+    VIEW_REPORTS = "view_reports", _("See trial-wide reports")
+    MANAGE_ALLOCATION = "manage_allocation", _("Generate and see allocation lists")
+    CORRECT_RANDOMIZATION = "correct_randomization", _("Record a randomisation correction")
+    ADMINISTER = "administer", _("Administer sites, users and protocol versions")
 
 
 _ALL = frozenset(Role)
@@ -91,4 +93,6 @@ def roles_for(action: Action) -> frozenset[Role]:
 
 def not_allowed_message(action: Action) -> str:
     """What a user refused by this table reads, on a page or in the API."""
-    return f"Your role does not allow you to {action.label.lower()} here."
+    return gettext("Your role does not allow you to %(action)s here.") % {
+        "action": str(action.label).lower()
+    }

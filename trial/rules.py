@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from trial.dates import add_months
 from trial.validation import Errors, add_error, merge, not_in_future
@@ -42,7 +43,8 @@ class TrialRules:
 def age_check(age: int) -> Errors:
     minimum = TrialRules.from_settings().minimum_age
     if age < minimum:
-        return {"age_at_screening": [f"Patients must be at least {minimum} years old (age {age})."]}
+        message = _("Patients must be at least %(minimum)d years old (age %(age)d).")
+        return {"age_at_screening": [message % {"minimum": minimum, "age": age}]}
     return {}
 
 
@@ -77,18 +79,30 @@ def baseline_check(
         relapse_date=b.relapse_date,
     )
     order = [
-        ("diagnosis_date", "induction_start_date", "Induction cannot start before diagnosis."),
-        ("induction_start_date", "first_cr_date", "CR/CRi cannot precede the start of induction."),
-        ("first_cr_date", "relapse_date", "Relapse must come after the CR/CRi."),
-        ("relapse_date", "assessment_date", "The baseline assessment cannot precede the relapse."),
-        ("diagnosis_date", "assessment_date", "The baseline assessment cannot precede diagnosis."),
+        ("diagnosis_date", "induction_start_date", _("Induction cannot start before diagnosis.")),
+        (
+            "induction_start_date",
+            "first_cr_date",
+            _("CR/CRi cannot precede the start of induction."),
+        ),
+        ("first_cr_date", "relapse_date", _("Relapse must come after the CR/CRi.")),
+        (
+            "relapse_date",
+            "assessment_date",
+            _("The baseline assessment cannot precede the relapse."),
+        ),
+        (
+            "diagnosis_date",
+            "assessment_date",
+            _("The baseline assessment cannot precede diagnosis."),
+        ),
     ]
     for earlier, later, message in order:
         a, z = getattr(b, earlier), getattr(b, later)
         if a is not None and z is not None and z < a:
             add_error(errors, later, message)
     if b.relapse_date and not b.first_cr_date and "first_cr_date" not in unknown:
-        add_error(errors, "first_cr_date", "A relapse needs the date of the CR/CRi it follows.")
+        add_error(errors, "first_cr_date", _("A relapse needs the date of the CR/CRi it follows."))
     if not DISEASE_STATUS_FIELDS.intersection(unknown):
         merge(errors, disease_status_check(b))
     return errors
@@ -101,25 +115,34 @@ def disease_status_check(b: Baseline) -> Errors:
     max_cycles = rules.max_prior_induction_cycles
     if b.disease_status == "first_relapse":
         if not (b.first_cr_date and b.relapse_date):
-            return {"relapse_date": ["First relapse needs the dates of the CR/CRi and of relapse."]}
+            return {
+                "relapse_date": [_("First relapse needs the dates of the CR/CRi and of relapse.")]
+            }
         if b.relapse_date < b.first_cr_date + dt.timedelta(days=min_days):
             return {
                 "disease_status": [
-                    f"Relapse less than {min_days} days after CR/CRi is refractory disease, "
-                    "not first relapse."
+                    _(
+                        "Relapse less than %(days)d days after CR/CRi is refractory disease, "
+                        "not first relapse."
+                    )
+                    % {"days": min_days}
                 ]
             }
         if b.relapse_date > add_months(b.first_cr_date, max_months):
             return {
                 "relapse_date": [
-                    f"Relapse more than {max_months} months after CR/CRi is outside the "
-                    "protocol's definition of first relapse."
+                    _(
+                        "Relapse more than %(months)d months after CR/CRi is outside the "
+                        "protocol's definition of first relapse."
+                    )
+                    % {"months": max_months}
                 ]
             }
         if b.prior_induction_cycles is not None and b.prior_induction_cycles > max_cycles:
             return {
                 "prior_induction_cycles": [
-                    f"First relapse requires a CR/CRi from at most {max_cycles} induction cycles."
+                    _("First relapse requires a CR/CRi from at most %(cycles)d induction cycles.")
+                    % {"cycles": max_cycles}
                 ]
             }
         return {}
@@ -128,28 +151,37 @@ def disease_status_check(b: Baseline) -> Errors:
             if b.relapse_date >= b.first_cr_date + dt.timedelta(days=min_days):
                 return {
                     "disease_status": [
-                        f"Relapse {min_days} days or more after CR/CRi is a first relapse, "
-                        "not refractory disease."
+                        _(
+                            "Relapse %(days)d days or more after CR/CRi is a first relapse, "
+                            "not refractory disease."
+                        )
+                        % {"days": min_days}
                     ]
                 }
             return {}
         if b.first_cr_date and not b.relapse_date:
             return {
-                "relapse_date": ["A patient who reached CR/CRi is refractory only after relapse."]
+                "relapse_date": [
+                    _("A patient who reached CR/CRi is refractory only after relapse.")
+                ]
             }
         min_after = TrialRules.from_settings().refractory_min_days_after_induction
         if b.prior_induction_cycles is not None and b.prior_induction_cycles > max_cycles:
             return {
                 "prior_induction_cycles": [
-                    f"Refractory disease is defined after 1 or {max_cycles} induction cycles."
+                    _("Refractory disease is defined after 1 or %(cycles)d induction cycles.")
+                    % {"cycles": max_cycles}
                 ]
             }
         assessed, induction = b.assessment_date, b.induction_start_date
         if assessed and induction and assessed < induction + dt.timedelta(days=min_after):
             return {
                 "assessment_date": [
-                    f"Persistent AML counts as refractory only {min_after} days or more after "
-                    "day 1 of induction."
+                    _(
+                        "Persistent AML counts as refractory only %(days)d days or more after "
+                        "day 1 of induction."
+                    )
+                    % {"days": min_after}
                 ]
             }
     return {}
@@ -160,11 +192,12 @@ def blast_check(b: Baseline) -> Errors:
     marrow_ok = b.marrow_blast_pct is not None and b.marrow_blast_pct >= 5
     if marrow_ok or (b.blood_blast_pct is not None and b.blood_blast_pct >= 1):
         return {}
-    return {"marrow_blast_pct": ["At least 5% marrow blasts or 1% blood blasts are required."]}
+    return {"marrow_blast_pct": [_("At least 5% marrow blasts or 1% blood blasts are required.")]}
 
 
 def ecog_check(b: Baseline) -> Errors:
     limit = TrialRules.from_settings().max_ecog
     if b.ecog is not None and b.ecog > limit:
-        return {"ecog": [f"ECOG {b.ecog} is above the protocol's limit of {limit}."]}
+        message = _("ECOG %(ecog)d is above the protocol's limit of %(limit)d.")
+        return {"ecog": [message % {"ecog": b.ecog, "limit": limit}]}
     return {}

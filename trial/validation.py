@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Model
+from django.utils.translation import gettext as _
 
 Errors = dict[str, list[str]]
 
@@ -58,7 +59,11 @@ def not_in_future(errors: Errors, *, today: dt.date, **dates: dt.date | None) ->
     """No recorded date may be after today."""
     for field, value in dates.items():
         if value is not None and value > today:
-            add_error(errors, field, f"This date ({value:%Y-%m-%d}) is in the future.")
+            add_error(
+                errors,
+                field,
+                _("This date (%(date)s) is in the future.") % {"date": f"{value:%Y-%m-%d}"},
+            )
     return errors
 
 
@@ -71,7 +76,10 @@ def not_before_randomisation(
             add_error(
                 errors,
                 field,
-                f"This date ({value:%Y-%m-%d}) is before randomisation: the patient was "
-                f"randomised on {randomized_on:%Y-%m-%d}.",
+                _(
+                    "This date (%(date)s) is before randomisation: the patient was "
+                    "randomised on %(randomised)s."
+                )
+                % {"date": f"{value:%Y-%m-%d}", "randomised": f"{randomized_on:%Y-%m-%d}"},
             )
     return errors

@@ -161,7 +161,8 @@ class TestConfigurationIsEditable:
         _signed_in(client, sponsor_admin)
 
         response = client.post(
-            reverse("admin:trial_site_add"), {"code": "MRS", "name": "Marseille", "active": "on"}
+            reverse("admin:trial_site_add"),
+            {"code": "MRS", "name": "Marseille", "active": "on", "time_zone": "Europe/Paris"},
         )
 
         assert response.status_code == 302

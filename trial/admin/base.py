@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.forms import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from trial.permissions import Action
@@ -42,8 +43,8 @@ class SponsorAdminAuthenticationForm(AdminAuthenticationForm):
 
 admin.site.has_permission = _admin_site_has_permission  # type: ignore[method-assign]
 admin.site.login_form = SponsorAdminAuthenticationForm
-admin.site.site_header = "DEXAML-03 administration"
-admin.site.site_title = "DEXAML-03 administration"
+admin.site.site_header = _("DEXAML-03 administration")
+admin.site.site_title = _("DEXAML-03 administration")
 
 
 class SponsorAdmin(SimpleHistoryAdmin):

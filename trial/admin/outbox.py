@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import Model
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from trial.admin.base import is_sponsor_admin
@@ -34,7 +35,7 @@ class OutboundMessageAdmin(SimpleHistoryAdmin):
         "created_at",
     ]
 
-    @admin.display(description="Recipients")
+    @admin.display(description=_("Recipients"))
     def recipient_list(self, message: OutboundMessage) -> str:
         return ", ".join(message.recipients)
 

@@ -7,6 +7,8 @@ from typing import Any
 from django.contrib.auth import authenticate, user_logged_in
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from knox.models import AuthToken
 from knox.settings import knox_settings
@@ -68,7 +70,7 @@ class TokenObtainApi(APIView):
             raise LoginLockedOut()
         if user is None:
             raise exceptions.ValidationError(
-                {"non_field_errors": ["Unable to log in with the username and password given."]},
+                {"non_field_errors": [_("Unable to log in with the username and password given.")]},
                 code="authorization",
             )
         instance, token = AuthToken.objects.create(user=user, expiry=knox_settings.TOKEN_TTL)
@@ -81,7 +83,7 @@ class TokenObtainApi(APIView):
 
 class LoginLockedOut(exceptions.APIException):
     status_code = 429
-    default_detail = "Too many failed logins for this username; try again later."
+    default_detail = gettext_lazy("Too many failed logins for this username; try again later.")
     default_code = "locked_out"
 
 

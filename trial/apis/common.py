@@ -12,6 +12,7 @@ from typing import TypeVar
 from django.db.models import Model, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from trial.api import OpenQueriesField, ReasonField
@@ -31,14 +32,14 @@ TAG = "screening"
 def consent_of(patient: Patient) -> Consent:
     consent = Consent.objects.filter(patient=patient).select_related("obtained_by").first()
     if consent is None:
-        raise Http404("No consent is recorded for this patient.")
+        raise Http404(_("No consent is recorded for this patient."))
     return consent
 
 
 def baseline_of(patient: Patient) -> Baseline:
     baseline = Baseline.objects.filter(patient=patient).first()
     if baseline is None:
-        raise Http404("No baseline record exists for this patient.")
+        raise Http404(_("No baseline record exists for this patient."))
     return baseline
 
 

@@ -7,6 +7,7 @@ from typing import Any
 import django_filters
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import filters, generics, serializers, status
@@ -273,7 +274,7 @@ class ScreenFailureApi(APIView):
             legacy = attrs.pop("detail", None)
             if legacy is not None and attrs.get("reason_detail"):
                 raise serializers.ValidationError(
-                    {"detail": ["Send `reason_detail` only (`detail` is its deprecated name)."]}
+                    {"detail": [_("Send `reason_detail` only (`detail` is its deprecated name).")]}
                 )
             if legacy is not None:
                 attrs["reason_detail"] = legacy

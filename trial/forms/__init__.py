@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from trial.audit import REASON_MAX_LENGTH, REASON_REQUIRED
 from trial.exceptions import ApplicationError
@@ -24,7 +25,7 @@ def submitted(request: HttpRequest) -> Any:
     return request.POST if request.method == "POST" else None
 
 
-CONFIRMATION_HELP = (
+CONFIRMATION_HELP = _(
     "Optional. If an automatic check flags a value you know is right (for example a visit "
     "outside its window), say why here: its query then opens already answered by you."
 )
@@ -32,17 +33,19 @@ CONFIRMATION_HELP = (
 
 class EnteredInErrorForm(forms.Form):
     reason = forms.CharField(
-        label="Why this record was entered in error",
+        label=_("Why this record was entered in error"),
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="The record stays, marked, with this reason in its history; it no longer "
-        "counts in the derivations and exports.",
+        help_text=_(
+            "The record stays, marked, with this reason in its history; it no longer "
+            "counts in the derivations and exports."
+        ),
     )
 
 
 def confirmation_field() -> forms.CharField:
     """The entering user's word that a value an automatic edit check flags is right."""
     return forms.CharField(
-        label="Confirm a flagged value",
+        label=_("Confirm a flagged value"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=CONFIRMATION_HELP,
@@ -52,11 +55,11 @@ def confirmation_field() -> forms.CharField:
 def reason_field() -> forms.CharField:
     """Why a recorded value changes: asked on corrections only, never on a first entry."""
     return forms.CharField(
-        label="Reason for change",
+        label=_("Reason for change"),
         max_length=REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Required because this changes data already recorded.",
-        error_messages={"required": REASON_REQUIRED},
+        help_text=_("Required because this changes data already recorded."),
+        error_messages={"required": _(REASON_REQUIRED)},
     )
 
 

@@ -8,6 +8,8 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from trial.forms import RulesChecked, confirmation_field, reason_field
 from trial.forms.widgets import IsoDateField, IsoDateInput
@@ -40,11 +42,11 @@ class TrialForm(RulesChecked):
 
 
 class PatientScreenForm(TrialForm):
-    site = forms.ModelChoiceField(queryset=Site.objects.none(), empty_label=None)
-    screening_date = IsoDateField()
-    sex = forms.ChoiceField(choices=[("", "Choose…"), *Sex.choices])
+    site = forms.ModelChoiceField(queryset=Site.objects.none(), empty_label=None, label=_("Site"))
+    screening_date = IsoDateField(label=_("Screening date"))
+    sex = forms.ChoiceField(label=_("Sex"), choices=[("", _("Choose…")), *Sex.choices])
     age_at_screening = forms.IntegerField(
-        label="Age at screening", min_value=0, max_value=120, help_text="Whole years."
+        label=_("Age at screening"), min_value=0, max_value=120, help_text=_("Whole years.")
     )
     confirmation = confirmation_field()
 
@@ -56,10 +58,10 @@ class PatientScreenForm(TrialForm):
 class PatientEditForm(TrialForm):
     """A correction of the screening-log entry: always a change, so always with a reason."""
 
-    screening_date = IsoDateField()
-    sex = forms.ChoiceField(choices=Sex.choices)
+    screening_date = IsoDateField(label=_("Screening date"))
+    sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices)
     age_at_screening = forms.IntegerField(
-        label="Age at screening", min_value=0, max_value=120, help_text="Whole years."
+        label=_("Age at screening"), min_value=0, max_value=120, help_text=_("Whole years.")
     )
     confirmation = confirmation_field()
 
@@ -87,11 +89,13 @@ class UserChoiceField(forms.ModelChoiceField):
 
 
 class ConsentForm(TrialForm):
-    consent_date = IsoDateField(label="Date of consent")
+    consent_date = IsoDateField(label=_("Date of consent"))
     form_version = forms.CharField(
-        label="Consent form version", max_length=40, help_text="As printed on the signed form."
+        label=_("Consent form version"),
+        max_length=40,
+        help_text=_("As printed on the signed form."),
     )
-    obtained_by = UserChoiceField(queryset=User.objects.none(), label="Consent obtained by")
+    obtained_by = UserChoiceField(queryset=User.objects.none(), label=_("Consent obtained by"))
     confirmation = confirmation_field()
 
     def __init__(self, *args: Any, site: Site, **kwargs: Any) -> None:
@@ -102,13 +106,13 @@ class ConsentForm(TrialForm):
 
 
 # Labels as the case report form words them (the model's field names abbreviate).
-BASELINE_LABELS = {
-    "assessment_date": "Date of the baseline assessment",
-    "diagnosis_date": "Date of diagnosis",
-    "induction_start_date": "Date induction started",
-    "prior_induction_cycles": "Induction cycles before screening",
-    "first_cr_date": "Date of first CR/CRi",
-    "relapse_date": "Date of relapse",
+BASELINE_LABELS: dict[str, Any] = {
+    "assessment_date": _("Date of the baseline assessment"),
+    "diagnosis_date": _("Date of diagnosis"),
+    "induction_start_date": _("Date induction started"),
+    "prior_induction_cycles": _("Induction cycles before screening"),
+    "first_cr_date": _("Date of first CR/CRi"),
+    "relapse_date": _("Date of relapse"),
 }
 
 
@@ -171,7 +175,7 @@ class BaselineForm(TrialForm):
         return {gene.code: self.cleaned_data[self.gene_field(gene)] for gene in self.genes}
 
 
-YES_NO = [("yes", "Yes"), ("no", "No")]
+YES_NO = [("yes", _("Yes")), ("no", _("No"))]
 
 
 class EligibilityForm(TrialForm):
@@ -186,10 +190,12 @@ class EligibilityForm(TrialForm):
                 label=f"{c.code}: {c.text}",
                 choices=YES_NO,
                 widget=forms.RadioSelect,
-                error_messages={"required": "Answer yes or no."},
+                error_messages={"required": _("Answer yes or no.")},
             )
             self.fields[f"note_{c.code}"] = forms.CharField(
-                label=f"Note on {c.code}", max_length=500, required=False
+                label=gettext("Note on %(code)s") % {"code": c.code},
+                max_length=500,
+                required=False,
             )
         if reason is not None:
             self.fields["reason"] = reason
@@ -206,27 +212,27 @@ class EligibilityForm(TrialForm):
 
 class ConfirmEligibilityForm(TrialForm):
     confirm = forms.BooleanField(
-        label="I have checked the source documents and confirm that this patient is eligible.",
-        error_messages={"required": "Tick the box to confirm eligibility."},
+        label=_("I have checked the source documents and confirm that this patient is eligible."),
+        error_messages={"required": _("Tick the box to confirm eligibility.")},
     )
 
 
 class EnrolForm(TrialForm):
     confirm = forms.BooleanField(
-        label="Enrol this patient in the trial and issue a subject identifier.",
-        error_messages={"required": "Tick the box to confirm the enrolment."},
+        label=_("Enrol this patient in the trial and issue a subject identifier."),
+        error_messages={"required": _("Tick the box to confirm the enrolment.")},
     )
     confirmation = confirmation_field()
 
 
 class ScreenFailForm(TrialForm):
     reason = forms.ChoiceField(
-        label="Reason for screen failure",
-        choices=[("", "Choose…"), *ScreenFailureReason.choices],
+        label=_("Reason for screen failure"),
+        choices=[("", _("Choose…")), *ScreenFailureReason.choices],
     )
     reason_detail = forms.CharField(
-        label="Details",
+        label=_("Details"),
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
-        help_text="Required when the reason is “Other”.",
+        help_text=_("Required when the reason is “Other”."),
     )

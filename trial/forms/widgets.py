@@ -12,10 +12,11 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 ISO_DATE = "%Y-%m-%d"
 ISO_PATTERN = r"\d{4}-\d{2}-\d{2}"
-ISO_MESSAGE = "Enter the date as YYYY-MM-DD, for example 2026-03-31."
+ISO_MESSAGE = _("Enter the date as YYYY-MM-DD, for example 2026-03-31.")
 
 
 class IsoDateInput(forms.DateInput):
@@ -25,7 +26,7 @@ class IsoDateInput(forms.DateInput):
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         defaults = {
-            "placeholder": "YYYY-MM-DD",
+            "placeholder": _("YYYY-MM-DD"),
             "pattern": ISO_PATTERN,
             "inputmode": "numeric",
             "autocomplete": "off",
@@ -46,7 +47,9 @@ class IsoDateField(forms.DateField):
 
 ISO_DATETIME = "%Y-%m-%d %H:%M"
 ISO_DATETIME_PATTERN = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}"
-ISO_DATETIME_MESSAGE = "Enter the date and time as YYYY-MM-DD HH:MM (24 h), e.g. 2026-03-31 14:05."
+ISO_DATETIME_MESSAGE = _(
+    "Enter the date and time as YYYY-MM-DD HH:MM (24 h), e.g. 2026-03-31 14:05."
+)
 
 
 class IsoDateTimeInput(forms.DateTimeInput):
@@ -56,7 +59,7 @@ class IsoDateTimeInput(forms.DateTimeInput):
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         defaults = {
-            "placeholder": "YYYY-MM-DD HH:MM",
+            "placeholder": _("YYYY-MM-DD HH:MM"),
             "pattern": ISO_DATETIME_PATTERN,
             "autocomplete": "off",
             "maxlength": "16",
@@ -73,7 +76,7 @@ class IsoDateTimeField(forms.DateTimeField):
     input_formats = [ISO_DATETIME]
     default_error_messages = {
         "invalid": ISO_DATETIME_MESSAGE,
-        "overflow": "Date-time out of range.",
+        "overflow": _("Date-time out of range."),
     }
 
     def to_python(self, value: Any) -> dt.datetime | None:

@@ -12,15 +12,16 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from trial.models.base import AuditedModel
 
 
 class MessageStatus(models.TextChoices):
-    PENDING = "pending", "Waiting to be sent"
-    SENDING = "sending", "Being sent by a worker"
-    SENT = "sent", "Sent"
-    NO_RECIPIENT = "no_recipient", "Not sent: nobody to send it to"
+    PENDING = "pending", _("Waiting to be sent")
+    SENDING = "sending", _("Being sent by a worker")
+    SENT = "sent", _("Sent")
+    NO_RECIPIENT = "no_recipient", _("Not sent: nobody to send it to")
 
 
 UNDELIVERED = (MessageStatus.PENDING, MessageStatus.SENDING)
@@ -34,29 +35,38 @@ class OutboundMessage(AuditedModel):
     """
 
     kind = models.CharField(
-        max_length=50, help_text="What the message is, e.g. treatment.sae_alert."
+        _("kind"), max_length=50, help_text=_("What the message is, e.g. treatment.sae_alert.")
     )
-    dedup_key = models.CharField(max_length=200, unique=True)
-    recipients = models.JSONField(default=list, blank=True)
-    subject = models.CharField(max_length=255)
-    body = models.TextField()
+    dedup_key = models.CharField(_("deduplication key"), max_length=200, unique=True)
+    recipients = models.JSONField(_("recipients"), default=list, blank=True)
+    subject = models.CharField(_("subject"), max_length=255)
+    body = models.TextField(_("body"))
     related_type = models.ForeignKey(
-        ContentType, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        ContentType,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("related record type"),
     )
-    related_id = models.PositiveBigIntegerField(null=True, blank=True)
+    related_id = models.PositiveBigIntegerField(_("related record id"), null=True, blank=True)
     related = GenericForeignKey("related_type", "related_id")
     status = models.CharField(
-        max_length=20, choices=MessageStatus.choices, default=MessageStatus.PENDING
+        _("status"), max_length=20, choices=MessageStatus.choices, default=MessageStatus.PENDING
     )
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    next_attempt_at = models.DateTimeField(help_text="When a worker may try it (again).")
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    next_attempt_at = models.DateTimeField(
+        _("next attempt at"), help_text=_("When a worker may try it (again).")
+    )
     claimed_at = models.DateTimeField(
-        null=True, blank=True, help_text="When a worker took it to send it."
+        _("claimed at"), null=True, blank=True, help_text=_("When a worker took it to send it.")
     )
-    sent_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("outbound message")
+        verbose_name_plural = _("outbound messages")
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="outbox_due"),
             models.Index(fields=["related_type", "related_id"], name="outbox_related"),
@@ -81,16 +91,25 @@ class IdempotentRequest(AuditedModel):
     and nothing is created again.
     """
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    operation = models.CharField(max_length=200)
-    key = models.CharField(max_length=255)
-    fingerprint = models.CharField(
-        max_length=64, blank=True, help_text="SHA-256 of the request's path and body."
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("user")
     )
-    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.TextField(blank=True, help_text="The JSON answered, as sent.")
+    operation = models.CharField(_("operation"), max_length=200)
+    key = models.CharField(_("key"), max_length=255)
+    fingerprint = models.CharField(
+        _("fingerprint"),
+        max_length=64,
+        blank=True,
+        help_text=_("SHA-256 of the request's path and body."),
+    )
+    status_code = models.PositiveSmallIntegerField(_("status code"), null=True, blank=True)
+    response_body = models.TextField(
+        _("response body"), blank=True, help_text=_("The JSON answered, as sent.")
+    )
 
     class Meta:
+        verbose_name = _("idempotent request")
+        verbose_name_plural = _("idempotent requests")
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "operation", "key"], name="idempotent_request_once"

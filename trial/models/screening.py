@@ -7,6 +7,8 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from trial.models.base import AuditedModel, ClinicalRecord
 from trial.models.sites import Site
@@ -16,33 +18,46 @@ from trial.querysets import SiteScopedQuerySet
 class ProtocolVersion(AuditedModel):
     """A version of the protocol; an amendment adds a version and never rewrites one."""
 
-    number = models.CharField(max_length=20, unique=True)
-    effective_date = models.DateField(unique=True)
-    description = models.TextField(blank=True)
+    number = models.CharField(_("number"), max_length=20, unique=True)
+    effective_date = models.DateField(_("effective date"), unique=True)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        verbose_name = _("protocol version")
+        verbose_name_plural = _("protocol versions")
 
     def __str__(self) -> str:
-        return f"Protocol v{self.number} (from {self.effective_date:%Y-%m-%d})"
+        return gettext("Protocol v%(number)s (from %(date)s)") % {
+            "number": self.number,
+            "date": f"{self.effective_date:%Y-%m-%d}",
+        }
 
 
 class CriterionKind(models.TextChoices):
-    INCLUSION = "inclusion", "Inclusion"
-    EXCLUSION = "exclusion", "Exclusion"
+    INCLUSION = "inclusion", _("Inclusion")
+    EXCLUSION = "exclusion", _("Exclusion")
 
 
 class EligibilityCriterion(AuditedModel):
     protocol_version = models.ForeignKey(
-        ProtocolVersion, on_delete=models.PROTECT, related_name="criteria"
+        ProtocolVersion,
+        on_delete=models.PROTECT,
+        related_name="criteria",
+        verbose_name=_("protocol version"),
     )
-    code = models.CharField(max_length=10, help_text="For example I3 or E2.")
-    kind = models.CharField(max_length=10, choices=CriterionKind.choices)
-    text = models.TextField()
-    position = models.PositiveSmallIntegerField(default=0)
+    code = models.CharField(_("code"), max_length=10, help_text=_("For example I3 or E2."))
+    kind = models.CharField(_("kind"), max_length=10, choices=CriterionKind.choices)
+    text = models.TextField(_("text"))
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
     editable = models.BooleanField(
+        _("editable"),
         default=False,
-        help_text="An example criterion that the sponsor may still adapt in a later version.",
+        help_text=_("An example criterion that the sponsor may still adapt in a later version."),
     )
 
     class Meta:
+        verbose_name = _("eligibility criterion")
+        verbose_name_plural = _("eligibility criteria")
         constraints = [
             models.UniqueConstraint(
                 fields=["protocol_version", "code"], name="criterion_code_unique_per_version"
@@ -58,23 +73,23 @@ class EligibilityCriterion(AuditedModel):
 
 
 class Sex(models.TextChoices):
-    FEMALE = "F", "Female"
-    MALE = "M", "Male"
+    FEMALE = "F", _("Female")
+    MALE = "M", _("Male")
 
 
 class PatientStatus(models.TextChoices):
-    SCREENING = "screening", "Screening"
-    SCREEN_FAILED = "screen_failed", "Screen failure"
-    ENROLLED = "enrolled", "Enrolled"
+    SCREENING = "screening", _("Screening")
+    SCREEN_FAILED = "screen_failed", _("Screen failure")
+    ENROLLED = "enrolled", _("Enrolled")
 
 
 class ScreenFailureReason(models.TextChoices):
-    INCLUSION_NOT_MET = "inclusion_not_met", "Inclusion criterion not met"
-    EXCLUSION_MET = "exclusion_met", "Exclusion criterion met"
-    CONSENT_REFUSED = "consent_refused", "Consent refused"
-    DIED = "died", "Died before enrolment"
-    INVESTIGATOR_DECISION = "investigator_decision", "Investigator decision"
-    OTHER = "other", "Other"
+    INCLUSION_NOT_MET = "inclusion_not_met", _("Inclusion criterion not met")
+    EXCLUSION_MET = "exclusion_met", _("Exclusion criterion met")
+    CONSENT_REFUSED = "consent_refused", _("Consent refused")
+    DIED = "died", _("Died before enrolment")
+    INVESTIGATOR_DECISION = "investigator_decision", _("Investigator decision")
+    OTHER = "other", _("Other")
 
 
 class Patient(ClinicalRecord):
@@ -83,26 +98,35 @@ class Patient(ClinicalRecord):
     No names are kept; age and sex are enough for eligibility and the CONSORT counts.
     """
 
-    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="patients")
-    screening_number = models.CharField(max_length=20, editable=False)
-    screening_date = models.DateField()
-    sex = models.CharField(max_length=1, choices=Sex.choices)
+    site = models.ForeignKey(
+        Site, on_delete=models.PROTECT, related_name="patients", verbose_name=_("site")
+    )
+    screening_number = models.CharField(_("screening number"), max_length=20, editable=False)
+    screening_date = models.DateField(_("screening date"))
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
     age_at_screening = models.PositiveSmallIntegerField(
-        validators=[MaxValueValidator(120)], help_text="Age in whole years on the screening date."
+        _("age at screening"),
+        validators=[MaxValueValidator(120)],
+        help_text=_("Age in whole years on the screening date."),
     )
     protocol_version = models.ForeignKey(
-        ProtocolVersion, on_delete=models.PROTECT, related_name="patients", editable=False
+        ProtocolVersion,
+        on_delete=models.PROTECT,
+        related_name="patients",
+        editable=False,
+        verbose_name=_("protocol version"),
     )
     status = models.CharField(
+        _("status"),
         max_length=20,
         choices=PatientStatus.choices,
         default=PatientStatus.SCREENING,
         editable=False,
     )
     screen_failure_reason = models.CharField(
-        max_length=30, choices=ScreenFailureReason.choices, blank=True
+        _("screen failure reason"), max_length=30, choices=ScreenFailureReason.choices, blank=True
     )
-    screen_failure_detail = models.TextField(blank=True)
+    screen_failure_detail = models.TextField(_("screen failure details"), blank=True)
     eligibility_confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -110,10 +134,15 @@ class Patient(ClinicalRecord):
         blank=True,
         related_name="+",
         editable=False,
+        verbose_name=_("eligibility confirmed by"),
     )
-    eligibility_confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
-    subject_id = models.CharField(max_length=20, null=True, blank=True, unique=True, editable=False)
-    enrolled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    eligibility_confirmed_at = models.DateTimeField(
+        _("eligibility confirmed at"), null=True, blank=True, editable=False
+    )
+    subject_id = models.CharField(
+        _("subject identifier"), max_length=20, null=True, blank=True, unique=True, editable=False
+    )
+    enrolled_at = models.DateTimeField(_("enrolled at"), null=True, blank=True, editable=False)
     enrolled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -121,12 +150,15 @@ class Patient(ClinicalRecord):
         blank=True,
         related_name="+",
         editable=False,
+        verbose_name=_("enrolled by"),
     )
 
     site_path = "site"
     objects = SiteScopedQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("patient")
+        verbose_name_plural = _("patients")
         constraints = [
             models.UniqueConstraint(
                 fields=["site", "screening_number"], name="patient_screening_number_unique"
@@ -154,21 +186,36 @@ class EligibilityAnswer(ClinicalRecord):
     """The answer to one criterion of the patient's protocol version."""
 
     patient = models.ForeignKey(
-        Patient, on_delete=models.PROTECT, related_name="eligibility_answers"
+        Patient,
+        on_delete=models.PROTECT,
+        related_name="eligibility_answers",
+        verbose_name=_("patient"),
     )
-    criterion = models.ForeignKey(EligibilityCriterion, on_delete=models.PROTECT, related_name="+")
-    answer = models.BooleanField(help_text="Yes when the statement of the criterion holds.")
-    note = models.CharField(max_length=500, blank=True)
+    criterion = models.ForeignKey(
+        EligibilityCriterion,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("criterion"),
+    )
+    answer = models.BooleanField(
+        _("answer"), help_text=_("Yes when the statement of the criterion holds.")
+    )
+    note = models.CharField(_("note"), max_length=500, blank=True)
 
     site_path = "patient__site"
     objects = SiteScopedQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("eligibility answer")
+        verbose_name_plural = _("eligibility answers")
         constraints = [
             models.UniqueConstraint(
                 fields=["patient", "criterion"], name="eligibility_answer_unique"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.patient} · {self.criterion.code}"
 
     @property
     def met(self) -> bool:
@@ -178,32 +225,48 @@ class EligibilityAnswer(ClinicalRecord):
 class Consent(ClinicalRecord):
     """Written informed consent; no study procedure may be dated before it."""
 
-    patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="consent")
-    consent_date = models.DateField()
-    form_version = models.CharField(max_length=40, help_text="Version of the consent form signed.")
+    patient = models.OneToOneField(
+        Patient, on_delete=models.PROTECT, related_name="consent", verbose_name=_("patient")
+    )
+    consent_date = models.DateField(_("date of consent"))
+    form_version = models.CharField(
+        _("consent form version"),
+        max_length=40,
+        help_text=_("Version of the consent form signed."),
+    )
     obtained_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("consent obtained by"),
     )
 
     site_path = "patient__site"
     objects = SiteScopedQuerySet.as_manager()
 
+    class Meta:
+        verbose_name = _("informed consent")
+        verbose_name_plural = _("informed consents")
+
+    def __str__(self) -> str:
+        return str(self.patient)
+
 
 class DiseaseStatus(models.TextChoices):
-    FIRST_RELAPSE = "first_relapse", "First relapse"
-    REFRACTORY = "refractory", "Refractory"
+    FIRST_RELAPSE = "first_relapse", _("First relapse")
+    REFRACTORY = "refractory", _("Refractory")
 
 
 class Regimen(models.TextChoices):
-    IC = "IC", "Intensive chemotherapy (amsacrine–cytarabine)"
-    AZA = "AZA", "Azacitidine"
+    IC = "IC", _("Intensive chemotherapy (amsacrine–cytarabine)")
+    AZA = "AZA", _("Azacitidine")
 
 
 class CytogeneticRisk(models.TextChoices):
-    FAVOURABLE = "favourable", "Favourable"
-    INTERMEDIATE = "intermediate", "Intermediate"
-    ADVERSE = "adverse", "Adverse"
-    UNKNOWN = "unknown", "Not known"
+    FAVOURABLE = "favourable", _("Favourable")
+    INTERMEDIATE = "intermediate", _("Intermediate")
+    ADVERSE = "adverse", _("Adverse")
+    UNKNOWN = "unknown", _("Not known")
 
 
 class Baseline(ClinicalRecord):
@@ -214,28 +277,43 @@ class Baseline(ClinicalRecord):
     draft is never counted as data until the ordinary save completes it (docs/protocol.md
     "Data cleaning and locking")."""
 
-    patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="baseline")
-    draft = models.BooleanField(
-        default=False, help_text="Saved with required fields missing; not counted as data."
+    patient = models.OneToOneField(
+        Patient, on_delete=models.PROTECT, related_name="baseline", verbose_name=_("patient")
     )
-    assessment_date = models.DateField(null=True, blank=True)
-    disease_status = models.CharField(max_length=20, choices=DiseaseStatus.choices, blank=True)
-    diagnosis_date = models.DateField(null=True, blank=True)
+    draft = models.BooleanField(
+        _("draft"),
+        default=False,
+        help_text=_("Saved with required fields missing; not counted as data."),
+    )
+    assessment_date = models.DateField(_("assessment date"), null=True, blank=True)
+    disease_status = models.CharField(
+        _("disease status"), max_length=20, choices=DiseaseStatus.choices, blank=True
+    )
+    diagnosis_date = models.DateField(_("diagnosis date"), null=True, blank=True)
     induction_start_date = models.DateField(
-        null=True, blank=True, help_text="Day 1 of the first induction cycle."
+        _("induction start date"),
+        null=True,
+        blank=True,
+        help_text=_("Day 1 of the first induction cycle."),
     )
     prior_induction_cycles = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(10)]
+        _("prior induction cycles"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
     )
     first_cr_date = models.DateField(
-        null=True, blank=True, help_text="Date of the first CR or CRi, if one was reached."
+        _("first CR date"),
+        null=True,
+        blank=True,
+        help_text=_("Date of the first CR or CRi, if one was reached."),
     )
-    relapse_date = models.DateField(null=True, blank=True)
+    relapse_date = models.DateField(_("relapse date"), null=True, blank=True)
     ecog = models.PositiveSmallIntegerField(
-        "ECOG performance status", null=True, blank=True, validators=[MaxValueValidator(4)]
+        _("ECOG performance status"), null=True, blank=True, validators=[MaxValueValidator(4)]
     )
     wbc = models.DecimalField(
-        "WBC (×10⁹/L)",
+        _("WBC (×10⁹/L)"),
         max_digits=6,
         decimal_places=2,
         null=True,
@@ -243,7 +321,7 @@ class Baseline(ClinicalRecord):
         validators=[MinValueValidator(0)],
     )
     blood_blast_pct = models.DecimalField(
-        "Peripheral blood blasts (%)",
+        _("Peripheral blood blasts (%)"),
         max_digits=5,
         decimal_places=1,
         null=True,
@@ -251,7 +329,7 @@ class Baseline(ClinicalRecord):
         validators=[MinValueValidator(0), MaxValueValidator(100)],
     )
     marrow_blast_pct = models.DecimalField(
-        "Bone marrow blasts (%)",
+        _("Bone marrow blasts (%)"),
         max_digits=5,
         decimal_places=1,
         null=True,
@@ -259,29 +337,34 @@ class Baseline(ClinicalRecord):
         validators=[MinValueValidator(0), MaxValueValidator(100)],
     )
     cytogenetic_risk = models.CharField(
-        "Cytogenetic risk (ELN 2017)", max_length=20, choices=CytogeneticRisk.choices, blank=True
+        _("Cytogenetic risk (ELN 2017)"),
+        max_length=20,
+        choices=CytogeneticRisk.choices,
+        blank=True,
     )
     mrd_pct = models.DecimalField(
-        "MRD (%)",
+        _("MRD (%)"),
         max_digits=7,
         decimal_places=4,
         null=True,
         blank=True,
         validators=[MinValueValidator(0), MaxValueValidator(100)],
-        help_text="Where measured.",
+        help_text=_("Where measured."),
     )
     planned_regimen = models.CharField(
-        "Planned salvage regimen",
+        _("Planned salvage regimen"),
         max_length=3,
         choices=Regimen.choices,
         blank=True,
-        help_text="Chosen by the investigator before randomisation; a stratification factor.",
+        help_text=_("Chosen by the investigator before randomisation; a stratification factor."),
     )
 
     site_path = "patient__site"
     objects = SiteScopedQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("baseline record")
+        verbose_name_plural = _("baseline records")
         constraints = [
             # the database's own word that only a draft leaves a required field empty
             models.CheckConstraint(
@@ -304,34 +387,53 @@ class Baseline(ClinicalRecord):
             ),
         ]
 
+    def __str__(self) -> str:
+        return str(self.patient)
+
 
 class MutationGene(AuditedModel):
     """A gene whose mutation status is captured at baseline (configuration)."""
 
-    code = models.CharField(max_length=20, unique=True)
-    name = models.CharField(max_length=100)
-    active = models.BooleanField(default=True)
-    position = models.PositiveSmallIntegerField(default=0)
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    active = models.BooleanField(_("active"), default=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("mutation gene")
+        verbose_name_plural = _("mutation genes")
 
     def __str__(self) -> str:
         return self.code
 
 
 class MutationResult(models.TextChoices):
-    MUTATED = "mutated", "Mutated"
-    NOT_MUTATED = "not_mutated", "Not mutated"
-    NOT_TESTED = "not_tested", "Not tested"
+    MUTATED = "mutated", _("Mutated")
+    NOT_MUTATED = "not_mutated", _("Not mutated")
+    NOT_TESTED = "not_tested", _("Not tested")
 
 
 class BaselineMutation(ClinicalRecord):
-    baseline = models.ForeignKey(Baseline, on_delete=models.PROTECT, related_name="mutations")
-    gene = models.ForeignKey(MutationGene, on_delete=models.PROTECT, related_name="+")
-    result = models.CharField(max_length=20, choices=MutationResult.choices)
+    baseline = models.ForeignKey(
+        Baseline,
+        on_delete=models.PROTECT,
+        related_name="mutations",
+        verbose_name=_("baseline record"),
+    )
+    gene = models.ForeignKey(
+        MutationGene, on_delete=models.PROTECT, related_name="+", verbose_name=_("gene")
+    )
+    result = models.CharField(_("result"), max_length=20, choices=MutationResult.choices)
 
     site_path = "baseline__patient__site"
     objects = SiteScopedQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("baseline mutation result")
+        verbose_name_plural = _("baseline mutation results")
         constraints = [
             models.UniqueConstraint(fields=["baseline", "gene"], name="baseline_mutation_unique")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.baseline} · {self.gene.code}"

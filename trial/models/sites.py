@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from knox.models import AuthToken
 from simple_history.models import HistoricalRecords
 
@@ -22,22 +23,30 @@ SITE_BOUND_ROLES = (Role.SITE_COORDINATOR, Role.INVESTIGATOR)
 
 class Site(AuditedModel):
     code = models.CharField(
+        _("code"),
         max_length=8,
         unique=True,
-        help_text="Short upper-case code; prefix of the site's subject identifiers.",
+        help_text=_("Short upper-case code; prefix of the site's subject identifiers."),
     )
-    name = models.CharField(max_length=200)
-    active = models.BooleanField(default=True)
+    name = models.CharField(_("name"), max_length=200)
+    active = models.BooleanField(_("active"), default=True)
     time_zone = models.CharField(
+        _("time zone"),
         max_length=64,
         default="Europe/Paris",
-        help_text="IANA time zone in which the site's users see times (e.g. Europe/Paris).",
+        help_text=_("IANA time zone in which the site's users see times (e.g. Europe/Paris)."),
     )
     # Counters only ever go up, so a number is never given twice, even after an error.
-    next_screening_number = models.PositiveIntegerField(default=1, editable=False)
-    next_subject_number = models.PositiveIntegerField(default=1, editable=False)
+    next_screening_number = models.PositiveIntegerField(
+        _("next screening number"), default=1, editable=False
+    )
+    next_subject_number = models.PositiveIntegerField(
+        _("next subject number"), default=1, editable=False
+    )
 
     class Meta:
+        verbose_name = _("site")
+        verbose_name_plural = _("sites")
         constraints = [
             models.CheckConstraint(
                 condition=Q(code__regex=r"^[A-Z0-9]{2,8}$"), name="site_code_format"
@@ -58,7 +67,7 @@ class User(AbstractUser):
     """A person using the system; what they may do comes from their memberships."""
 
     # The interface language the user chose (settings.LANGUAGES); blank: the browser's.
-    language = models.CharField(max_length=8, blank=True, default="")
+    language = models.CharField(_("language"), max_length=8, blank=True, default="")
 
     history = HistoricalRecords(m2m_fields=["groups", "user_permissions"])
 
@@ -107,26 +116,31 @@ class User(AbstractUser):
     @property
     def site_labels(self) -> list[str]:
         if any(m.site_id is None for m in self.active_memberships):
-            return ["All sites"]
+            return [gettext("All sites")]
         return sorted({m.site.code for m in self.active_memberships if m.site})
 
 
 class Membership(AuditedModel):
     """A user's role at one site, or trial-wide when no site is given."""
 
-    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="memberships")
-    role = models.CharField(max_length=20, choices=Role.choices)
+    user = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("user")
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     site = models.ForeignKey(
         Site,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="memberships",
-        help_text="Leave empty for a trial-wide role.",
+        verbose_name=_("site"),
+        help_text=_("Leave empty for a trial-wide role."),
     )
-    active = models.BooleanField(default=True)
+    active = models.BooleanField(_("active"), default=True)
 
     class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "role", "site"], name="membership_unique_per_site"
@@ -143,5 +157,13 @@ class Membership(AuditedModel):
         ]
 
     def __str__(self) -> str:
-        where = self.site.code if self.site else "all sites"
-        return f"{self.user} – {self.get_role_display()} ({where})"
+        if self.site:
+            return gettext("%(user)s – %(role)s (%(site)s)") % {
+                "user": self.user,
+                "role": self.get_role_display(),
+                "site": self.site.code,
+            }
+        return gettext("%(user)s – %(role)s (all sites)") % {
+            "user": self.user,
+            "role": self.get_role_display(),
+        }

@@ -6,6 +6,7 @@ pages (docs/protocol.md "Post-treatment follow-up")."""
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from trial.models.base import ClinicalRecord
 from trial.models.screening import Patient
@@ -13,52 +14,86 @@ from trial.querysets import SiteScopedQuerySet
 
 
 class DeathCause(models.TextChoices):
-    LEUKAEMIA = "leukaemia", "Leukaemia"
-    INFECTION = "infection", "Infection"
-    TOXICITY = "toxicity", "Treatment toxicity"
-    OTHER = "other", "Other"
-    UNKNOWN = "unknown", "Unknown"
+    LEUKAEMIA = "leukaemia", _("Leukaemia")
+    INFECTION = "infection", _("Infection")
+    TOXICITY = "toxicity", _("Treatment toxicity")
+    OTHER = "other", _("Other")
+    UNKNOWN = "unknown", _("Unknown")
 
 
 class Death(ClinicalRecord):
-    patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="death")
-    death_date = models.DateField()
-    cause = models.CharField(max_length=20, choices=DeathCause.choices)
-    cause_detail = models.TextField(blank=True)
+    patient = models.OneToOneField(
+        Patient, on_delete=models.PROTECT, related_name="death", verbose_name=_("patient")
+    )
+    death_date = models.DateField(_("date of death"))
+    cause = models.CharField(_("cause"), max_length=20, choices=DeathCause.choices)
+    cause_detail = models.TextField(_("cause details"), blank=True)
 
     site_path = "patient__site"
     objects = SiteScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("death")
+        verbose_name_plural = _("deaths")
+
+    def __str__(self) -> str:
+        return str(self.patient)
 
 
 class Withdrawal(ClinicalRecord):
     """Withdrawal of consent, with what the patient still allows to be collected."""
 
-    patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="withdrawal")
-    withdrawal_date = models.DateField()
+    patient = models.OneToOneField(
+        Patient, on_delete=models.PROTECT, related_name="withdrawal", verbose_name=_("patient")
+    )
+    withdrawal_date = models.DateField(_("withdrawal date"))
     vital_status_may_be_collected = models.BooleanField(
-        default=True, help_text="The patient allows vital status to be collected from records."
+        _("vital status may be collected"),
+        default=True,
+        help_text=_("The patient allows vital status to be collected from records."),
     )
     data_may_be_collected = models.BooleanField(
-        default=False, help_text="The patient allows further study data to be collected."
+        _("data may be collected"),
+        default=False,
+        help_text=_("The patient allows further study data to be collected."),
     )
-    comment = models.TextField(blank=True)
+    comment = models.TextField(_("comment"), blank=True)
 
     site_path = "patient__site"
     objects = SiteScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("withdrawal of consent")
+        verbose_name_plural = _("withdrawals of consent")
+
+    def __str__(self) -> str:
+        return str(self.patient)
 
 
 class LossToFollowUp(ClinicalRecord):
     """Declared after the configured number of missed visits and documented contact attempts."""
 
     patient = models.OneToOneField(
-        Patient, on_delete=models.PROTECT, related_name="loss_to_followup"
+        Patient,
+        on_delete=models.PROTECT,
+        related_name="loss_to_followup",
+        verbose_name=_("patient"),
     )
-    declared_on = models.DateField()
-    missed_visits = models.PositiveSmallIntegerField(help_text="Missed visits at declaration.")
+    declared_on = models.DateField(_("declared on"))
+    missed_visits = models.PositiveSmallIntegerField(
+        _("missed visits"), help_text=_("Missed visits at declaration.")
+    )
     contact_attempts = models.PositiveSmallIntegerField(
-        help_text="Documented contact attempts at declaration."
+        _("contact attempts"), help_text=_("Documented contact attempts at declaration.")
     )
-    comment = models.TextField(blank=True)
+    comment = models.TextField(_("comment"), blank=True)
 
     site_path = "patient__site"
     objects = SiteScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("loss to follow-up")
+        verbose_name_plural = _("losses to follow-up")
+
+    def __str__(self) -> str:
+        return str(self.patient)

@@ -8,6 +8,7 @@ from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from trial.audit import reason_prefixed, record_save, require
 from trial.exceptions import StateConflict
@@ -59,14 +60,17 @@ def record_mark_entered_in_error(
     action = entered_in_error_action(record)
     if action is None:
         raise StateConflict(
-            f"A {record._meta.verbose_name} is not marked entered in error here: correct it "
-            "on its own page."
+            _(
+                "A record of this kind (%(kind)s) is not marked entered in error here: "
+                "correct it on its own page."
+            )
+            % {"kind": record._meta.verbose_name}
         )
     require(user=by, action=action, site=record_site(record))
     if not reason.strip():
-        raise ValidationError({"reason": ["Say why this record was entered in error."]})
+        raise ValidationError({"reason": [_("Say why this record was entered in error.")]})
     if record.entered_in_error:
-        raise StateConflict("This record is already marked as entered in error.")
+        raise StateConflict(_("This record is already marked as entered in error."))
     record.entered_in_error, record.entered_in_error_reason = True, reason.strip()
     record_save(instance=record, by=by, reason=reason_prefixed("Entered in error: ", reason))
     for listener in _entered_in_error_listeners:

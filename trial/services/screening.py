@@ -8,6 +8,8 @@ from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from trial import rules
 from trial.audit import record_save, require
@@ -40,7 +42,11 @@ def protocol_version_in_force(*, on: dt.date) -> ProtocolVersion:
     )
     if version is None:
         raise ValidationError(
-            {"screening_date": [f"No protocol version is in force on {on:%Y-%m-%d}."]}
+            {
+                "screening_date": [
+                    _("No protocol version is in force on %(date)s.") % {"date": f"{on:%Y-%m-%d}"}
+                ]
+            }
         )
     return version
 
@@ -54,18 +60,18 @@ def _refuse_after_screen_failure(patient: Patient) -> None:
 
 
 def screen_failure_message(patient: Patient) -> str:
-    reason = patient.get_screen_failure_reason_display() or "no reason given"
-    return (
-        f"Screening of patient {patient} was closed as a screen failure ({reason}): consent, "
+    reason = patient.get_screen_failure_reason_display() or _("no reason given")
+    return _(
+        "Screening of patient %(patient)s was closed as a screen failure (%(reason)s): consent, "
         "baseline and eligibility can no longer be recorded or changed."
-    )
+    ) % {"patient": patient, "reason": reason}
 
 
 def _require_screening(patient: Patient) -> None:
     if patient.status != PatientStatus.SCREENING:
         raise StateConflict(
-            f"Patient {patient} is {patient.get_status_display().lower()}; "
-            "this step belongs to screening."
+            _("Patient %(patient)s is %(status)s; this step belongs to screening.")
+            % {"patient": patient, "status": patient.get_status_display().lower()}
         )
 
 
@@ -118,7 +124,7 @@ def patient_screen_errors(
     """An open site, a screening date in the past with a protocol version in force."""
     errors: Errors = {}
     if site is not None and not site.active:
-        add_error(errors, "site", f"Site {site.code} is not active.")
+        add_error(errors, "site", _("Site %(site)s is not active.") % {"site": site.code})
     not_in_future(errors, today=today, screening_date=screening_date)
     if screening_date is not None and "screening_date" not in errors:
         try:
@@ -146,7 +152,7 @@ def patient_update(
     allowed = {"screening_date", "sex", "age_at_screening"}
     unknown = set(fields) - allowed
     if unknown:
-        raise ValidationError({f: ["This field cannot be changed here."] for f in unknown})
+        raise ValidationError({f: [_("This field cannot be changed here.")] for f in unknown})
     raise_if(not_in_future({}, today=today, screening_date=fields.get("screening_date")))
     for name, value in fields.items():
         setattr(patient, name, value)
@@ -186,7 +192,8 @@ def eligibility_record(
         raise ValidationError(
             {
                 "answers": [
-                    f"Not a criterion of protocol v{patient.protocol_version.number}: {', '.join(unknown)}."
+                    _("Not a criterion of protocol v%(version)s: %(codes)s.")
+                    % {"version": patient.protocol_version.number, "codes": ", ".join(unknown)}
                 ]
             }
         )
@@ -249,7 +256,7 @@ def consent_errors(*, patient: Patient, consent_date: dt.date | None, today: dt.
         add_error(
             errors,
             "consent_date",
-            "The baseline assessment is dated before this consent date.",
+            _("The baseline assessment is dated before this consent date."),
         )
     return errors
 
@@ -348,12 +355,15 @@ def baseline_errors(
     errors: Errors = {}
     consent = Consent.objects.filter(patient=baseline.patient, entered_in_error=False).first()
     if consent is None:
-        add_error(errors, NON_FIELD_ERRORS, "Record the informed consent before any baseline data.")
+        add_error(
+            errors, NON_FIELD_ERRORS, _("Record the informed consent before any baseline data.")
+        )
     elif baseline.assessment_date and baseline.assessment_date < consent.consent_date:
         add_error(
             errors,
             "assessment_date",
-            f"No study data may be dated before the consent ({consent.consent_date:%Y-%m-%d}).",
+            _("No study data may be dated before the consent (%(date)s).")
+            % {"date": f"{consent.consent_date:%Y-%m-%d}"},
         )
     return merge(errors, rules.baseline_check(baseline, today=today, unknown=unknown))
 
@@ -374,7 +384,10 @@ def baseline_form_errors(
 def _gene_errors(mutations: dict[str, str]) -> Errors:
     genes = set(MutationGene.objects.values_list("code", flat=True))
     unknown = sorted(set(mutations) - genes)
-    return {"mutations": [f"Unknown gene(s): {', '.join(unknown)}."]} if unknown else {}
+    if not unknown:
+        return {}
+    message = _("Unknown gene(s): %(genes)s.") % {"genes": ", ".join(unknown)}
+    return {"mutations": [message]}
 
 
 def _mutations_record(
@@ -396,9 +409,9 @@ def eligibility_problems(patient: Patient) -> list[str]:
     consent = Consent.objects.filter(patient=patient, entered_in_error=False).first()
     baseline = Baseline.objects.filter(patient=patient, entered_in_error=False).first()
     if consent is None:
-        problems.append("Informed consent is not recorded.")
+        problems.append(_("Informed consent is not recorded."))
     if baseline is None:
-        problems.append("The baseline record is missing.")
+        problems.append(_("The baseline record is missing."))
     elif baseline.draft:
         problems.append(drafts.baseline_draft_problem(patient))
         baseline = None  # a draft is no data: the rules on its values wait for it
@@ -411,9 +424,12 @@ def eligibility_problems(patient: Patient) -> list[str]:
     for criterion in criteria:
         answer = answers.get(criterion.pk)
         if answer is None:
-            problems.append(f"Criterion {criterion.code} is not answered.")
+            problems.append(_("Criterion %(code)s is not answered.") % {"code": criterion.code})
         elif not answer.met:
-            problems.append(f"Criterion {criterion.code} is not met: {criterion.text}")
+            problems.append(
+                _("Criterion %(code)s is not met: %(text)s")
+                % {"code": criterion.code, "text": criterion.text}
+            )
     if baseline is not None:
         for check in (rules.disease_status_check, rules.blast_check, rules.ecog_check):
             for messages in check(baseline).values():
@@ -451,16 +467,14 @@ def patient_screen_fail(*, patient: Patient, reason: str, reason_detail: str, by
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
     _require_screening(patient)
     if reason not in ScreenFailureReason.values:
-        raise ValidationError({"reason": ["Choose a screen-failure reason from the list."]})
+        raise ValidationError({"reason": [_("Choose a screen-failure reason from the list.")]})
     if reason == ScreenFailureReason.OTHER and not reason_detail.strip():
-        raise ValidationError({"reason_detail": ["Describe the reason when it is 'Other'."]})
+        raise ValidationError({"reason_detail": [_("Describe the reason when it is 'Other'.")]})
     patient.status = PatientStatus.SCREEN_FAILED
     patient.screen_failure_reason, patient.screen_failure_detail = reason, reason_detail.strip()
-    record_save(
-        instance=patient,
-        by=by,
-        reason=f"Screen failure: {patient.get_screen_failure_reason_display()}",
-    )
+    with translation.override("en"):  # the history's reason is stored text: one language
+        label = patient.get_screen_failure_reason_display()
+    record_save(instance=patient, by=by, reason=f"Screen failure: {label}")
     return patient
 
 
@@ -478,7 +492,7 @@ def patient_enrol(
     _require_screening(patient)
     if not patient.eligibility_confirmed:
         raise ValidationError(
-            {"__all__": ["An investigator must confirm eligibility before enrolment."]}
+            {"__all__": [_("An investigator must confirm eligibility before enrolment.")]}
         )
     draft = drafts.baseline_draft_problem(patient)
     if draft:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from trial.access import acting_user, patient_for
 from trial.forms import EnteredInErrorForm, submitted
@@ -38,7 +39,7 @@ def record_entered_in_error(
         template="trial/entered_in_error.html",
         action=action,
         site=patient.site,
-        success=f"{title} marked as entered in error.",
+        success=_("%(record)s marked as entered in error.") % {"record": title},
         next_url=reverse("workspace:patient_detail", kwargs={"patient_id": patient.pk}),
         context={"patient": patient, "record": record, "title": title},
     )

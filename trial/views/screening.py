@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from trial.access import acting_user, patient_for
 from trial.exceptions import StateConflict
@@ -79,7 +80,9 @@ def patient_screen(request: HttpRequest) -> HttpResponse:
         template="trial/patient_screen.html",
         action=Action.SCREEN,
         site=None,
-        success=lambda p: f"Patient {p.screening_number} added to the screening log.",
+        success=lambda p: (
+            _("Patient %(number)s added to the screening log.") % {"number": p.screening_number}
+        ),
         next_url=_patient_url,
     )
 
@@ -109,7 +112,7 @@ def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
         template="trial/patient_edit.html",
         action=Action.SCREEN,
         site=patient.site,
-        success="Screening log entry corrected.",
+        success=_("Screening log entry corrected."),
         next_url=_patient_url(patient),
         context={"patient": patient, "record": patient},
     )
@@ -156,7 +159,7 @@ def consent_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
         template="trial/consent_form.html",
         action=Action.SCREEN,
         site=patient.site,
-        success="Informed consent saved.",
+        success=_("Informed consent saved."),
         next_url=_patient_url(patient),
         context={"patient": patient, "record": consent},
         closed=closed,
@@ -215,9 +218,9 @@ def baseline_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
         action=Action.SCREEN,
         site=patient.site,
         success=lambda saved: (
-            "Baseline saved as a draft: it counts as no data until it is saved complete."
+            _("Baseline saved as a draft: it counts as no data until it is saved complete.")
             if saved.draft
-            else "Baseline record saved."
+            else _("Baseline record saved.")
         ),
         next_url=_patient_url(patient),
         context={
@@ -256,7 +259,7 @@ def eligibility_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
         template="trial/eligibility_form.html",
         action=Action.SCREEN,
         site=patient.site,
-        success="Eligibility checklist saved.",
+        success=_("Eligibility checklist saved."),
         next_url=_patient_url(patient),
         context={"patient": patient, "record": answers or None},
         closed=closed,
@@ -276,7 +279,7 @@ def eligibility_confirm(request: HttpRequest, patient_id: int) -> HttpResponse:
         template="trial/confirm_form.html",
         action=Action.CONFIRM_ELIGIBILITY,
         site=patient.site,
-        success="Eligibility confirmed.",
+        success=_("Eligibility confirmed."),
         next_url=_patient_url(patient),
         context={"patient": patient, "problems": problems},
     )
@@ -298,7 +301,9 @@ def patient_enrol(request: HttpRequest, patient_id: int) -> HttpResponse:
         template="trial/enrol_form.html",
         action=Action.SCREEN,
         site=patient.site,
-        success=lambda enrolled: f"Patient enrolled as subject {enrolled.subject_id}.",
+        success=lambda enrolled: (
+            _("Patient enrolled as subject %(subject)s.") % {"subject": enrolled.subject_id}
+        ),
         next_url=_patient_url(patient),
         context={"patient": patient},
     )
@@ -320,7 +325,7 @@ def patient_screen_fail(request: HttpRequest, patient_id: int) -> HttpResponse:
         template="trial/screen_fail_form.html",
         action=Action.SCREEN,
         site=patient.site,
-        success="Screening closed as a screen failure.",
+        success=_("Screening closed as a screen failure."),
         next_url=_patient_url(patient),
         context={"patient": patient},
     )
@@ -341,14 +346,14 @@ def _history_page(
 @page
 def patient_history(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_for(request, patient_id)
-    return _history_page(request, patient, "Screening log entry", [("Patient", patient)])
+    return _history_page(request, patient, _("Screening log entry"), [(_("Patient"), patient)])
 
 
 @page
 def consent_history(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_for(request, patient_id)
     consent = get_object_or_404(Consent, patient=patient)
-    return _history_page(request, patient, "Informed consent", [("Consent", consent)])
+    return _history_page(request, patient, _("Informed consent"), [(_("Consent"), consent)])
 
 
 @page
@@ -356,8 +361,11 @@ def baseline_history(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_for(request, patient_id)
     baseline = get_object_or_404(Baseline, patient=patient)
     mutations = baseline.mutations.select_related("gene").order_by("gene__position", "gene__code")
-    sections = [("Baseline", baseline), *((f"Mutation {m.gene.code}", m) for m in mutations)]
-    return _history_page(request, patient, "Baseline record", sections)
+    sections = [
+        (_("Baseline"), baseline),
+        *((_("Mutation %(gene)s") % {"gene": m.gene.code}, m) for m in mutations),
+    ]
+    return _history_page(request, patient, _("Baseline record"), sections)
 
 
 @page
@@ -367,4 +375,4 @@ def eligibility_history(request: HttpRequest, patient_id: int) -> HttpResponse:
         "criterion__position", "criterion__code"
     )
     sections = [(f"{a.criterion.code}: {a.criterion.text}", a) for a in answers]
-    return _history_page(request, patient, "Eligibility checklist", sections)
+    return _history_page(request, patient, _("Eligibility checklist"), sections)
