@@ -53,7 +53,7 @@ EXCLUDED_FILES = {
 }
 # The API's schema (serializer help texts) documents the API for programmers, in English like
 # its field names.
-EXCLUDED_NAMES = re.compile(r"^(apis|api_[a-z_]+|apis_[a-z_]+)\.py$")
+EXCLUDED_NAMES = re.compile(r"^(api|apis|api_[a-z_]+|apis_[a-z_]+)\.py$")
 EXCLUDED_DIRS = {"apis", "management"}
 
 # Template text that is not language: the study's name, symbols and punctuation, and the

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class VerificationConfig(AppConfig):
     name = "verification"
-    verbose_name = "Verification and locks"
+    verbose_name = _("Verification and locks")
 
     def ready(self) -> None:
         # The clinical apps come before this one and never import it: they save through

@@ -309,7 +309,7 @@ def baseline_record(
     was_saved, was_draft = baseline.pk is not None, baseline.draft
     if draft and was_saved and not was_draft:
         raise StateConflict(
-            "The baseline record is complete: correct it with the ordinary save, not as a draft."
+            _("The baseline record is complete: correct it with the ordinary save, not as a draft.")
         )
     for name in BASELINE_FIELDS:
         if name in data:
