@@ -343,7 +343,8 @@ def _patient_chunks(chunk_size: int) -> Iterator[list[tuple[int, str | None, str
 
 
 def _subjects(with_audit: bool, chunk_size: int) -> Iterator[str]:
-    """The SubjectData of a chunk of patients at a time, reading one query per kind of record."""
+    """Each patient's SubjectData, reading a chunk of patients at a time with one query per kind
+    of record."""
     forms = [_Form.of(d) for d in DOMAINS]
     for chunk in _patient_chunks(chunk_size):
         ids = [p[0] for p in chunk]
@@ -354,20 +355,19 @@ def _subjects(with_audit: bool, chunk_size: int) -> Iterator[str]:
             for row in form.rows(with_audit, ids[0], ids[-1]):
                 if row[0] in by_patient:  # not the history of a patient since deleted
                     by_patient[row[0]][i].append(row)
-        out: list[str] = []
         for pid, subject_id, screening_number, site in chunk:
             key = _attribute(subject_id or f"{site}/{screening_number}")
             location = f"LOC.{_attribute(site)}"
-            out.append(
+            out = [
                 f'<SubjectData xmlns="{ODM_NS}" SubjectKey="{key}">\n'
                 f'  <SiteRef LocationOID="{location}"/>\n'
                 f'  <StudyEventData StudyEventOID="{EVENT_OID}">\n'
-            )
+            ]
             for form, rows in zip(forms, by_patient.pop(pid), strict=True):
                 if rows:
                     form.write(out, rows, location)
             out.append("  </StudyEventData>\n</SubjectData>\n")
-        yield "".join(out)
+            yield "".join(out)  # a patient's text at a time: a chunk's would be 1,000s of strings
 
 
 def _tag(element: etree._Element) -> str:
@@ -408,8 +408,8 @@ def odm_write(
         out.write(_tag(_study()))
         out.write(_tag(_admin(sites, [*users, "system"] if with_audit else users)))
         out.write(f'<ClinicalData StudyOID="{STUDY_OID}" MetaDataVersionOID="{MDV_OID}">\n')
-        for subjects in _subjects(with_audit, chunk_size):
-            out.write(subjects)
+        for subject in _subjects(with_audit, chunk_size):
+            out.write(subject)
         out.write("</ClinicalData>\n</ODM>")
     return out_path
 
