@@ -49,8 +49,11 @@ def _baseline(p: PatientFacts) -> dict[str, object]:
         "AGE": p.age,
         "AGEGR1": group,
         "CYTORISK": p.cytogenetic_risk,
-        **{mutation_variable(g): mutations.get(g, "") for g in SUBGROUP_MUTATIONS},
+        **{variable: mutations.get(g, "") for g, variable in _MUTATION_VARIABLES},
     }
+
+
+_MUTATION_VARIABLES = [(g, mutation_variable(g)) for g in SUBGROUP_MUTATIONS]
 
 
 def _frame(rows: list[dict[str, object]], variables: list[Variable]) -> pd.DataFrame:
@@ -67,13 +70,25 @@ def _frame(rows: list[dict[str, object]], variables: list[Variable]) -> pd.DataF
     return frame
 
 
+Derived = list[tuple[PatientFacts, list[derive.TimeToEvent]]]
+
+
+def _derived(patients: list[PatientFacts], cutoff: dt.date) -> Derived:
+    """The patients in the analysis with their times to event, derived once for both datasets."""
+    return [
+        (p, derive.time_to_events(p, cutoff)) for p in patients if derive.in_analysis(p, cutoff)
+    ]
+
+
 def adtte_frame(patients: list[PatientFacts], cutoff: dt.date) -> pd.DataFrame:
+    return _adtte_frame(_derived(patients, cutoff), cutoff)
+
+
+def _adtte_frame(derived: Derived, cutoff: dt.date) -> pd.DataFrame:
     rows = []
-    for p in patients:
-        if not derive.in_analysis(p, cutoff):
-            continue
+    for p, events in derived:
         subject = _subject(p) | _baseline(p)
-        for t in derive.time_to_events(p, cutoff):
+        for t in events:
             rows.append(
                 {
                     **subject,
@@ -94,7 +109,9 @@ def adtte_frame(patients: list[PatientFacts], cutoff: dt.date) -> pd.DataFrame:
     return _frame(rows, ADTTE)
 
 
-def _wide_row(p: PatientFacts, cutoff: dt.date) -> dict[str, object]:
+def _wide_row(
+    p: PatientFacts, events: list[derive.TimeToEvent], cutoff: dt.date
+) -> dict[str, object]:
     remission = derive.first_remission(p, cutoff)
     relapse = derive.counted_relapse(p, cutoff)
     transplant = derive.transplanted_by(p, cutoff)
@@ -114,7 +131,7 @@ def _wide_row(p: PatientFacts, cutoff: dt.date) -> dict[str, object]:
         "TRANSFL": "Y" if transplant else "N",
         "TRANSDT": transplant,
     }
-    for t in derive.time_to_events(p, cutoff):
+    for t in events:
         code = t.paramcd
         row |= {f"{code}AVAL": t.aval, f"{code}MON": t.aval_months}
         row |= {f"{code}CNSR": t.cnsr, f"{code}ADT": t.adt}
@@ -124,9 +141,13 @@ def _wide_row(p: PatientFacts, cutoff: dt.date) -> dict[str, object]:
 
 
 def wide_frame(patients: list[PatientFacts], cutoff: dt.date) -> pd.DataFrame:
-    rows = [_wide_row(p, cutoff) for p in patients if derive.in_analysis(p, cutoff)]
-    return _frame(rows, WIDE)
+    return _wide_frame(_derived(patients, cutoff), cutoff)
+
+
+def _wide_frame(derived: Derived, cutoff: dt.date) -> pd.DataFrame:
+    return _frame([_wide_row(p, events, cutoff) for p, events in derived], WIDE)
 
 
 def survival_frames(patients: list[PatientFacts], cutoff: dt.date) -> dict[str, pd.DataFrame]:
-    return {"adtte": adtte_frame(patients, cutoff), "adsurv": wide_frame(patients, cutoff)}
+    derived = _derived(patients, cutoff)
+    return {"adtte": _adtte_frame(derived, cutoff), "adsurv": _wide_frame(derived, cutoff)}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cache
 
 from django.conf import settings
 
@@ -41,6 +42,7 @@ AGE_CUT = 60  # PROTOCOL.md "Statistical analysis": the age subgroups are < 60 a
 AGE = Variable("AGE", NUM, "Age at screening (years)", "From the screening record.")
 
 
+@cache  # called for every gene of every patient of a dataset, with a handful of genes
 def mutation_variable(gene: str) -> str:
     """The variable of a gene's baseline result: its code in letters and digits, 8 at most."""
     name = re.sub(r"[^A-Z0-9]", "", gene.upper())

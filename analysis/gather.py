@@ -86,7 +86,8 @@ def _randomizations(cutoff: dt.date) -> list[_Randomized]:
             "randomized_at",
         )
     )
-    out = [_Randomized(*row[:-1], timezone.localdate(row[-1])) for row in rows]  # type: ignore[arg-type]
+    zone = timezone.get_current_timezone()  # once, not per row (timezone.localdate's lookup)
+    out = [_Randomized(*row[:-1], row[-1].astimezone(zone).date()) for row in rows]  # type: ignore[arg-type]
     return [r for r in out if r.randomized_on <= cutoff]
 
 
@@ -222,7 +223,8 @@ def stratification_factors_gather(*, cutoff: dt.date) -> list[str]:
 def baseline_facts_gather(*, cutoff: dt.date) -> list[BaselineFacts]:
     """The baseline of every patient randomised on or before the cut-off (labels, not codes)."""
     rand = {r.patient_id: r for r in _randomizations(cutoff)}
-    mutations = _mutations(rand)
+    among = _randomized_ids(cutoff)  # a subquery, not thousands of ids (trial_facts_gather)
+    mutations = _mutations(among)
     label = {
         name: _labels(Baseline, name)
         for name in ("disease_status", "cytogenetic_risk", "planned_regimen")
@@ -230,7 +232,7 @@ def baseline_facts_gather(*, cutoff: dt.date) -> list[BaselineFacts]:
     sex = _labels(Patient, "sex")
     facts = []
     counted = {"entered_in_error": False, "draft": False}  # a draft counts as no data
-    for b in Baseline.objects.filter(patient_id__in=rand, **counted).order_by(
+    for b in Baseline.objects.filter(patient_id__in=among, **counted).order_by(
         "patient__subject_id"
     ):
         r = rand[b.patient_id]
@@ -267,7 +269,7 @@ def consort_facts_gather(*, cutoff: dt.date) -> list[ConsortFacts]:
     arms = {r.patient_id: r.arm for r in _randomizations(cutoff)}
     cycles: dict[int, int] = defaultdict(int)
     for pid in Cycle.objects.filter(
-        entered_in_error=False, start_date__lte=cutoff, patient_id__in=arms
+        entered_in_error=False, start_date__lte=cutoff, patient_id__in=_randomized_ids(cutoff)
     ).values_list("patient_id", flat=True):
         cycles[pid] += 1
     eot = {

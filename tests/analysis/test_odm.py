@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -15,6 +17,7 @@ from lxml import etree
 from analysis.odm import DOMAINS, ODM_NS, odm_schema, odm_write
 from analysis.services import cutoff_freeze, export_create
 from analysis.tasks import export_build_task
+from tests.analysis import odm_lxml
 from tests.factories import randomized_patient, screened_patient
 from tests.treatment.test_builders import STARTS, record_cycle
 from treatment.services import RelapseFinding, relapse_record, response_record
@@ -202,3 +205,30 @@ class TestOdmInExport:
         )
 
         assert path.read_bytes().startswith(b"<?xml version='1.0' encoding='UTF-8'?>")
+
+
+class TestOdmSameAsTheElementTreeWriter:
+    """The streamed text writer writes the very bytes lxml's element trees wrote."""
+
+    @pytest.mark.parametrize("with_audit", [False, True])
+    def test_the_demo_trial_gives_the_same_file(
+        self, investigator: User, tmp_path: Path, with_audit: bool
+    ) -> None:
+        call_command("seed_demo", "--today", "2026-11-02", stdout=StringIO())
+        death = Death.objects.order_by("pk").first()
+        assert death is not None  # free text that needs escaping, in values and in the reason
+        death.cause_detail = 'Sepsis & "shock" <48 h>\n\tafter\r\nday 10: été'
+        record_save(instance=death, by=investigator, reason='Detail <from> the "report" &\r\nnotes')
+        new, old = [
+            writer(
+                out_path=tmp_path / f"{writer.__module__}.xml",
+                cutoff=dt.date(2026, 11, 2),
+                with_audit=with_audit,
+                created_at=NOW,
+                chunk_size=7,
+            ).read_bytes()
+            for writer in (odm_write, odm_lxml.odm_write)
+        ]
+
+        assert len(new) > 100_000
+        assert new == old
