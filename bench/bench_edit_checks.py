@@ -5,7 +5,9 @@ generates patients with screening, treatment and follow-up records (a few percen
 check) with bulk inserts that bypass the checks (as data entered before a check existed), then
 times the nightly run: the first (which opens the queries), a second (idempotent: nothing to
 do), one after corrections (queries close themselves), and counts the queries of every batch at
-two batch sizes. Run: `python bench/bench_edit_checks.py [--patients N]`.
+two batch sizes, and the peak memory of each run (above the resident set at its start). Run:
+`python bench/bench_edit_checks.py [--patients N]`; at 100,000 patients
+`bash bench/run edit_checks --patients 100000`, and at 50,000 to compare queries and memory.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ django.setup()
 
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
+from memory import memory_mb, peak_reset  # noqa: E402  (bench/ is this script's directory)
 
 NOW = dt.datetime(2027, 6, 1, 9, 0, tzinfo=dt.UTC)
 LIMIT_SECONDS = 60.0
@@ -291,19 +294,23 @@ def main() -> int:
             ("same night again (idempotent)", NOW + dt.timedelta(hours=1), size),
             ("again, batches of 250", NOW + dt.timedelta(hours=2), 250),
         ):
+            before = peak_reset()
             seconds, counts, totals = _run(now, batch)
             print(
                 f"{label:32s} {seconds:6.2f} s  batches={len(counts)} "
-                f"queries/batch min={min(counts)} max={max(counts)}  {totals}"
+                f"queries/batch min={min(counts)} max={max(counts)}  "
+                f"peak RSS +{memory_mb() - before:.0f} MB  {totals}"
             )
             ok = ok and seconds < LIMIT_SECONDS and max(counts) <= 30
             if "idempotent" in label or "250" in label:
                 ok = ok and totals == {"opened": 0, "reworded": 0, "closed": 0}
         corrected = _correct_some_visits()
+        before = peak_reset()
         seconds, counts, totals = _run(NOW + dt.timedelta(days=1), size)
         print(
             f"{f'after {corrected} visits corrected':32s} {seconds:6.2f} s  batches={len(counts)} "
-            f"queries/batch min={min(counts)} max={max(counts)}  {totals}"
+            f"queries/batch min={min(counts)} max={max(counts)}  "
+            f"peak RSS +{memory_mb() - before:.0f} MB  {totals}"
         )
         ok = ok and totals["closed"] >= corrected and max(counts) <= 30
         print(f"System queries in the database: {DataQuery.objects.count()}")

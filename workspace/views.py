@@ -133,22 +133,30 @@ def listing(request: HttpRequest, slug: str) -> HttpResponse:
 def patient_list(request: HttpRequest) -> HttpResponse:
     """Patients of the user's sites with where they stand; htmx asks for the table alone."""
     search = PatientSearchForm(request.GET or None)
-    patients: QuerySet[Patient] = Patient.objects.for_user(acting_user(request)).select_related(
-        "site"
-    )
-    patients = status.with_trial_status(patients, today=timezone.localdate())
+    today = timezone.localdate()
+    patients: QuerySet[Patient] = Patient.objects.for_user(acting_user(request))
     if search.is_valid():
         if q := search.cleaned_data["q"].strip():
             patients = patients.filter(
                 Q(screening_number__icontains=q) | Q(subject_id__icontains=q)
             )
         if wanted := search.cleaned_data["status"]:
-            patients = patients.filter(trial_status=wanted)  # type: ignore[misc]
-    patients = worklist.with_screening_progress(
-        patients.order_by("-screening_date", "-screening_number")
-    )
-    paginated = Paginator(patients, 50).get_page(request.GET.get("page"))
-    for patient in paginated:
+            patients = status.with_trial_status(patients, today=today).filter(
+                trial_status=wanted  # type: ignore[misc]
+            )
+    # The page's patients first (from the index on the list's order), then their statuses:
+    # annotated before the LIMIT, the status lookups were planned for every patient of the
+    # sites, each reading its whole table (bench/run load).
+    ordered = patients.order_by("-screening_date", "-screening_number").values_list("pk", flat=True)
+    paginated = Paginator(ordered, 50).get_page(request.GET.get("page"))
+    shown = Patient.objects.filter(pk__in=list(paginated.object_list)).select_related("site")
+    rows = {
+        p.pk: p
+        for p in worklist.with_screening_progress(status.with_trial_status(shown, today=today))
+    }
+    shown_rows: list[Patient] = [rows[pk] for pk in paginated.object_list]
+    paginated.object_list = shown_rows  # type: ignore[assignment]
+    for patient in shown_rows:
         patient.next_step = worklist.NEXT_STEP_LABELS.get(  # type: ignore[attr-defined]
             worklist.patient_next_step(patient) or "", ""
         )

@@ -119,6 +119,9 @@ class TestQueriesPerPage:
             return [
                 reverse("workspace:home"),  # the dashboard
                 reverse("workspace:patient_list"),
+                # Filtered by status and searched: the page's patients, then their statuses.
+                reverse("workspace:patient_list") + "?status=follow_up",
+                reverse("workspace:patient_list") + "?q=S&page=2",
                 reverse("followup:worklist"),
                 reverse("cleaning:query_list"),
             ]
