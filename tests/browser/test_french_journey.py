@@ -32,7 +32,8 @@ def english_texts() -> list[tuple[str, re.Pattern[str]]]:
     """Every English message of the catalogue whose French differs, as a pattern matching the
     text a reader sees (placeholders match anything, markup is left out). A plural message is
     its singular form; a message with hardly any words besides its placeholders
-    ("%(opens)s to %(closes)s") would match any text and is left out."""
+    ("%(opens)s to %(closes)s") would match any text and is left out, and so is one whose words
+    all appear in its French ("patient %(patient)s": « le patient %(patient)s »)."""
     with CATALOGUE.open("rb") as compiled:
         catalogue = gettext.GNUTranslations(compiled)._catalog
     texts = []
@@ -44,6 +45,9 @@ def english_texts() -> list[tuple[str, re.Pattern[str]]]:
         parts = re.split(r"%\(\w+\)[sd]|%[sd]", visible)
         if english == french or sum(len(re.findall(r"[^\W\d_]", p)) for p in parts) < 4:
             continue
+        words = set(re.findall(r"[^\W\d_]{2,}", " ".join(parts).lower()))
+        if words <= set(re.findall(r"[^\W\d_]{2,}", french.lower())):
+            continue  # words French shares ("patient", "mutation"): nothing English to see
         pattern = r"(?<!\w)" + r".+?".join(re.escape(part) for part in parts) + r"(?!\w)"
         texts.append((english, re.compile(pattern)))
     return texts
@@ -62,7 +66,18 @@ class Journey:
         expect(self.page.locator("main")).to_contain_text(french)
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-        self.texts[name] = self.page.inner_text("main")
+        # The protocol's own wording (the eligibility criteria, data of a protocol version) is
+        # not the interface's: it is left out.
+        self.texts[name] = self.page.locator("main").evaluate(
+            """main => {
+                const copy = main.cloneNode(true);
+                copy.querySelectorAll("[data-protocol-text]").forEach(e => e.remove());
+                document.body.appendChild(copy);
+                const text = copy.innerText;
+                copy.remove();
+                return text;
+            }"""
+        )
 
     def sign_in(self, user: User) -> None:
         self.page.goto(reverse("login"))
@@ -80,7 +95,7 @@ class Journey:
         expect(self.page).to_have_url(re.compile(re.escape(url) + "$"))
 
     def submit(self) -> None:
-        self.page.locator("main form.form button[type=submit]").click()
+        self.page.locator("main form.form button[type=submit].primary").click()
 
 
 @pytest.fixture

@@ -282,6 +282,10 @@ class TestSchemaDocumentsTheKey:
             ("/api/v1/patients/{patient_id}/followup/visits/{pk}/record/", "post"),
             ("/api/v1/patients/{patient_id}/followup/visits/{pk}/not-done/", "post"),
             ("/api/v1/patients/{patient_id}/followup/contact-attempts/", "post"),
+            ("/api/v1/patients/{patient_id}/records/{record_type}/{pk}/verify/", "post"),
+            ("/api/v1/patients/{patient_id}/records/{record_type}/{pk}/lock/", "post"),
+            ("/api/v1/patients/{patient_id}/lock/", "post"),
+            ("/api/v1/locks/database/", "post"),
         }
         for path, method in keyed:
             operation = paths[path][method]

@@ -33,12 +33,12 @@ def _page(response) -> str:
 def test_the_screening_page_is_in_french(site_a, coordinator) -> None:
     page = _page(_client(coordinator).get(reverse("trial:patient_screen"), **FRENCH))
 
-    assert "Sélectionner un nouveau patient" in page
-    assert "Date de sélection" in page
-    assert "Âge à la sélection" in page
+    assert "Pré-inclure un nouveau patient" in page
+    assert "Date de pré-inclusion" in page
+    assert "Âge à la pré-inclusion" in page
     assert 'placeholder="AAAA-MM-JJ"' in page
     assert re.search(r'<option value="F"[^>]*>Féminin</option>', page)
-    assert "Ajouter au registre de sélection" in page
+    assert "Ajouter au registre de pré-inclusion" in page
     assert "Screening date" not in page
 
 
@@ -82,9 +82,9 @@ def test_the_history_shows_labels_and_zoned_times_in_french(site_a, coordinator)
 
     page = _page(_client(coordinator).get(url, **FRENCH))
 
-    assert "Historique : Entrée du registre de sélection" in page
+    assert "Historique : Entrée du registre de pré-inclusion" in page
     text = " ".join(re.sub(r"<[^>]+>", "", page).split())
-    assert "En sélection → Échec de sélection" in text
+    assert "Pré-inclusion → Échec de pré-inclusion" in text
     assert "Consentement refusé" in page
     assert "consent_refused" not in page
     assert re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} (CET|CEST|UTC)", page)
