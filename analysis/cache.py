@@ -6,6 +6,11 @@ show), kept under MEDIA_ROOT/analysis-cache/<cut-off date>/<data version>/. The 
 after a change of the data derives them once (an export builds them too); every later request
 reads them.
 
+The figures there are drawn in the trial's language, as the export's are. A reader of another
+language (settings.LANGUAGES) gets them drawn in theirs on the first request of each figure, from
+the ADTTE rows the cached report keeps (`figure_data.parquet`, not derived again), and kept
+beside them under <data version>/<language>/ for every later request (`report_figure`).
+
 The data version is a fingerprint of every record the analysis reads: for each audited model
 of the trial, randomisation and follow-up apps (django-simple-history keeps a history row for
 every save), the number of history rows and the last one's id; the analysis code itself and
@@ -19,6 +24,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
+import os
 import shutil
 import tempfile
 from dataclasses import asdict, dataclass
@@ -26,18 +32,23 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from django.apps import apps
 from django.conf import settings
 from django.db.models import Count, Max, Model
+from django.utils import translation
 from simple_history.exceptions import NotHistoricalModelError
 from simple_history.utils import get_history_model_for_model
 
+from analysis.figures import render
 from analysis.inference import Estimate
 from analysis.language import in_trial_language
-from analysis.report import AnalysisReport, analysis_report_build, report_write
+from analysis.report import AnalysisReport, analysis_report_build, figure_drawings, report_write
 
 CACHE_DIR = "analysis-cache"
 PAGE_FILE = "page.json"
+# The ADTTE rows the figures are drawn from, to draw them in another language.
+FIGURE_DATA = "figure_data.parquet"
 # Every app whose records the derivations read (every app before the analysis on the path).
 SOURCE_APPS = ("trial", "randomization", "treatment", "followup")
 # Audited models whose changes do not change any derived number.
@@ -142,6 +153,7 @@ def report_cache_store(
         (work / PAGE_FILE).write_text(
             json.dumps(page, sort_keys=True, ensure_ascii=False), encoding="utf-8"
         )
+        report.adtte.to_parquet(work / FIGURE_DATA, index=False)
         # Another request may have stored this version first: its files are the same.
         with contextlib.suppress(OSError):
             work.rename(target)
@@ -159,3 +171,46 @@ def report_cache_get(*, cutoff: dt.date) -> CachedReport:
     if cached is not None:
         return cached
     return report_cache_store(report=analysis_report_build(cutoff=cutoff), version=version)
+
+
+def figure_language(language: str | None) -> str:
+    """The language of settings.LANGUAGES a figure is drawn in: the reader's, else the trial's."""
+    try:
+        return translation.get_supported_language_variant(language or "")
+    except LookupError:
+        return settings.LANGUAGE_CODE
+
+
+def report_figure(*, report: CachedReport, name: str, language: str) -> bytes:
+    """A figure of the report (km_os.png, forest_efs.svg, cir.png …) in `language`.
+
+    The trial's language reads the report's own file, as an export has it. Another language reads
+    the figure kept under <version>/<language>/, drawn on its first request from the report's
+    ADTTE rows and estimates (both formats at once).
+    """
+    if language == settings.LANGUAGE_CODE:
+        return (report.directory / name).read_bytes()
+    kept = report.directory / language / name
+    if kept.is_file():
+        return kept.read_bytes()
+    stem, _dot, fmt = name.partition(".")
+    adtte = pd.read_parquet(report.directory / FIGURE_DATA)
+    drawing = figure_drawings(adtte, report.estimates, dt.date.fromisoformat(report.page["cutoff"]))
+    with translation.override(language):
+        drawn = render(drawing[stem])
+    _figure_keep(report.directory / language, stem, drawn)
+    return drawn[fmt]
+
+
+def _figure_keep(directory: Path, stem: str, drawn: dict[str, bytes]) -> None:
+    """Write each format aside and rename it in place, so a reader finds a whole file or none.
+
+    Nothing is kept when the version was removed meanwhile (the data changed): the figure was
+    drawn for this request only.
+    """
+    with contextlib.suppress(FileNotFoundError):
+        directory.mkdir(exist_ok=True)
+        for fmt, content in drawn.items():
+            with tempfile.NamedTemporaryFile(dir=directory, prefix=".writing-", delete=False) as f:
+                f.write(content)
+            os.replace(f.name, directory / f"{stem}.{fmt}")

@@ -1,7 +1,8 @@
 """Figures of the treatment effect: the subgroup forest plot and the relapse incidence curves.
 
 Drawn from the estimates and the ADTTE rows the export writes (never the database), as PNG and
-SVG with `figures.render`, so the same cut-off gives byte-identical files.
+SVG with `figures.render`, so the same cut-off gives byte-identical files; their words are
+marked for translation like the Kaplan–Meier figures' (`figures.py`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from django.utils.translation import gettext as _
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FormatStrFormatter, NullLocator
@@ -52,7 +54,7 @@ def forest_figure(estimates: list[Estimate], paramcd: str, cutoff: dt.date) -> F
     high = max([e.upper for e in shown if e.upper and math.isfinite(e.upper)] + [2.0])
     for yi, row in zip(y, rows, strict=True):
         if row.heading:
-            label = f"{row.label} (interaction p = {row.p})"
+            label = _("%(subgroup)s (interaction p = %(p)s)") % {"subgroup": row.label, "p": row.p}
         else:
             label = row.label if yi == y[0] else f"    {row.label}"
             _forest_text(ax, 1.02, yi, f"{row.n} ({row.events})   {row.hr}", ha="left")
@@ -69,14 +71,18 @@ def forest_figure(estimates: list[Estimate], paramcd: str, cutoff: dt.date) -> F
     ax.xaxis.set_minor_locator(NullLocator())
     ax.set_ylim(-1, len(rows))
     ax.set_yticks([])
-    _forest_text(
-        ax, 1.02, len(rows) - 0.4, "n (events)   HR (95% CI)", ha="left", fontweight="bold"
-    )
+    header = _("n (events)   HR (%(level)s%% CI)") % {"level": 95}
+    _forest_text(ax, 1.02, len(rows) - 0.4, header, ha="left", fontweight="bold")
     ax.set_xlabel(
-        "Hazard ratio, dexamethasone vs control (log scale)\n"
-        "← favours dexamethasone        favours control →"
+        _(
+            "Hazard ratio, dexamethasone vs control (log scale)\n"
+            "← favours dexamethasone        favours control →"
+        )
     )
-    ax.set_title(f"{ANALYSED_ENDPOINTS[paramcd]} by subgroup, DEXAML-03, cut-off {cutoff:%Y-%m-%d}")
+    ax.set_title(
+        _("%(endpoint)s by subgroup, DEXAML-03, cut-off %(cutoff)s")
+        % {"endpoint": _(ANALYSED_ENDPOINTS[paramcd]), "cutoff": f"{cutoff:%Y-%m-%d}"}
+    )
     fig.subplots_adjust(left=0.34, right=0.72, top=0.94, bottom=0.8 / height)
     return fig
 
@@ -92,17 +98,23 @@ def cir_figure(adtte: pd.DataFrame, estimates: list[Estimate], cutoff: dt.date) 
             where="post",
             color=ARM_COLOURS[arm],
             linestyle="-" if cause == 1 else "--",
-            label=f"{ARM_LABELS[arm]}: {name}",
+            label=_("%(arm)s: %(cause)s") % {"arm": ARM_LABELS[arm], "cause": _(name)},
         )
     ax.set_xlim(0, max(ax.get_xlim()[1], 1.0))
     ax.set_ylim(0, 1.0)
-    ax.set_xlabel("Months since CR/CRi")
-    ax.set_ylabel("Cumulative incidence")
-    ax.set_title(f"Relapse after CR/CRi, death in remission competing, cut-off {cutoff:%Y-%m-%d}")
+    ax.set_xlabel(_("Months since CR/CRi"))
+    ax.set_ylabel(_("Cumulative incidence"))
+    ax.set_title(
+        _("Relapse after CR/CRi, death in remission competing, cut-off %(cutoff)s")
+        % {"cutoff": f"{cutoff:%Y-%m-%d}"}
+    )
     tests = {e.analysis: e for e in estimates if e.endpoint == ENDPOINT and e.group == COMPARISON}
     lines = [
-        f"Gray's test of relapse: p = {p_text(tests[name].p)}{suffix}"
-        for name, suffix in (("gray_test", ""), ("gray_test_stratified", " (stratified)"))
+        text % {"p": p_text(tests[name].p)}
+        for name, text in (
+            ("gray_test", _("Gray's test of relapse: p = %(p)s")),
+            ("gray_test_stratified", _("Gray's test of relapse: p = %(p)s (stratified)")),
+        )
         if name in tests
     ]
     # Under the axes: the curves may rise anywhere inside them.
@@ -113,17 +125,24 @@ def cir_figure(adtte: pd.DataFrame, estimates: list[Estimate], cutoff: dt.date) 
     return fig
 
 
-def effect_figures_write(
-    adtte: pd.DataFrame, estimates: list[Estimate], out_dir: Path, cutoff: dt.date
-) -> list[Path]:
-    """forest_os.png/.svg, forest_efs.png/.svg, cir.png/.svg."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+def effect_drawings(
+    adtte: pd.DataFrame, estimates: list[Estimate], cutoff: dt.date
+) -> dict[str, Callable[[], Figure]]:
+    """forest_os, forest_efs, cir: each file's stem and the drawing of it."""
     drawings: dict[str, Callable[[], Figure]] = {
         f"forest_{code.lower()}": partial(forest_figure, estimates, code, cutoff)
         for code in SUBGROUP_ENDPOINTS
     }
     drawings["cir"] = partial(cir_figure, adtte, estimates, cutoff)
+    return drawings
+
+
+def effect_figures_write(
+    adtte: pd.DataFrame, estimates: list[Estimate], out_dir: Path, cutoff: dt.date
+) -> list[Path]:
+    """forest_os.png/.svg, forest_efs.png/.svg, cir.png/.svg."""
+    out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
-    for stem, draw in drawings.items():
+    for stem, draw in effect_drawings(adtte, estimates, cutoff).items():
         paths += write_figure(draw, out_dir, stem)
     return paths

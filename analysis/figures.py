@@ -7,7 +7,10 @@ the midpoint of a stretch at exactly 0.5, Greenwood log(-log) intervals), comput
 shown in months; the two arms are compared by the (unstratified) log-rank test.
 
 Files are reproducible: the SVG writer's random ids are salted with a constant and no dates
-are stamped, so the same cut-off gives byte-identical files.
+are stamped, so the same cut-off gives byte-identical files. Every word drawn is marked for
+translation and the numbers are formatted alike in every language (decimal point, ISO dates):
+drawn in the trial's language (`analysis.language`) for the report and its exports, and in the
+reader's for the pages (`analysis.cache.report_figure`).
 """
 
 from __future__ import annotations
@@ -27,10 +30,12 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from lifelines import KaplanMeierFitter
 from lifelines.plotting import add_at_risk_counts
 from lifelines.statistics import logrank_test
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from analysis import km
@@ -43,6 +48,7 @@ FIGURE_ENDPOINTS = {
 }
 FIGURE_FORMATS = ("png", "svg")
 ARM_LABELS = dict(Arm.choices)
+AT_RISK = "At risk"  # lifelines' name of the row, drawn as it is named
 _RC: dict[str, Any] = {
     "svg.hashsalt": "DEXAML-03",
     "svg.fonttype": "none",
@@ -127,9 +133,24 @@ def km_summary(adtte: pd.DataFrame, paramcd: str) -> KmSummary:
 
 def _median_text(a: ArmSurvival) -> str:
     def show(v: float | None) -> str:
-        return "NR" if v is None else f"{v:.1f}"
+        return _("NR") if v is None else f"{v:.1f}"
 
-    return f"{a.label}: median {show(a.median)} (95% CI {show(a.lower)}–{show(a.upper)}) months"
+    return _("%(arm)s: median %(median)s (95%% CI %(lower)s–%(upper)s) months") % {
+        "arm": a.label,
+        "median": show(a.median),
+        "lower": show(a.lower),
+        "upper": show(a.upper),
+    }
+
+
+def _at_risk_translate(ax: Axes) -> None:
+    """Name lifelines' "At risk" row (the first tick label of its table) in the active language."""
+    table = ax.figure.axes[-1]
+    shown = _("At risk")
+    labels = [t.get_text() for t in table.get_xticklabels()]
+    if shown != AT_RISK and labels and labels[0].startswith(AT_RISK):
+        labels[0] = shown + labels[0][len(AT_RISK) :]
+        table.set_xticklabels(labels, ha="right")
 
 
 def km_figure(adtte: pd.DataFrame, paramcd: str, cutoff: dt.date) -> Figure:
@@ -142,14 +163,19 @@ def km_figure(adtte: pd.DataFrame, paramcd: str, cutoff: dt.date) -> Figure:
     # Time starts at randomisation; keep at least a month in view when every event is at day 0.
     ax.set_xlim(0, max(ax.get_xlim()[1], 1.0))
     if fitters:
-        add_at_risk_counts(*fitters.values(), ax=ax, rows_to_show=["At risk"])
-    ax.set_title(f"{summary.title} by arm, DEXAML-03, cut-off {cutoff:%Y-%m-%d}")
-    ax.set_xlabel("Months since randomisation")
-    ax.set_ylabel(f"{summary.title} (probability)")
+        add_at_risk_counts(*fitters.values(), ax=ax, rows_to_show=[AT_RISK])
+        _at_risk_translate(ax)
+    title = _(summary.title)
+    ax.set_title(
+        _("%(endpoint)s by arm, DEXAML-03, cut-off %(cutoff)s")
+        % {"endpoint": title, "cutoff": f"{cutoff:%Y-%m-%d}"}
+    )
+    ax.set_xlabel(_("Months since randomisation"))
+    ax.set_ylabel(_("%(endpoint)s (probability)") % {"endpoint": title})
     ax.set_ylim(0, 1.05)
     lines = [_median_text(a) for a in summary.arms]
     if summary.logrank_p is not None:
-        lines.append(f"Log-rank p = {summary.logrank_p:.4f} (unstratified)")
+        lines.append(_("Log-rank p = %(p)s (unstratified)") % {"p": f"{summary.logrank_p:.4f}"})
     ax.text(0.98, 0.98, "\n".join(lines), transform=ax.transAxes, ha="right", va="top", fontsize=8)
     fig.tight_layout()
     return fig
@@ -185,13 +211,20 @@ def write_figure(draw: Callable[[], Figure], out_dir: Path, stem: str) -> list[P
     return paths
 
 
+def km_drawings(adtte: pd.DataFrame, cutoff: dt.date) -> dict[str, Callable[[], Figure]]:
+    """km_os, km_efs: each file's stem and the drawing of it."""
+    return {
+        f"km_{paramcd.lower()}": partial(km_figure, adtte, paramcd, cutoff)
+        for paramcd in FIGURE_ENDPOINTS
+    }
+
+
 def figures_write(adtte: pd.DataFrame, out_dir: Path, cutoff: dt.date) -> list[Path]:
     """km_os.png, km_os.svg, km_efs.png, km_efs.svg."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
-    for paramcd in FIGURE_ENDPOINTS:
-        draw = partial(km_figure, adtte, paramcd, cutoff)
-        paths += write_figure(draw, out_dir, f"km_{paramcd.lower()}")
+    for stem, draw in km_drawings(adtte, cutoff).items():
+        paths += write_figure(draw, out_dir, stem)
     return paths
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.utils import translation
 from django.utils.translation import gettext as _
 
 from analysis.derive import DAYS_PER_MONTH
@@ -22,7 +20,7 @@ from analysis.inference import (
 from analysis.labels import label_now
 from analysis.relapse import ENDPOINT as RELAPSE_ENDPOINT
 from analysis.relapse import TIMEPOINTS_MONTHS as RELAPSE_MONTHS
-from analysis.subgroups import subgroups
+from analysis.subgroups import subgroups, subgroups_shown
 
 
 def p_text(p: float | None) -> str:
@@ -163,11 +161,9 @@ def subgroup_rows(estimates: list[Estimate], paramcd: str) -> list[SubgroupRow]:
     index = _index(estimates)
     overall = index.get((paramcd, "cox_hr_stratified", COMPARISON))
     rows = [_level_row(_("All patients (stratified Cox)"), overall)]
-    # The estimates are keyed by the levels as the trial's language names them (a cytogenetic
-    # risk by its label); the rows show them in the reader's.
-    with translation.override(settings.LANGUAGE_CODE):
-        keyed = subgroups()
-    for sub, shown in zip(keyed, subgroups(), strict=True):
+    # The estimates are keyed by the levels as the datasets name them (a cytogenetic risk by its
+    # English label); the rows show them in the reader's language.
+    for sub, shown in zip(subgroups(), subgroups_shown(), strict=True):
         interaction = index.get((paramcd, "subgroup_interaction", sub.column))
         p = p_text(interaction.p if interaction else None)
         rows.append(SubgroupRow(shown.label, True, None, None, None, "", p))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from django.utils.translation import gettext_noop
 
 from analysis.competing import (
     CAUSE,
@@ -25,7 +26,12 @@ from analysis.inference import ARM_LABELS, COMPARISON, CONTROL, TREATMENT, Estim
 
 ENDPOINT = "CIR"
 RELAPSE, DEATH = "Relapse", "Death"
-CAUSES = {CAUSE: ("cir", "relapse"), COMPETING: ("nrm", "death in remission")}
+# Each cause's code and name: the estimates' methods keep the name in English, the figure
+# draws it in its language.
+CAUSES = {
+    CAUSE: ("cir", gettext_noop("relapse")),
+    COMPETING: ("nrm", gettext_noop("death in remission")),
+}
 TIMEPOINTS_MONTHS = (6, 12, 24)  # from CR/CRi: most relapses of R/R AML come in the first year
 
 

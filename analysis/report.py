@@ -14,10 +14,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pandas as pd
+from matplotlib.figure import Figure
 
 from analysis import derive, figures, tables
 from analysis.datasets import survival_frames
-from analysis.effect_figures import effect_figures_write
+from analysis.effect_figures import effect_drawings, effect_figures_write
 from analysis.gather import (
     TrialFacts,
     baseline_facts_gather,
@@ -114,6 +115,13 @@ def consort_json(flow: tables.Consort) -> str:
 
 def _csv(frame: pd.DataFrame, path: Path) -> None:
     frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+
+
+def figure_drawings(
+    adtte: pd.DataFrame, estimates: list[Estimate], cutoff: dt.date
+) -> dict[str, Callable[[], Figure]]:
+    """Every figure of the report: its file's stem (km_os, forest_efs, cir …) and its drawing."""
+    return {**figures.km_drawings(adtte, cutoff), **effect_drawings(adtte, estimates, cutoff)}
 
 
 def report_write(

@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from analysis.cache import CachedReport, report_cache_get
+from analysis.cache import CachedReport, figure_language, report_cache_get, report_figure
 from analysis.figures import FIGURE_ENDPOINTS, FIGURE_FORMATS
 from analysis.models import DataCutoff, DatasetExport
 from analysis.subgroups import SUBGROUP_ENDPOINTS
@@ -42,30 +42,32 @@ def cutoff_report(*, user: User, cutoff_id: int) -> tuple[DataCutoff, CachedRepo
     return cutoff, report_cache_get(cutoff=cutoff.cutoff_date)
 
 
-REPORT_FILES = {
-    "estimates.csv",
-    *(
-        f"{stem}.{fmt}"
-        for stem in [
-            *(f"km_{code.lower()}" for code in FIGURE_ENDPOINTS),
-            *(f"forest_{code.lower()}" for code in SUBGROUP_ENDPOINTS),
-            "cir",
-        ]
-        for fmt in FIGURE_FORMATS
-    ),
+REPORT_FIGURES = {
+    f"{stem}.{fmt}"
+    for stem in [
+        *(f"km_{code.lower()}" for code in FIGURE_ENDPOINTS),
+        *(f"forest_{code.lower()}" for code in SUBGROUP_ENDPOINTS),
+        "cir",
+    ]
+    for fmt in FIGURE_FORMATS
 }
+REPORT_FILES = {"estimates.csv", *REPORT_FIGURES}
 
 
-def report_file_get(*, user: User, cutoff_id: int, name: str) -> bytes:
-    """A figure (km_os.png, forest_efs.svg, cir.png …) or estimates.csv of the report."""
+def report_file_get(*, user: User, cutoff_id: int, name: str, language: str | None) -> bytes:
+    """A figure (km_os.png, forest_efs.svg, cir.png …), drawn in `language` where it is one of
+    settings.LANGUAGES (else in the trial's), or estimates.csv of the report."""
     if name not in REPORT_FILES:
         raise Http404("No such file in the report.")
     _, report = cutoff_report(user=user, cutoff_id=cutoff_id)
-    return (report.directory / name).read_bytes()
+    if name not in REPORT_FIGURES:
+        return (report.directory / name).read_bytes()
+    return report_figure(report=report, name=name, language=figure_language(language))
 
 
-def km_image(*, user: User, cutoff_id: int, paramcd: str, fmt: str) -> bytes:
-    """The Kaplan–Meier figure of OS or EFS at a cut-off, as PNG or SVG."""
+def km_image(*, user: User, cutoff_id: int, paramcd: str, fmt: str, language: str | None) -> bytes:
+    """The Kaplan–Meier figure of OS or EFS at a cut-off, as PNG or SVG, in `language`."""
     if paramcd not in FIGURE_ENDPOINTS or fmt not in FIGURE_FORMATS:
         raise Http404("No such figure.")
-    return report_file_get(user=user, cutoff_id=cutoff_id, name=f"km_{paramcd.lower()}.{fmt}")
+    name = f"km_{paramcd.lower()}.{fmt}"
+    return report_file_get(user=user, cutoff_id=cutoff_id, name=name, language=language)

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -175,16 +175,27 @@ _CONTENT_TYPES = {"png": "image/png", "svg": "image/svg+xml", "csv": "text/csv; 
 
 @page
 def report_file(request: HttpRequest, cutoff_id: int, name: str) -> HttpResponse:
-    """A figure (km_os.png, forest_efs.svg, cir.png …) or estimates.csv of the report."""
-    content = selectors.report_file_get(user=acting_user(request), cutoff_id=cutoff_id, name=name)
+    """A figure (km_os.png, forest_efs.svg, cir.png …) in the reader's language, or estimates.csv
+    of the report."""
+    content = selectors.report_file_get(
+        user=acting_user(request),
+        cutoff_id=cutoff_id,
+        name=name,
+        language=translation.get_language(),
+    )
     return HttpResponse(content, content_type=_CONTENT_TYPES[name.rpartition(".")[2]])
 
 
 @page
 def km_image(request: HttpRequest, cutoff_id: int, name: str) -> HttpResponse:
-    """The figure file `OS.png`, `OS.svg`, `EFS.png` or `EFS.svg` at a cut-off."""
+    """The figure file `OS.png`, `OS.svg`, `EFS.png` or `EFS.svg` at a cut-off, in the reader's
+    language."""
     paramcd, _dot, fmt = name.partition(".")
     image = selectors.km_image(
-        user=acting_user(request), cutoff_id=cutoff_id, paramcd=paramcd, fmt=fmt
+        user=acting_user(request),
+        cutoff_id=cutoff_id,
+        paramcd=paramcd,
+        fmt=fmt,
+        language=translation.get_language(),
     )
     return HttpResponse(image, content_type=_CONTENT_TYPES[fmt])

@@ -6,12 +6,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import pandas as pd
 import pytest
 from django.apps import apps
 from django.test import Client
 from django.utils import timezone, translation
 
 from analysis import cache
+from analysis.figures import render
 from analysis.gather import (
     baseline_facts_gather,
     consort_facts_gather,
@@ -19,7 +21,9 @@ from analysis.gather import (
     trial_facts_gather,
 )
 from analysis.models import DataCutoff
-from analysis.services import cutoff_freeze, export_build, export_create
+from analysis.report import figure_drawings
+from analysis.services import cutoff_freeze, export_build, export_create, export_path
+from randomization.models import Randomization
 from tests.factories import eligible_patient, randomized_patient, screened_patient
 from trial.audit import record_save
 from trial.models import Baseline, ClinicalRecord, Death, DeathCause, Patient, Site, User
@@ -271,3 +275,140 @@ class TestTable1InFrench:
         stored = json.dumps(report.page["table1"], ensure_ascii=False)
         assert "Planned salvage regimen" in stored and "Traitement" not in stored
         assert "Planned salvage regimen" in english and "Azacitidine" in english
+
+
+FIGURES = [
+    f"{stem}.{fmt}"
+    for stem in ("km_os", "km_efs", "forest_os", "forest_efs", "cir")
+    for fmt in ("png", "svg")
+]
+# Words of each figure in French (the SVG keeps its text as text: svg.fonttype "none").
+FRENCH = {
+    "km_os": ["Survie globale par bras", "Mois depuis la randomisation", "Patients à risque"],
+    "km_efs": ["Survie sans événement (probabilité)", "médiane", "Test du log-rank : p ="],
+    "forest_os": ["Survie globale par sous-groupe", "Tous les patients", "en faveur du contrôle"],
+    "forest_efs": ["n (événements)   HR (IC à 95 %)", "Traitement de rattrapage"],
+    "cir": ["Mois depuis la RC/RCi", "Incidence cumulée", "Test de Gray (rechute) : p ="],
+}
+
+
+def _figure(client: Client, cutoff_id: int, name: str, language: str) -> bytes:
+    answer = client.get(
+        f"/analysis/cutoffs/{cutoff_id}/files/{name}", HTTP_ACCEPT_LANGUAGE=language
+    )
+    assert answer.status_code == 200, name
+    return answer.content
+
+
+@pytest.fixture
+def drawings(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The languages figures were drawn in on a request, in order: every drawing is counted."""
+    made: list[str] = []
+
+    def counted(draw, formats=("png", "svg")):
+        made.append(translation.get_language())
+        return render(draw, formats)
+
+    monkeypatch.setattr(cache, "render", counted)
+    return made
+
+
+class TestFiguresInTheReadersLanguage:
+    def test_each_figure_is_drawn_in_french_for_a_french_reader(
+        self, client: Client, trial, cutoff, data_manager
+    ) -> None:
+        client.force_login(data_manager)
+
+        english = {name: _figure(client, cutoff.pk, name, "en") for name in FIGURES}
+        french = {name: _figure(client, cutoff.pk, name, "fr") for name in FIGURES}
+
+        assert [name for name in FIGURES if french[name] == english[name]] == []
+        dex = _label(Randomization, "arm", "DEX", "fr")
+        for stem, words in FRENCH.items():
+            svg = french[f"{stem}.svg"].decode()
+            assert [w for w in words if w not in svg] == [], stem
+            assert french[f"{stem}.png"][:4] == b"\x89PNG"
+        assert f"{dex} : médiane NA mois" in french["km_os.svg"].decode()
+        assert "Overall survival by arm" in english["km_os.svg"].decode()
+        assert "Survie" not in english["km_os.svg"].decode()
+
+    def test_the_km_page_images_follow_the_readers_language(
+        self, client: Client, trial, cutoff, data_manager
+    ) -> None:
+        client.force_login(data_manager)
+        url = f"/analysis/cutoffs/{cutoff.pk}/km/OS.svg"
+
+        french = client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+        english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+        assert "Survie globale par bras" in french and "At risk" not in french
+        assert "Overall survival by arm" in english and "At risk" in english
+
+    def test_the_english_figures_are_the_exports_files(
+        self, client: Client, trial, cutoff, data_manager
+    ) -> None:
+        with translation.override("fr"):
+            export = export_build(
+                export=export_create(by=data_manager, cutoff=cutoff, formats=["csv"], now=NOW),
+                now=NOW,
+            )
+        client.force_login(data_manager)
+
+        for name in FIGURES:
+            _figure(client, cutoff.pk, name, "fr")
+        english = {name: _figure(client, cutoff.pk, name, "en") for name in FIGURES}
+        german = {name: _figure(client, cutoff.pk, name, "de") for name in FIGURES}
+
+        exported = {name: (export_path(export) / name).read_bytes() for name in FIGURES}
+        assert english == exported and german == exported
+        assert "Overall survival by arm" in exported["km_os.svg"].decode()
+
+    def test_a_french_figure_is_drawn_once_and_kept_beside_the_english_one(
+        self, client: Client, trial, cutoff, data_manager, drawings
+    ) -> None:
+        client.force_login(data_manager)
+
+        first = _figure(client, cutoff.pk, "km_os.png", "fr")
+        kept = cache.report_cache_get(cutoff=cutoff.cutoff_date).directory / "fr" / "km_os.png"
+        seen = kept.stat()
+        again = [_figure(client, cutoff.pk, name, "fr") for name in ("km_os.png", "km_os.svg")]
+        _figure(client, cutoff.pk, "km_os.png", "en")
+
+        assert drawings == ["fr"]  # PNG and SVG at once; English read from the report
+        assert again[0] == first == kept.read_bytes()
+        assert (kept.stat().st_ino, kept.stat().st_mtime_ns) == (seen.st_ino, seen.st_mtime_ns)
+        assert [p.name for p in kept.parent.iterdir() if p.name.startswith(".")] == []
+
+    def test_the_kept_rows_draw_the_very_english_figures(self, trial, cutoff) -> None:
+        report = cache.report_cache_get(cutoff=cutoff.cutoff_date)
+        adtte = pd.read_parquet(report.directory / cache.FIGURE_DATA)
+
+        drawn = figure_drawings(adtte, report.estimates, cutoff.cutoff_date)
+
+        for stem, draw in drawn.items():
+            files = {
+                fmt: (report.directory / f"{stem}.{fmt}").read_bytes() for fmt in ("png", "svg")
+            }
+            assert render(draw) == files, stem
+
+    def test_a_change_of_the_data_draws_the_french_figures_anew(
+        self, client: Client, trial, cutoff, data_manager, investigator, drawings
+    ) -> None:
+        client.force_login(data_manager)
+        before = _figure(client, cutoff.pk, "forest_os.svg", "fr")
+        death = Death(patient=trial[0], death_date=dt.date(2027, 3, 1), cause=DeathCause.LEUKAEMIA)
+        record_save(instance=death, by=investigator)
+
+        after = _figure(client, cutoff.pk, "forest_os.svg", "fr")
+
+        assert drawings == ["fr", "fr"] and before != after
+        assert "2 (2)" in after.decode() and "Tous les patients" in after.decode()
+
+
+class TestFigureLanguage:
+    @pytest.mark.parametrize(
+        ("asked", "drawn"),
+        [("fr", "fr"), ("fr-ca", "fr"), ("en-gb", "en"), ("de", "en"), (None, "en")],
+    )
+    def test_a_language_outside_the_trials_is_drawn_in_the_trials(self, asked, drawn) -> None:
+        assert cache.figure_language(asked) == drawn
