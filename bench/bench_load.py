@@ -206,7 +206,13 @@ def main() -> int:
     (work / "plan.json").write_text(json.dumps(plan))
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "DATABASE_URL": url, "BENCH_LOAD_PLAN": str(work / "plan.json")}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "BENCH_LOAD_PLAN": str(work / "plan.json"),
+        # As in production (docker-compose.yml): a worker keeps its connection between requests.
+        "DATABASE_CONN_MAX_AGE": os.environ.get("DATABASE_CONN_MAX_AGE", "60"),
+    }
     server = subprocess.Popen(
         [
             sys.executable, "-m", "gunicorn", "bench.preloaded", "--preload",

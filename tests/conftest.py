@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone, translation
 
 from tests.factories import SiteFactory, protocol_with_criteria, user_with_role
@@ -17,6 +18,15 @@ def media_root(settings, tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("media")
     settings.MEDIA_ROOT = root
     return root
+
+
+@pytest.fixture(autouse=True)
+def empty_cache() -> Any:
+    """Every test starts with an empty cache: on SQLite a rolled-back test's ids are handed out
+    again, so the next test's records could carry the versions a page cached its counts by."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -448,6 +448,15 @@ class AdverseEvent(ClinicalRecord):
                 name="serious_adverse_event_has_deadline",
             ),
         ]
+        indexes = [
+            # The serious events whose report is still missing (the dashboard's overdue SAE
+            # reports, the investigator's worklist): a few rows, where a scan read them all.
+            models.Index(
+                fields=["report_due_at"],
+                condition=Q(serious=True, reported_at__isnull=True, entered_in_error=False),
+                name="adverse_event_report_missing",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.term_label} grade {self.grade}"

@@ -131,14 +131,27 @@ def _live(queryset: Any) -> list[Any]:
     return list(queryset.filter(entered_in_error=False).order_by("pk"))
 
 
-def _one(model: type[models.Model], patient: Patient) -> list[Any]:
-    return _live(model._default_manager.filter(patient=patient))
+def _owned(records: list[Any], owner: str, owners: dict[int, Any]) -> list[Any]:
+    """The records with their owner set from those already read: their titles, dates and
+    statuses read it (`str(record)`, `record_date`), which was one query per record."""
+    for record in records:
+        setattr(record, owner, owners[getattr(record, f"{owner}_id")])
+    return records
+
+
+def _one(model: type[models.Model], patient: Patient, *related: str) -> list[Any]:
+    records = model._default_manager.filter(patient=patient).select_related(*related)
+    return _owned(_live(records), "patient", {patient.pk: patient})
 
 
 def _cycle_forms(patient: Patient) -> Iterator[FormRecords]:
-    for cycle in _live(Cycle.objects.filter(patient=patient)):
-        drugs = _live(DrugAdministration.objects.filter(cycle=cycle))
-        yield FormRecords(f"cycle-{cycle.pk}", str(cycle), [cycle, *drugs], True)
+    cycles = _one(Cycle, patient)
+    drugs: dict[int, list[Any]] = {}
+    given = _live(DrugAdministration.objects.filter(cycle__in=cycles))
+    for drug in _owned(given, "cycle", {cycle.pk: cycle for cycle in cycles}):
+        drugs.setdefault(drug.cycle_id, []).append(drug)
+    for cycle in cycles:
+        yield FormRecords(f"cycle-{cycle.pk}", str(cycle), [cycle, *drugs.get(cycle.pk, [])], True)
 
 
 def _each(model: type[models.Model], patient: Patient, prefix: str) -> Iterator[FormRecords]:
@@ -159,7 +172,7 @@ def _each(model: type[models.Model], patient: Patient, prefix: str) -> Iterator[
 
 
 def _visit_forms(patient: Patient) -> Iterator[FormRecords]:
-    for visit in _live(Visit.objects.filter(patient=patient).order_by("number")):
+    for visit in _one(Visit, patient):
         started = visit.status != VisitStatus.PLANNED
         title = _("Follow-up visit %(number)s (month %(month)s)") % {
             "number": visit.number,
@@ -177,16 +190,29 @@ def patient_forms(patient: Patient) -> list[FormRecords]:
     Records entered in error are not forms any more (the casebook still prints them).
     """
     baseline = _one(Baseline, patient)
-    mutations = _live(BaselineMutation.objects.filter(baseline__in=baseline))
+    mutations = _owned(
+        _live(BaselineMutation.objects.filter(baseline__in=baseline).select_related("gene")),
+        "baseline",
+        {b.pk: b for b in baseline},
+    )
     forms = [
         FormRecords("screening", _("Screening"), [patient], True),
         FormRecords("consent", _("Informed consent"), _one(Consent, patient), False),
         FormRecords("baseline", _("Baseline"), [*baseline, *mutations], False),
-        FormRecords("eligibility", _("Eligibility"), _one(EligibilityAnswer, patient), False),
+        FormRecords(
+            "eligibility",
+            _("Eligibility"),
+            _one(EligibilityAnswer, patient, "criterion"),
+            False,
+        ),
     ]
     if patient.status == PatientStatus.ENROLLED or patient.enrolled_at is not None:
         randomization = _one(Randomization, patient)
-        corrections = _live(RandomizationCorrection.objects.filter(randomization__in=randomization))
+        corrections = _owned(
+            _live(RandomizationCorrection.objects.filter(randomization__in=randomization)),
+            "randomization",
+            {r.pk: r for r in randomization},
+        )
         forms.append(
             FormRecords("randomization", _("Randomisation"), [*randomization, *corrections], False)
         )

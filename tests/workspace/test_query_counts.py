@@ -19,6 +19,7 @@ from cleaning.services.queries import query_raise
 from followup.services.refresh import visits_refresh
 from tests.factories import NOW, randomized_patient, screened_patient
 from tests.followup.conftest import end_treatment
+from tests.treatment.test_builders import STARTS, record_cycle
 from treatment.models import AdverseEvent
 from trial.audit import record_save
 from trial.models import Death, Patient, Site, User
@@ -157,6 +158,22 @@ class TestQueriesPerPage:
                 )
 
         few, more = _counts_with_more_patients(lambda: [url], coordinator, more_records)
+
+        assert more == few
+
+    def test_the_patient_page_issues_as_many_queries_with_three_times_the_cycles(
+        self, site_a: Site, coordinator: User, investigator: User
+    ) -> None:
+        """Each cycle with its drugs, and each record's patient, read once for all."""
+        patient = randomized_patient(site_a, coordinator, investigator)
+        record_cycle(patient, investigator, STARTS[0])
+        url = reverse("workspace:patient_detail", args=[patient.pk])
+
+        def more_cycles() -> None:
+            for start in STARTS[1:3]:
+                record_cycle(patient, investigator, start)
+
+        few, more = _counts_with_more_patients(lambda: [url], coordinator, more_cycles)
 
         assert more == few
 

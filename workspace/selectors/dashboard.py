@@ -5,23 +5,41 @@ in reports (`Action.VIEW_REPORTS`). Each count is defined once here (a condition
 patients, visits or adverse events), and the patient-level listing behind it
 (workspace/selectors/listings.py) filters with the very same condition, so a count and its
 listing never disagree.
+
+The counts read every patient of the trial, so they are kept in Django's cache, keyed by the
+version of the records they count (trial/versions.py: any save of such a record makes a new
+key, so a change shows at once and nothing stale is shown) and by the sites the user may see.
+Only the overdue SAE reports depend on the time as well: they are counted on each load, from
+the few serious events whose report is missing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import operator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import reduce
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.core.cache import cache
+from django.db.models import Count, Exists, F, Model, OuterRef, Q, QuerySet, Subquery
+from simple_history.utils import get_history_model_for_model
 
+from cleaning.models import DataQuery
 from cleaning.selectors import unresolved_by_site
 from followup.models import Visit, VisitStatus
 from randomization.models import Arm, Randomization
 from treatment.models import AdverseEvent, Cycle
-from trial.models import BaselineMutation, DiseaseStatus, Patient, PatientStatus, Site, User
+from trial.models import (
+    Baseline,
+    BaselineMutation,
+    DiseaseStatus,
+    Patient,
+    PatientStatus,
+    Site,
+    User,
+)
 from trial.permissions import Action
+from trial.versions import history_version
 
 
 @dataclass
@@ -225,14 +243,51 @@ PATIENT_FIELDS = [
 VISIT_FIELDS = ["visits_overdue", "visits_missed"]
 
 
-def trial_dashboard(*, user: User, now: dt.datetime) -> Dashboard:
-    """Enrolment and arms by site, balance by stratum, and what is missing or late by site."""
+# The records the cached counts read: a save of any of them changes the cache key.
+COUNTED: tuple[type[Model], ...] = (
+    Site,
+    Patient,
+    Baseline,
+    BaselineMutation,
+    Randomization,
+    Cycle,
+    Visit,
+    DataQuery,
+)
+CACHE_SECONDS = 24 * 60 * 60  # a key unused for a day goes (a new version makes a new key)
+
+
+def counts_version() -> str:
+    """The version of the records the dashboard counts (one query)."""
+    return history_version([get_history_model_for_model(m) for m in COUNTED])
+
+
+def _counted(user: User) -> Dashboard:
+    """Enrolment, arms, visits and queries by site, and balance by stratum (no SAE counts)."""
     rows = _site_rows(user)
     _add(rows, _patient_counts(user), PATIENT_FIELDS)
     _add(rows, _visit_counts(user), VISIT_FIELDS)
-    _add(rows, _sae_counts(user, now), ["sae_overdue"])
     _add(rows, _query_counts(user), ["open_queries"])
-    dashboard = Dashboard(sites=list(rows.values()), strata=strata_balance(user))
+    return Dashboard(sites=list(rows.values()), strata=strata_balance(user))
+
+
+def _cached_counts(user: User) -> Dashboard:
+    site_ids = user.site_ids_for(Action.VIEW_REPORTS)
+    scope = "all" if site_ids is None else ",".join(map(str, sorted(site_ids)))
+    key = f"workspace:dashboard:{counts_version()}:{scope}"
+    board: Dashboard | None = cache.get(key)
+    if board is None:
+        board = _counted(user)
+        cache.set(key, board, CACHE_SECONDS)
+    return board
+
+
+def trial_dashboard(*, user: User, now: dt.datetime) -> Dashboard:
+    """Enrolment and arms by site, balance by stratum, and what is missing or late by site."""
+    board = _cached_counts(user)
+    rows = {row.site_id: replace(row, urls={}) for row in board.sites if row.site_id is not None}
+    _add(rows, _sae_counts(user, now), ["sae_overdue"])
+    dashboard = Dashboard(sites=list(rows.values()), strata=list(board.strata))
     for row in dashboard.sites:
         for name in [*PATIENT_FIELDS, *VISIT_FIELDS, "sae_overdue", "open_queries"]:
             setattr(dashboard.totals, name, getattr(dashboard.totals, name) + getattr(row, name))

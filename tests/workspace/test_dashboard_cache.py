@@ -1,0 +1,110 @@
+"""The dashboard's counts are kept in the cache by the version of the records they count and by
+the sites the user may see: a change shows at once, another scope never sees them, and the
+overdue SAE reports follow the clock (workspace/selectors/dashboard.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from cleaning.services.queries import query_raise
+from tests.factories import NOW, randomized_patient, screened_patient, user_with_role
+from treatment.models import AdverseEvent
+from trial.audit import record_save
+from trial.models import Role, Site, User
+from workspace.selectors.dashboard import Dashboard, trial_dashboard
+
+pytestmark = pytest.mark.django_db
+
+
+def _counted(user: User, now: dt.datetime = NOW) -> tuple[Dashboard, int]:
+    with CaptureQueriesContext(connection) as queries:
+        board = trial_dashboard(user=user, now=now)
+    return board, len(queries)
+
+
+class TestCachedDashboard:
+    def test_a_second_load_reads_the_counts_kept_and_shows_the_same(
+        self, site_a: Site, coordinator: User, investigator: User, data_manager: User
+    ) -> None:
+        randomized_patient(site_a, coordinator, investigator)
+        screened_patient(site_a, coordinator)
+
+        first, counted = _counted(data_manager)
+        again, read = _counted(data_manager)
+
+        assert read < counted
+        assert again.sites == first.sites and again.strata == first.strata
+        assert (again.totals.screened, again.totals.randomized) == (2, 1)
+
+    def test_a_new_patient_counts_at_once(
+        self, site_a: Site, coordinator: User, data_manager: User
+    ) -> None:
+        screened_patient(site_a, coordinator)
+        before, _ = _counted(data_manager)
+
+        screened_patient(site_a, coordinator)
+        after, _ = _counted(data_manager)
+
+        assert (before.totals.screened, after.totals.screened) == (1, 2)
+
+    def test_a_raised_query_counts_at_once(
+        self, site_a: Site, coordinator: User, data_manager: User
+    ) -> None:
+        patient = screened_patient(site_a, coordinator)
+        before, _ = _counted(data_manager)
+
+        query_raise(
+            record=patient,
+            field_name="sex",
+            category="other",
+            text="Please check.",
+            by=data_manager,
+            now=NOW,
+        )
+        after, _ = _counted(data_manager)
+
+        assert (before.totals.open_queries, after.totals.open_queries) == (0, 1)
+
+    def test_a_monitor_of_one_site_never_reads_the_counts_of_every_site(
+        self,
+        site_a: Site,
+        site_b: Site,
+        coordinator: User,
+        coordinator_b: User,
+        data_manager: User,
+    ) -> None:
+        monitor = user_with_role(Role.MONITOR, site_a)
+        screened_patient(site_a, coordinator)
+        screened_patient(site_b, coordinator_b)
+        everyone, _ = _counted(data_manager)  # kept for every site
+
+        own, _ = _counted(monitor)
+
+        assert [row.code for row in everyone.sites] == sorted([site_a.code, site_b.code])
+        assert [row.code for row in own.sites] == [site_a.code]
+        assert own.totals.screened == 1
+
+    def test_an_sae_report_becomes_overdue_with_time_alone(
+        self, site_a: Site, coordinator: User, investigator: User, data_manager: User
+    ) -> None:
+        patient = randomized_patient(site_a, coordinator, investigator)
+        event = AdverseEvent(
+            patient=patient,
+            term_text="Sepsis",
+            grade=4,
+            serious=True,
+            start_date=dt.date(2026, 11, 10),
+            report_due_at=NOW + dt.timedelta(hours=1),
+            relation_dexamethasone="possible",
+            relation_salvage="possible",
+        )
+        record_save(instance=event, by=investigator)
+
+        due, _ = _counted(data_manager)
+        late, _ = _counted(data_manager, NOW + dt.timedelta(hours=2))
+
+        assert (due.totals.sae_overdue, late.totals.sae_overdue) == (0, 1)
