@@ -38,10 +38,10 @@ from analysis.km import km_curve
 # A coefficient this large means the partial likelihood has no maximum (an arm without events
 # in a subgroup): the hazard ratio is not estimable, whatever number the optimiser stopped at.
 MAX_ESTIMABLE_COEF = 10.0
-# Newton–Raphson stops when the step changes no coefficient by more than this (R's coxph stops
-# at a relative change of the log-likelihood of 1e-9, which leaves β ~1e-5 from the maximum; to
-# 4 decimals both are the maximum), and gives up after this many steps.
-_STEP_TOLERANCE = 1e-10
+# Newton–Raphson stops when its next step would change no coefficient by more than this: β is
+# then within ~1e-16 of the maximum (the error squares at each step). R's coxph stops at a
+# relative change of the log-likelihood of 1e-9; to 4 decimals both are the maximum.
+_STEP_TOLERANCE = 1e-8
 _MAX_STEPS = 60
 Z95 = float(norm.ppf(0.975))
 
@@ -91,24 +91,30 @@ class _RiskSets:
         )
         self.order = np.lexsort((time, codes))
         time, event, codes = time[self.order], event[self.order], codes[self.order]
-        self.event = event
         new_run = np.ones(n, bool)
         new_run[1:] = (time[1:] != time[:-1]) | (codes[1:] != codes[:-1])
         starts = np.flatnonzero(new_run)
         deaths = np.add.reduceat(event.astype(int), starts) if n else np.zeros(0, int)
-        self.run_starts = starts  # every run, for the sums of the deaths by run
-        self.with_deaths = deaths > 0
-        self.starts = starts[self.with_deaths]  # first row of each event time of a stratum
-        self.deaths = deaths[self.with_deaths]
-        bounds = np.flatnonzero(np.diff(codes)) + 1
-        self.strata_bounds = list(zip([0, *bounds], [*bounds, n], strict=True))
+        self.run_starts = starts  # first row of each (stratum, time)
+        self.death_runs = np.flatnonzero(deaths > 0)  # the runs of the event times
+        self.deaths = deaths[self.death_runs]
+        # The deaths, in order; the first of each event time of a stratum among them.
+        self.dead_rows = np.flatnonzero(event)
+        self.dead_starts = np.cumsum(self.deaths) - self.deaths
+        # The runs of each stratum, as [first, last + 1).
+        bounds = np.flatnonzero(np.diff(codes[starts])) + 1
+        self.strata_bounds = list(zip([0, *bounds], [*bounds, len(starts)], strict=True))
         # Efron: the m-th of the d tied deaths (m = 1..d) sees the others and m/d of the dead.
-        first = np.cumsum(self.deaths) - self.deaths
         self.expanded_run = np.repeat(np.arange(len(self.deaths)), self.deaths)
         self.share = (
-            np.arange(len(self.expanded_run)) - np.repeat(first, self.deaths) + 1
+            np.arange(len(self.expanded_run)) - np.repeat(self.dead_starts, self.deaths) + 1
         ) / np.repeat(self.deaths, self.deaths)
-        self.expanded_starts = first
+
+    def by_time(self, dead: np.ndarray) -> np.ndarray:
+        """Sums over the deaths of each event time of rows given for the deaths in order."""
+        if not len(dead):
+            return dead
+        return np.add.reduceat(dead, self.dead_starts, axis=0)
 
     def sorted(self, values: np.ndarray) -> np.ndarray:
         return values[self.order]
@@ -119,40 +125,32 @@ class _RiskSets:
         eta = x @ beta
         shift = float(eta.max()) if n else 0.0  # r ≤ 1: no overflow, whatever β
         risk = np.exp(eta - shift)
-        terms = np.hstack(
-            [
-                risk[:, None],
-                risk[:, None] * x,
-                (risk[:, None, None] * x[:, :, None] * x[:, None, :]).reshape(n, p * p),
-            ]
-        )
-        # Reverse cumulative sums within each stratum: the sums over {time ≥ t} of the stratum.
-        after = np.empty_like(terms)
+        terms = np.empty((n, 1 + p + p * p))
+        terms[:, 0] = risk
+        terms[:, 1 : 1 + p] = risk[:, None] * x
+        terms[:, 1 + p :] = (terms[:, 1 : 1 + p, None] * x[:, None, :]).reshape(n, p * p)
+        # Summed by (stratum, time), then reverse cumulative sums within each stratum: the sums
+        # over {time ≥ t} of the stratum at each of its times.
+        runs = np.add.reduceat(terms, self.run_starts, axis=0) if n else terms
+        after = np.empty_like(runs)
         for start, end in self.strata_bounds:
-            after[start:end] = np.cumsum(terms[start:end][::-1], axis=0)[::-1]
-        dead = np.add.reduceat(terms * self.event[:, None], self.run_starts, axis=0)[
-            self.with_deaths
-        ]
-        weighted = (after[self.starts] - dead)[self.expanded_run] + self.share[:, None] * dead[
+            after[start:end] = np.cumsum(runs[start:end][::-1], axis=0)[::-1]
+        dead = self.by_time(terms[self.dead_rows])
+        weighted = (after[self.death_runs] - dead)[self.expanded_run] + self.share[:, None] * dead[
             self.expanded_run
         ]
         den = weighted[:, 0]
         mean = weighted[:, 1 : 1 + p] / den[:, None]
         second = weighted[:, 1 + p :].reshape(-1, p, p) / den[:, None, None]
         var = second - mean[:, :, None] * mean[:, None, :]
-        x_dead = x[self.event]
-        log_likelihood = float((eta[self.event] - shift).sum() - np.log(den).sum())
-        if len(den):
-            time_means = np.add.reduceat(mean, self.expanded_starts, axis=0)
-            time_variances = np.add.reduceat(var, self.expanded_starts, axis=0)
-        else:
-            time_means, time_variances = np.zeros((0, p)), np.zeros((0, p, p))
+        x_dead = x[self.dead_rows]
+        log_likelihood = float((eta[self.dead_rows] - shift).sum() - np.log(den).sum())
         return _Efron(
             log_likelihood=log_likelihood,
             score=x_dead.sum(axis=0) - mean.sum(axis=0),
             information=var.sum(axis=0),
-            time_means=time_means,
-            time_variances=time_variances,
+            time_means=self.by_time(mean),
+            time_variances=self.by_time(var),
         )
 
 
@@ -162,6 +160,8 @@ def _newton(sets: _RiskSets, x: np.ndarray) -> tuple[np.ndarray, _Efron] | None:
     current = sets.efron(x, beta)
     for _ in range(_MAX_STEPS):
         step = np.linalg.solve(current.information, current.score)
+        if np.max(np.abs(step), initial=0.0) < _STEP_TOLERANCE:
+            return beta, current
         candidate = beta + step
         trial = sets.efron(x, candidate)
         halvings = 0
@@ -173,10 +173,7 @@ def _newton(sets: _RiskSets, x: np.ndarray) -> tuple[np.ndarray, _Efron] | None:
                 return None
             candidate = (candidate + beta) / 2
             trial = sets.efron(x, candidate)
-        done = bool(np.max(np.abs(candidate - beta)) < _STEP_TOLERANCE)
         beta, current = candidate, trial
-        if done:
-            return beta, current
     return None
 
 
@@ -245,8 +242,10 @@ def cox_zph(
     sets = _RiskSets(time, event, strata)
     x, g = sets.sorted(x), sets.sorted(g)
     terms = sets.efron(x, np.asarray(coef, float))
-    gt = g[sets.starts]  # g depends on the time only: the same for the tied deaths
-    x_dead = np.add.reduceat(x * sets.event[:, None], sets.run_starts, axis=0)[sets.with_deaths]
+    gt = g[
+        sets.run_starts[sets.death_runs]
+    ]  # g depends on the time only: the same for the tied deaths
+    x_dead = sets.by_time(x[sets.dead_rows])
     p = x.shape[1]
     u = (gt[:, None] * (x_dead - terms.time_means)).sum(axis=0)
     v = terms.time_variances
