@@ -65,10 +65,13 @@ def cumulative_incidence(time: np.ndarray, status: np.ndarray, cause: int = CAUS
     survival, f, v1, v2, v3 = 1.0, 0.0, 0.0, 0.0, 0.0
     times, values, variances = [], [], []
     at_risk = float(n)
-    for t in np.unique(time):
-        here = time == t
-        d1 = int((status[here] == cause).sum())
-        d2 = int(((status[here] != CENSORED) & (status[here] != cause)).sum())
+    # Each distinct time once, its rows a slice of the sorted ones (not a mask of all of them).
+    starts = np.flatnonzero(np.diff(time, prepend=np.nan) != 0)
+    sizes = np.diff(starts, append=n)
+    kind = np.zeros((n, 2), int)
+    kind[:, 0], kind[:, 1] = status == cause, (status != CENSORED) & (status != cause)
+    counts = np.add.reduceat(kind, starts).tolist() if n else []
+    for t, size, (d1, d2) in zip(time[starts], sizes.tolist(), counts, strict=True):
         if d1 + d2 > 0:
             after = survival * (at_risk - d1 - d2) / at_risk
             if d1 > 0:
@@ -82,7 +85,7 @@ def cumulative_incidence(time: np.ndarray, status: np.ndarray, cause: int = CAUS
                 values.append(f)
                 variances.append(v1 + f * f * v3 - 2 * f * v2)
             survival = after
-        at_risk -= int(here.sum())
+        at_risk -= size
     return Incidence(np.array(times), np.array(values), np.array(variances), float(time[-1]))
 
 
@@ -121,9 +124,13 @@ def gray_test(
     strata = np.zeros(len(time)) if strata is None else np.asarray(strata)
     k = len(levels)
     score, variance = np.zeros(k - 1), np.zeros((k - 1, k - 1))
-    for stratum in np.unique(strata):
-        inside = strata == stratum
-        s, v = _gray_stratum(time[inside], status[inside], codes[inside], k, rho)
+    # The rows sorted by stratum then time: each stratum is a slice, each of its times too.
+    stratum_codes = np.unique(strata, return_inverse=True)[1].ravel()
+    order = np.lexsort((time, stratum_codes))
+    time, status, codes = time[order], status[order], codes[order]
+    bounds = np.flatnonzero(np.diff(stratum_codes[order])) + 1
+    for start, end in zip([0, *bounds], [*bounds, len(time)], strict=True):
+        s, v = _gray_stratum(time[start:end], status[start:end], codes[start:end], k, rho)
         score, variance = score + s, variance + v
     if np.linalg.matrix_rank(variance) < k - 1:
         return None
@@ -134,14 +141,16 @@ def gray_test(
 def _gray_stratum(
     time: np.ndarray, status: np.ndarray, group: np.ndarray, k: int, rho: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Score and variance of one stratum; port of cmprsk's `crst` (names as in the Fortran)."""
+    """Score and variance of one stratum, its rows sorted by time; port of cmprsk's `crst`
+    (names as in the Fortran)."""
     rs = np.bincount(group, minlength=k).astype(float)  # at risk in each group
     f1m, f1, skmm, skm = np.zeros(k), np.zeros(k), np.ones(k), np.ones(k)
     c, v3, v2 = np.zeros((k, k)), np.zeros(k), np.zeros((k - 1, k))
     s, v = np.zeros(k - 1), np.zeros((k - 1, k - 1))
     fm = 0.0
-    for t in np.unique(time):
-        here = time == t
+    starts = np.flatnonzero(np.diff(time, prepend=np.nan) != 0)  # time sorted: one slice a time
+    for start, end in zip(starts, [*starts[1:], len(time)], strict=True):
+        here = slice(start, end)
         d = np.zeros((3, k))
         np.add.at(d, (status[here], group[here]), 1)
         nd1, nd2 = d[1].sum(), d[2].sum()

@@ -8,7 +8,7 @@ that R run on the exported CSV gives the same numbers (tests/analysis/test_again
 - the log-rank test, unstratified and stratified by the randomisation factors
   (statsmodels' survdiff, as R's `survdiff(... + strata(...))`);
 - the Cox hazard ratio dexamethasone vs control with its 95% CI and Wald p, unstratified and
-  stratified (lifelines, Efron ties), each with R's `cox.zph` test of proportional hazards;
+  stratified (Efron ties, as R's coxph: `cox.py`), each with R's `cox.zph` test of proportional hazards;
 - the subgroup hazard ratios and interaction tests of OS and EFS (`subgroups.py`);
 - the cumulative incidence of relapse after CR/CRi with death in remission as the competing
   event (`relapse.py`).
@@ -138,7 +138,10 @@ def stratum_key(rows: pd.DataFrame, strata: list[str]) -> np.ndarray | None:
     """One label per row for the combination of its strata (R's `strata(A, B)`)."""
     if not strata:
         return None
-    return rows[strata].astype(str).agg("|".join, axis=1).to_numpy()
+    labels = rows[strata[0]].astype(str)
+    for column in strata[1:]:  # column by column: a row-wise join is seconds at 100,000 rows
+        labels = labels.str.cat(rows[column].astype(str), sep="|")
+    return labels.to_numpy()
 
 
 def _stratified_by(strata: list[str]) -> str:
