@@ -22,7 +22,7 @@ from analysis.inference import (
 from analysis.labels import label_now
 from analysis.relapse import ENDPOINT as RELAPSE_ENDPOINT
 from analysis.relapse import TIMEPOINTS_MONTHS as RELAPSE_MONTHS
-from analysis.subgroups import subgroups
+from analysis.subgroups import subgroups, subgroups_shown
 
 
 def p_text(p: float | None) -> str:
@@ -167,7 +167,7 @@ def subgroup_rows(estimates: list[Estimate], paramcd: str) -> list[SubgroupRow]:
     # risk by its label); the rows show them in the reader's.
     with translation.override(settings.LANGUAGE_CODE):
         keyed = subgroups()
-    for sub, shown in zip(keyed, subgroups(), strict=True):
+    for sub, shown in zip(keyed, subgroups_shown(), strict=True):
         interaction = index.get((paramcd, "subgroup_interaction", sub.column))
         p = p_text(interaction.p if interaction else None)
         rows.append(SubgroupRow(shown.label, True, None, None, None, "", p))

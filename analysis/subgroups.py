@@ -53,6 +53,11 @@ def subgroups() -> list[Subgroup]:
         return _subgroups()
 
 
+def subgroups_shown() -> list[Subgroup]:
+    """The same subgroups, in the same order, labelled in the active language (for pages)."""
+    return _subgroups()
+
+
 def _subgroups() -> list[Subgroup]:
     risks = [CytogeneticRisk.FAVOURABLE, CytogeneticRisk.INTERMEDIATE, CytogeneticRisk.ADVERSE]
     age = {"age": AGE_CUT}

@@ -20,7 +20,15 @@ from cleaning.selectors import unresolved_by_site
 from followup.models import Visit, VisitStatus
 from randomization.models import Arm, Randomization
 from treatment.models import AdverseEvent, Cycle
-from trial.models import BaselineMutation, DiseaseStatus, Patient, PatientStatus, Site, User
+from trial.models import (
+    BaselineMutation,
+    DiseaseStatus,
+    Patient,
+    PatientStatus,
+    Regimen,
+    Site,
+    User,
+)
 from trial.permissions import Action
 
 
@@ -64,6 +72,10 @@ class StratumRow:
     disease_status: str
     dex: int
     ctrl: int
+
+    @property
+    def regimen_label(self) -> str:
+        return str(dict(Regimen.choices).get(self.regimen, self.regimen))
 
     @property
     def disease_status_label(self) -> str:
