@@ -225,3 +225,14 @@ def relapse_rows(estimates: list[Estimate]) -> list[RelapseRow]:
 
 def gray_tests(estimates: list[Estimate]) -> list[Estimate]:
     return [e for e in estimates if e.endpoint == RELAPSE_ENDPOINT and e.group == COMPARISON]
+
+
+def gray_test_title(e: Estimate) -> str:
+    """The test as the reader's language names it (the cached report and estimates.csv hold
+    its English method); the stratification factors stay their ADTTE variable names."""
+    factors = e.method.partition(", stratified by ")[2]
+    if e.analysis == "gray_test_stratified" and factors:
+        return _(
+            "Gray's test of the cumulative incidence of relapse (rho 0), stratified by %(factors)s"
+        ) % {"factors": factors}
+    return _("Gray's test of the cumulative incidence of relapse (rho 0)")

@@ -137,7 +137,10 @@ def _relapse(report: CachedReport) -> dict[str, Any]:
     estimates = report.estimates
     return {
         "relapse": presentation.relapse_rows(estimates),
-        "gray_tests": [(e, presentation.p_text(e.p)) for e in presentation.gray_tests(estimates)],
+        "gray_tests": [
+            (e, presentation.gray_test_title(e), presentation.p_text(e.p))
+            for e in presentation.gray_tests(estimates)
+        ],
         "relapse_months": RELAPSE_MONTHS,
     }
 

@@ -6,8 +6,8 @@ import datetime as dt
 
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from trial.models import ClinicalRecord, Patient
 from trial.querysets import SiteScopedQuerySet
@@ -49,28 +49,48 @@ class Visit(ClinicalRecord):
     from `overdue_from` and missed from `missed_from`.
     """
 
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="followup_visits")
-    number = models.PositiveSmallIntegerField(help_text=_("1 for the first post-treatment visit."))
-    month = models.PositiveSmallIntegerField(help_text=_("Months after the anchor date."))
-    anchor_date = models.DateField(help_text=_("End of treatment, or the provisional anchor."))
-    anchor_provisional = models.BooleanField(default=False)
-    target_date = models.DateField()
-    window_opens = models.DateField()
-    window_closes = models.DateField()
-    overdue_from = models.DateField()
-    missed_from = models.DateField()
-    status = models.CharField(
-        max_length=20, choices=VisitStatus.choices, default=VisitStatus.PLANNED
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="followup_visits", verbose_name=_("patient")
     )
-    status_reason = models.CharField(max_length=200, blank=True)
-    window_reminded_on = models.DateField(null=True, blank=True, editable=False)
-    overdue_reminded_on = models.DateField(null=True, blank=True, editable=False)
+    number = models.PositiveSmallIntegerField(
+        help_text=_("1 for the first post-treatment visit."), verbose_name=_("number")
+    )
+    month = models.PositiveSmallIntegerField(
+        help_text=_("Months after the anchor date."), verbose_name=_("month")
+    )
+    anchor_date = models.DateField(
+        help_text=_("End of treatment, or the provisional anchor."), verbose_name=_("anchor date")
+    )
+    anchor_provisional = models.BooleanField(default=False, verbose_name=_("anchor provisional"))
+    target_date = models.DateField(verbose_name=_("target date"))
+    window_opens = models.DateField(verbose_name=_("window opens"))
+    window_closes = models.DateField(verbose_name=_("window closes"))
+    overdue_from = models.DateField(verbose_name=_("overdue from"))
+    missed_from = models.DateField(verbose_name=_("missed from"))
+    status = models.CharField(
+        max_length=20,
+        choices=VisitStatus.choices,
+        default=VisitStatus.PLANNED,
+        verbose_name=_("status"),
+    )
+    status_reason = models.CharField(max_length=200, blank=True, verbose_name=_("status reason"))
+    window_reminded_on = models.DateField(
+        null=True, blank=True, editable=False, verbose_name=_("window reminded on")
+    )
+    overdue_reminded_on = models.DateField(
+        null=True, blank=True, editable=False, verbose_name=_("overdue reminded on")
+    )
 
-    contact_date = models.DateField(null=True, blank=True)
-    not_done_reason = models.TextField(blank=True)
-    vital_status = models.CharField(max_length=10, choices=VitalStatus.choices, blank=True)
+    contact_date = models.DateField(null=True, blank=True, verbose_name=_("contact date"))
+    not_done_reason = models.TextField(blank=True, verbose_name=_("not done reason"))
+    vital_status = models.CharField(
+        max_length=10, choices=VitalStatus.choices, blank=True, verbose_name=_("vital status")
+    )
     disease_status = models.CharField(
-        max_length=20, choices=FollowupDiseaseStatus.choices, blank=True
+        max_length=20,
+        choices=FollowupDiseaseStatus.choices,
+        blank=True,
+        verbose_name=_("disease status"),
     )
     relapse = models.ForeignKey(
         "treatment.Relapse",
@@ -80,6 +100,7 @@ class Visit(ClinicalRecord):
         editable=False,
         related_name="+",
         help_text=_("The relapse record this visit reports (disease status relapse)."),
+        verbose_name=_("relapse"),
     )
     reported_relapse_date = models.DateField(
         null=True,
@@ -89,13 +110,14 @@ class Visit(ClinicalRecord):
             "The relapse date a visit held before relapse records, kept as it was "
             "reported; the relapse record holds the date."
         ),
+        verbose_name=_("reported relapse date"),
     )
     new_treatment = models.BooleanField(
         _("New anti-leukaemic treatment since the last visit"), null=True, blank=True
     )
-    new_treatment_detail = models.TextField(blank=True)
+    new_treatment_detail = models.TextField(blank=True, verbose_name=_("new treatment detail"))
     transplant = models.BooleanField(_("Transplant since the last visit"), null=True, blank=True)
-    transplant_date = models.DateField(null=True, blank=True)
+    transplant_date = models.DateField(null=True, blank=True, verbose_name=_("transplant date"))
 
     site_path = "patient__site"
     objects = SiteScopedQuerySet.as_manager()
@@ -129,7 +151,11 @@ class Visit(ClinicalRecord):
         indexes = [models.Index(fields=["status", "target_date"], name="visit_status_target")]
 
     def __str__(self) -> str:
-        return f"{self.patient} visit {self.number} (month {self.month})"
+        return gettext("%(patient)s visit %(number)s (month %(month)s)") % {
+            "patient": self.patient,
+            "number": self.number,
+            "month": self.month,
+        }
 
     def status_on(self, today: dt.date) -> str:
         """The status the dates give on a day, for a visit still open."""
@@ -162,12 +188,19 @@ class ContactAttempt(ClinicalRecord):
     """A documented attempt to reach a patient (needed before declaring loss to follow-up)."""
 
     patient = models.ForeignKey(
-        Patient, on_delete=models.PROTECT, related_name="followup_contact_attempts"
+        Patient,
+        on_delete=models.PROTECT,
+        related_name="followup_contact_attempts",
+        verbose_name=_("patient"),
     )
-    attempted_on = models.DateField()
-    method = models.CharField(max_length=20, choices=ContactMethod.choices)
-    outcome = models.CharField(max_length=20, choices=ContactOutcome.choices)
-    note = models.TextField(blank=True)
+    attempted_on = models.DateField(verbose_name=_("attempted on"))
+    method = models.CharField(
+        max_length=20, choices=ContactMethod.choices, verbose_name=_("method")
+    )
+    outcome = models.CharField(
+        max_length=20, choices=ContactOutcome.choices, verbose_name=_("outcome")
+    )
+    note = models.TextField(blank=True, verbose_name=_("note"))
 
     site_path = "patient__site"
     objects = SiteScopedQuerySet.as_manager()

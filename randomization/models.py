@@ -249,17 +249,33 @@ class AllocationSlot(AuditedModel):
 class Randomization(ClinicalRecord):
     """The patient's one and only allocation; never undone (intention to treat)."""
 
-    patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="randomization")
-    arm = models.CharField(max_length=4, choices=Arm.choices, editable=False)
-    randomization_number = models.CharField(max_length=20, unique=True, editable=False)
-    randomized_at = models.DateTimeField(editable=False, help_text=_("Day 0 of overall survival."))
+    patient = models.OneToOneField(
+        Patient, on_delete=models.PROTECT, related_name="randomization", verbose_name=_("patient")
+    )
+    arm = models.CharField(max_length=4, choices=Arm.choices, editable=False, verbose_name=_("arm"))
+    randomization_number = models.CharField(
+        max_length=20, unique=True, editable=False, verbose_name=_("randomization number")
+    )
+    randomized_at = models.DateTimeField(
+        editable=False, help_text=_("Day 0 of overall survival."), verbose_name=_("randomized at")
+    )
     randomized_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        verbose_name=_("randomized by"),
     )
     # Stratification values as they were used, kept with the allocation.
-    stratum_regimen = models.CharField(max_length=3, editable=False)
-    stratum_disease_status = models.CharField(max_length=20, editable=False)
-    stratum_site = models.CharField(max_length=8, blank=True, default="", editable=False)
+    stratum_regimen = models.CharField(
+        max_length=3, editable=False, verbose_name=_("stratum regimen")
+    )
+    stratum_disease_status = models.CharField(
+        max_length=20, editable=False, verbose_name=_("stratum disease status")
+    )
+    stratum_site = models.CharField(
+        max_length=8, blank=True, default="", editable=False, verbose_name=_("stratum site")
+    )
     allocation_list = models.ForeignKey(
         AllocationList,
         on_delete=models.PROTECT,
@@ -267,8 +283,11 @@ class Randomization(ClinicalRecord):
         blank=True,
         related_name="randomizations",
         editable=False,
+        verbose_name=_("allocation list"),
     )
-    sequence = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    sequence = models.PositiveIntegerField(
+        null=True, blank=True, editable=False, verbose_name=_("sequence")
+    )
     slot = models.OneToOneField(
         AllocationSlot,
         on_delete=models.PROTECT,
@@ -276,8 +295,11 @@ class Randomization(ClinicalRecord):
         blank=True,
         related_name="randomization",
         editable=False,
+        verbose_name=_("slot"),
     )
-    minimization = models.JSONField(null=True, blank=True, editable=False)
+    minimization = models.JSONField(
+        null=True, blank=True, editable=False, verbose_name=_("minimization")
+    )
 
     site_path = "patient__site"
     objects = SiteScopedQuerySet.as_manager()
@@ -327,15 +349,23 @@ class RandomizationCorrection(ClinicalRecord):
     """A documented error in a randomisation; the allocation itself stands (ITT)."""
 
     randomization = models.ForeignKey(
-        Randomization, on_delete=models.PROTECT, related_name="corrections"
+        Randomization,
+        on_delete=models.PROTECT,
+        related_name="corrections",
+        verbose_name=_("randomization"),
     )
-    kind = models.CharField(max_length=20, choices=CorrectionKind.choices)
-    correct_regimen = models.CharField(max_length=3, blank=True)
-    correct_disease_status = models.CharField(max_length=20, blank=True)
-    reason = models.TextField()
-    recorded_at = models.DateTimeField()
+    kind = models.CharField(max_length=20, choices=CorrectionKind.choices, verbose_name=_("kind"))
+    correct_regimen = models.CharField(max_length=3, blank=True, verbose_name=_("correct regimen"))
+    correct_disease_status = models.CharField(
+        max_length=20, blank=True, verbose_name=_("correct disease status")
+    )
+    reason = models.TextField(verbose_name=_("reason"))
+    recorded_at = models.DateTimeField(verbose_name=_("recorded at"))
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("recorded by"),
     )
 
     site_path = "randomization__patient__site"

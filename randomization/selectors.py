@@ -190,10 +190,21 @@ class StratumUsage:
     unused: int
     dex: int
     ctrl: int
+    factors: tuple[str, ...] = ()  # the list's factors, in the order of the key's levels
 
     @property
     def difference(self) -> int:
         return abs(self.dex - self.ctrl)
+
+    @property
+    def label(self) -> str:
+        """The stratum as people read it: each level's label, in the active language."""
+        levels = self.key.split("|")
+        if len(levels) != len(self.factors):
+            return self.key
+        return " · ".join(
+            factor_level_label(f, v) for f, v in zip(self.factors, levels, strict=True)
+        )
 
 
 @dataclass
@@ -224,7 +235,8 @@ def strata_usage(allocation_list: AllocationList) -> list[StratumUsage]:
         )
         .order_by("key")
     )
-    return [StratumUsage(r.key, r.used, r.total - r.used, r.dex, r.ctrl) for r in rows]
+    factors = tuple(allocation_list.factors)
+    return [StratumUsage(r.key, r.used, r.total - r.used, r.dex, r.ctrl, factors) for r in rows]
 
 
 def balance_rule(allocation_list: AllocationList) -> str:

@@ -33,11 +33,16 @@ class EndOfTreatment(ClinicalRecord):
     """Closes the treatment period; recording it starts post-treatment follow-up."""
 
     patient = models.OneToOneField(
-        Patient, on_delete=models.PROTECT, related_name="end_of_treatment"
+        Patient,
+        on_delete=models.PROTECT,
+        related_name="end_of_treatment",
+        verbose_name=_("patient"),
     )
-    end_date = models.DateField()
-    reason = models.CharField(max_length=30, choices=EndOfTreatmentReason.choices)
-    comment = models.TextField(blank=True)
+    end_date = models.DateField(verbose_name=_("end date"))
+    reason = models.CharField(
+        max_length=30, choices=EndOfTreatmentReason.choices, verbose_name=_("reason")
+    )
+    comment = models.TextField(blank=True, verbose_name=_("comment"))
 
     site_path = "patient__site"
     objects = SiteScopedQuerySet.as_manager()
@@ -47,7 +52,10 @@ class EndOfTreatment(ClinicalRecord):
         verbose_name_plural = _("ends of treatment")
 
     def __str__(self) -> str:
-        return f"End of treatment {self.end_date:%Y-%m-%d} ({self.get_reason_display()})"
+        return gettext("End of treatment %(date)s (%(reason)s)") % {
+            "date": f"{self.end_date:%Y-%m-%d}",
+            "reason": self.get_reason_display(),
+        }
 
 
 class CycleKind(models.TextChoices):
@@ -65,14 +73,20 @@ def mosteller_bsa(height_cm: Decimal, weight_kg: Decimal) -> Decimal:
 class Cycle(ClinicalRecord):
     """One salvage cycle: IC (1 induction + up to 3 consolidations) or numbered AZA cycles."""
 
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="cycles")
-    number = models.PositiveSmallIntegerField(editable=False)
-    kind = models.CharField(max_length=20, choices=CycleKind.choices, editable=False)
-    regimen = models.CharField(max_length=3, choices=Regimen.choices)
-    regimen_change_reason = models.TextField(
-        blank=True, help_text=_("Required when the regimen differs from the planned (stratum) one.")
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="cycles", verbose_name=_("patient")
     )
-    start_date = models.DateField(help_text=_("Day 1 of the cycle."))
+    number = models.PositiveSmallIntegerField(editable=False, verbose_name=_("number"))
+    kind = models.CharField(
+        max_length=20, choices=CycleKind.choices, editable=False, verbose_name=_("kind")
+    )
+    regimen = models.CharField(max_length=3, choices=Regimen.choices, verbose_name=_("regimen"))
+    regimen_change_reason = models.TextField(
+        blank=True,
+        help_text=_("Required when the regimen differs from the planned (stratum) one."),
+        verbose_name=_("regimen change reason"),
+    )
+    start_date = models.DateField(help_text=_("Day 1 of the cycle."), verbose_name=_("start date"))
     height_cm = models.DecimalField(
         _("Height (cm)"),
         max_digits=5,
@@ -93,7 +107,7 @@ class Cycle(ClinicalRecord):
         default=0,
         help_text=_("Days the start was postponed from the planned date."),
     )
-    delay_reason = models.TextField(blank=True)
+    delay_reason = models.TextField(blank=True, verbose_name=_("delay reason"))
 
     site_path = "patient__site"
     objects = SiteScopedQuerySet.as_manager()
@@ -114,7 +128,11 @@ class Cycle(ClinicalRecord):
         ]
 
     def __str__(self) -> str:
-        return f"Cycle {self.number} ({self.get_kind_display()}, {self.start_date:%Y-%m-%d})"
+        return gettext("Cycle %(number)s (%(kind)s, %(date)s)") % {
+            "number": self.number,
+            "kind": self.get_kind_display(),
+            "date": f"{self.start_date:%Y-%m-%d}",
+        }
 
     def compute_bsa(self) -> None:
         self.bsa_m2 = mosteller_bsa(self.height_cm, self.weight_kg)
@@ -144,20 +162,30 @@ class DoseUnit(models.TextChoices):
 class DrugAdministration(ClinicalRecord):
     """Planned and given dose of one drug in one cycle (total per cycle), with reasons."""
 
-    cycle = models.ForeignKey(Cycle, on_delete=models.PROTECT, related_name="drugs")
-    drug = models.CharField(max_length=20, choices=Drug.choices)
+    cycle = models.ForeignKey(
+        Cycle, on_delete=models.PROTECT, related_name="drugs", verbose_name=_("cycle")
+    )
+    drug = models.CharField(max_length=20, choices=Drug.choices, verbose_name=_("drug"))
     planned_dose = models.DecimalField(
-        max_digits=8, decimal_places=2, validators=[MinValueValidator(0)]
+        max_digits=8,
+        decimal_places=2,
+        validators=[MinValueValidator(0)],
+        verbose_name=_("planned dose"),
     )
     given_dose = models.DecimalField(
-        max_digits=8, decimal_places=2, validators=[MinValueValidator(0)]
+        max_digits=8,
+        decimal_places=2,
+        validators=[MinValueValidator(0)],
+        verbose_name=_("given dose"),
     )
-    unit = models.CharField(max_length=10, choices=DoseUnit.choices)
+    unit = models.CharField(max_length=10, choices=DoseUnit.choices, verbose_name=_("unit"))
     reduction_reason = models.TextField(
-        blank=True, help_text=_("Required when less than the planned dose was given.")
+        blank=True,
+        help_text=_("Required when less than the planned dose was given."),
+        verbose_name=_("reduction reason"),
     )
-    delayed = models.BooleanField(default=False)
-    delay_reason = models.TextField(blank=True)
+    delayed = models.BooleanField(default=False, verbose_name=_("delayed"))
+    delay_reason = models.TextField(blank=True, verbose_name=_("delay reason"))
 
     site_path = "cycle__patient__site"
     objects = SiteScopedQuerySet.as_manager()
@@ -210,7 +238,10 @@ RESPONSE_RANK: dict[str, int] = {value: rank for rank, value in enumerate(Respon
 
 class ResponseAssessment(ClinicalRecord):
     patient = models.ForeignKey(
-        Patient, on_delete=models.PROTECT, related_name="response_assessments"
+        Patient,
+        on_delete=models.PROTECT,
+        related_name="response_assessments",
+        verbose_name=_("patient"),
     )
     cycle = models.ForeignKey(
         Cycle,
@@ -218,9 +249,10 @@ class ResponseAssessment(ClinicalRecord):
         related_name="response_assessments",
         editable=False,
         help_text=_("The last cycle started on or before the assessment (derived)."),
+        verbose_name=_("cycle"),
     )
-    assessment_date = models.DateField()
-    response = models.CharField(max_length=4, choices=Response.choices)
+    assessment_date = models.DateField(verbose_name=_("assessment date"))
+    response = models.CharField(max_length=4, choices=Response.choices, verbose_name=_("response"))
     marrow_blast_pct = models.DecimalField(
         _("Bone marrow blasts (%)"),
         max_digits=4,
@@ -229,7 +261,7 @@ class ResponseAssessment(ClinicalRecord):
         blank=True,
         validators=[MinValueValidator(0), MaxValueValidator(100)],
     )
-    comment = models.TextField(blank=True)
+    comment = models.TextField(blank=True, verbose_name=_("comment"))
 
     site_path = "patient__site"
     objects = SiteScopedQuerySet.as_manager()
@@ -246,7 +278,10 @@ class ResponseAssessment(ClinicalRecord):
         ]
 
     def __str__(self) -> str:
-        return f"{self.response} on {self.assessment_date:%Y-%m-%d}"
+        return gettext("%(response)s on %(date)s") % {
+            "response": self.get_response_display(),
+            "date": f"{self.assessment_date:%Y-%m-%d}",
+        }
 
 
 class RelapseFoundAt(models.TextChoices):
@@ -269,8 +304,10 @@ class Relapse(ClinicalRecord):
     extramedullary disease (any of them, at least one).
     """
 
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="relapses")
-    relapse_date = models.DateField()
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="relapses", verbose_name=_("patient")
+    )
+    relapse_date = models.DateField(verbose_name=_("relapse date"))
     bone_marrow = models.BooleanField(_("Bone marrow: ≥ 5% blasts"), default=False)
     marrow_blast_pct = models.DecimalField(
         _("Bone marrow blasts (%)"),
@@ -285,7 +322,9 @@ class Relapse(ClinicalRecord):
     )
     extramedullary = models.BooleanField(_("Extramedullary disease"), default=False)
     extramedullary_site = models.CharField(_("Extramedullary site"), max_length=200, blank=True)
-    found_at = models.CharField(max_length=20, choices=RelapseFoundAt.choices, editable=False)
+    found_at = models.CharField(
+        max_length=20, choices=RelapseFoundAt.choices, editable=False, verbose_name=_("found at")
+    )
     assessment = models.ForeignKey(
         ResponseAssessment,
         on_delete=models.PROTECT,
@@ -294,6 +333,7 @@ class Relapse(ClinicalRecord):
         editable=False,
         related_name="+",
         help_text=_("The response assessment the relapse was found at, if it was."),
+        verbose_name=_("assessment"),
     )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -303,8 +343,9 @@ class Relapse(ClinicalRecord):
         editable=False,
         related_name="+",
         help_text=_("Who first recorded the relapse (its history keeps every correction)."),
+        verbose_name=_("recorded by"),
     )
-    comment = models.TextField(blank=True)
+    comment = models.TextField(blank=True, verbose_name=_("comment"))
 
     site_path = "patient__site"
     objects = SiteScopedQuerySet.as_manager()
@@ -340,7 +381,7 @@ class Relapse(ClinicalRecord):
         ]
 
     def __str__(self) -> str:
-        return f"Relapse on {self.relapse_date:%Y-%m-%d}"
+        return gettext("Relapse on %(date)s") % {"date": f"{self.relapse_date:%Y-%m-%d}"}
 
     @property
     def established(self) -> bool:
@@ -390,9 +431,16 @@ SAE_ALERT = "treatment.sae_alert"
 class AdverseEvent(ClinicalRecord):
     """An adverse event (CTCAE v5); a serious one is reported to the sponsor within 24 hours."""
 
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="adverse_events")
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="adverse_events", verbose_name=_("patient")
+    )
     term = models.ForeignKey(
-        CtcaeTerm, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        CtcaeTerm,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("term"),
     )
     term_text = models.CharField(
         _("Other term (free text)"),
@@ -403,24 +451,27 @@ class AdverseEvent(ClinicalRecord):
     grade = models.PositiveSmallIntegerField(
         _("CTCAE grade"), validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
-    start_date = models.DateField()
-    end_date = models.DateField(null=True, blank=True)
+    start_date = models.DateField(verbose_name=_("start date"))
+    end_date = models.DateField(null=True, blank=True, verbose_name=_("end date"))
     relation_dexamethasone = models.CharField(
         _("Relation to dexamethasone"), max_length=20, choices=Relatedness.choices
     )
     relation_salvage = models.CharField(
         _("Relation to salvage therapy"), max_length=20, choices=Relatedness.choices
     )
-    serious = models.BooleanField(default=False)
+    serious = models.BooleanField(default=False, verbose_name=_("serious"))
     awareness_at = models.DateTimeField(
         _("Site aware of seriousness at"), null=True, blank=True, editable=False
     )
-    report_due_at = models.DateTimeField(null=True, blank=True, editable=False)
+    report_due_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("report due at")
+    )
     sponsor_notified_at = models.DateTimeField(
         null=True,
         blank=True,
         editable=False,
         help_text=_("When the alert to the sponsor was delivered (empty: not delivered yet)."),
+        verbose_name=_("sponsor notified at"),
     )
     reported_at = models.DateTimeField(
         _("SAE report sent at"), null=True, blank=True, editable=False
@@ -459,7 +510,7 @@ class AdverseEvent(ClinicalRecord):
         ]
 
     def __str__(self) -> str:
-        return f"{self.term_label} grade {self.grade}"
+        return gettext("%(term)s grade %(grade)s") % {"term": self.term_label, "grade": self.grade}
 
     @property
     def term_label(self) -> str:
@@ -484,13 +535,17 @@ class TransplantDiseaseStatus(models.TextChoices):
 class Transplant(ClinicalRecord):
     """Allogeneic stem-cell transplantation; allowed at any time during the trial."""
 
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="transplants")
-    transplant_date = models.DateField()
-    donor_type = models.CharField(max_length=30, choices=DonorType.choices)
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="transplants", verbose_name=_("patient")
+    )
+    transplant_date = models.DateField(verbose_name=_("transplant date"))
+    donor_type = models.CharField(
+        max_length=30, choices=DonorType.choices, verbose_name=_("donor type")
+    )
     disease_status = models.CharField(
         _("Disease status at transplant"), max_length=10, choices=TransplantDiseaseStatus.choices
     )
-    comment = models.TextField(blank=True)
+    comment = models.TextField(blank=True, verbose_name=_("comment"))
 
     site_path = "patient__site"
     objects = SiteScopedQuerySet.as_manager()
@@ -500,7 +555,9 @@ class Transplant(ClinicalRecord):
         verbose_name_plural = _("transplants")
 
     def __str__(self) -> str:
-        return f"Allogeneic transplant {self.transplant_date:%Y-%m-%d}"
+        return gettext("Allogeneic transplant %(date)s") % {
+            "date": f"{self.transplant_date:%Y-%m-%d}"
+        }
 
 
 class DeviationKind(models.TextChoices):
@@ -512,11 +569,15 @@ class DeviationKind(models.TextChoices):
 class ProtocolDeviation(ClinicalRecord):
     """A deviation the system detected in the recorded data; flagged, never a refusal."""
 
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="deviations")
-    cycle = models.ForeignKey(Cycle, on_delete=models.PROTECT, related_name="deviations")
-    kind = models.CharField(max_length=20, choices=DeviationKind.choices)
-    description = models.TextField()
-    detected_at = models.DateTimeField()
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="deviations", verbose_name=_("patient")
+    )
+    cycle = models.ForeignKey(
+        Cycle, on_delete=models.PROTECT, related_name="deviations", verbose_name=_("cycle")
+    )
+    kind = models.CharField(max_length=20, choices=DeviationKind.choices, verbose_name=_("kind"))
+    description = models.TextField(verbose_name=_("description"))
+    detected_at = models.DateTimeField(verbose_name=_("detected at"))
 
     site_path = "patient__site"
     objects = SiteScopedQuerySet.as_manager()
@@ -533,7 +594,10 @@ class ProtocolDeviation(ClinicalRecord):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} (cycle {self.cycle.number})"
+        return gettext("%(kind)s (cycle %(number)s)") % {
+            "kind": self.get_kind_display(),
+            "number": self.cycle.number,
+        }
 
 
 class SignatureMeaning(models.TextChoices):

@@ -93,7 +93,7 @@ class DiseaseCourse:
             }
         if self.remission is not None:
             return _("In remission: %(response)s since %(date)s") % {
-                "response": self.remission.response,
+                "response": self.remission.get_response_display(),
                 "date": f"{self.remission.assessment_date:%Y-%m-%d}",
             }
         return _("Never in CR/CRi")

@@ -87,7 +87,7 @@ def response_too_early(
                     "%(day_one)s); a response is assessed from day %(earliest)s."
                 )
                 % {
-                    "response": assessment.response,
+                    "response": assessment.get_response_display(),
                     "date": fmt(assessment.assessment_date),
                     "day": day,
                     "cycle": first.number,

@@ -7,7 +7,9 @@ import pytest
 from django.utils import translation
 
 from analysis import labels
+from analysis.inference import Estimate
 from analysis.labels import label_now
+from analysis.presentation import gray_test_title
 from followup.models import Visit
 from randomization.models import Randomization
 
@@ -32,3 +34,24 @@ class TestLabelNow:
 
         dex = _label(Randomization, "arm", "DEX", "fr")
         assert shown == ["Vivant", "Sexe", "Mutation FLT3-ITD", dex, "—"]
+
+
+class TestGrayTestTitle:
+    def test_the_cached_english_method_is_named_in_the_readers_language(self) -> None:
+        stratified = Estimate(
+            endpoint="RFS",
+            analysis="gray_test_stratified",
+            group="DEX-CTRL",
+            method="Gray's test of the cumulative incidence of relapse (rho 0), "
+            "stratified by STRREG, STRDIS",
+        )
+        plain = Estimate(endpoint="RFS", analysis="gray_test", group="DEX-CTRL", method="x")
+
+        with translation.override("fr"):
+            shown = [gray_test_title(stratified), gray_test_title(plain)]
+
+        assert shown == [
+            "Test de Gray de l’incidence cumulée de rechute (rho 0), stratifié sur STRREG, STRDIS",
+            "Test de Gray de l’incidence cumulée de rechute (rho 0)",
+        ]
+        assert gray_test_title(stratified) == stratified.method

@@ -7,50 +7,23 @@ Screenshots of each step go to test-artifacts/i18n-fr/ for a French-speaking rea
 from __future__ import annotations
 
 import datetime as dt
-import gettext
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import PASSWORD
+from tests.page_text import english_texts
 from tests.randomization.conftest import active_list
 from trial.models import Patient, User
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "i18n-fr"
-CATALOGUE = Path(settings.LOCALE_PATHS[0]) / "fr" / "LC_MESSAGES" / "django.mo"
-
-
-def english_texts() -> list[tuple[str, re.Pattern[str]]]:
-    """Every English message of the catalogue whose French differs, as a pattern matching the
-    text a reader sees (placeholders match anything, markup is left out). A plural message is
-    its singular form; a message with hardly any words besides its placeholders
-    ("%(opens)s to %(closes)s") would match any text and is left out, and so is one whose words
-    all appear in its French ("patient %(patient)s": « le patient %(patient)s »)."""
-    with CATALOGUE.open("rb") as compiled:
-        catalogue = gettext.GNUTranslations(compiled)._catalog
-    texts = []
-    for key, french in catalogue.items():
-        if isinstance(key, tuple) and key[1] != 0:
-            continue  # the English plural form is not in the compiled catalogue
-        english = (key[0] if isinstance(key, tuple) else key).split("\x04")[-1]
-        visible = re.sub(r"<[^>]+>", "", english)
-        parts = re.split(r"%\(\w+\)[sd]|%[sd]", visible)
-        if english == french or sum(len(re.findall(r"[^\W\d_]", p)) for p in parts) < 4:
-            continue
-        words = set(re.findall(r"[^\W\d_]{2,}", " ".join(parts).lower()))
-        if words <= set(re.findall(r"[^\W\d_]{2,}", french.lower())):
-            continue  # words French shares ("patient", "mutation"): nothing English to see
-        pattern = r"(?<!\w)" + r".+?".join(re.escape(part) for part in parts) + r"(?!\w)"
-        texts.append((english, re.compile(pattern)))
-    return texts
 
 
 class Journey:

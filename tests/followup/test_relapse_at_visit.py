@@ -154,7 +154,7 @@ class TestPagesAndApi:
         )
         page = client.get(f"/followup/patients/{due.patient_id}/").content.decode()
 
-        assert "In remission: CR since 2026-12-10" in form
+        assert "In remission: Complete remission (CR) since 2026-12-10" in form
         assert response.status_code == 302
         assert "Relapse on 2027-04-10 (extramedullary (skin))" in page
         assert "relapse of 2027-04-10</a>" in page

@@ -165,7 +165,7 @@ class TestRelapseRecord:
         changes = {c.field: (c.old, c.new) for c in latest.changes}
         assert changes == {
             "relapse_date": ("2027-01-05", "2027-01-04"),
-            "peripheral_blood": ("False", "True"),
+            "peripheral_blood": ("No", "Yes"),
         }
         assert (created.who, created.kind) == ("inv_a", "created")
         assert Relapse.objects.get(pk=relapse.pk).recorded_by == investigator
@@ -203,7 +203,7 @@ class TestTheResponseAssessment:
             _assess(in_cr, investigator, dt.date(2027, 1, 5), "PD", "30")
 
         assert error.value.message_dict["response"] == [
-            "The patient is in CR since 2026-11-28: disease after CR/CRi is a relapse "
+            "The patient is in Complete remission (CR) since 2026-11-28: disease after CR/CRi is a relapse "
             "(ELN 2017). Choose “Relapse after CR/CRi”."
         ]
 
@@ -276,7 +276,7 @@ class TestTheEndOfTreatment:
             )
 
         assert error.value.message_dict["relapse_date"] == [
-            "The patient is in CR since 2026-11-28: progression after CR/CRi is a relapse "
+            "The patient is in Complete remission (CR) since 2026-11-28: progression after CR/CRi is a relapse "
             "(ELN 2017). Give the date of the relapse and how it was established."
         ]
 

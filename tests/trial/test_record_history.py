@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 from django.template import Context, Template
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests.factories import TODAY, randomized_patient
+from tests.page_text import raw_codes_in, visible_text
 from tests.treatment.test_builders import STARTS, record_cycle
-from trial.selectors.history import clinical_record_types
+from trial.selectors.history import clinical_record_types, record_history
 from trial.services.screening import baseline_record
 
 pytestmark = pytest.mark.django_db
@@ -108,3 +110,29 @@ class TestRecordHistory:
             )
 
             assert response.status_code == 404
+
+
+class TestHistoryAsTheReaderReadsIt:
+    def test_a_french_reader_sees_labels_yes_no_and_the_zone_not_codes(
+        self, client, patient, investigator
+    ) -> None:
+        cycle = record_cycle(patient, investigator, STARTS[0])
+        investigator.language = "fr"
+        investigator.save()
+        client.force_login(investigator)
+
+        response = client.get(f"/patients/{patient.pk}/records/cycle/{cycle.pk}/history/")
+
+        page = visible_text(response.content.decode())
+        assert "Saisie erronée : Non" in page.replace("\n: ", " : ")
+        assert "Entered in error" not in page and "False" not in page
+        assert raw_codes_in(page, allowed={"DEX", "CTRL"}) == []
+        when = timezone.localtime(cycle.history.earliest("history_date").history_date)
+        assert f"{when:%Y-%m-%d %H:%M} {when.tzname()}" in page
+
+    def test_values_are_shown_as_read_in_english_too(self, patient) -> None:
+        created = record_history(patient.consent)[-1]
+
+        values = {c.field: c.new for c in created.changes}
+        assert values["entered_in_error"] == "No"
+        assert values["consent_date"] == patient.consent.consent_date.isoformat()

@@ -109,7 +109,10 @@ def response_errors(
                 "The patient is in %(response)s since %(date)s: disease after CR/CRi is a "
                 "relapse (ELN 2017). Choose “Relapse after CR/CRi”."
             )
-            % {"response": remission.response, "date": f"{remission.assessment_date:%Y-%m-%d}"},
+            % {
+                "response": remission.get_response_display(),
+                "date": f"{remission.assessment_date:%Y-%m-%d}",
+            },
         )
     return errors
 
@@ -489,7 +492,10 @@ def _relapse_at_end_errors(
                     "a relapse (ELN 2017). Give the date of the relapse and how it was "
                     "established."
                 )
-                % {"response": remission.response, "date": f"{remission.assessment_date:%Y-%m-%d}"},
+                % {
+                    "response": remission.get_response_display(),
+                    "date": f"{remission.assessment_date:%Y-%m-%d}",
+                },
             )
     elif day > end_date:
         add_error(

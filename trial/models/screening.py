@@ -55,6 +55,9 @@ class EligibilityCriterion(AuditedModel):
         help_text=_("An example criterion that the sponsor may still adapt in a later version."),
     )
 
+    # Its label is the protocol's wording, not the interface's: pages mark it as such.
+    protocol_text = True
+
     class Meta:
         verbose_name = _("eligibility criterion")
         verbose_name_plural = _("eligibility criteria")

@@ -10,6 +10,8 @@ from django.apps import apps
 from django.db import models
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils import formats, timezone
+from django.utils.translation import gettext
 
 from trial.models import ClinicalRecord
 
@@ -20,6 +22,8 @@ class FieldChange:
     label: str
     old: str | None
     new: str | None
+    # The value is the protocol's wording (an eligibility criterion), not the interface's.
+    protocol_text: bool = False
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,9 @@ _HIDDEN = {"created_at"}
 
 
 def _display(record: models.Model, name: str) -> str | None:
+    """A field's value as its reader reads it, in the active language and time zone: a choice
+    by its label, a relation by its record's label, yes or no, a date ISO, a moment in the
+    site's zone with the zone named."""
     f = cast(models.Field, record._meta.get_field(name))
     value = getattr(record, f.attname)
     if value is None:
@@ -45,6 +52,12 @@ def _display(record: models.Model, name: str) -> str | None:
         return str(dict(f.flatchoices).get(value, value))
     if f.is_relation:
         return str(getattr(record, name))
+    if isinstance(value, bool):
+        return gettext("Yes") if value else gettext("No")
+    if isinstance(value, dt.datetime):
+        return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
+    if isinstance(value, dt.date):
+        return value.isoformat()
     return str(value)
 
 
@@ -65,12 +78,13 @@ def record_history(record: models.Model) -> list[HistoryEntry]:
             if previous is None and new is None:
                 continue
             if previous is None or old != new:
-                changes.append(FieldChange(f.name, str(f.verbose_name), old, new))
+                protocol_text = bool(getattr(f.related_model, "protocol_text", False))
+                changes.append(FieldChange(f.name, str(f.verbose_name), old, new, protocol_text))
         entries.append(
             HistoryEntry(
                 history_id=row.history_id,
                 when=row.history_date,
-                who=row.history_user.get_username() if row.history_user else "system",
+                who=row.history_user.get_username() if row.history_user else gettext("system"),
                 kind=_KINDS.get(row.history_type, row.history_type),
                 reason=row.history_change_reason or "",
                 changes=changes,

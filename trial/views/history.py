@@ -17,6 +17,6 @@ def record_history_page(
     record = clinical_record_get(user=user, patient_id=patient_id, record_type=record_type, pk=pk)
     patient = Patient.objects.for_user(user).get(pk=patient_id)
     title = f"{str(record._meta.verbose_name).capitalize()} {record}"
-    sections = [(title, record_history(record))]
+    sections = [(title, record_history(record), False)]
     context = {"patient": patient, "title": title, "record": record, "sections": sections}
     return render(request, "trial/history.html", context)

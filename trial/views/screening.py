@@ -332,13 +332,20 @@ def patient_screen_fail(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 
 def _history_page(
-    request: HttpRequest, patient: Patient, title: str, sections: list[tuple[str, Any]]
+    request: HttpRequest,
+    patient: Patient,
+    title: str,
+    sections: list[tuple[str, Any]],
+    protocol_headings: bool = False,
 ) -> HttpResponse:
+    """`protocol_headings`: the sections are named in the protocol's words (its criteria)."""
     context = {
         "patient": patient,
         "title": title,
         "tab": "history",
-        "sections": [(heading, record_history(record)) for heading, record in sections],
+        "sections": [
+            (heading, record_history(record), protocol_headings) for heading, record in sections
+        ],
     }
     return render(request, "trial/history.html", context)
 
@@ -375,4 +382,6 @@ def eligibility_history(request: HttpRequest, patient_id: int) -> HttpResponse:
         "criterion__position", "criterion__code"
     )
     sections = [(f"{a.criterion.code}: {a.criterion.text}", a) for a in answers]
-    return _history_page(request, patient, _("Eligibility checklist"), sections)
+    return _history_page(
+        request, patient, _("Eligibility checklist"), sections, protocol_headings=True
+    )

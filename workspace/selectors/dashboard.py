@@ -35,6 +35,7 @@ from trial.models import (
     DiseaseStatus,
     Patient,
     PatientStatus,
+    Regimen,
     Site,
     User,
 )
@@ -82,6 +83,10 @@ class StratumRow:
     disease_status: str
     dex: int
     ctrl: int
+
+    @property
+    def regimen_label(self) -> str:
+        return str(dict(Regimen.choices).get(self.regimen, self.regimen))
 
     @property
     def disease_status_label(self) -> str:
