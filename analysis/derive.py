@@ -28,6 +28,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import IntEnum
 
+import numpy as np
+
 DAYS_PER_MONTH = 365.25 / 12
 REMISSION = frozenset({"CR", "CRi"})
 
@@ -182,12 +184,25 @@ def overall_survival(p: PatientFacts, cutoff: dt.date) -> TimeToEvent:
 def overall_survival_censored_at_transplant(p: PatientFacts, cutoff: dt.date) -> TimeToEvent:
     """OS with a transplant before the OS date as a censoring (the stated sensitivity analysis)."""
     os_row = overall_survival(p, cutoff)
-    days = [d for d in p.transplant_dates if p.randomized_on <= d <= cutoff]
-    if not days or min(days) >= os_row.adt:
+    transplant = transplanted_since_randomisation(p, cutoff)
+    if transplant is None or transplant >= os_row.adt:
         return replace(os_row, paramcd=OSTC.paramcd, param=OSTC.param)
     return TimeToEvent(
-        OSTC.paramcd, OSTC.param, p.randomized_on, min(days), Cnsr.TRANSPLANT, "", "ADSL", "TRANSDT"
+        OSTC.paramcd,
+        OSTC.param,
+        p.randomized_on,
+        transplant,
+        Cnsr.TRANSPLANT,
+        "",
+        "ADSL",
+        "TRANSDT",
     )
+
+
+def transplanted_since_randomisation(p: PatientFacts, cutoff: dt.date) -> dt.date | None:
+    """The first transplant on or after randomisation and on or before the cut-off (OSTC)."""
+    days = [d for d in p.transplant_dates if p.randomized_on <= d <= cutoff]
+    return min(days) if days else None
 
 
 def first_remission(p: PatientFacts, cutoff: dt.date) -> dt.date | None:
@@ -343,3 +358,139 @@ def adverse_events_by_arm(
         AdverseEventRow(arm, term, sum(g.values()), dict(sorted(g.items())))
         for (arm, term), g in sorted(table.items())
     ]
+
+
+# The same endpoints for every patient at once, as numpy columns: what the datasets are built
+# from at scale. Each step below is the column form of the function named beside it, and
+# tests/analysis/test_survival_columns.py holds the two to the same results.
+
+
+@dataclass(frozen=True)
+class EndpointColumns:
+    """One endpoint of every patient (the column form of `TimeToEvent`).
+
+    Dates are numpy datetime64[D] (NaT: missing), text an array of str objects. `present`
+    says which patients have the endpoint (RFS: those in CR/CRi); other rows are undefined.
+    """
+
+    endpoint: Endpoint
+    present: np.ndarray
+    startdt: np.ndarray
+    adt: np.ndarray
+    cnsr: np.ndarray
+    evntdesc: np.ndarray
+    srcdom: np.ndarray
+    srcvar: np.ndarray
+
+    def where(
+        self, mask: np.ndarray, adt: np.ndarray, cnsr: int, evntdesc: str, src: tuple[str, str]
+    ) -> EndpointColumns:
+        """These columns, with the rows of `mask` ending at `adt` as (cnsr, evntdesc, src)."""
+        return replace(
+            self,
+            adt=np.where(mask, adt, self.adt),
+            cnsr=np.where(mask, cnsr, self.cnsr),
+            evntdesc=np.where(mask, evntdesc, self.evntdesc),
+            srcdom=np.where(mask, src[0], self.srcdom),
+            srcvar=np.where(mask, src[1], self.srcvar),
+        )
+
+
+_EPOCH = dt.date(1970, 1, 1).toordinal()
+
+
+def date_column(values: list[dt.date | None]) -> np.ndarray:
+    """datetime64[D] of dates (NaT: None), through their ordinals: numpy's own conversion of
+    date objects is ten times slower."""
+    ordinals = np.fromiter(
+        (0 if d is None else d.toordinal() for d in values), dtype=np.int64, count=len(values)
+    )
+    days = (ordinals - _EPOCH).astype("datetime64[D]")
+    days[ordinals == 0] = np.datetime64("NaT")
+    return days
+
+
+def _text(value: str, n: int) -> np.ndarray:
+    return np.full(n, value, dtype=object)
+
+
+def endpoint_columns(patients: list[PatientFacts], cutoff: dt.date) -> dict[str, EndpointColumns]:
+    """Every endpoint of every patient, by PARAMCD (the column form of `time_to_events`)."""
+    n = len(patients)
+    cut = np.datetime64(cutoff, "D")
+    randomized = date_column([p.randomized_on for p in patients])
+    alive = date_column([p.last_known_alive for p in patients])
+    death = date_column([p.death_date for p in patients])
+    end_of_treatment = date_column([p.end_of_treatment_date for p in patients])
+    remission = date_column([first_remission(p, cutoff) for p in patients])
+    relapse = date_column([p.relapse_date for p in patients])
+    transplant = date_column([transplanted_since_randomisation(p, cutoff) for p in patients])
+    in_remission = ~np.isnat(remission)
+    death_by = ~np.isnat(death) & (death <= cut)  # `_on_or_before`
+    death_after = ~np.isnat(death) & (death > cut)
+
+    def censor(endpoint: Endpoint, start: np.ndarray, reason: np.ndarray) -> EndpointColumns:
+        """`_censor`: at the last date known alive, never after the cut-off or before start."""
+        known = np.where(np.isnat(alive), start, alive)
+        at_cutoff = death_after | (known > cut)
+        return EndpointColumns(
+            endpoint=endpoint,
+            present=np.ones(n, dtype=bool),
+            startdt=start,
+            adt=np.where(at_cutoff, cut, np.maximum(known, start)),
+            cnsr=np.where(
+                death_after,
+                int(Cnsr.DEATH_AFTER_CUTOFF),
+                np.where(known > cut, int(Cnsr.ALIVE_AFTER_CUTOFF), reason),
+            ).astype(np.int64),
+            evntdesc=_text("", n),
+            srcdom=_text("ADSL", n),
+            srcvar=np.where(at_cutoff, "DCUTDT", "LSTALVDT").astype(object),
+        )
+
+    last_alive = np.full(n, int(Cnsr.LAST_KNOWN_ALIVE))
+    # `first_relapse_after` and `_relapse_or_death`: a relapse on the day of death comes first.
+    relapse_by = ~np.isnat(relapse) & in_remission & (remission < relapse) & (relapse <= cut)
+    relapse_first = relapse_by & (~death_by | (relapse <= death))
+    died_first = ~relapse_first & death_by
+
+    def relapse_or_death(columns: EndpointColumns, rows: np.ndarray) -> EndpointColumns:
+        return columns.where(rows & died_first, death, 0, DEATH_EVENT, ("DS", "DTHDT")).where(
+            rows & relapse_first, relapse, 0, RELAPSE_EVENT, ("RELAPSE", "RLPSDT")
+        )
+
+    os_columns = censor(OS, randomized, last_alive).where(
+        death_by, death, int(Cnsr.EVENT), "Death", ("DS", "DTHDT")
+    )  # `overall_survival`
+    ostc = replace(os_columns, endpoint=OSTC).where(  # `overall_survival_censored_at_transplant`
+        ~np.isnat(transplant) & (transplant < os_columns.adt),
+        transplant,
+        int(Cnsr.TRANSPLANT),
+        "",
+        ("ADSL", "TRANSDT"),
+    )
+    salvage_over = (~np.isnat(end_of_treatment) & (end_of_treatment <= cut)) | death_by
+    efs = censor(
+        EFS,
+        randomized,
+        np.where(in_remission, last_alive, int(Cnsr.RESPONSE_NOT_YET_KNOWN)),
+    ).where(  # `event_free_survival`
+        ~in_remission & salvage_over, randomized, 0, "No CR/CRi after salvage", ("RS", "AVALC")
+    )
+    efs = relapse_or_death(efs, in_remission)
+    rfs = relapse_or_death(censor(RFS, remission, last_alive), in_remission)  # `relapse_free_…`
+    rfs = replace(rfs, present=in_remission)
+    return {c.endpoint.paramcd: c for c in (os_columns, ostc, efs, rfs)}
+
+
+def competing_event_columns(rfs: EndpointColumns) -> np.ndarray:
+    """`competing_event` of every RFS row."""
+    return np.where(
+        rfs.cnsr != Cnsr.EVENT,
+        int(CompetingEvent.CENSORED),
+        np.where(
+            rfs.evntdesc == RELAPSE_EVENT,
+            int(CompetingEvent.RELAPSE),
+            int(CompetingEvent.DEATH_IN_REMISSION),
+        ),
+    )

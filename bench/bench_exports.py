@@ -13,6 +13,8 @@ Uses the database of bench/datagen.py (generated when absent, reused when presen
 PostgreSQL only. Run: `python bench/bench_exports.py [--patients N] [--odm-patients N] [--audit]`;
 `--only survival|odm` runs one of the two, `--odm-sizes 10000 20000 40000` the ODM file at those
 sizes, `--odm-writer tests.analysis.odm_lxml` the element-tree writer it replaced (a comparison).
+BENCH_PROFILE=<file>: each survival export runs under cProfile and appends its costliest
+functions to <file> (the times printed are then the profiled ones, slower).
 """
 
 from __future__ import annotations
@@ -163,6 +165,23 @@ def measure_survival(fmt: str) -> dict[str, Any]:
     }
 
 
+def _profiled(measure: Any, *args: str) -> dict[str, Any]:
+    """`measure(*args)` under cProfile; its costliest functions go to $BENCH_PROFILE (a file)."""
+    import cProfile
+    import io
+    import pstats
+
+    profile = cProfile.Profile()
+    result: dict[str, Any] = profile.runcall(measure, *args)
+    out = io.StringIO()
+    stats = pstats.Stats(profile, stream=out)
+    stats.sort_stats("cumulative").print_stats(40)
+    stats.sort_stats("tottime").print_stats(25)
+    with open(os.environ["BENCH_PROFILE"], "a") as f:
+        f.write(f"== {' '.join(args)}\n{out.getvalue()}")
+    return result
+
+
 def measure_odm(with_audit: bool, writer: str) -> dict[str, Any]:
     """In a fresh process: write the ODM file with the odm_write of the module `writer`."""
     import importlib
@@ -269,6 +288,8 @@ def main() -> int:
         kind, *rest = args.child
         if kind == "floor":
             result = measure_floor(rest[0])
+        elif kind == "survival" and os.environ.get("BENCH_PROFILE"):
+            result = _profiled(measure_survival, rest[0])
         elif kind == "survival":
             result = measure_survival(rest[0])
         else:

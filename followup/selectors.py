@@ -74,9 +74,10 @@ def last_known_alive_bulk(
             .values(source.patient_field)
             .annotate(last=Max(source.date_field))
             .order_by()
+            .values_list(source.patient_field, "last")  # tuples: no dict per patient and source
         )
-        for row in rows:
-            pid, day = row[source.patient_field], _as_date(row["last"])
+        for pid, last in rows:
+            day = _as_date(last)
             current = result[pid]
             result[pid] = day if current is None or day > current else current
     deaths = Death.objects.filter(patient_id__in=selected, entered_in_error=False)
