@@ -135,6 +135,8 @@ def _refresh(today: dt.date, size: int) -> tuple[float, list[int], dict[str, int
     assert calendar is not None
     ids = list(Randomization.objects.order_by("patient_id").values_list("patient_id", flat=True))
     for chunk in _chunks(ids, size):
+        # Django keeps the last 9,000 queries: past that a batch would count 0.
+        connection.queries_log.clear()
         with CaptureQueriesContext(connection) as queries:
             batch = visits_refresh_batch(patient_ids=chunk, today=today, calendar=calendar)
         # COPY streams bypass Django's cursor wrapper: add them (2 for inserts, 1 for updates).
