@@ -84,6 +84,10 @@ def _grouped(rows: Iterable[_M], key: Callable[[_M], int]) -> dict[int, list[_M]
     return groups
 
 
+# Columns of every clinical record that no check reads (left out of the records loaded).
+_UNREAD = ("created_at", "entered_in_error_reason")
+
+
 class PatientData:
     """The live (not entered in error) records of a batch of patients, one query per table.
 
@@ -96,7 +100,9 @@ class PatientData:
         self.now = now
 
     def _of(self, queryset: models.QuerySet[_M]) -> models.QuerySet[_M]:
-        return queryset.filter(entered_in_error=False)
+        # No check reads when a record was created or why it was entered in error: leaving
+        # those columns out spares parsing a timestamp per row (a third of the nightly run).
+        return queryset.filter(entered_in_error=False).defer(*_UNREAD)
 
     @cached_property
     def patients(self) -> dict[int, Patient]:
@@ -115,15 +121,19 @@ class PatientData:
         return {b.patient_id: b for b in rows}
 
     @cached_property
-    def mutations(self) -> dict[int, list[BaselineMutation]]:
-        rows = self._of(
-            BaselineMutation.objects.filter(
-                baseline__patient_id__in=self.patient_ids,
-                baseline__entered_in_error=False,
-                baseline__draft=False,
-            )
-        ).select_related("gene", "baseline")
-        return _grouped(rows, lambda m: m.baseline.patient_id)
+    def tested_genes(self) -> dict[int, set[str]]:
+        """The codes of the genes with a mutation result on each patient's live baseline (as
+        pairs: a record per result would be built only to read one column)."""
+        rows = BaselineMutation.objects.filter(
+            baseline__patient_id__in=self.patient_ids,
+            baseline__entered_in_error=False,
+            baseline__draft=False,
+            entered_in_error=False,
+        ).values_list("baseline__patient_id", "gene__code")
+        genes: dict[int, set[str]] = defaultdict(set)
+        for patient_id, code in rows:
+            genes[patient_id].add(code)
+        return genes
 
     @cached_property
     def cycles(self) -> dict[int, list[Cycle]]:
@@ -134,13 +144,18 @@ class PatientData:
 
     @cached_property
     def drugs(self) -> dict[int, list[DrugAdministration]]:
+        # Each dose gets the cycle already loaded in `cycles`, not a second copy of it per dose.
+        cycles = {c.pk: c for rows in self.cycles.values() for c in rows}
         rows = (
             self._of(DrugAdministration.objects.filter(cycle__patient_id__in=self.patient_ids))
             .filter(cycle__entered_in_error=False)
-            .select_related("cycle")
             .order_by("cycle__number", "drug")
         )
-        return _grouped(rows, lambda d: d.cycle.patient_id)
+        doses: dict[int, list[DrugAdministration]] = defaultdict(list)
+        for dose in rows:
+            dose.cycle = cycles[dose.cycle_id]
+            doses[dose.cycle.patient_id].append(dose)
+        return doses
 
     @cached_property
     def responses(self) -> dict[int, list[ResponseAssessment]]:

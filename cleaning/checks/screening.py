@@ -61,7 +61,7 @@ def baseline_required_at_enrolment(
                 _("%(field)s is required by the protocol for every enrolled patient and is empty.")
                 % {"field": label},
             )
-    tested = {m.gene.code for m in data.mutations.get(patient_id, [])}
+    tested = data.tested_genes.get(patient_id, set())
     missing = [gene for gene in rules.baseline_required_genes if gene not in tested]
     if missing:
         yield Finding(
