@@ -34,7 +34,7 @@ def hr_text(e: Estimate | None) -> str:
 
 
 def _months(days: float | None) -> str:
-    return "NR" if days is None else f"{days / DAYS_PER_MONTH:.1f}"
+    return _("NR") if days is None else f"{days / DAYS_PER_MONTH:.1f}"
 
 
 def median_text(e: Estimate | None) -> str:

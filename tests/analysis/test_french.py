@@ -9,7 +9,7 @@ from django.utils import translation
 from analysis import labels
 from analysis.inference import Estimate
 from analysis.labels import label_now
-from analysis.presentation import gray_test_title
+from analysis.presentation import gray_test_title, median_text
 from followup.models import Visit
 from randomization.models import Randomization
 
@@ -55,3 +55,16 @@ class TestGrayTestTitle:
             "Test de Gray de l’incidence cumulée de rechute (rho 0)",
         ]
         assert gray_test_title(stratified) == stratified.method
+
+
+class TestMedianText:
+    def test_a_median_not_reached_is_said_in_the_readers_language(self) -> None:
+        median = Estimate(
+            endpoint="OS", analysis="km_median", group="DEX", estimate=None, lower=304.4, upper=None
+        )
+
+        with translation.override("fr"):
+            french = median_text(median)
+
+        assert french == "NA (10.0–NA)"
+        assert median_text(median) == "NR (10.0–NR)"
