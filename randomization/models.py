@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from trial.models import AuditedModel, Baseline, ClinicalRecord, Patient, Site, User
@@ -145,7 +146,7 @@ class AllocationList(AuditedModel):
         ]
 
     def __str__(self) -> str:
-        how = "imported" if self.imported else self.get_method_display()
+        how = gettext("imported") if self.imported else self.get_method_display()
         return f"{self.code} ({self.get_purpose_display()}, {how})"
 
     @property
@@ -414,4 +415,4 @@ class TrialCalendar(AuditedModel):
         ]
 
     def __str__(self) -> str:
-        return f"End of study {self.end_of_study:%Y-%m-%d}"
+        return gettext("End of study %(date)s") % {"date": f"{self.end_of_study:%Y-%m-%d}"}

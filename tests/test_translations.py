@@ -3,6 +3,7 @@ with the code, and no user-facing text left unmarked (tests/i18n_scan.py)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shutil
 import subprocess
@@ -10,8 +11,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 
+from randomization.models import TrialCalendar
 from tests import i18n_scan
+from treatment.models import Signature
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = ROOT / "locale" / "fr" / "LC_MESSAGES" / "django.po"
@@ -209,3 +213,18 @@ def _scan_command(path: str) -> subprocess.CompletedProcess[str]:
         text=True,
         check=False,
     )
+
+
+def test_record_titles_read_in_the_readers_language() -> None:
+    when = dt.datetime(2026, 12, 2, 9, 30, tzinfo=dt.UTC)
+    signature = Signature(signer_name="Dr Martin", signed_at=when, broken_at=when)
+    calendar = TrialCalendar(end_of_study=dt.date(2031, 12, 2))
+
+    with translation.override("fr"):
+        french = [str(signature), str(calendar)]
+
+    assert french == [
+        "Signé par Dr Martin le 2026-12-02 09:30 (invalidée)",
+        "Fin de l’étude le 2031-12-02",
+    ]
+    assert str(calendar) == "End of study 2031-12-02"

@@ -643,8 +643,12 @@ class Signature(AuditedModel):
         ]
 
     def __str__(self) -> str:
-        state = "broken" if self.broken_at else "valid"
-        return f"Signed by {self.signer_name} on {self.signed_at:%Y-%m-%d %H:%M} ({state})"
+        state = gettext("broken") if self.broken_at else gettext("valid")
+        return gettext("Signed by %(name)s on %(when)s (%(state)s)") % {
+            "name": self.signer_name,
+            "when": f"{self.signed_at:%Y-%m-%d %H:%M}",
+            "state": state,
+        }
 
     @property
     def valid(self) -> bool:
