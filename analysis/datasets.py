@@ -89,7 +89,8 @@ def _date_objects(days: np.ndarray) -> np.ndarray:
 
 
 def _months(days: np.ndarray) -> np.ndarray:
-    """AVALM: `TimeToEvent.aval_months` (Python's round, to 4 decimals) of each distinct day."""
+    """AVALM: days over the mean month, rounded by Python to 4 decimals as the reference did
+    (tests/analysis/survival_rows.py), once for each distinct day."""
     distinct, where = np.unique(days, return_inverse=True)
     months = np.array([round(int(d) / DAYS_PER_MONTH, 4) for d in distinct], dtype="float64")
     return months[where.reshape(-1)] if len(days) else np.zeros(0)

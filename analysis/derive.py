@@ -13,7 +13,7 @@ Conventions (ELN 2017, Döhner et al., Blood 2017):
   transplanted (on or after randomisation, on or before the cut-off) before the OS date is
   censored on the day of the transplant.
 - CIR (the same patients and times as RFS): relapse is the event of interest, death in
-  remission the competing event (`competing_event`).
+  remission the competing event (`competing_event_columns`).
 The relapse is the patient's relapse record, counted when it is dated after the first CR/CRi
 and on or before the cut-off. A relapse on the day of death is the first event: relapse for EFS,
 RFS and CIR, never death in remission (docs/protocol.md "Relapse").
@@ -82,33 +82,6 @@ class PatientFacts:
 
 
 @dataclass(frozen=True)
-class TimeToEvent:
-    """One ADTTE row: a parameter of one patient."""
-
-    paramcd: str
-    param: str
-    startdt: dt.date
-    adt: dt.date
-    cnsr: int
-    evntdesc: str
-    srcdom: str
-    srcvar: str
-
-    @property
-    def aval(self) -> int:
-        """Days from the start date to the event or censoring date (day of start = 0)."""
-        return (self.adt - self.startdt).days
-
-    @property
-    def aval_months(self) -> float:
-        return round(self.aval / DAYS_PER_MONTH, 4)
-
-    @property
-    def cnsdtdsc(self) -> str:
-        return "" if self.cnsr == Cnsr.EVENT else CNSR_DESCRIPTIONS[self.cnsr]
-
-
-@dataclass(frozen=True)
 class Endpoint:
     paramcd: str
     param: str
@@ -146,59 +119,6 @@ OSTC = Endpoint("OSTC", "OS censored at transplant (days)")
 ENDPOINTS = (OS, OSTC, EFS, RFS)
 
 
-def _on_or_before(day: dt.date | None, cutoff: dt.date) -> dt.date | None:
-    return day if day is not None and day <= cutoff else None
-
-
-def _censor(
-    p: PatientFacts, endpoint: Endpoint, start: dt.date, cutoff: dt.date, reason: Cnsr | None = None
-) -> TimeToEvent:
-    """Censor at the last date known alive, never after the cut-off, never before the start."""
-    alive = p.last_known_alive or start
-    if p.death_date is not None and p.death_date > cutoff:
-        code, day = Cnsr.DEATH_AFTER_CUTOFF, cutoff
-    elif alive > cutoff:
-        code, day = Cnsr.ALIVE_AFTER_CUTOFF, cutoff
-    else:
-        code, day = reason or Cnsr.LAST_KNOWN_ALIVE, max(alive, start)
-    src = (
-        ("ADSL", "DCUTDT")
-        if code in (Cnsr.ALIVE_AFTER_CUTOFF, Cnsr.DEATH_AFTER_CUTOFF)
-        else (
-            "ADSL",
-            "LSTALVDT",
-        )
-    )
-    return TimeToEvent(endpoint.paramcd, endpoint.param, start, day, code, "", *src)
-
-
-def overall_survival(p: PatientFacts, cutoff: dt.date) -> TimeToEvent:
-    death = _on_or_before(p.death_date, cutoff)
-    if death is not None:
-        return TimeToEvent(
-            OS.paramcd, OS.param, p.randomized_on, death, Cnsr.EVENT, "Death", "DS", "DTHDT"
-        )
-    return _censor(p, OS, p.randomized_on, cutoff)
-
-
-def overall_survival_censored_at_transplant(p: PatientFacts, cutoff: dt.date) -> TimeToEvent:
-    """OS with a transplant before the OS date as a censoring (the stated sensitivity analysis)."""
-    os_row = overall_survival(p, cutoff)
-    transplant = transplanted_since_randomisation(p, cutoff)
-    if transplant is None or transplant >= os_row.adt:
-        return replace(os_row, paramcd=OSTC.paramcd, param=OSTC.param)
-    return TimeToEvent(
-        OSTC.paramcd,
-        OSTC.param,
-        p.randomized_on,
-        transplant,
-        Cnsr.TRANSPLANT,
-        "",
-        "ADSL",
-        "TRANSDT",
-    )
-
-
 def transplanted_since_randomisation(p: PatientFacts, cutoff: dt.date) -> dt.date | None:
     """The first transplant on or after randomisation and on or before the cut-off (OSTC)."""
     days = [d for d in p.transplant_dates if p.randomized_on <= d <= cutoff]
@@ -221,65 +141,6 @@ def counted_relapse(p: PatientFacts, cutoff: dt.date) -> dt.date | None:
     """The relapse that the endpoints count at the cut-off: after the first CR/CRi."""
     remission = first_remission(p, cutoff)
     return first_relapse_after(p, remission, cutoff) if remission is not None else None
-
-
-def _relapse_or_death(
-    p: PatientFacts, endpoint: Endpoint, start: dt.date, remission: dt.date, cutoff: dt.date
-) -> TimeToEvent:
-    relapse = first_relapse_after(p, remission, cutoff)
-    death = _on_or_before(p.death_date, cutoff)
-    # On the same day, the relapse comes first: the patient did not die in remission.
-    if relapse is not None and (death is None or relapse <= death):
-        return TimeToEvent(
-            endpoint.paramcd, endpoint.param, start, relapse, 0, RELAPSE_EVENT, "RELAPSE", "RLPSDT"
-        )
-    if death is not None:
-        return TimeToEvent(
-            endpoint.paramcd, endpoint.param, start, death, 0, DEATH_EVENT, "DS", "DTHDT"
-        )
-    return _censor(p, endpoint, start, cutoff)
-
-
-def event_free_survival(p: PatientFacts, cutoff: dt.date) -> TimeToEvent:
-    start = p.randomized_on
-    remission = first_remission(p, cutoff)
-    if remission is not None:
-        return _relapse_or_death(p, EFS, start, remission, cutoff)
-    salvage_over = _on_or_before(p.end_of_treatment_date, cutoff) or _on_or_before(
-        p.death_date, cutoff
-    )
-    if salvage_over is not None:
-        return TimeToEvent(
-            EFS.paramcd, EFS.param, start, start, 0, "No CR/CRi after salvage", "RS", "AVALC"
-        )
-    return _censor(p, EFS, start, cutoff, Cnsr.RESPONSE_NOT_YET_KNOWN)
-
-
-def relapse_free_survival(p: PatientFacts, cutoff: dt.date) -> TimeToEvent | None:
-    """None for a patient not in CR/CRi by the cut-off (RFS is defined only in remission)."""
-    remission = first_remission(p, cutoff)
-    if remission is None:
-        return None
-    return _relapse_or_death(p, RFS, remission, remission, cutoff)
-
-
-def competing_event(rfs: TimeToEvent) -> CompetingEvent:
-    """The cumulative incidence of relapse of an RFS row: the event it ends with."""
-    if rfs.cnsr != Cnsr.EVENT:
-        return CompetingEvent.CENSORED
-    if rfs.evntdesc == RELAPSE_EVENT:
-        return CompetingEvent.RELAPSE
-    return CompetingEvent.DEATH_IN_REMISSION
-
-
-def time_to_events(p: PatientFacts, cutoff: dt.date) -> list[TimeToEvent]:
-    rows = [
-        overall_survival(p, cutoff),
-        overall_survival_censored_at_transplant(p, cutoff),
-        event_free_survival(p, cutoff),
-    ]
-    rfs = relapse_free_survival(p, cutoff)
-    return [*rows, rfs] if rfs is not None else rows
 
 
 def in_analysis(p: PatientFacts, cutoff: dt.date) -> bool:
@@ -360,14 +221,15 @@ def adverse_events_by_arm(
     ]
 
 
-# The same endpoints for every patient at once, as numpy columns: what the datasets are built
-# from at scale. Each step below is the column form of the function named beside it, and
+# The endpoints of every patient at once, as numpy columns: what the datasets are built from.
+# Each step below is the column form of the function named beside it, a patient at a time; those
+# functions are kept in tests/analysis/survival_rows.py as the reference, and
 # tests/analysis/test_survival_columns.py holds the two to the same results.
 
 
 @dataclass(frozen=True)
 class EndpointColumns:
-    """One endpoint of every patient (the column form of `TimeToEvent`).
+    """One endpoint of every patient (the column form of the reference's `TimeToEvent`).
 
     Dates are numpy datetime64[D] (NaT: missing), text an array of str objects. `present`
     says which patients have the endpoint (RFS: those in CR/CRi); other rows are undefined.

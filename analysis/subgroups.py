@@ -22,7 +22,6 @@ from dataclasses import dataclass
 import pandas as pd
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from scipy.stats import chi2
 
 from analysis.cox import cox_fit
@@ -31,11 +30,6 @@ from analysis.inference import COMPARISON, Estimate
 from trial.models import CytogeneticRisk, DiseaseStatus, MutationResult, Regimen
 
 SUBGROUP_ENDPOINTS = ("OS", "EFS")
-# Keyed by the English label the ADTTE column holds (analysis/dictionary.py).
-_RESULTS = {
-    str(MutationResult.MUTATED.label): gettext_lazy("Mutated"),
-    str(MutationResult.NOT_MUTATED.label): gettext_lazy("Not mutated"),
-}
 
 
 @dataclass(frozen=True)
@@ -60,8 +54,8 @@ def subgroups_shown() -> list[Subgroup]:
 
 def _subgroups() -> list[Subgroup]:
     risks = [CytogeneticRisk.FAVOURABLE, CytogeneticRisk.INTERMEDIATE, CytogeneticRisk.ADVERSE]
+    results = [MutationResult.MUTATED, MutationResult.NOT_MUTATED]
     age = {"age": AGE_CUT}
-    results = {value: str(label) for value, label in _RESULTS.items()}
     return [
         Subgroup("STRREG", _("Salvage regimen"), {r.value: str(r.label) for r in Regimen}),
         Subgroup("STRDIS", _("Disease status"), {s.value: str(s.label) for s in DiseaseStatus}),
@@ -75,7 +69,10 @@ def _subgroups() -> list[Subgroup]:
             _("Cytogenetic risk (ELN 2017)"),
             {str(r.label): str(r.label) for r in risks},
         ),
-        *(Subgroup(mutation_variable(g), g, dict(results)) for g in SUBGROUP_MUTATIONS),
+        *(
+            Subgroup(mutation_variable(g), g, {str(r.label): str(r.label) for r in results})
+            for g in SUBGROUP_MUTATIONS
+        ),
     ]
 
 

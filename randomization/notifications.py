@@ -3,26 +3,21 @@ of the allocation that causes them, and sent by a worker once it has committed.
 
 A message goes out in its recipients' language (User.language, else settings.LANGUAGE_CODE):
 recipients are grouped by language and each group gets its own message, whose outbox key ends
-with the language unless it is the default one. Times are given in the site's time zone, with
-the zone named."""
+with the language unless it is the default one (`trial.outbox.queue_by_language`). Times are
+given in the site's time zone, with the zone named (`trial.dates.in_time_zone`)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
-from collections.abc import Callable, Iterable
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.conf import settings
-from django.db import models
 from django.template.loader import render_to_string
-from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from randomization.models import Randomization, Stratum
 from randomization.rules import RandomizationRules
-from trial.models import Membership, Role, Site, User
-from trial.outbox import message_queue
+from trial.dates import in_time_zone
+from trial.models import Membership, Role, Site
+from trial.outbox import queue_by_language
 from trial.rules import TrialRules
 
 RESULT = "randomization.result"
@@ -44,60 +39,6 @@ def _addresses(roles: tuple[Role, ...], site: Site | None = None) -> list[str]:
 def site_team_addresses(site: Site) -> list[str]:
     """The site's coordinators and investigators."""
     return _addresses(_SITE_TEAM, site)
-
-
-def addresses_by_language(addresses: Iterable[str]) -> dict[str, list[str]]:
-    """The addresses grouped by their users' language (an address of no user, or of a user
-    without a language, takes the default); always at least the default language's group."""
-    default = settings.LANGUAGE_CODE
-    known = {code for code, _name in settings.LANGUAGES}
-    chosen = {
-        email.lower(): language
-        for email, language in User.objects.filter(is_active=True)
-        .exclude(language="")
-        .values_list("email", "language")
-    }
-    groups: dict[str, list[str]] = defaultdict(list)
-    for address in sorted(set(addresses)):
-        language = chosen.get(address.lower(), default)
-        groups[language if language in known else default].append(address)
-    return dict(groups) or {default: []}
-
-
-def in_time_zone(value: dt.datetime, site: Site) -> str:
-    """A time as the site reads it, with its zone named (DATETIME_FORMAT of the active
-    language: ISO date, hour and the zone)."""
-    try:
-        zone = ZoneInfo(site.time_zone or settings.TIME_ZONE)
-    except (ZoneInfoNotFoundError, ValueError):  # an unknown name never stops the allocation
-        zone = ZoneInfo(settings.TIME_ZONE)
-    local = timezone.localtime(value, zone)
-    return formats.date_format(local, "DATETIME_FORMAT")
-
-
-def queue_by_language(
-    *,
-    kind: str,
-    key: str,
-    addresses: Iterable[str],
-    compose: Callable[[], tuple[str, str]],
-    now: dt.datetime,
-    related: models.Model | None = None,
-) -> None:
-    """Queue one message per language of the recipients; `compose` writes (subject, body) in
-    the language active when it is called."""
-    for language, group in sorted(addresses_by_language(addresses).items()):
-        with translation.override(language):
-            subject, body = compose()
-        message_queue(
-            kind=kind,
-            key=key if language == settings.LANGUAGE_CODE else f"{key}:{language}",
-            recipients=group,
-            subject=subject,
-            body=body,
-            now=now,
-            related=related,
-        )
 
 
 def randomization_result_queue(*, randomization: Randomization, now: dt.datetime) -> None:

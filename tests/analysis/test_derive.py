@@ -1,4 +1,5 @@
 """Endpoint derivations on hand-worked patients: every time below is counted on a calendar.
+The endpoints are those `derive.endpoint_columns` derives, as the datasets are built from them.
 
 Cut-off 2025-06-30. 2024 is a leap year: 2024-01-01 → 2025-01-01 is 366 days, and
 2025-01-01 → 2025-06-30 is 31+28+31+30+31+29 = 180 days, so randomisation on 2024-01-01 and
@@ -10,21 +11,20 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 
+import pandas as pd
+
+from analysis.datasets import adtte_frame
 from analysis.derive import (
     AdverseEventFact,
     Cnsr,
     CompetingEvent,
     PatientFacts,
     adverse_events_by_arm,
-    competing_event,
-    event_free_survival,
-    overall_survival,
-    overall_survival_censored_at_transplant,
-    relapse_free_survival,
     remission_rate,
-    time_to_events,
     transplant_rate,
 )
+from tests.analysis.endpoints import patient_competing_event, patient_endpoints
+from tests.analysis.survival_rows import TimeToEvent
 
 CUTOFF = dt.date(2025, 6, 30)
 JAN1 = dt.date(2024, 1, 1)
@@ -44,48 +44,59 @@ def patient(pid: int = 1, arm: str = "DEX", **facts: object) -> PatientFacts:
     return replace(base, **facts)
 
 
+def endpoint(paramcd: str, p: PatientFacts) -> TimeToEvent:
+    """The patient's endpoint as `derive.endpoint_columns` derives it."""
+    return patient_endpoints(p, CUTOFF)[paramcd]
+
+
+def adtte_row(paramcd: str, p: PatientFacts) -> pd.Series:
+    """The patient's ADTTE row of the endpoint: months and the censoring's description."""
+    frame = adtte_frame([p], CUTOFF)
+    return frame[frame["PARAMCD"] == paramcd].iloc[0]
+
+
 class TestOverallSurvival:
     def test_a_death_before_the_cut_off_is_an_event_on_its_date(self) -> None:
         p = patient(death_date=dt.date(2024, 3, 1), last_known_alive=dt.date(2024, 3, 1))
 
-        row = overall_survival(p, CUTOFF)
+        row = endpoint("OS", p)
 
         assert (row.adt, row.aval, row.cnsr, row.evntdesc) == (dt.date(2024, 3, 1), 60, 0, "Death")
-        assert row.cnsdtdsc == ""
+        assert adtte_row("OS", p)["CNSDTDSC"] == ""
 
     def test_a_death_on_the_cut_off_day_counts(self) -> None:
         p = patient(randomized_on=dt.date(2025, 6, 1), death_date=CUTOFF)
 
-        row = overall_survival(p, CUTOFF)
+        row = endpoint("OS", p)
 
         assert (row.aval, row.cnsr) == (29, 0)
 
     def test_a_living_patient_is_censored_at_the_last_date_known_alive(self) -> None:
         p = patient(last_known_alive=dt.date(2025, 1, 15))
 
-        row = overall_survival(p, CUTOFF)
+        row = endpoint("OS", p)
 
         assert (row.adt, row.aval, row.cnsr) == (dt.date(2025, 1, 15), 380, Cnsr.LAST_KNOWN_ALIVE)
-        assert row.cnsdtdsc == "Censored at the last date known alive"
+        assert adtte_row("OS", p)["CNSDTDSC"] == "Censored at the last date known alive"
 
     def test_a_death_after_the_cut_off_is_censored_at_the_cut_off(self) -> None:
         p = patient(death_date=dt.date(2025, 8, 1), last_known_alive=dt.date(2025, 7, 20))
 
-        row = overall_survival(p, CUTOFF)
+        row = endpoint("OS", p)
 
         assert (row.adt, row.aval, row.cnsr) == (CUTOFF, 546, Cnsr.DEATH_AFTER_CUTOFF)
 
     def test_a_patient_seen_alive_after_the_cut_off_is_censored_at_the_cut_off(self) -> None:
         p = patient(last_known_alive=dt.date(2025, 9, 1))
 
-        row = overall_survival(p, CUTOFF)
+        row = endpoint("OS", p)
 
         assert (row.adt, row.aval, row.cnsr) == (CUTOFF, 546, Cnsr.ALIVE_AFTER_CUTOFF)
 
     def test_months_are_days_over_the_mean_month(self) -> None:
         p = patient(last_known_alive=dt.date(2025, 1, 15))
 
-        assert overall_survival(p, CUTOFF).aval_months == round(380 / 30.4375, 4)
+        assert adtte_row("OS", p)["AVALM"] == round(380 / 30.4375, 4)
 
 
 class TestEventFreeSurvival:
@@ -96,7 +107,7 @@ class TestEventFreeSurvival:
             death_date=dt.date(2024, 9, 1),
         )
 
-        row = event_free_survival(p, CUTOFF)
+        row = endpoint("EFS", p)
 
         # 31 + 29 + 31 + 30 + 31 days from 1 January to 1 June 2024.
         assert (row.adt, row.aval, row.cnsr, row.evntdesc) == (
@@ -113,7 +124,7 @@ class TestEventFreeSurvival:
             last_known_alive=dt.date(2024, 12, 1),
         )
 
-        row = event_free_survival(p, CUTOFF)
+        row = endpoint("EFS", p)
 
         assert (row.adt, row.aval, row.cnsr) == (JAN1, 0, 0)
         assert row.evntdesc == "No CR/CRi after salvage"
@@ -124,13 +135,15 @@ class TestEventFreeSurvival:
             end_of_treatment_date=dt.date(2025, 5, 1),
         )
 
-        assert (event_free_survival(p, CUTOFF).aval, event_free_survival(p, CUTOFF).cnsr) == (0, 0)
-        assert relapse_free_survival(p, CUTOFF) is None
+        rows = patient_endpoints(p, CUTOFF)
+
+        assert (rows["EFS"].aval, rows["EFS"].cnsr) == (0, 0)
+        assert "RFS" not in rows
 
     def test_a_patient_still_on_salvage_is_censored_with_its_own_reason(self) -> None:
         p = patient(last_known_alive=dt.date(2024, 1, 20))
 
-        row = event_free_survival(p, CUTOFF)
+        row = endpoint("EFS", p)
 
         assert (row.aval, row.cnsr) == (19, Cnsr.RESPONSE_NOT_YET_KNOWN)
 
@@ -142,18 +155,16 @@ class TestRelapseFreeSurvival:
             relapse_date=dt.date(2024, 6, 1),
         )
 
-        row = relapse_free_survival(p, CUTOFF)
+        row = endpoint("RFS", p)
 
         # 15 February → 1 March 2024 is 15 days (29 February), then 31 + 30 + 31 to 1 June.
-        assert row is not None
         assert (row.startdt, row.aval, row.cnsr) == (dt.date(2024, 2, 15), 107, 0)
 
     def test_death_in_remission_is_an_event(self) -> None:
         p = patient(responses=((dt.date(2024, 3, 1), "CRi"),), death_date=dt.date(2024, 5, 1))
 
-        row = relapse_free_survival(p, CUTOFF)
+        row = endpoint("RFS", p)
 
-        assert row is not None
         assert (row.aval, row.cnsr, row.evntdesc) == (61, 0, "Death")
 
     def test_a_relapse_after_the_cut_off_is_censored_at_the_cut_off(self) -> None:
@@ -163,14 +174,13 @@ class TestRelapseFreeSurvival:
             last_known_alive=dt.date(2025, 8, 1),
         )
 
-        row = relapse_free_survival(p, CUTOFF)
+        row = endpoint("RFS", p)
 
         # 1 February 2024 → 1 February 2025 is 366 days, then 28+31+30+31+29 to 30 June.
-        assert row is not None
         assert (row.adt, row.aval, row.cnsr) == (CUTOFF, 515, Cnsr.ALIVE_AFTER_CUTOFF)
 
     def test_a_patient_never_in_remission_has_no_relapse_free_survival(self) -> None:
-        assert [r.paramcd for r in time_to_events(patient(), CUTOFF)] == ["OS", "OSTC", "EFS"]
+        assert list(patient_endpoints(patient(), CUTOFF)) == ["OS", "OSTC", "EFS"]
 
 
 class TestOverallSurvivalCensoredAtTransplant:
@@ -181,7 +191,7 @@ class TestOverallSurvivalCensoredAtTransplant:
             last_known_alive=dt.date(2024, 3, 1),
         )
 
-        row = overall_survival_censored_at_transplant(p, CUTOFF)
+        row = endpoint("OSTC", p)
 
         assert (row.paramcd, row.adt, row.aval, row.cnsr) == (
             "OSTC",
@@ -189,12 +199,14 @@ class TestOverallSurvivalCensoredAtTransplant:
             31,
             Cnsr.TRANSPLANT,
         )
-        assert row.cnsdtdsc == "Transplanted: censored at the transplant (sensitivity analysis)"
+        assert adtte_row("OSTC", p)["CNSDTDSC"] == (
+            "Transplanted: censored at the transplant (sensitivity analysis)"
+        )
 
     def test_without_a_transplant_it_is_overall_survival(self) -> None:
         p = patient(death_date=dt.date(2024, 3, 1), last_known_alive=dt.date(2024, 3, 1))
 
-        row = overall_survival_censored_at_transplant(p, CUTOFF)
+        row = endpoint("OSTC", p)
 
         assert (row.paramcd, row.aval, row.cnsr, row.evntdesc) == ("OSTC", 60, 0, "Death")
 
@@ -208,9 +220,7 @@ class TestOverallSurvivalCensoredAtTransplant:
             last_known_alive=dt.date(2024, 3, 1),
         )
 
-        rows = [
-            overall_survival_censored_at_transplant(p, CUTOFF) for p in (after_cutoff, same_day)
-        ]
+        rows = [endpoint("OSTC", p) for p in (after_cutoff, same_day)]
 
         assert [(r.cnsr, r.aval) for r in rows] == [
             (Cnsr.ALIVE_AFTER_CUTOFF, 546),
@@ -233,7 +243,7 @@ class TestRelapseOnTheDayOfDeath:
     )
 
     def test_efs_ends_with_the_relapse(self) -> None:
-        row = event_free_survival(self.p, CUTOFF)
+        row = endpoint("EFS", self.p)
 
         assert (row.adt, row.aval, row.cnsr, row.evntdesc) == (
             dt.date(2024, 6, 1),
@@ -246,24 +256,21 @@ class TestRelapseOnTheDayOfDeath:
     def test_rfs_and_the_relapse_incidence_count_a_relapse_not_a_death_in_remission(
         self,
     ) -> None:
-        row = relapse_free_survival(self.p, CUTOFF)
+        row = endpoint("RFS", self.p)
 
-        assert row is not None
         assert (row.aval, row.evntdesc) == (107, "Relapse")
-        assert competing_event(row) == CompetingEvent.RELAPSE
-        assert overall_survival(self.p, CUTOFF).evntdesc == "Death"
+        assert patient_competing_event(self.p, CUTOFF) == CompetingEvent.RELAPSE
+        assert endpoint("OS", self.p).evntdesc == "Death"
 
 
 class TestCompetingEvent:
     def test_a_death_without_relapse_competes_and_an_open_row_is_censored(self) -> None:
         cr = ((dt.date(2024, 3, 1), "CRi"),)
-        dead = relapse_free_survival(patient(responses=cr, death_date=dt.date(2024, 5, 1)), CUTOFF)
-        alive = relapse_free_survival(
-            patient(responses=cr, last_known_alive=dt.date(2024, 9, 1)), CUTOFF
-        )
+        dead = patient(responses=cr, death_date=dt.date(2024, 5, 1))
+        alive = patient(responses=cr, last_known_alive=dt.date(2024, 9, 1))
 
-        assert dead is not None and competing_event(dead) == CompetingEvent.DEATH_IN_REMISSION
-        assert alive is not None and competing_event(alive) == CompetingEvent.CENSORED
+        assert patient_competing_event(dead, CUTOFF) == CompetingEvent.DEATH_IN_REMISSION
+        assert patient_competing_event(alive, CUTOFF) == CompetingEvent.CENSORED
 
     def test_a_relapse_not_after_the_remission_is_not_counted(self) -> None:
         p = patient(
@@ -272,9 +279,9 @@ class TestCompetingEvent:
             death_date=dt.date(2024, 5, 1),
         )
 
-        row = relapse_free_survival(p, CUTOFF)
+        row = endpoint("RFS", p)
 
-        assert row is not None and (row.evntdesc, competing_event(row)) == (
+        assert (row.evntdesc, patient_competing_event(p, CUTOFF)) == (
             "Death",
             CompetingEvent.DEATH_IN_REMISSION,
         )

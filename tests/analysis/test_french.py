@@ -3,10 +3,12 @@ in French is tested with the report pages (tests/analysis/test_report_pages.py).
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 from django.utils import translation
 
-from analysis import labels
+from analysis import labels, subgroups
 from analysis.inference import Estimate
 from analysis.labels import label_now
 from analysis.presentation import gray_test_title, median_text
@@ -68,3 +70,21 @@ class TestMedianText:
 
         assert french == "NA (10.0–NA)"
         assert median_text(median) == "NR (10.0–NR)"
+
+
+class TestSubgroups:
+    def test_levels_keep_the_datasets_english_labels_when_loaded_in_french(self) -> None:
+        """A worker or a page of a trial whose language is French loads the module in French;
+        the levels are still the English labels the datasets hold, and shown in French."""
+        try:
+            with translation.override("fr"):
+                importlib.reload(subgroups)
+                keyed, shown = subgroups.subgroups(), subgroups.subgroups_shown()
+        finally:
+            importlib.reload(subgroups)
+
+        assert [list(sub.levels) for sub in keyed[3:5]] == [
+            ["Favourable", "Intermediate", "Adverse"],
+            ["Mutated", "Not mutated"],
+        ]
+        assert list(shown[4].levels.values()) == ["Muté", "Non muté"]

@@ -13,11 +13,11 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from rest_framework.test import APIClient
 
-from analysis import derive
 from analysis.gather import trial_facts_gather
 from followup.models import Visit
 from followup.services.records import visit_record
 from followup.services.refresh import visits_refresh
+from tests.analysis.endpoints import patient_endpoints
 from tests.followup.conftest import followup_patient
 from tests.treatment.test_builders import NOW
 from treatment.models import Relapse, RelapseFoundAt
@@ -60,10 +60,10 @@ class TestRelapseFoundAtAVisit:
             coordinator,
         )
         (facts,) = trial_facts_gather(cutoff=dt.date(2027, 6, 30)).patients
-        rfs = derive.relapse_free_survival(facts, dt.date(2027, 6, 30))
+        rfs = patient_endpoints(facts, dt.date(2027, 6, 30))["RFS"]
         # 2026-12-10 → 2027-01-10 is 31 days, → 2027-04-01 is 21 (to 31 January) + 28 + 31 + 1
         # = 81 more: 112.
-        assert rfs is not None and (rfs.adt, rfs.aval, rfs.evntdesc) == (
+        assert (rfs.adt, rfs.aval, rfs.evntdesc) == (
             dt.date(2027, 4, 1),
             112,
             "Relapse",

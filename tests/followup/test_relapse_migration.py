@@ -16,8 +16,9 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-from analysis import derive
+from analysis.derive import PatientFacts
 from followup.models import Visit
+from tests.analysis.endpoints import patient_endpoints
 from tests.factories import enrolled_patient
 from treatment.models import Relapse, RelapseFoundAt
 from treatment.selectors import disease_course
@@ -146,7 +147,7 @@ def test_visit_relapses_become_relapse_records(
     assert Visit.objects.get(patient=early, number=3).relapse is None
     # RFS reads the migrated record as it read the visit: 2026-12-10 → 2027-04-01 is
     # 31 + 21 + 28 + 31 + 1 = 112 days.
-    facts = derive.PatientFacts(
+    facts = PatientFacts(
         patient_id=in_cr.pk,
         usubjid="DEXAML-03-X",
         siteid=site_a.code,
@@ -157,8 +158,8 @@ def test_visit_relapses_become_relapse_records(
         responses=((dt.date(2026, 12, 10), "CR"),),
         relapse_date=relapse.relapse_date,
     )
-    rfs = derive.relapse_free_survival(facts, dt.date(2027, 9, 30))
-    assert rfs is not None and (rfs.aval, rfs.evntdesc) == (112, "Relapse")
+    rfs = patient_endpoints(facts, dt.date(2027, 9, 30))["RFS"]
+    assert (rfs.aval, rfs.evntdesc) == (112, "Relapse")
 
     apps = _migrate(BEFORE)
 

@@ -11,8 +11,9 @@ from django.utils import translation
 
 from randomization import services
 from randomization.models import Randomization
-from randomization.notifications import RESULT, in_time_zone
+from randomization.notifications import RESULT
 from tests.factories import NOW, enrolled_patient
+from trial.dates import in_time_zone
 from trial.models import DiseaseStatus, OutboundMessage, Regimen, Site, User
 
 pytestmark = pytest.mark.django_db

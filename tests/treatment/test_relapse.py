@@ -11,9 +11,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
 
-from analysis import derive
 from analysis.datasets import wide_frame
+from analysis.derive import CompetingEvent
 from analysis.gather import trial_facts_gather
+from tests.analysis.endpoints import patient_competing_event, patient_endpoints
 from tests.factories import randomized_patient
 from tests.treatment.test_builders import NOW, STARTS, record_cycle
 from treatment.models import Relapse, RelapseFoundAt
@@ -343,11 +344,11 @@ class TestRelapseOnTheDayOfDeath:
         cutoff = dt.date(2027, 6, 30)
 
         (facts,) = trial_facts_gather(cutoff=cutoff).patients
-        rows = {t.paramcd: t for t in derive.time_to_events(facts, cutoff)}
+        rows = patient_endpoints(facts, cutoff)
         wide = wide_frame([facts], cutoff).iloc[0]
 
         assert (rows["OS"].aval, rows["OS"].evntdesc) == (113, "Death")
         assert (rows["EFS"].aval, rows["EFS"].cnsr, rows["EFS"].evntdesc) == (113, 0, "Relapse")
         assert (rows["RFS"].aval, rows["RFS"].cnsr, rows["RFS"].evntdesc) == (87, 0, "Relapse")
-        assert derive.competing_event(rows["RFS"]) == derive.CompetingEvent.RELAPSE
+        assert patient_competing_event(facts, cutoff) == CompetingEvent.RELAPSE
         assert (dt.date(2027, 2, 23), "PB", 1.0) == (wide.RLPSDT, wide.RLPSTYP, wide.CIRSTAT)

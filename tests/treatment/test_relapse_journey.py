@@ -24,10 +24,11 @@ import time_machine
 from django.test import Client
 from rest_framework.test import APIClient
 
-from analysis import derive
 from analysis.datasets import wide_frame
+from analysis.derive import CompetingEvent
 from analysis.gather import trial_facts_gather
 from followup.models import Visit
+from tests.analysis.endpoints import patient_endpoints
 from tests.api_errors import error_fields
 from tests.factories import randomized_patient
 from tests.treatment.test_builders import record_cycle
@@ -69,7 +70,8 @@ def _ic_cycle(start: str) -> dict[str, Any]:
 def endpoints(patient: Patient) -> dict[str, tuple[dt.date, int, int, str]]:
     (facts,) = [p for p in trial_facts_gather(cutoff=CUTOFF).patients if p.patient_id == patient.pk]
     return {
-        t.paramcd: (t.adt, t.aval, t.cnsr, t.evntdesc) for t in derive.time_to_events(facts, CUTOFF)
+        code: (t.adt, t.aval, t.cnsr, t.evntdesc)
+        for code, t in patient_endpoints(facts, CUTOFF).items()
     }
 
 
@@ -141,7 +143,7 @@ class TestThroughThePages:
         assert cir_row(patient) == {
             "RLPSDT": dt.date(2027, 1, 5),
             "RLPSTYP": "BM",
-            "CIRSTAT": float(derive.CompetingEvent.RELAPSE),
+            "CIRSTAT": float(CompetingEvent.RELAPSE),
         }
 
     def test_the_timeline_and_the_follow_up_page_show_the_relapse(

@@ -10,10 +10,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from cleaning.services.queries import query_raise
 from tests.factories import NOW, randomized_patient, screened_patient, user_with_role
-from treatment.models import AdverseEvent
-from trial.audit import record_save
 from trial.models import Role, Site, User
 from workspace.selectors.dashboard import Dashboard, trial_dashboard
 
@@ -52,19 +49,12 @@ class TestCachedDashboard:
         assert (before.totals.screened, after.totals.screened) == (1, 2)
 
     def test_a_raised_query_counts_at_once(
-        self, site_a: Site, coordinator: User, data_manager: User
+        self, site_a: Site, coordinator: User, data_manager: User, query_open
     ) -> None:
         patient = screened_patient(site_a, coordinator)
         before, _ = _counted(data_manager)
 
-        query_raise(
-            record=patient,
-            field_name="sex",
-            category="other",
-            text="Please check.",
-            by=data_manager,
-            now=NOW,
-        )
+        query_open(patient, "sex")
         after, _ = _counted(data_manager)
 
         assert (before.totals.open_queries, after.totals.open_queries) == (0, 1)
@@ -89,20 +79,22 @@ class TestCachedDashboard:
         assert own.totals.screened == 1
 
     def test_an_sae_report_becomes_overdue_with_time_alone(
-        self, site_a: Site, coordinator: User, investigator: User, data_manager: User
+        self,
+        site_a: Site,
+        coordinator: User,
+        investigator: User,
+        data_manager: User,
+        adverse_event_record,
     ) -> None:
         patient = randomized_patient(site_a, coordinator, investigator)
-        event = AdverseEvent(
-            patient=patient,
+        adverse_event_record(
+            patient,
             term_text="Sepsis",
             grade=4,
             serious=True,
             start_date=dt.date(2026, 11, 10),
             report_due_at=NOW + dt.timedelta(hours=1),
-            relation_dexamethasone="possible",
-            relation_salvage="possible",
         )
-        record_save(instance=event, by=investigator)
 
         due, _ = _counted(data_manager)
         late, _ = _counted(data_manager, NOW + dt.timedelta(hours=2))

@@ -15,12 +15,10 @@ from django.urls import reverse
 
 from analysis.models import DataCutoff
 from analysis.services import cutoff_freeze
-from cleaning.services.queries import query_raise
 from followup.services.refresh import visits_refresh
-from tests.factories import NOW, randomized_patient, screened_patient
+from tests.factories import randomized_patient, screened_patient
 from tests.followup.conftest import end_treatment
 from tests.treatment.test_builders import STARTS, record_cycle
-from treatment.models import AdverseEvent
 from trial.audit import record_save
 from trial.models import Death, Patient, Site, User
 
@@ -29,7 +27,9 @@ pytestmark = pytest.mark.django_db
 TODAY = dt.date(2027, 9, 1)  # a year after the end of treatment: visits done, due and missed
 
 
-def _batch(site: Site, coordinator: User, investigator: User, data_manager: User) -> Patient:
+def _batch(
+    site: Site, coordinator: User, investigator: User, adverse_event_record, query_open
+) -> Patient:
     """Patients at every stage, with the records the pages list; returns one in follow-up."""
     screened_patient(site, coordinator)
     dead = randomized_patient(site, coordinator, investigator, arm="CTRL")
@@ -37,23 +37,10 @@ def _batch(site: Site, coordinator: User, investigator: User, data_manager: User
     record_save(instance=death, by=investigator)
     patient = randomized_patient(site, coordinator, investigator)
     end_treatment(patient, investigator, dt.date(2026, 12, 20))
-    event = AdverseEvent(
-        patient=patient,
-        term_text="Nausea",
-        grade=2,
-        start_date=dt.date(2026, 11, 20),
-        relation_dexamethasone="possible",
-        relation_salvage="possible",
+    event = adverse_event_record(
+        patient, term_text="Nausea", grade=2, start_date=dt.date(2026, 11, 20)
     )
-    record_save(instance=event, by=investigator)
-    query_raise(
-        record=event,
-        field_name="grade",
-        category="other",
-        text="Please check the grade.",
-        by=data_manager,
-        now=NOW,
-    )
+    query_open(event, "grade", "Please check the grade.")
     return patient
 
 
@@ -81,11 +68,14 @@ def _counts_with_more_patients(
 
 
 @pytest.fixture
-def trial(site_a: Site, coordinator: User, investigator: User, data_manager: User):
+def trial(site_a: Site, coordinator: User, investigator: User, adverse_event_record, query_open):
     """Grows the trial by a batch of patients at every stage; visits planned to TODAY."""
 
     def grow(batches: int = 1) -> list[Patient]:
-        made = [_batch(site_a, coordinator, investigator, data_manager) for _ in range(batches)]
+        made = [
+            _batch(site_a, coordinator, investigator, adverse_event_record, query_open)
+            for _ in range(batches)
+        ]
         visits_refresh(today=TODAY)
         return made
 
@@ -132,30 +122,22 @@ class TestQueriesPerPage:
         assert more == few
 
     def test_the_patient_page_issues_as_many_queries_with_three_times_the_records(
-        self, trial, coordinator: User, investigator: User, data_manager: User
+        self, trial, coordinator: User, adverse_event_record, query_open
     ) -> None:
         patient = trial()[0]
         url = reverse("workspace:patient_detail", args=[patient.pk])
 
         def more_records() -> None:
             for day in (21, 22):
-                event = AdverseEvent(
-                    patient=patient,
+                event = adverse_event_record(
+                    patient,
                     term_text="Fatigue",
                     grade=1,
                     start_date=dt.date(2026, 11, day),
                     relation_dexamethasone="unlikely",
                     relation_salvage="unlikely",
                 )
-                record_save(instance=event, by=investigator)
-                query_raise(
-                    record=event,
-                    field_name="grade",
-                    category="other",
-                    text="Please check.",
-                    by=data_manager,
-                    now=NOW,
-                )
+                query_open(event, "grade")
 
         few, more = _counts_with_more_patients(lambda: [url], coordinator, more_records)
 

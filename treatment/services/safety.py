@@ -11,7 +11,6 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from randomization.notifications import in_time_zone, queue_by_language
 from treatment.models import SAE_ALERT, AdverseEvent, CtcaeTerm
 from treatment.rules import TreatmentRules
 from treatment.services.common import (
@@ -20,8 +19,10 @@ from treatment.services.common import (
     treatment_signature_break,
 )
 from trial.audit import record_save
+from trial.dates import in_time_zone
 from trial.exceptions import StateConflict
 from trial.models import Death, OutboundMessage, Patient, User
+from trial.outbox import queue_by_language
 from trial.validation import Errors, add_error, model_errors, not_in_future, raise_if
 
 

@@ -1,15 +1,19 @@
-"""Queueing a message: a row written in the caller's transaction, handed to a worker on commit."""
+"""Queueing a message: a row written in the caller's transaction, handed to a worker on commit;
+one message for each language of the recipients (User.language, else settings.LANGUAGE_CODE)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from functools import partial
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
+from django.utils import translation
 
-from trial.models import MessageStatus, OutboundMessage
+from trial.models import MessageStatus, OutboundMessage, User
 from trial.tasks import message_publish
 
 SUBJECT_LENGTH = OutboundMessage._meta.get_field("subject").max_length or 255
@@ -60,3 +64,46 @@ def message_queue(
     if message.status == MessageStatus.PENDING:
         transaction.on_commit(partial(message_publish, message.pk))
     return message, True
+
+
+def addresses_by_language(addresses: Iterable[str]) -> dict[str, list[str]]:
+    """The addresses grouped by their users' language (an address of no user, or of a user
+    without a language, takes the default); always at least the default language's group."""
+    default = settings.LANGUAGE_CODE
+    known = {code for code, _name in settings.LANGUAGES}
+    chosen = {
+        email.lower(): language
+        for email, language in User.objects.filter(is_active=True)
+        .exclude(language="")
+        .values_list("email", "language")
+    }
+    groups: dict[str, list[str]] = defaultdict(list)
+    for address in sorted(set(addresses)):
+        language = chosen.get(address.lower(), default)
+        groups[language if language in known else default].append(address)
+    return dict(groups) or {default: []}
+
+
+def queue_by_language(
+    *,
+    kind: str,
+    key: str,
+    addresses: Iterable[str],
+    compose: Callable[[], tuple[str, str]],
+    now: dt.datetime,
+    related: models.Model | None = None,
+) -> None:
+    """Queue one message per language of the recipients; `compose` writes (subject, body) in
+    the language active when it is called."""
+    for language, group in sorted(addresses_by_language(addresses).items()):
+        with translation.override(language):
+            subject, body = compose()
+        message_queue(
+            kind=kind,
+            key=key if language == settings.LANGUAGE_CODE else f"{key}:{language}",
+            recipients=group,
+            subject=subject,
+            body=body,
+            now=now,
+            related=related,
+        )
