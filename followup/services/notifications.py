@@ -1,6 +1,6 @@
 """Reminders to site coordinators (one email per site per day) and the weekly digest to data
-managers, queued in the outbox (trial/outbox): the key of each message (kind, site, day) keeps a
-re-run from sending it twice."""
+managers, queued in the outbox (trial/outbox) in each recipient's language: the key of each
+message (kind, site, day, language) keeps a re-run from sending it twice."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from followup.models import Visit, VisitStatus
 from trial.models import Membership, Role, Site
-from trial.outbox import message_queue
+from trial.outbox import queue_by_language
 
 SITE_REMINDER = "followup.site_reminder"
 WEEKLY_DIGEST = "followup.weekly_digest"
@@ -39,28 +39,35 @@ def followup_reminders_send(*, day: dt.date, now: dt.datetime) -> int:
         by_site[visit.patient.site].append(visit)
     sent = 0
     for site, site_visits in by_site.items():
-        lines = [
-            _("- %(patient)s visit %(number)s (month %(month)s), target %(target)s: %(status)s")
-            % {
-                "patient": v.patient,
-                "number": v.number,
-                "month": v.month,
-                "target": f"{v.target_date:%Y-%m-%d}",
-                "status": v.get_status_display().lower(),
+
+        def compose(site: Site = site, site_visits: list[Visit] = site_visits) -> tuple[str, str]:
+            lines = [
+                _("- %(patient)s visit %(number)s (month %(month)s), target %(target)s: %(status)s")
+                % {
+                    "patient": v.patient,
+                    "number": v.number,
+                    "month": v.month,
+                    "target": f"{v.target_date:%Y-%m-%d}",
+                    "status": v.get_status_display().lower(),
+                }
+                for v in site_visits
+            ]
+            subject = _("Follow-up visits to arrange at %(site)s (%(count)s)") % {
+                "site": site.code,
+                "count": len(site_visits),
             }
-            for v in site_visits
-        ]
-        _message, queued = message_queue(
+            body = _("Follow-up visits entering their window or overdue:") + "\n" + "\n".join(lines)
+            return subject, body
+
+        queued = queue_by_language(
             kind=SITE_REMINDER,
             key=f"{SITE_REMINDER}:{site.code}:{day:%Y-%m-%d}",
-            recipients=_emails(Role.SITE_COORDINATOR, site),
-            subject=_("Follow-up visits to arrange at %(site)s (%(count)s)")
-            % {"site": site.code, "count": len(site_visits)},
-            body=_("Follow-up visits entering their window or overdue:") + "\n" + "\n".join(lines),
+            addresses=_emails(Role.SITE_COORDINATOR, site),
+            compose=compose,
             now=now,
             related=site,
         )
-        sent += queued
+        sent += queued > 0
     return sent
 
 
@@ -76,19 +83,23 @@ def followup_digest_send(*, today: dt.date, now: dt.datetime) -> bool:
         )
         .order_by("patient__site__code")
     )
-    lines = [
-        _("- %(site)s: %(overdue)s overdue, %(missed)s missed")
-        % {"site": r["patient__site__code"], "overdue": r["overdue"], "missed": r["missed"]}
-        for r in counts
-    ]
-    _message, queued = message_queue(
+    rows = list(counts)
+
+    def compose() -> tuple[str, str]:
+        lines = [
+            _("- %(site)s: %(overdue)s overdue, %(missed)s missed")
+            % {"site": r["patient__site__code"], "overdue": r["overdue"], "missed": r["missed"]}
+            for r in rows
+        ]
+        subject = _("Follow-up digest, week of %(day)s") % {"day": f"{today:%Y-%m-%d}"}
+        body = _("Overdue and missed follow-up visits per site:") + "\n"
+        return subject, body + ("\n".join(lines) or _("- none"))
+
+    queued = queue_by_language(
         kind=WEEKLY_DIGEST,
         key=f"{WEEKLY_DIGEST}:{today:%Y-%m-%d}",
-        recipients=_emails(Role.DATA_MANAGER, None),
-        subject=_("Follow-up digest, week of %(day)s") % {"day": f"{today:%Y-%m-%d}"},
-        body=_("Overdue and missed follow-up visits per site:")
-        + "\n"
-        + ("\n".join(lines) or _("- none")),
+        addresses=_emails(Role.DATA_MANAGER, None),
+        compose=compose,
         now=now,
     )
-    return queued
+    return queued > 0

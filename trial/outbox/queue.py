@@ -92,13 +92,14 @@ def queue_by_language(
     compose: Callable[[], tuple[str, str]],
     now: dt.datetime,
     related: models.Model | None = None,
-) -> None:
+) -> int:
     """Queue one message per language of the recipients; `compose` writes (subject, body) in
-    the language active when it is called."""
+    the language active when it is called. Return how many were queued by this call."""
+    queued = 0
     for language, group in sorted(addresses_by_language(addresses).items()):
         with translation.override(language):
             subject, body = compose()
-        message_queue(
+        _message, created = message_queue(
             kind=kind,
             key=key if language == settings.LANGUAGE_CODE else f"{key}:{language}",
             recipients=group,
@@ -107,3 +108,5 @@ def queue_by_language(
             now=now,
             related=related,
         )
+        queued += created
+    return queued
