@@ -151,8 +151,14 @@ def survival_frames(patients: list[PatientFacts], cutoff: dt.date) -> dict[str, 
     }
     # ADSURV: one row per patient.
     cut = np.datetime64(cutoff, "D")
-    remission = derive.date_column([derive.first_remission(p, cutoff) for p in analysed])
-    relapse = derive.date_column([derive.counted_relapse(p, cutoff) for p in analysed])
+    remission = endpoints[derive.RFS.paramcd].startdt  # RFS starts at the first CR/CRi (NaT: none)
+    relapse = derive.date_column([p.relapse_date for p in analysed])
+    # `counted_relapse`: after the first CR/CRi, on or before the cut-off.
+    relapse = np.where(
+        ~np.isnat(remission) & (remission < relapse) & (relapse <= cut),
+        relapse,
+        np.datetime64("NaT"),
+    )
     transplant = derive.date_column([derive.transplanted_by(p, cutoff) for p in analysed])
     death = derive.date_column([p.death_date for p in analysed])
     wide: dict[str, np.ndarray] = {

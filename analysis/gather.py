@@ -14,6 +14,7 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
+from django.db.models.functions import TruncDate
 from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 
@@ -50,11 +51,13 @@ class TrialFacts:
     adverse_events: list[AdverseEventFact]
 
 
-def _by_patient(rows: Iterable[tuple[int, dt.date, str]]) -> dict[int, list[tuple[dt.date, str]]]:
+def _by_patient(
+    rows: Iterable[tuple[int, dt.date, str]],
+) -> dict[int, tuple[tuple[dt.date, str], ...]]:
     grouped: dict[int, list[tuple[dt.date, str]]] = defaultdict(list)
     for pid, day, value in rows:
         grouped[pid].append((day, value))
-    return grouped
+    return {pid: tuple(values) for pid, values in grouped.items()}
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,10 @@ class _Randomized:
 def _randomizations(cutoff: dt.date) -> list[_Randomized]:
     rows = (
         Randomization.objects.filter(entered_in_error=False, patient__entered_in_error=False)
+        # The day in the trial's time zone (as `timezone.localdate` gives it), worked out by
+        # the database: a date costs far less to read than a time stamp.
+        .annotate(randomized_day=TruncDate("randomized_at"))
+        .filter(randomized_day__lte=cutoff)
         .order_by("patient__subject_id", "patient_id")
         .values_list(
             "patient_id",
@@ -83,12 +90,10 @@ def _randomizations(cutoff: dt.date) -> list[_Randomized]:
             "arm",
             "stratum_regimen",
             "stratum_disease_status",
-            "randomized_at",
+            "randomized_day",
         )
     )
-    zone = timezone.get_current_timezone()  # once, not per row (timezone.localdate's lookup)
-    out = [_Randomized(*row[:-1], row[-1].astimezone(zone).date()) for row in rows]  # type: ignore[arg-type]
-    return [r for r in out if r.randomized_on <= cutoff]
+    return [_Randomized(*row) for row in rows]  # type: ignore[arg-type]
 
 
 def _randomized_ids(cutoff: dt.date) -> QuerySet[Randomization, Any]:
@@ -102,12 +107,11 @@ def _randomized_ids(cutoff: dt.date) -> QuerySet[Randomization, Any]:
 def trial_facts_gather(*, cutoff: dt.date) -> TrialFacts:
     """Every patient randomised on or before the cut-off, with the dated facts of the endpoints."""
     rand = _randomizations(cutoff)
-    ids = [r.patient_id for r in rand]
-    # The same patients as a subquery: a list of 100,000 ids would cost more to send and plan
-    # in each query than reading the rows.
-    among = _randomized_ids(cutoff)
-    alive = last_known_alive_bulk(ids, among=among)
-    live = Q(patient_id__in=among, entered_in_error=False)
+    # Every patient's records are read and those of `rand` kept: nearly every patient of the
+    # trial is randomised, and a filter on them in each query (a subquery, or 100,000 ids as
+    # parameters) costs more than reading the others' few rows.
+    alive = last_known_alive_bulk([r.patient_id for r in rand], read_all=True)
+    live = Q(entered_in_error=False)
     deaths = dict(Death.objects.filter(live).values_list("patient_id", "death_date"))
     eot = dict(EndOfTreatment.objects.filter(live).values_list("patient_id", "end_date"))
     responses = _by_patient(
@@ -128,47 +132,59 @@ def trial_facts_gather(*, cutoff: dt.date) -> TrialFacts:
             "patient_id", "cytogenetic_risk"
         )
     }
-    mutations = _mutations(among)
-    transplants = _by_patient(
-        Transplant.objects.filter(live).values_list("patient_id", "transplant_date", "donor_type")
-    )
-    for pid, day in (
-        Visit.objects.filter(live, transplant=True)
-        .exclude(transplant_date=None)
-        .values_list("patient_id", "transplant_date")
-    ):
-        if day is not None:
-            transplants[pid].append((day, "visit"))
-    patients = [
-        PatientFacts(
-            patient_id=r.patient_id,
-            usubjid=f"{STUDYID}-{r.subject_id}",
-            siteid=r.site,
-            arm=r.arm,
-            strat_regimen=r.regimen,
-            strat_disease_status=r.disease_status,
-            randomized_on=r.randomized_on,
-            last_known_alive=alive.get(r.patient_id),
-            death_date=deaths.get(r.patient_id),
-            responses=tuple(responses.get(r.patient_id, [])),
-            relapse_date=relapses.get(r.patient_id, (None, ""))[0],
-            relapse_type=relapses.get(r.patient_id, (None, ""))[1],
-            transplant_dates=tuple(sorted(d for d, _ in transplants.get(r.patient_id, []))),
-            end_of_treatment_date=eot.get(r.patient_id),
-            sex=r.sex,
-            age=r.age,
-            cytogenetic_risk=risks.get(r.patient_id, ""),
-            mutations=tuple(sorted(mutations.get(r.patient_id, {}).items())),
+    mutations = {pid: tuple(sorted(genes.items())) for pid, genes in _mutations(None).items()}
+    transplants = _transplant_dates(live)
+    no_relapse: tuple[dt.date | None, str] = (None, "")
+    patients = []
+    for r in rand:
+        pid = r.patient_id
+        relapse_date, relapse_type = relapses.get(pid, no_relapse)
+        patients.append(
+            PatientFacts(
+                patient_id=pid,
+                usubjid=f"{STUDYID}-{r.subject_id}",
+                siteid=r.site,
+                arm=r.arm,
+                strat_regimen=r.regimen,
+                strat_disease_status=r.disease_status,
+                randomized_on=r.randomized_on,
+                last_known_alive=alive[pid],
+                death_date=deaths.get(pid),
+                responses=responses.get(pid, ()),
+                relapse_date=relapse_date,
+                relapse_type=relapse_type,
+                transplant_dates=transplants.get(pid, ()),
+                end_of_treatment_date=eot.get(pid),
+                sex=r.sex,
+                age=r.age,
+                cytogenetic_risk=risks.get(pid, ""),
+                mutations=mutations.get(pid, ()),
+            )
         )
-        for r in rand
-    ]
+    in_analysis = {r.patient_id for r in rand}
     events = [
         AdverseEventFact(pid, term or text, grade, start)
         for pid, term, text, grade, start in AdverseEvent.objects.filter(live)
         .order_by("pk")
         .values_list("patient_id", "term__term", "term_text", "grade", "start_date")
+        if pid in in_analysis
     ]
     return TrialFacts(patients=patients, adverse_events=events)
+
+
+def _transplant_dates(live: Q) -> dict[int, tuple[dt.date, ...]]:
+    """Each patient's transplant dates, sorted: the transplant records and the visits that
+    report one."""
+    days: dict[int, list[dt.date]] = defaultdict(list)
+    for pid, day in Transplant.objects.filter(live).values_list("patient_id", "transplant_date"):
+        days[pid].append(day)
+    for pid, reported in (
+        Visit.objects.filter(live, transplant=True)
+        .exclude(transplant_date=None)
+        .values_list("patient_id", "transplant_date")
+    ):
+        days[pid].append(cast(dt.date, reported))  # not None: excluded above
+    return {pid: tuple(sorted(listed)) for pid, listed in days.items()}
 
 
 def _relapse_type(bone_marrow: bool, peripheral_blood: bool, extramedullary: bool) -> str:
@@ -184,12 +200,14 @@ def _labels(model: type, field_name: str) -> dict[str, str]:
         return {code: str(label) for code, label in choices}
 
 
-def _mutations(patient_ids: Iterable[int] | QuerySet[Any]) -> dict[int, dict[str, str]]:
-    """gene code → result label, per patient, from the live baselines (not drafts)."""
+def _mutations(patient_ids: QuerySet[Any] | None) -> dict[int, dict[str, str]]:
+    """gene code → result label, per patient, from the live baselines (not drafts); every
+    patient's when `patient_ids` is None."""
     mutations: dict[int, dict[str, str]] = defaultdict(dict)
     result_label = _labels(BaselineMutation, "result")
+    among = Q() if patient_ids is None else Q(baseline__patient_id__in=patient_ids)
     for pid, gene, result in BaselineMutation.objects.filter(
-        baseline__patient_id__in=patient_ids,
+        among,
         baseline__entered_in_error=False,
         baseline__draft=False,
         entered_in_error=False,

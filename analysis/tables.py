@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.utils.translation import gettext_noop
-from scipy.stats import beta
 
 from analysis.derive import AdverseEventRow, Rate
 
@@ -239,6 +238,10 @@ class RateCi:
 
 def clopper_pearson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
     """Exact binomial interval for k successes out of n (0–1); (0, 1) when n is 0."""
+    # Imported here: the modules that read the database import this one for its dataclasses,
+    # and the dataset exports that never draw an interval need not load scipy (70 MB, 2 s).
+    from scipy.stats import beta
+
     if n == 0:
         return 0.0, 1.0
     alpha = 1 - level

@@ -152,11 +152,14 @@ def measure_survival(fmt: str) -> dict[str, Any]:
         facts = trial_facts_gather(cutoff=CUTOFF)
         gathered = time.perf_counter()
         frames = survival_frames(facts.patients, CUTOFF)
+        patients = len(facts.patients)
+        # As in the export (analysis.services): the report keeps the frames, not the facts.
+        del facts
         derived = time.perf_counter()
         datasets_write(frames=frames, out_dir=Path(out), formats=[fmt], cutoff=CUTOFF)
         end = time.perf_counter()
     return {
-        "patients": len(facts.patients),
+        "patients": patients,
         "gather": gathered - start,
         "derive": derived - gathered,
         "write": end - derived,

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.apps import apps
-from django.db.models import Max, Q, QuerySet
-from django.utils import timezone
+from django.db.models import DateTimeField, F, Max, Q, QuerySet
+from django.db.models.functions import TruncDate
 from django.utils.translation import ngettext
 
 from followup.models import Visit, VisitStatus
@@ -50,40 +50,47 @@ ALIVE_DATE_SOURCES: list[AliveDateSource] = [
 ]
 
 
-def _as_date(value: dt.date | dt.datetime) -> dt.date:
-    return timezone.localdate(value) if isinstance(value, dt.datetime) else value
-
-
 def last_known_alive_bulk(
-    patient_ids: Iterable[int], *, among: QuerySet[Any] | None = None
+    patient_ids: Iterable[int], *, read_all: bool = False
 ) -> dict[int, dt.date | None]:
     """The last date each patient is known alive, from every dated record (one query a source).
 
-    Never later than a recorded death. Records entered in error do not count. `among`, the
-    same patients as a query of their ids, is read as a subquery: thousands of ids sent as
-    parameters cost more to send and plan than the rows cost to read.
+    Never later than a recorded death. Records entered in error do not count. `read_all`
+    reads every patient's records and keeps those of `patient_ids`: for most of the trial's
+    patients, cheaper than any filter on the patients in each query (thousands of ids cost
+    more to send and plan than the rows cost to read, and a subquery is evaluated again in
+    each query).
     """
-    ids = list(patient_ids)
-    result: dict[int, dt.date | None] = dict.fromkeys(ids)
-    selected: Any = ids if among is None else among
+    result: dict[int, dt.date | None] = dict.fromkeys(patient_ids)
+    ids = None if read_all else list(result)
+
+    def among(patient_field: str) -> Q:
+        return Q() if ids is None else Q(**{f"{patient_field}__in": ids})
+
     for source in ALIVE_DATE_SOURCES:
         model: Any = apps.get_model(source.model)
+        day: Any = F(source.date_field)
+        if isinstance(model._meta.get_field(source.date_field), DateTimeField):
+            # The day in the trial's time zone, worked out by the database: the latest day is
+            # that of the latest time, and a date costs far less to read than a time stamp.
+            day = TruncDate(source.date_field)
         rows = (
-            model.objects.filter(source.condition, **{f"{source.patient_field}__in": selected})
+            model.objects.filter(source.condition, among(source.patient_field))
             .filter(entered_in_error=False, **{f"{source.date_field}__isnull": False})
             .values(source.patient_field)
-            .annotate(last=Max(source.date_field))
+            .annotate(last=Max(day))
             .order_by()
             .values_list(source.patient_field, "last")  # tuples: no dict per patient and source
         )
         for pid, last in rows:
-            day = _as_date(last)
-            current = result[pid]
-            result[pid] = day if current is None or day > current else current
-    deaths = Death.objects.filter(patient_id__in=selected, entered_in_error=False)
+            if pid in result:
+                current = result[pid]
+                result[pid] = last if current is None or last > current else current
+    deaths = Death.objects.filter(among("patient_id"), entered_in_error=False)
     for pid, death_date in deaths.values_list("patient_id", "death_date"):
-        current = result[pid]
-        result[pid] = death_date if current is None else min(current, death_date)
+        if pid in result:
+            current = result[pid]
+            result[pid] = death_date if current is None else min(current, death_date)
     return result
 
 

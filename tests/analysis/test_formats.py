@@ -15,6 +15,7 @@ from analysis.datasets import survival_frames
 from analysis.dictionary import DATASETS
 from analysis.formats import FORMATS, datasets_write, manifest_checksum
 from tests.analysis.test_derive import CUTOFF, patient
+from tests.analysis.test_survival_columns import edgy_trial
 
 READERS: dict[str, Any] = {
     "xpt": pyreadstat.read_xport,
@@ -171,3 +172,36 @@ class TestFormats:
         assert len(dictionary) == sum(len(v) for v in DATASETS.values())
         cnsr = dictionary[(dictionary.dataset == "adtte") & (dictionary.variable == "CNSR")]
         assert "0 = Event" in cnsr["values"].iloc[0]
+
+
+class TestCsv:
+    """The CSV writer gives the bytes of pandas' `to_csv`, which it replaced."""
+
+    @staticmethod
+    def _pandas_bytes(frame: pd.DataFrame, path: Path) -> bytes:
+        frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+        return path.read_bytes()
+
+    def test_the_datasets_are_written_as_pandas_writes_them(self, tmp_path: Path) -> None:
+        frames = survival_frames(edgy_trial(500, seed=7), CUTOFF)
+
+        datasets_write(frames=frames, out_dir=tmp_path, formats=["csv"], cutoff=CUTOFF)
+
+        for name, frame in frames.items():
+            expected = self._pandas_bytes(frame, tmp_path / f"{name}.pandas.csv")
+            assert (tmp_path / f"{name}.csv").read_bytes() == expected, name
+
+    def test_text_that_needs_quotes_and_missing_values_too(self, frames, tmp_path) -> None:
+        awkward = frames["adsurv"].copy()
+        awkward.loc[0, "SITEID"] = 'Lyon, "Sud"\nsite'
+        awkward.loc[1, "CYTORISK"] = None
+        awkward.loc[1, "AGE"] = float("nan")
+        awkward.loc[0, "OSMON"] = 1e17
+        frames_written = {"adsurv": awkward, "adtte": frames["adtte"].iloc[:0]}
+
+        datasets_write(frames=frames_written, out_dir=tmp_path, formats=["csv"], cutoff=CUTOFF)
+
+        for name, frame in frames_written.items():
+            expected = self._pandas_bytes(frame, tmp_path / f"{name}.pandas.csv")
+            assert (tmp_path / f"{name}.csv").read_bytes() == expected, name
+        assert b'"Lyon, ""Sud""\nsite"' in (tmp_path / "adsurv.csv").read_bytes()
