@@ -95,11 +95,33 @@ def sponsor_admin(db: None) -> User:
     return user_with_role(Role.SPONSOR_ADMIN, None, "sponsor")
 
 
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """The figures of the schemathesis run (tests/test_api_fuzz.py), when it ran."""
+# The figures of the schemathesis run (tests/test_api_fuzz.py), from this process or, when the
+# tests run on several xdist workers, from the worker that ran it.
+_FUZZ_LINES: list[str] = []
+
+
+def _fuzz_line() -> str | None:
     fuzz = sys.modules.get("tests.test_api_fuzz")
-    line = fuzz.fuzz_summary() if fuzz is not None else None
+    return fuzz.fuzz_summary() if fuzz is not None else None
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    line = _fuzz_line()
+    if workeroutput is not None and line:
+        workeroutput["fuzz_summary"] = line
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    line = getattr(node, "workeroutput", {}).get("fuzz_summary")
     if line:
+        _FUZZ_LINES.append(line)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The figures of the schemathesis run, when it ran."""
+    for line in [*filter(None, [_fuzz_line()]), *_FUZZ_LINES]:
         terminalreporter.write_sep("-", line)
 
 
