@@ -2,32 +2,37 @@
 
 from django.db import migrations, models
 
+from trial.migration_operations import LabelsOnly
+
 
 class Migration(migrations.Migration):
+    # Labels only: the database is not changed (trial/migration_operations.py).
 
     dependencies = [
         ('analysis', '0004_verbose_names'),
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name='datacutoff',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='datasetexport',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='historicaldatacutoff',
-            name='created_at',
-            field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='historicaldatasetexport',
-            name='created_at',
-            field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
-        ),
+        LabelsOnly([
+            migrations.AlterField(
+                model_name='datacutoff',
+                name='created_at',
+                field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='datasetexport',
+                name='created_at',
+                field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='historicaldatacutoff',
+                name='created_at',
+                field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='historicaldatasetexport',
+                name='created_at',
+                field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
+            ),
+        ]),
     ]

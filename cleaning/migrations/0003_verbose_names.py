@@ -2,52 +2,57 @@
 
 from django.db import migrations, models
 
+from trial.migration_operations import LabelsOnly
+
 
 class Migration(migrations.Migration):
+    # Labels only: the database is not changed (trial/migration_operations.py).
 
     dependencies = [
         ('cleaning', '0002_verbose_names'),
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name='dataquery',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='historicaldataquery',
-            name='created_at',
-            field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='historicalquerydigest',
-            name='created_at',
-            field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='historicalquerymessage',
-            name='created_at',
-            field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='historicalquerystatechange',
-            name='created_at',
-            field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='querydigest',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='querymessage',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='querystatechange',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
-        ),
+        LabelsOnly([
+            migrations.AlterField(
+                model_name='dataquery',
+                name='created_at',
+                field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='historicaldataquery',
+                name='created_at',
+                field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='historicalquerydigest',
+                name='created_at',
+                field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='historicalquerymessage',
+                name='created_at',
+                field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='historicalquerystatechange',
+                name='created_at',
+                field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='querydigest',
+                name='created_at',
+                field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='querymessage',
+                name='created_at',
+                field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='querystatechange',
+                name='created_at',
+                field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
+            ),
+        ]),
     ]

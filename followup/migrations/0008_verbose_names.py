@@ -3,8 +3,11 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from trial.migration_operations import LabelsOnly
+
 
 class Migration(migrations.Migration):
+    # Labels only: the database is not changed (trial/migration_operations.py).
 
     dependencies = [
         ('followup', '0007_verbose_names'),
@@ -13,334 +16,336 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name='contactattempt',
-            name='attempted_on',
-            field=models.DateField(verbose_name='attempted on'),
-        ),
-        migrations.AlterField(
-            model_name='contactattempt',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='contactattempt',
-            name='entered_in_error',
-            field=models.BooleanField(default=False, verbose_name='entered in error'),
-        ),
-        migrations.AlterField(
-            model_name='contactattempt',
-            name='entered_in_error_reason',
-            field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
-        ),
-        migrations.AlterField(
-            model_name='contactattempt',
-            name='method',
-            field=models.CharField(choices=[('phone', 'Telephone'), ('letter', 'Letter'), ('email', 'Email'), ('gp', 'General practitioner / other hospital'), ('registry', 'Civil registry'), ('other', 'Other')], max_length=20, verbose_name='method'),
-        ),
-        migrations.AlterField(
-            model_name='contactattempt',
-            name='note',
-            field=models.TextField(blank=True, verbose_name='note'),
-        ),
-        migrations.AlterField(
-            model_name='contactattempt',
-            name='outcome',
-            field=models.CharField(choices=[('no_answer', 'No answer'), ('message_left', 'Message left'), ('reached_alive', 'Reached; patient alive'), ('other', 'Other')], max_length=20, verbose_name='outcome'),
-        ),
-        migrations.AlterField(
-            model_name='contactattempt',
-            name='patient',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='followup_contact_attempts', to='trial.patient', verbose_name='patient'),
-        ),
-        migrations.AlterField(
-            model_name='historicalcontactattempt',
-            name='attempted_on',
-            field=models.DateField(verbose_name='attempted on'),
-        ),
-        migrations.AlterField(
-            model_name='historicalcontactattempt',
-            name='created_at',
-            field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='historicalcontactattempt',
-            name='entered_in_error',
-            field=models.BooleanField(default=False, verbose_name='entered in error'),
-        ),
-        migrations.AlterField(
-            model_name='historicalcontactattempt',
-            name='entered_in_error_reason',
-            field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
-        ),
-        migrations.AlterField(
-            model_name='historicalcontactattempt',
-            name='method',
-            field=models.CharField(choices=[('phone', 'Telephone'), ('letter', 'Letter'), ('email', 'Email'), ('gp', 'General practitioner / other hospital'), ('registry', 'Civil registry'), ('other', 'Other')], max_length=20, verbose_name='method'),
-        ),
-        migrations.AlterField(
-            model_name='historicalcontactattempt',
-            name='note',
-            field=models.TextField(blank=True, verbose_name='note'),
-        ),
-        migrations.AlterField(
-            model_name='historicalcontactattempt',
-            name='outcome',
-            field=models.CharField(choices=[('no_answer', 'No answer'), ('message_left', 'Message left'), ('reached_alive', 'Reached; patient alive'), ('other', 'Other')], max_length=20, verbose_name='outcome'),
-        ),
-        migrations.AlterField(
-            model_name='historicalcontactattempt',
-            name='patient',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='trial.patient', verbose_name='patient'),
-        ),
-        migrations.AlterField(
-            model_name='historicalvisit',
-            name='anchor_date',
-            field=models.DateField(help_text='End of treatment, or the provisional anchor.', verbose_name='anchor date'),
-        ),
-        migrations.AlterField(
-            model_name='historicalvisit',
-            name='anchor_provisional',
-            field=models.BooleanField(default=False, verbose_name='anchor provisional'),
-        ),
-        migrations.AlterField(
-            model_name='historicalvisit',
-            name='contact_date',
-            field=models.DateField(blank=True, null=True, verbose_name='contact date'),
-        ),
-        migrations.AlterField(
-            model_name='historicalvisit',
-            name='created_at',
-            field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='historicalvisit',
-            name='disease_status',
-            field=models.CharField(blank=True, choices=[('remission', 'Remission kept'), ('relapse', 'Relapse'), ('not_in_remission', 'Never in remission / persistent disease'), ('unknown', 'Unknown')], max_length=20, verbose_name='disease status'),
-        ),
-        migrations.AlterField(
-            model_name='historicalvisit',
-            name='entered_in_error',
-            field=models.BooleanField(default=False, verbose_name='entered in error'),
-        ),
-        migrations.AlterField(
-            model_name='historicalvisit',
-            name='entered_in_error_reason',
-            field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
-        ),
-        migrations.AlterField(
-            model_name='historicalvisit',
-            name='missed_from',
-            field=models.DateField(verbose_name='missed from'),
-        ),
-        migrations.AlterField(
-            model_name='historicalvisit',
-            name='month',
-            field=models.PositiveSmallIntegerField(help_text='Months after the anchor date.', verbose_name='month'),
-        ),
-        migrations.AlterField(
-            model_name='historicalvisit',
-            name='new_treatment_detail',
-            field=models.TextField(blank=True, verbose_name='new treatment detail'),
-        ),
-        migrations.AlterField(
-            model_name='historicalvisit',
-            name='not_done_reason',
-            field=models.TextField(blank=True, verbose_name='not done reason'),
-        ),
-        migrations.AlterField(
-            model_name='historicalvisit',
-            name='number',
-            field=models.PositiveSmallIntegerField(help_text='1 for the first post-treatment visit.', verbose_name='number'),
-        ),
-        migrations.AlterField(
-            model_name='historicalvisit',
-            name='overdue_from',
-            field=models.DateField(verbose_name='overdue from'),
-        ),
-        migrations.AlterField(
-            model_name='historicalvisit',
-            name='overdue_reminded_on',
-            field=models.DateField(blank=True, editable=False, null=True, verbose_name='overdue reminded on'),
-        ),
-        migrations.AlterField(
-            model_name='historicalvisit',
-            name='patient',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='trial.patient', verbose_name='patient'),
-        ),
-        migrations.AlterField(
-            model_name='historicalvisit',
-            name='relapse',
-            field=models.ForeignKey(blank=True, db_constraint=False, editable=False, help_text='The relapse record this visit reports (disease status relapse).', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='treatment.relapse', verbose_name='relapse'),
-        ),
-        migrations.AlterField(
-            model_name='historicalvisit',
-            name='reported_relapse_date',
-            field=models.DateField(blank=True, editable=False, help_text='The relapse date a visit held before relapse records, kept as it was reported; the relapse record holds the date.', null=True, verbose_name='reported relapse date'),
-        ),
-        migrations.AlterField(
-            model_name='historicalvisit',
-            name='status',
-            field=models.CharField(choices=[('planned', 'Planned'), ('due', 'Due (in window)'), ('overdue', 'Overdue'), ('missed', 'Missed'), ('done', 'Done'), ('not_done', 'Not done'), ('cancelled', 'Cancelled')], default='planned', max_length=20, verbose_name='status'),
-        ),
-        migrations.AlterField(
-            model_name='historicalvisit',
-            name='status_reason',
-            field=models.CharField(blank=True, max_length=200, verbose_name='status reason'),
-        ),
-        migrations.AlterField(
-            model_name='historicalvisit',
-            name='target_date',
-            field=models.DateField(verbose_name='target date'),
-        ),
-        migrations.AlterField(
-            model_name='historicalvisit',
-            name='transplant_date',
-            field=models.DateField(blank=True, null=True, verbose_name='transplant date'),
-        ),
-        migrations.AlterField(
-            model_name='historicalvisit',
-            name='vital_status',
-            field=models.CharField(blank=True, choices=[('alive', 'Alive'), ('dead', 'Dead'), ('unknown', 'Unknown')], max_length=10, verbose_name='vital status'),
-        ),
-        migrations.AlterField(
-            model_name='historicalvisit',
-            name='window_closes',
-            field=models.DateField(verbose_name='window closes'),
-        ),
-        migrations.AlterField(
-            model_name='historicalvisit',
-            name='window_opens',
-            field=models.DateField(verbose_name='window opens'),
-        ),
-        migrations.AlterField(
-            model_name='historicalvisit',
-            name='window_reminded_on',
-            field=models.DateField(blank=True, editable=False, null=True, verbose_name='window reminded on'),
-        ),
-        migrations.AlterField(
-            model_name='visit',
-            name='anchor_date',
-            field=models.DateField(help_text='End of treatment, or the provisional anchor.', verbose_name='anchor date'),
-        ),
-        migrations.AlterField(
-            model_name='visit',
-            name='anchor_provisional',
-            field=models.BooleanField(default=False, verbose_name='anchor provisional'),
-        ),
-        migrations.AlterField(
-            model_name='visit',
-            name='contact_date',
-            field=models.DateField(blank=True, null=True, verbose_name='contact date'),
-        ),
-        migrations.AlterField(
-            model_name='visit',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='visit',
-            name='disease_status',
-            field=models.CharField(blank=True, choices=[('remission', 'Remission kept'), ('relapse', 'Relapse'), ('not_in_remission', 'Never in remission / persistent disease'), ('unknown', 'Unknown')], max_length=20, verbose_name='disease status'),
-        ),
-        migrations.AlterField(
-            model_name='visit',
-            name='entered_in_error',
-            field=models.BooleanField(default=False, verbose_name='entered in error'),
-        ),
-        migrations.AlterField(
-            model_name='visit',
-            name='entered_in_error_reason',
-            field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
-        ),
-        migrations.AlterField(
-            model_name='visit',
-            name='missed_from',
-            field=models.DateField(verbose_name='missed from'),
-        ),
-        migrations.AlterField(
-            model_name='visit',
-            name='month',
-            field=models.PositiveSmallIntegerField(help_text='Months after the anchor date.', verbose_name='month'),
-        ),
-        migrations.AlterField(
-            model_name='visit',
-            name='new_treatment_detail',
-            field=models.TextField(blank=True, verbose_name='new treatment detail'),
-        ),
-        migrations.AlterField(
-            model_name='visit',
-            name='not_done_reason',
-            field=models.TextField(blank=True, verbose_name='not done reason'),
-        ),
-        migrations.AlterField(
-            model_name='visit',
-            name='number',
-            field=models.PositiveSmallIntegerField(help_text='1 for the first post-treatment visit.', verbose_name='number'),
-        ),
-        migrations.AlterField(
-            model_name='visit',
-            name='overdue_from',
-            field=models.DateField(verbose_name='overdue from'),
-        ),
-        migrations.AlterField(
-            model_name='visit',
-            name='overdue_reminded_on',
-            field=models.DateField(blank=True, editable=False, null=True, verbose_name='overdue reminded on'),
-        ),
-        migrations.AlterField(
-            model_name='visit',
-            name='patient',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='followup_visits', to='trial.patient', verbose_name='patient'),
-        ),
-        migrations.AlterField(
-            model_name='visit',
-            name='relapse',
-            field=models.ForeignKey(blank=True, editable=False, help_text='The relapse record this visit reports (disease status relapse).', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='treatment.relapse', verbose_name='relapse'),
-        ),
-        migrations.AlterField(
-            model_name='visit',
-            name='reported_relapse_date',
-            field=models.DateField(blank=True, editable=False, help_text='The relapse date a visit held before relapse records, kept as it was reported; the relapse record holds the date.', null=True, verbose_name='reported relapse date'),
-        ),
-        migrations.AlterField(
-            model_name='visit',
-            name='status',
-            field=models.CharField(choices=[('planned', 'Planned'), ('due', 'Due (in window)'), ('overdue', 'Overdue'), ('missed', 'Missed'), ('done', 'Done'), ('not_done', 'Not done'), ('cancelled', 'Cancelled')], default='planned', max_length=20, verbose_name='status'),
-        ),
-        migrations.AlterField(
-            model_name='visit',
-            name='status_reason',
-            field=models.CharField(blank=True, max_length=200, verbose_name='status reason'),
-        ),
-        migrations.AlterField(
-            model_name='visit',
-            name='target_date',
-            field=models.DateField(verbose_name='target date'),
-        ),
-        migrations.AlterField(
-            model_name='visit',
-            name='transplant_date',
-            field=models.DateField(blank=True, null=True, verbose_name='transplant date'),
-        ),
-        migrations.AlterField(
-            model_name='visit',
-            name='vital_status',
-            field=models.CharField(blank=True, choices=[('alive', 'Alive'), ('dead', 'Dead'), ('unknown', 'Unknown')], max_length=10, verbose_name='vital status'),
-        ),
-        migrations.AlterField(
-            model_name='visit',
-            name='window_closes',
-            field=models.DateField(verbose_name='window closes'),
-        ),
-        migrations.AlterField(
-            model_name='visit',
-            name='window_opens',
-            field=models.DateField(verbose_name='window opens'),
-        ),
-        migrations.AlterField(
-            model_name='visit',
-            name='window_reminded_on',
-            field=models.DateField(blank=True, editable=False, null=True, verbose_name='window reminded on'),
-        ),
+        LabelsOnly([
+            migrations.AlterField(
+                model_name='contactattempt',
+                name='attempted_on',
+                field=models.DateField(verbose_name='attempted on'),
+            ),
+            migrations.AlterField(
+                model_name='contactattempt',
+                name='created_at',
+                field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='contactattempt',
+                name='entered_in_error',
+                field=models.BooleanField(default=False, verbose_name='entered in error'),
+            ),
+            migrations.AlterField(
+                model_name='contactattempt',
+                name='entered_in_error_reason',
+                field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
+            ),
+            migrations.AlterField(
+                model_name='contactattempt',
+                name='method',
+                field=models.CharField(choices=[('phone', 'Telephone'), ('letter', 'Letter'), ('email', 'Email'), ('gp', 'General practitioner / other hospital'), ('registry', 'Civil registry'), ('other', 'Other')], max_length=20, verbose_name='method'),
+            ),
+            migrations.AlterField(
+                model_name='contactattempt',
+                name='note',
+                field=models.TextField(blank=True, verbose_name='note'),
+            ),
+            migrations.AlterField(
+                model_name='contactattempt',
+                name='outcome',
+                field=models.CharField(choices=[('no_answer', 'No answer'), ('message_left', 'Message left'), ('reached_alive', 'Reached; patient alive'), ('other', 'Other')], max_length=20, verbose_name='outcome'),
+            ),
+            migrations.AlterField(
+                model_name='contactattempt',
+                name='patient',
+                field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='followup_contact_attempts', to='trial.patient', verbose_name='patient'),
+            ),
+            migrations.AlterField(
+                model_name='historicalcontactattempt',
+                name='attempted_on',
+                field=models.DateField(verbose_name='attempted on'),
+            ),
+            migrations.AlterField(
+                model_name='historicalcontactattempt',
+                name='created_at',
+                field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='historicalcontactattempt',
+                name='entered_in_error',
+                field=models.BooleanField(default=False, verbose_name='entered in error'),
+            ),
+            migrations.AlterField(
+                model_name='historicalcontactattempt',
+                name='entered_in_error_reason',
+                field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
+            ),
+            migrations.AlterField(
+                model_name='historicalcontactattempt',
+                name='method',
+                field=models.CharField(choices=[('phone', 'Telephone'), ('letter', 'Letter'), ('email', 'Email'), ('gp', 'General practitioner / other hospital'), ('registry', 'Civil registry'), ('other', 'Other')], max_length=20, verbose_name='method'),
+            ),
+            migrations.AlterField(
+                model_name='historicalcontactattempt',
+                name='note',
+                field=models.TextField(blank=True, verbose_name='note'),
+            ),
+            migrations.AlterField(
+                model_name='historicalcontactattempt',
+                name='outcome',
+                field=models.CharField(choices=[('no_answer', 'No answer'), ('message_left', 'Message left'), ('reached_alive', 'Reached; patient alive'), ('other', 'Other')], max_length=20, verbose_name='outcome'),
+            ),
+            migrations.AlterField(
+                model_name='historicalcontactattempt',
+                name='patient',
+                field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='trial.patient', verbose_name='patient'),
+            ),
+            migrations.AlterField(
+                model_name='historicalvisit',
+                name='anchor_date',
+                field=models.DateField(help_text='End of treatment, or the provisional anchor.', verbose_name='anchor date'),
+            ),
+            migrations.AlterField(
+                model_name='historicalvisit',
+                name='anchor_provisional',
+                field=models.BooleanField(default=False, verbose_name='anchor provisional'),
+            ),
+            migrations.AlterField(
+                model_name='historicalvisit',
+                name='contact_date',
+                field=models.DateField(blank=True, null=True, verbose_name='contact date'),
+            ),
+            migrations.AlterField(
+                model_name='historicalvisit',
+                name='created_at',
+                field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='historicalvisit',
+                name='disease_status',
+                field=models.CharField(blank=True, choices=[('remission', 'Remission kept'), ('relapse', 'Relapse'), ('not_in_remission', 'Never in remission / persistent disease'), ('unknown', 'Unknown')], max_length=20, verbose_name='disease status'),
+            ),
+            migrations.AlterField(
+                model_name='historicalvisit',
+                name='entered_in_error',
+                field=models.BooleanField(default=False, verbose_name='entered in error'),
+            ),
+            migrations.AlterField(
+                model_name='historicalvisit',
+                name='entered_in_error_reason',
+                field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
+            ),
+            migrations.AlterField(
+                model_name='historicalvisit',
+                name='missed_from',
+                field=models.DateField(verbose_name='missed from'),
+            ),
+            migrations.AlterField(
+                model_name='historicalvisit',
+                name='month',
+                field=models.PositiveSmallIntegerField(help_text='Months after the anchor date.', verbose_name='month'),
+            ),
+            migrations.AlterField(
+                model_name='historicalvisit',
+                name='new_treatment_detail',
+                field=models.TextField(blank=True, verbose_name='new treatment detail'),
+            ),
+            migrations.AlterField(
+                model_name='historicalvisit',
+                name='not_done_reason',
+                field=models.TextField(blank=True, verbose_name='not done reason'),
+            ),
+            migrations.AlterField(
+                model_name='historicalvisit',
+                name='number',
+                field=models.PositiveSmallIntegerField(help_text='1 for the first post-treatment visit.', verbose_name='number'),
+            ),
+            migrations.AlterField(
+                model_name='historicalvisit',
+                name='overdue_from',
+                field=models.DateField(verbose_name='overdue from'),
+            ),
+            migrations.AlterField(
+                model_name='historicalvisit',
+                name='overdue_reminded_on',
+                field=models.DateField(blank=True, editable=False, null=True, verbose_name='overdue reminded on'),
+            ),
+            migrations.AlterField(
+                model_name='historicalvisit',
+                name='patient',
+                field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='trial.patient', verbose_name='patient'),
+            ),
+            migrations.AlterField(
+                model_name='historicalvisit',
+                name='relapse',
+                field=models.ForeignKey(blank=True, db_constraint=False, editable=False, help_text='The relapse record this visit reports (disease status relapse).', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='treatment.relapse', verbose_name='relapse'),
+            ),
+            migrations.AlterField(
+                model_name='historicalvisit',
+                name='reported_relapse_date',
+                field=models.DateField(blank=True, editable=False, help_text='The relapse date a visit held before relapse records, kept as it was reported; the relapse record holds the date.', null=True, verbose_name='reported relapse date'),
+            ),
+            migrations.AlterField(
+                model_name='historicalvisit',
+                name='status',
+                field=models.CharField(choices=[('planned', 'Planned'), ('due', 'Due (in window)'), ('overdue', 'Overdue'), ('missed', 'Missed'), ('done', 'Done'), ('not_done', 'Not done'), ('cancelled', 'Cancelled')], default='planned', max_length=20, verbose_name='status'),
+            ),
+            migrations.AlterField(
+                model_name='historicalvisit',
+                name='status_reason',
+                field=models.CharField(blank=True, max_length=200, verbose_name='status reason'),
+            ),
+            migrations.AlterField(
+                model_name='historicalvisit',
+                name='target_date',
+                field=models.DateField(verbose_name='target date'),
+            ),
+            migrations.AlterField(
+                model_name='historicalvisit',
+                name='transplant_date',
+                field=models.DateField(blank=True, null=True, verbose_name='transplant date'),
+            ),
+            migrations.AlterField(
+                model_name='historicalvisit',
+                name='vital_status',
+                field=models.CharField(blank=True, choices=[('alive', 'Alive'), ('dead', 'Dead'), ('unknown', 'Unknown')], max_length=10, verbose_name='vital status'),
+            ),
+            migrations.AlterField(
+                model_name='historicalvisit',
+                name='window_closes',
+                field=models.DateField(verbose_name='window closes'),
+            ),
+            migrations.AlterField(
+                model_name='historicalvisit',
+                name='window_opens',
+                field=models.DateField(verbose_name='window opens'),
+            ),
+            migrations.AlterField(
+                model_name='historicalvisit',
+                name='window_reminded_on',
+                field=models.DateField(blank=True, editable=False, null=True, verbose_name='window reminded on'),
+            ),
+            migrations.AlterField(
+                model_name='visit',
+                name='anchor_date',
+                field=models.DateField(help_text='End of treatment, or the provisional anchor.', verbose_name='anchor date'),
+            ),
+            migrations.AlterField(
+                model_name='visit',
+                name='anchor_provisional',
+                field=models.BooleanField(default=False, verbose_name='anchor provisional'),
+            ),
+            migrations.AlterField(
+                model_name='visit',
+                name='contact_date',
+                field=models.DateField(blank=True, null=True, verbose_name='contact date'),
+            ),
+            migrations.AlterField(
+                model_name='visit',
+                name='created_at',
+                field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='visit',
+                name='disease_status',
+                field=models.CharField(blank=True, choices=[('remission', 'Remission kept'), ('relapse', 'Relapse'), ('not_in_remission', 'Never in remission / persistent disease'), ('unknown', 'Unknown')], max_length=20, verbose_name='disease status'),
+            ),
+            migrations.AlterField(
+                model_name='visit',
+                name='entered_in_error',
+                field=models.BooleanField(default=False, verbose_name='entered in error'),
+            ),
+            migrations.AlterField(
+                model_name='visit',
+                name='entered_in_error_reason',
+                field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
+            ),
+            migrations.AlterField(
+                model_name='visit',
+                name='missed_from',
+                field=models.DateField(verbose_name='missed from'),
+            ),
+            migrations.AlterField(
+                model_name='visit',
+                name='month',
+                field=models.PositiveSmallIntegerField(help_text='Months after the anchor date.', verbose_name='month'),
+            ),
+            migrations.AlterField(
+                model_name='visit',
+                name='new_treatment_detail',
+                field=models.TextField(blank=True, verbose_name='new treatment detail'),
+            ),
+            migrations.AlterField(
+                model_name='visit',
+                name='not_done_reason',
+                field=models.TextField(blank=True, verbose_name='not done reason'),
+            ),
+            migrations.AlterField(
+                model_name='visit',
+                name='number',
+                field=models.PositiveSmallIntegerField(help_text='1 for the first post-treatment visit.', verbose_name='number'),
+            ),
+            migrations.AlterField(
+                model_name='visit',
+                name='overdue_from',
+                field=models.DateField(verbose_name='overdue from'),
+            ),
+            migrations.AlterField(
+                model_name='visit',
+                name='overdue_reminded_on',
+                field=models.DateField(blank=True, editable=False, null=True, verbose_name='overdue reminded on'),
+            ),
+            migrations.AlterField(
+                model_name='visit',
+                name='patient',
+                field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='followup_visits', to='trial.patient', verbose_name='patient'),
+            ),
+            migrations.AlterField(
+                model_name='visit',
+                name='relapse',
+                field=models.ForeignKey(blank=True, editable=False, help_text='The relapse record this visit reports (disease status relapse).', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='treatment.relapse', verbose_name='relapse'),
+            ),
+            migrations.AlterField(
+                model_name='visit',
+                name='reported_relapse_date',
+                field=models.DateField(blank=True, editable=False, help_text='The relapse date a visit held before relapse records, kept as it was reported; the relapse record holds the date.', null=True, verbose_name='reported relapse date'),
+            ),
+            migrations.AlterField(
+                model_name='visit',
+                name='status',
+                field=models.CharField(choices=[('planned', 'Planned'), ('due', 'Due (in window)'), ('overdue', 'Overdue'), ('missed', 'Missed'), ('done', 'Done'), ('not_done', 'Not done'), ('cancelled', 'Cancelled')], default='planned', max_length=20, verbose_name='status'),
+            ),
+            migrations.AlterField(
+                model_name='visit',
+                name='status_reason',
+                field=models.CharField(blank=True, max_length=200, verbose_name='status reason'),
+            ),
+            migrations.AlterField(
+                model_name='visit',
+                name='target_date',
+                field=models.DateField(verbose_name='target date'),
+            ),
+            migrations.AlterField(
+                model_name='visit',
+                name='transplant_date',
+                field=models.DateField(blank=True, null=True, verbose_name='transplant date'),
+            ),
+            migrations.AlterField(
+                model_name='visit',
+                name='vital_status',
+                field=models.CharField(blank=True, choices=[('alive', 'Alive'), ('dead', 'Dead'), ('unknown', 'Unknown')], max_length=10, verbose_name='vital status'),
+            ),
+            migrations.AlterField(
+                model_name='visit',
+                name='window_closes',
+                field=models.DateField(verbose_name='window closes'),
+            ),
+            migrations.AlterField(
+                model_name='visit',
+                name='window_opens',
+                field=models.DateField(verbose_name='window opens'),
+            ),
+            migrations.AlterField(
+                model_name='visit',
+                name='window_reminded_on',
+                field=models.DateField(blank=True, editable=False, null=True, verbose_name='window reminded on'),
+            ),
+        ]),
     ]

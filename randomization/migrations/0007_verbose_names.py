@@ -4,8 +4,11 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from trial.migration_operations import LabelsOnly
+
 
 class Migration(migrations.Migration):
+    # Labels only: the database is not changed (trial/migration_operations.py).
 
     dependencies = [
         ('randomization', '0006_alter_allocationlist_options_and_more'),
@@ -14,294 +17,296 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name='allocationlist',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='allocationslot',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='historicalallocationlist',
-            name='created_at',
-            field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='historicalallocationslot',
-            name='created_at',
-            field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='historicalrandomization',
-            name='allocation_list',
-            field=models.ForeignKey(blank=True, db_constraint=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='randomization.allocationlist', verbose_name='allocation list'),
-        ),
-        migrations.AlterField(
-            model_name='historicalrandomization',
-            name='arm',
-            field=models.CharField(choices=[('DEX', 'Dexamethasone + salvage'), ('CTRL', 'Salvage alone')], editable=False, max_length=4, verbose_name='arm'),
-        ),
-        migrations.AlterField(
-            model_name='historicalrandomization',
-            name='created_at',
-            field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='historicalrandomization',
-            name='entered_in_error',
-            field=models.BooleanField(default=False, verbose_name='entered in error'),
-        ),
-        migrations.AlterField(
-            model_name='historicalrandomization',
-            name='entered_in_error_reason',
-            field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
-        ),
-        migrations.AlterField(
-            model_name='historicalrandomization',
-            name='minimization',
-            field=models.JSONField(blank=True, editable=False, null=True, verbose_name='minimization'),
-        ),
-        migrations.AlterField(
-            model_name='historicalrandomization',
-            name='patient',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='trial.patient', verbose_name='patient'),
-        ),
-        migrations.AlterField(
-            model_name='historicalrandomization',
-            name='randomization_number',
-            field=models.CharField(db_index=True, editable=False, max_length=20, verbose_name='randomization number'),
-        ),
-        migrations.AlterField(
-            model_name='historicalrandomization',
-            name='randomized_at',
-            field=models.DateTimeField(editable=False, help_text='Day 0 of overall survival.', verbose_name='randomized at'),
-        ),
-        migrations.AlterField(
-            model_name='historicalrandomization',
-            name='randomized_by',
-            field=models.ForeignKey(blank=True, db_constraint=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='randomized by'),
-        ),
-        migrations.AlterField(
-            model_name='historicalrandomization',
-            name='sequence',
-            field=models.PositiveIntegerField(blank=True, editable=False, null=True, verbose_name='sequence'),
-        ),
-        migrations.AlterField(
-            model_name='historicalrandomization',
-            name='slot',
-            field=models.ForeignKey(blank=True, db_constraint=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='randomization.allocationslot', verbose_name='slot'),
-        ),
-        migrations.AlterField(
-            model_name='historicalrandomization',
-            name='stratum_disease_status',
-            field=models.CharField(editable=False, max_length=20, verbose_name='stratum disease status'),
-        ),
-        migrations.AlterField(
-            model_name='historicalrandomization',
-            name='stratum_regimen',
-            field=models.CharField(editable=False, max_length=3, verbose_name='stratum regimen'),
-        ),
-        migrations.AlterField(
-            model_name='historicalrandomization',
-            name='stratum_site',
-            field=models.CharField(blank=True, default='', editable=False, max_length=8, verbose_name='stratum site'),
-        ),
-        migrations.AlterField(
-            model_name='historicalrandomizationcorrection',
-            name='correct_disease_status',
-            field=models.CharField(blank=True, max_length=20, verbose_name='correct disease status'),
-        ),
-        migrations.AlterField(
-            model_name='historicalrandomizationcorrection',
-            name='correct_regimen',
-            field=models.CharField(blank=True, max_length=3, verbose_name='correct regimen'),
-        ),
-        migrations.AlterField(
-            model_name='historicalrandomizationcorrection',
-            name='created_at',
-            field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='historicalrandomizationcorrection',
-            name='entered_in_error',
-            field=models.BooleanField(default=False, verbose_name='entered in error'),
-        ),
-        migrations.AlterField(
-            model_name='historicalrandomizationcorrection',
-            name='entered_in_error_reason',
-            field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
-        ),
-        migrations.AlterField(
-            model_name='historicalrandomizationcorrection',
-            name='kind',
-            field=models.CharField(choices=[('wrong_stratum', 'Randomised in the wrong stratum'), ('ineligible', 'Randomised although not eligible'), ('other', 'Other')], max_length=20, verbose_name='kind'),
-        ),
-        migrations.AlterField(
-            model_name='historicalrandomizationcorrection',
-            name='randomization',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='randomization.randomization', verbose_name='randomization'),
-        ),
-        migrations.AlterField(
-            model_name='historicalrandomizationcorrection',
-            name='reason',
-            field=models.TextField(verbose_name='reason'),
-        ),
-        migrations.AlterField(
-            model_name='historicalrandomizationcorrection',
-            name='recorded_at',
-            field=models.DateTimeField(verbose_name='recorded at'),
-        ),
-        migrations.AlterField(
-            model_name='historicalrandomizationcorrection',
-            name='recorded_by',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='recorded by'),
-        ),
-        migrations.AlterField(
-            model_name='historicalstratum',
-            name='created_at',
-            field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='historicaltrialcalendar',
-            name='created_at',
-            field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='randomization',
-            name='allocation_list',
-            field=models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='randomizations', to='randomization.allocationlist', verbose_name='allocation list'),
-        ),
-        migrations.AlterField(
-            model_name='randomization',
-            name='arm',
-            field=models.CharField(choices=[('DEX', 'Dexamethasone + salvage'), ('CTRL', 'Salvage alone')], editable=False, max_length=4, verbose_name='arm'),
-        ),
-        migrations.AlterField(
-            model_name='randomization',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='randomization',
-            name='entered_in_error',
-            field=models.BooleanField(default=False, verbose_name='entered in error'),
-        ),
-        migrations.AlterField(
-            model_name='randomization',
-            name='entered_in_error_reason',
-            field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
-        ),
-        migrations.AlterField(
-            model_name='randomization',
-            name='minimization',
-            field=models.JSONField(blank=True, editable=False, null=True, verbose_name='minimization'),
-        ),
-        migrations.AlterField(
-            model_name='randomization',
-            name='patient',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='randomization', to='trial.patient', verbose_name='patient'),
-        ),
-        migrations.AlterField(
-            model_name='randomization',
-            name='randomization_number',
-            field=models.CharField(editable=False, max_length=20, unique=True, verbose_name='randomization number'),
-        ),
-        migrations.AlterField(
-            model_name='randomization',
-            name='randomized_at',
-            field=models.DateTimeField(editable=False, help_text='Day 0 of overall survival.', verbose_name='randomized at'),
-        ),
-        migrations.AlterField(
-            model_name='randomization',
-            name='randomized_by',
-            field=models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='randomized by'),
-        ),
-        migrations.AlterField(
-            model_name='randomization',
-            name='sequence',
-            field=models.PositiveIntegerField(blank=True, editable=False, null=True, verbose_name='sequence'),
-        ),
-        migrations.AlterField(
-            model_name='randomization',
-            name='slot',
-            field=models.OneToOneField(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='randomization', to='randomization.allocationslot', verbose_name='slot'),
-        ),
-        migrations.AlterField(
-            model_name='randomization',
-            name='stratum_disease_status',
-            field=models.CharField(editable=False, max_length=20, verbose_name='stratum disease status'),
-        ),
-        migrations.AlterField(
-            model_name='randomization',
-            name='stratum_regimen',
-            field=models.CharField(editable=False, max_length=3, verbose_name='stratum regimen'),
-        ),
-        migrations.AlterField(
-            model_name='randomization',
-            name='stratum_site',
-            field=models.CharField(blank=True, default='', editable=False, max_length=8, verbose_name='stratum site'),
-        ),
-        migrations.AlterField(
-            model_name='randomizationcorrection',
-            name='correct_disease_status',
-            field=models.CharField(blank=True, max_length=20, verbose_name='correct disease status'),
-        ),
-        migrations.AlterField(
-            model_name='randomizationcorrection',
-            name='correct_regimen',
-            field=models.CharField(blank=True, max_length=3, verbose_name='correct regimen'),
-        ),
-        migrations.AlterField(
-            model_name='randomizationcorrection',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='randomizationcorrection',
-            name='entered_in_error',
-            field=models.BooleanField(default=False, verbose_name='entered in error'),
-        ),
-        migrations.AlterField(
-            model_name='randomizationcorrection',
-            name='entered_in_error_reason',
-            field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
-        ),
-        migrations.AlterField(
-            model_name='randomizationcorrection',
-            name='kind',
-            field=models.CharField(choices=[('wrong_stratum', 'Randomised in the wrong stratum'), ('ineligible', 'Randomised although not eligible'), ('other', 'Other')], max_length=20, verbose_name='kind'),
-        ),
-        migrations.AlterField(
-            model_name='randomizationcorrection',
-            name='randomization',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='corrections', to='randomization.randomization', verbose_name='randomization'),
-        ),
-        migrations.AlterField(
-            model_name='randomizationcorrection',
-            name='reason',
-            field=models.TextField(verbose_name='reason'),
-        ),
-        migrations.AlterField(
-            model_name='randomizationcorrection',
-            name='recorded_at',
-            field=models.DateTimeField(verbose_name='recorded at'),
-        ),
-        migrations.AlterField(
-            model_name='randomizationcorrection',
-            name='recorded_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='recorded by'),
-        ),
-        migrations.AlterField(
-            model_name='stratum',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='trialcalendar',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
-        ),
+        LabelsOnly([
+            migrations.AlterField(
+                model_name='allocationlist',
+                name='created_at',
+                field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='allocationslot',
+                name='created_at',
+                field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='historicalallocationlist',
+                name='created_at',
+                field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='historicalallocationslot',
+                name='created_at',
+                field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='historicalrandomization',
+                name='allocation_list',
+                field=models.ForeignKey(blank=True, db_constraint=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='randomization.allocationlist', verbose_name='allocation list'),
+            ),
+            migrations.AlterField(
+                model_name='historicalrandomization',
+                name='arm',
+                field=models.CharField(choices=[('DEX', 'Dexamethasone + salvage'), ('CTRL', 'Salvage alone')], editable=False, max_length=4, verbose_name='arm'),
+            ),
+            migrations.AlterField(
+                model_name='historicalrandomization',
+                name='created_at',
+                field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='historicalrandomization',
+                name='entered_in_error',
+                field=models.BooleanField(default=False, verbose_name='entered in error'),
+            ),
+            migrations.AlterField(
+                model_name='historicalrandomization',
+                name='entered_in_error_reason',
+                field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
+            ),
+            migrations.AlterField(
+                model_name='historicalrandomization',
+                name='minimization',
+                field=models.JSONField(blank=True, editable=False, null=True, verbose_name='minimization'),
+            ),
+            migrations.AlterField(
+                model_name='historicalrandomization',
+                name='patient',
+                field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='trial.patient', verbose_name='patient'),
+            ),
+            migrations.AlterField(
+                model_name='historicalrandomization',
+                name='randomization_number',
+                field=models.CharField(db_index=True, editable=False, max_length=20, verbose_name='randomization number'),
+            ),
+            migrations.AlterField(
+                model_name='historicalrandomization',
+                name='randomized_at',
+                field=models.DateTimeField(editable=False, help_text='Day 0 of overall survival.', verbose_name='randomized at'),
+            ),
+            migrations.AlterField(
+                model_name='historicalrandomization',
+                name='randomized_by',
+                field=models.ForeignKey(blank=True, db_constraint=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='randomized by'),
+            ),
+            migrations.AlterField(
+                model_name='historicalrandomization',
+                name='sequence',
+                field=models.PositiveIntegerField(blank=True, editable=False, null=True, verbose_name='sequence'),
+            ),
+            migrations.AlterField(
+                model_name='historicalrandomization',
+                name='slot',
+                field=models.ForeignKey(blank=True, db_constraint=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='randomization.allocationslot', verbose_name='slot'),
+            ),
+            migrations.AlterField(
+                model_name='historicalrandomization',
+                name='stratum_disease_status',
+                field=models.CharField(editable=False, max_length=20, verbose_name='stratum disease status'),
+            ),
+            migrations.AlterField(
+                model_name='historicalrandomization',
+                name='stratum_regimen',
+                field=models.CharField(editable=False, max_length=3, verbose_name='stratum regimen'),
+            ),
+            migrations.AlterField(
+                model_name='historicalrandomization',
+                name='stratum_site',
+                field=models.CharField(blank=True, default='', editable=False, max_length=8, verbose_name='stratum site'),
+            ),
+            migrations.AlterField(
+                model_name='historicalrandomizationcorrection',
+                name='correct_disease_status',
+                field=models.CharField(blank=True, max_length=20, verbose_name='correct disease status'),
+            ),
+            migrations.AlterField(
+                model_name='historicalrandomizationcorrection',
+                name='correct_regimen',
+                field=models.CharField(blank=True, max_length=3, verbose_name='correct regimen'),
+            ),
+            migrations.AlterField(
+                model_name='historicalrandomizationcorrection',
+                name='created_at',
+                field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='historicalrandomizationcorrection',
+                name='entered_in_error',
+                field=models.BooleanField(default=False, verbose_name='entered in error'),
+            ),
+            migrations.AlterField(
+                model_name='historicalrandomizationcorrection',
+                name='entered_in_error_reason',
+                field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
+            ),
+            migrations.AlterField(
+                model_name='historicalrandomizationcorrection',
+                name='kind',
+                field=models.CharField(choices=[('wrong_stratum', 'Randomised in the wrong stratum'), ('ineligible', 'Randomised although not eligible'), ('other', 'Other')], max_length=20, verbose_name='kind'),
+            ),
+            migrations.AlterField(
+                model_name='historicalrandomizationcorrection',
+                name='randomization',
+                field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='randomization.randomization', verbose_name='randomization'),
+            ),
+            migrations.AlterField(
+                model_name='historicalrandomizationcorrection',
+                name='reason',
+                field=models.TextField(verbose_name='reason'),
+            ),
+            migrations.AlterField(
+                model_name='historicalrandomizationcorrection',
+                name='recorded_at',
+                field=models.DateTimeField(verbose_name='recorded at'),
+            ),
+            migrations.AlterField(
+                model_name='historicalrandomizationcorrection',
+                name='recorded_by',
+                field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='recorded by'),
+            ),
+            migrations.AlterField(
+                model_name='historicalstratum',
+                name='created_at',
+                field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='historicaltrialcalendar',
+                name='created_at',
+                field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='randomization',
+                name='allocation_list',
+                field=models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='randomizations', to='randomization.allocationlist', verbose_name='allocation list'),
+            ),
+            migrations.AlterField(
+                model_name='randomization',
+                name='arm',
+                field=models.CharField(choices=[('DEX', 'Dexamethasone + salvage'), ('CTRL', 'Salvage alone')], editable=False, max_length=4, verbose_name='arm'),
+            ),
+            migrations.AlterField(
+                model_name='randomization',
+                name='created_at',
+                field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='randomization',
+                name='entered_in_error',
+                field=models.BooleanField(default=False, verbose_name='entered in error'),
+            ),
+            migrations.AlterField(
+                model_name='randomization',
+                name='entered_in_error_reason',
+                field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
+            ),
+            migrations.AlterField(
+                model_name='randomization',
+                name='minimization',
+                field=models.JSONField(blank=True, editable=False, null=True, verbose_name='minimization'),
+            ),
+            migrations.AlterField(
+                model_name='randomization',
+                name='patient',
+                field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='randomization', to='trial.patient', verbose_name='patient'),
+            ),
+            migrations.AlterField(
+                model_name='randomization',
+                name='randomization_number',
+                field=models.CharField(editable=False, max_length=20, unique=True, verbose_name='randomization number'),
+            ),
+            migrations.AlterField(
+                model_name='randomization',
+                name='randomized_at',
+                field=models.DateTimeField(editable=False, help_text='Day 0 of overall survival.', verbose_name='randomized at'),
+            ),
+            migrations.AlterField(
+                model_name='randomization',
+                name='randomized_by',
+                field=models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='randomized by'),
+            ),
+            migrations.AlterField(
+                model_name='randomization',
+                name='sequence',
+                field=models.PositiveIntegerField(blank=True, editable=False, null=True, verbose_name='sequence'),
+            ),
+            migrations.AlterField(
+                model_name='randomization',
+                name='slot',
+                field=models.OneToOneField(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='randomization', to='randomization.allocationslot', verbose_name='slot'),
+            ),
+            migrations.AlterField(
+                model_name='randomization',
+                name='stratum_disease_status',
+                field=models.CharField(editable=False, max_length=20, verbose_name='stratum disease status'),
+            ),
+            migrations.AlterField(
+                model_name='randomization',
+                name='stratum_regimen',
+                field=models.CharField(editable=False, max_length=3, verbose_name='stratum regimen'),
+            ),
+            migrations.AlterField(
+                model_name='randomization',
+                name='stratum_site',
+                field=models.CharField(blank=True, default='', editable=False, max_length=8, verbose_name='stratum site'),
+            ),
+            migrations.AlterField(
+                model_name='randomizationcorrection',
+                name='correct_disease_status',
+                field=models.CharField(blank=True, max_length=20, verbose_name='correct disease status'),
+            ),
+            migrations.AlterField(
+                model_name='randomizationcorrection',
+                name='correct_regimen',
+                field=models.CharField(blank=True, max_length=3, verbose_name='correct regimen'),
+            ),
+            migrations.AlterField(
+                model_name='randomizationcorrection',
+                name='created_at',
+                field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='randomizationcorrection',
+                name='entered_in_error',
+                field=models.BooleanField(default=False, verbose_name='entered in error'),
+            ),
+            migrations.AlterField(
+                model_name='randomizationcorrection',
+                name='entered_in_error_reason',
+                field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
+            ),
+            migrations.AlterField(
+                model_name='randomizationcorrection',
+                name='kind',
+                field=models.CharField(choices=[('wrong_stratum', 'Randomised in the wrong stratum'), ('ineligible', 'Randomised although not eligible'), ('other', 'Other')], max_length=20, verbose_name='kind'),
+            ),
+            migrations.AlterField(
+                model_name='randomizationcorrection',
+                name='randomization',
+                field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='corrections', to='randomization.randomization', verbose_name='randomization'),
+            ),
+            migrations.AlterField(
+                model_name='randomizationcorrection',
+                name='reason',
+                field=models.TextField(verbose_name='reason'),
+            ),
+            migrations.AlterField(
+                model_name='randomizationcorrection',
+                name='recorded_at',
+                field=models.DateTimeField(verbose_name='recorded at'),
+            ),
+            migrations.AlterField(
+                model_name='randomizationcorrection',
+                name='recorded_by',
+                field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='recorded by'),
+            ),
+            migrations.AlterField(
+                model_name='stratum',
+                name='created_at',
+                field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='trialcalendar',
+                name='created_at',
+                field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
+            ),
+        ]),
     ]

@@ -5,8 +5,11 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from trial.migration_operations import LabelsOnly
+
 
 class Migration(migrations.Migration):
+    # Labels only: the database is not changed (trial/migration_operations.py).
 
     dependencies = [
         ('treatment', '0007_sae_report_missing_index'),
@@ -15,724 +18,726 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name='adverseevent',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='adverseevent',
-            name='end_date',
-            field=models.DateField(blank=True, null=True, verbose_name='end date'),
-        ),
-        migrations.AlterField(
-            model_name='adverseevent',
-            name='entered_in_error',
-            field=models.BooleanField(default=False, verbose_name='entered in error'),
-        ),
-        migrations.AlterField(
-            model_name='adverseevent',
-            name='entered_in_error_reason',
-            field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
-        ),
-        migrations.AlterField(
-            model_name='adverseevent',
-            name='patient',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='adverse_events', to='trial.patient', verbose_name='patient'),
-        ),
-        migrations.AlterField(
-            model_name='adverseevent',
-            name='report_due_at',
-            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='report due at'),
-        ),
-        migrations.AlterField(
-            model_name='adverseevent',
-            name='serious',
-            field=models.BooleanField(default=False, verbose_name='serious'),
-        ),
-        migrations.AlterField(
-            model_name='adverseevent',
-            name='sponsor_notified_at',
-            field=models.DateTimeField(blank=True, editable=False, help_text='When the alert to the sponsor was delivered (empty: not delivered yet).', null=True, verbose_name='sponsor notified at'),
-        ),
-        migrations.AlterField(
-            model_name='adverseevent',
-            name='start_date',
-            field=models.DateField(verbose_name='start date'),
-        ),
-        migrations.AlterField(
-            model_name='adverseevent',
-            name='term',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='treatment.ctcaeterm', verbose_name='term'),
-        ),
-        migrations.AlterField(
-            model_name='ctcaeterm',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='cycle',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='cycle',
-            name='delay_reason',
-            field=models.TextField(blank=True, verbose_name='delay reason'),
-        ),
-        migrations.AlterField(
-            model_name='cycle',
-            name='entered_in_error',
-            field=models.BooleanField(default=False, verbose_name='entered in error'),
-        ),
-        migrations.AlterField(
-            model_name='cycle',
-            name='entered_in_error_reason',
-            field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
-        ),
-        migrations.AlterField(
-            model_name='cycle',
-            name='kind',
-            field=models.CharField(choices=[('induction', 'Induction'), ('consolidation', 'Consolidation'), ('azacitidine', 'Azacitidine cycle')], editable=False, max_length=20, verbose_name='kind'),
-        ),
-        migrations.AlterField(
-            model_name='cycle',
-            name='number',
-            field=models.PositiveSmallIntegerField(editable=False, verbose_name='number'),
-        ),
-        migrations.AlterField(
-            model_name='cycle',
-            name='patient',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cycles', to='trial.patient', verbose_name='patient'),
-        ),
-        migrations.AlterField(
-            model_name='cycle',
-            name='regimen',
-            field=models.CharField(choices=[('IC', 'Intensive chemotherapy (amsacrine–cytarabine)'), ('AZA', 'Azacitidine')], max_length=3, verbose_name='regimen'),
-        ),
-        migrations.AlterField(
-            model_name='cycle',
-            name='regimen_change_reason',
-            field=models.TextField(blank=True, help_text='Required when the regimen differs from the planned (stratum) one.', verbose_name='regimen change reason'),
-        ),
-        migrations.AlterField(
-            model_name='cycle',
-            name='start_date',
-            field=models.DateField(help_text='Day 1 of the cycle.', verbose_name='start date'),
-        ),
-        migrations.AlterField(
-            model_name='drugadministration',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='drugadministration',
-            name='cycle',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='drugs', to='treatment.cycle', verbose_name='cycle'),
-        ),
-        migrations.AlterField(
-            model_name='drugadministration',
-            name='delay_reason',
-            field=models.TextField(blank=True, verbose_name='delay reason'),
-        ),
-        migrations.AlterField(
-            model_name='drugadministration',
-            name='delayed',
-            field=models.BooleanField(default=False, verbose_name='delayed'),
-        ),
-        migrations.AlterField(
-            model_name='drugadministration',
-            name='drug',
-            field=models.CharField(choices=[('amsacrine', 'Amsacrine'), ('cytarabine', 'Cytarabine'), ('azacitidine', 'Azacitidine'), ('dexamethasone', 'Dexamethasone')], max_length=20, verbose_name='drug'),
-        ),
-        migrations.AlterField(
-            model_name='drugadministration',
-            name='entered_in_error',
-            field=models.BooleanField(default=False, verbose_name='entered in error'),
-        ),
-        migrations.AlterField(
-            model_name='drugadministration',
-            name='entered_in_error_reason',
-            field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
-        ),
-        migrations.AlterField(
-            model_name='drugadministration',
-            name='given_dose',
-            field=models.DecimalField(decimal_places=2, max_digits=8, validators=[django.core.validators.MinValueValidator(0)], verbose_name='given dose'),
-        ),
-        migrations.AlterField(
-            model_name='drugadministration',
-            name='planned_dose',
-            field=models.DecimalField(decimal_places=2, max_digits=8, validators=[django.core.validators.MinValueValidator(0)], verbose_name='planned dose'),
-        ),
-        migrations.AlterField(
-            model_name='drugadministration',
-            name='reduction_reason',
-            field=models.TextField(blank=True, help_text='Required when less than the planned dose was given.', verbose_name='reduction reason'),
-        ),
-        migrations.AlterField(
-            model_name='drugadministration',
-            name='unit',
-            field=models.CharField(choices=[('mg/m2', 'mg/m²'), ('mg', 'mg'), ('mg/kg', 'mg/kg'), ('g/m2', 'g/m²')], max_length=10, verbose_name='unit'),
-        ),
-        migrations.AlterField(
-            model_name='endoftreatment',
-            name='comment',
-            field=models.TextField(blank=True, verbose_name='comment'),
-        ),
-        migrations.AlterField(
-            model_name='endoftreatment',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='endoftreatment',
-            name='end_date',
-            field=models.DateField(verbose_name='end date'),
-        ),
-        migrations.AlterField(
-            model_name='endoftreatment',
-            name='entered_in_error',
-            field=models.BooleanField(default=False, verbose_name='entered in error'),
-        ),
-        migrations.AlterField(
-            model_name='endoftreatment',
-            name='entered_in_error_reason',
-            field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
-        ),
-        migrations.AlterField(
-            model_name='endoftreatment',
-            name='patient',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='end_of_treatment', to='trial.patient', verbose_name='patient'),
-        ),
-        migrations.AlterField(
-            model_name='endoftreatment',
-            name='reason',
-            field=models.CharField(choices=[('completed', 'Treatment completed'), ('progression', 'Progression'), ('toxicity', 'Toxicity'), ('transplant', 'Transplant'), ('death', 'Death'), ('withdrawal', 'Withdrawal'), ('investigator_decision', 'Investigator decision'), ('never_started', 'Treatment never started')], max_length=30, verbose_name='reason'),
-        ),
-        migrations.AlterField(
-            model_name='historicaladverseevent',
-            name='created_at',
-            field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='historicaladverseevent',
-            name='end_date',
-            field=models.DateField(blank=True, null=True, verbose_name='end date'),
-        ),
-        migrations.AlterField(
-            model_name='historicaladverseevent',
-            name='entered_in_error',
-            field=models.BooleanField(default=False, verbose_name='entered in error'),
-        ),
-        migrations.AlterField(
-            model_name='historicaladverseevent',
-            name='entered_in_error_reason',
-            field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
-        ),
-        migrations.AlterField(
-            model_name='historicaladverseevent',
-            name='patient',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='trial.patient', verbose_name='patient'),
-        ),
-        migrations.AlterField(
-            model_name='historicaladverseevent',
-            name='report_due_at',
-            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='report due at'),
-        ),
-        migrations.AlterField(
-            model_name='historicaladverseevent',
-            name='serious',
-            field=models.BooleanField(default=False, verbose_name='serious'),
-        ),
-        migrations.AlterField(
-            model_name='historicaladverseevent',
-            name='sponsor_notified_at',
-            field=models.DateTimeField(blank=True, editable=False, help_text='When the alert to the sponsor was delivered (empty: not delivered yet).', null=True, verbose_name='sponsor notified at'),
-        ),
-        migrations.AlterField(
-            model_name='historicaladverseevent',
-            name='start_date',
-            field=models.DateField(verbose_name='start date'),
-        ),
-        migrations.AlterField(
-            model_name='historicaladverseevent',
-            name='term',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='treatment.ctcaeterm', verbose_name='term'),
-        ),
-        migrations.AlterField(
-            model_name='historicalctcaeterm',
-            name='created_at',
-            field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='historicalcycle',
-            name='created_at',
-            field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='historicalcycle',
-            name='delay_reason',
-            field=models.TextField(blank=True, verbose_name='delay reason'),
-        ),
-        migrations.AlterField(
-            model_name='historicalcycle',
-            name='entered_in_error',
-            field=models.BooleanField(default=False, verbose_name='entered in error'),
-        ),
-        migrations.AlterField(
-            model_name='historicalcycle',
-            name='entered_in_error_reason',
-            field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
-        ),
-        migrations.AlterField(
-            model_name='historicalcycle',
-            name='kind',
-            field=models.CharField(choices=[('induction', 'Induction'), ('consolidation', 'Consolidation'), ('azacitidine', 'Azacitidine cycle')], editable=False, max_length=20, verbose_name='kind'),
-        ),
-        migrations.AlterField(
-            model_name='historicalcycle',
-            name='number',
-            field=models.PositiveSmallIntegerField(editable=False, verbose_name='number'),
-        ),
-        migrations.AlterField(
-            model_name='historicalcycle',
-            name='patient',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='trial.patient', verbose_name='patient'),
-        ),
-        migrations.AlterField(
-            model_name='historicalcycle',
-            name='regimen',
-            field=models.CharField(choices=[('IC', 'Intensive chemotherapy (amsacrine–cytarabine)'), ('AZA', 'Azacitidine')], max_length=3, verbose_name='regimen'),
-        ),
-        migrations.AlterField(
-            model_name='historicalcycle',
-            name='regimen_change_reason',
-            field=models.TextField(blank=True, help_text='Required when the regimen differs from the planned (stratum) one.', verbose_name='regimen change reason'),
-        ),
-        migrations.AlterField(
-            model_name='historicalcycle',
-            name='start_date',
-            field=models.DateField(help_text='Day 1 of the cycle.', verbose_name='start date'),
-        ),
-        migrations.AlterField(
-            model_name='historicaldrugadministration',
-            name='created_at',
-            field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='historicaldrugadministration',
-            name='cycle',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='treatment.cycle', verbose_name='cycle'),
-        ),
-        migrations.AlterField(
-            model_name='historicaldrugadministration',
-            name='delay_reason',
-            field=models.TextField(blank=True, verbose_name='delay reason'),
-        ),
-        migrations.AlterField(
-            model_name='historicaldrugadministration',
-            name='delayed',
-            field=models.BooleanField(default=False, verbose_name='delayed'),
-        ),
-        migrations.AlterField(
-            model_name='historicaldrugadministration',
-            name='drug',
-            field=models.CharField(choices=[('amsacrine', 'Amsacrine'), ('cytarabine', 'Cytarabine'), ('azacitidine', 'Azacitidine'), ('dexamethasone', 'Dexamethasone')], max_length=20, verbose_name='drug'),
-        ),
-        migrations.AlterField(
-            model_name='historicaldrugadministration',
-            name='entered_in_error',
-            field=models.BooleanField(default=False, verbose_name='entered in error'),
-        ),
-        migrations.AlterField(
-            model_name='historicaldrugadministration',
-            name='entered_in_error_reason',
-            field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
-        ),
-        migrations.AlterField(
-            model_name='historicaldrugadministration',
-            name='given_dose',
-            field=models.DecimalField(decimal_places=2, max_digits=8, validators=[django.core.validators.MinValueValidator(0)], verbose_name='given dose'),
-        ),
-        migrations.AlterField(
-            model_name='historicaldrugadministration',
-            name='planned_dose',
-            field=models.DecimalField(decimal_places=2, max_digits=8, validators=[django.core.validators.MinValueValidator(0)], verbose_name='planned dose'),
-        ),
-        migrations.AlterField(
-            model_name='historicaldrugadministration',
-            name='reduction_reason',
-            field=models.TextField(blank=True, help_text='Required when less than the planned dose was given.', verbose_name='reduction reason'),
-        ),
-        migrations.AlterField(
-            model_name='historicaldrugadministration',
-            name='unit',
-            field=models.CharField(choices=[('mg/m2', 'mg/m²'), ('mg', 'mg'), ('mg/kg', 'mg/kg'), ('g/m2', 'g/m²')], max_length=10, verbose_name='unit'),
-        ),
-        migrations.AlterField(
-            model_name='historicalendoftreatment',
-            name='comment',
-            field=models.TextField(blank=True, verbose_name='comment'),
-        ),
-        migrations.AlterField(
-            model_name='historicalendoftreatment',
-            name='created_at',
-            field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='historicalendoftreatment',
-            name='end_date',
-            field=models.DateField(verbose_name='end date'),
-        ),
-        migrations.AlterField(
-            model_name='historicalendoftreatment',
-            name='entered_in_error',
-            field=models.BooleanField(default=False, verbose_name='entered in error'),
-        ),
-        migrations.AlterField(
-            model_name='historicalendoftreatment',
-            name='entered_in_error_reason',
-            field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
-        ),
-        migrations.AlterField(
-            model_name='historicalendoftreatment',
-            name='patient',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='trial.patient', verbose_name='patient'),
-        ),
-        migrations.AlterField(
-            model_name='historicalendoftreatment',
-            name='reason',
-            field=models.CharField(choices=[('completed', 'Treatment completed'), ('progression', 'Progression'), ('toxicity', 'Toxicity'), ('transplant', 'Transplant'), ('death', 'Death'), ('withdrawal', 'Withdrawal'), ('investigator_decision', 'Investigator decision'), ('never_started', 'Treatment never started')], max_length=30, verbose_name='reason'),
-        ),
-        migrations.AlterField(
-            model_name='historicalprotocoldeviation',
-            name='created_at',
-            field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='historicalprotocoldeviation',
-            name='cycle',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='treatment.cycle', verbose_name='cycle'),
-        ),
-        migrations.AlterField(
-            model_name='historicalprotocoldeviation',
-            name='description',
-            field=models.TextField(verbose_name='description'),
-        ),
-        migrations.AlterField(
-            model_name='historicalprotocoldeviation',
-            name='detected_at',
-            field=models.DateTimeField(verbose_name='detected at'),
-        ),
-        migrations.AlterField(
-            model_name='historicalprotocoldeviation',
-            name='entered_in_error',
-            field=models.BooleanField(default=False, verbose_name='entered in error'),
-        ),
-        migrations.AlterField(
-            model_name='historicalprotocoldeviation',
-            name='entered_in_error_reason',
-            field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
-        ),
-        migrations.AlterField(
-            model_name='historicalprotocoldeviation',
-            name='kind',
-            field=models.CharField(choices=[('dex_in_control', 'Dexamethasone given in the control arm'), ('dex_missing', 'Dexamethasone not given in the dexamethasone arm'), ('regimen_change', 'Regimen differs from the planned regimen')], max_length=20, verbose_name='kind'),
-        ),
-        migrations.AlterField(
-            model_name='historicalprotocoldeviation',
-            name='patient',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='trial.patient', verbose_name='patient'),
-        ),
-        migrations.AlterField(
-            model_name='historicalrelapse',
-            name='assessment',
-            field=models.ForeignKey(blank=True, db_constraint=False, editable=False, help_text='The response assessment the relapse was found at, if it was.', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='treatment.responseassessment', verbose_name='assessment'),
-        ),
-        migrations.AlterField(
-            model_name='historicalrelapse',
-            name='comment',
-            field=models.TextField(blank=True, verbose_name='comment'),
-        ),
-        migrations.AlterField(
-            model_name='historicalrelapse',
-            name='created_at',
-            field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='historicalrelapse',
-            name='entered_in_error',
-            field=models.BooleanField(default=False, verbose_name='entered in error'),
-        ),
-        migrations.AlterField(
-            model_name='historicalrelapse',
-            name='entered_in_error_reason',
-            field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
-        ),
-        migrations.AlterField(
-            model_name='historicalrelapse',
-            name='found_at',
-            field=models.CharField(choices=[('response', 'Response assessment'), ('end_of_treatment', 'End of treatment for progression'), ('followup_visit', 'Follow-up visit'), ('relapse_form', 'Relapse form'), ('migrated', 'Follow-up visit (before relapse records)')], editable=False, max_length=20, verbose_name='found at'),
-        ),
-        migrations.AlterField(
-            model_name='historicalrelapse',
-            name='patient',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='trial.patient', verbose_name='patient'),
-        ),
-        migrations.AlterField(
-            model_name='historicalrelapse',
-            name='recorded_by',
-            field=models.ForeignKey(blank=True, db_constraint=False, editable=False, help_text='Who first recorded the relapse (its history keeps every correction).', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='recorded by'),
-        ),
-        migrations.AlterField(
-            model_name='historicalrelapse',
-            name='relapse_date',
-            field=models.DateField(verbose_name='relapse date'),
-        ),
-        migrations.AlterField(
-            model_name='historicalresponseassessment',
-            name='assessment_date',
-            field=models.DateField(verbose_name='assessment date'),
-        ),
-        migrations.AlterField(
-            model_name='historicalresponseassessment',
-            name='comment',
-            field=models.TextField(blank=True, verbose_name='comment'),
-        ),
-        migrations.AlterField(
-            model_name='historicalresponseassessment',
-            name='created_at',
-            field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='historicalresponseassessment',
-            name='cycle',
-            field=models.ForeignKey(blank=True, db_constraint=False, editable=False, help_text='The last cycle started on or before the assessment (derived).', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='treatment.cycle', verbose_name='cycle'),
-        ),
-        migrations.AlterField(
-            model_name='historicalresponseassessment',
-            name='entered_in_error',
-            field=models.BooleanField(default=False, verbose_name='entered in error'),
-        ),
-        migrations.AlterField(
-            model_name='historicalresponseassessment',
-            name='entered_in_error_reason',
-            field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
-        ),
-        migrations.AlterField(
-            model_name='historicalresponseassessment',
-            name='patient',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='trial.patient', verbose_name='patient'),
-        ),
-        migrations.AlterField(
-            model_name='historicalresponseassessment',
-            name='response',
-            field=models.CharField(choices=[('CR', 'Complete remission (CR)'), ('CRi', 'CR with incomplete haematological recovery (CRi)'), ('MLFS', 'Morphologic leukaemia-free state (MLFS)'), ('PR', 'Partial remission (PR)'), ('SD', 'Stable / resistant disease'), ('PD', 'Progressive disease'), ('REL', 'Relapse after CR/CRi')], max_length=4, verbose_name='response'),
-        ),
-        migrations.AlterField(
-            model_name='historicalsignature',
-            name='created_at',
-            field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='historicaltransplant',
-            name='comment',
-            field=models.TextField(blank=True, verbose_name='comment'),
-        ),
-        migrations.AlterField(
-            model_name='historicaltransplant',
-            name='created_at',
-            field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='historicaltransplant',
-            name='donor_type',
-            field=models.CharField(choices=[('matched_sibling', 'Matched sibling'), ('matched_unrelated', 'Matched unrelated'), ('mismatched_unrelated', 'Mismatched unrelated'), ('haploidentical', 'Haploidentical'), ('cord_blood', 'Cord blood')], max_length=30, verbose_name='donor type'),
-        ),
-        migrations.AlterField(
-            model_name='historicaltransplant',
-            name='entered_in_error',
-            field=models.BooleanField(default=False, verbose_name='entered in error'),
-        ),
-        migrations.AlterField(
-            model_name='historicaltransplant',
-            name='entered_in_error_reason',
-            field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
-        ),
-        migrations.AlterField(
-            model_name='historicaltransplant',
-            name='patient',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='trial.patient', verbose_name='patient'),
-        ),
-        migrations.AlterField(
-            model_name='historicaltransplant',
-            name='transplant_date',
-            field=models.DateField(verbose_name='transplant date'),
-        ),
-        migrations.AlterField(
-            model_name='protocoldeviation',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='protocoldeviation',
-            name='cycle',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deviations', to='treatment.cycle', verbose_name='cycle'),
-        ),
-        migrations.AlterField(
-            model_name='protocoldeviation',
-            name='description',
-            field=models.TextField(verbose_name='description'),
-        ),
-        migrations.AlterField(
-            model_name='protocoldeviation',
-            name='detected_at',
-            field=models.DateTimeField(verbose_name='detected at'),
-        ),
-        migrations.AlterField(
-            model_name='protocoldeviation',
-            name='entered_in_error',
-            field=models.BooleanField(default=False, verbose_name='entered in error'),
-        ),
-        migrations.AlterField(
-            model_name='protocoldeviation',
-            name='entered_in_error_reason',
-            field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
-        ),
-        migrations.AlterField(
-            model_name='protocoldeviation',
-            name='kind',
-            field=models.CharField(choices=[('dex_in_control', 'Dexamethasone given in the control arm'), ('dex_missing', 'Dexamethasone not given in the dexamethasone arm'), ('regimen_change', 'Regimen differs from the planned regimen')], max_length=20, verbose_name='kind'),
-        ),
-        migrations.AlterField(
-            model_name='protocoldeviation',
-            name='patient',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deviations', to='trial.patient', verbose_name='patient'),
-        ),
-        migrations.AlterField(
-            model_name='relapse',
-            name='assessment',
-            field=models.ForeignKey(blank=True, editable=False, help_text='The response assessment the relapse was found at, if it was.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='treatment.responseassessment', verbose_name='assessment'),
-        ),
-        migrations.AlterField(
-            model_name='relapse',
-            name='comment',
-            field=models.TextField(blank=True, verbose_name='comment'),
-        ),
-        migrations.AlterField(
-            model_name='relapse',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='relapse',
-            name='entered_in_error',
-            field=models.BooleanField(default=False, verbose_name='entered in error'),
-        ),
-        migrations.AlterField(
-            model_name='relapse',
-            name='entered_in_error_reason',
-            field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
-        ),
-        migrations.AlterField(
-            model_name='relapse',
-            name='found_at',
-            field=models.CharField(choices=[('response', 'Response assessment'), ('end_of_treatment', 'End of treatment for progression'), ('followup_visit', 'Follow-up visit'), ('relapse_form', 'Relapse form'), ('migrated', 'Follow-up visit (before relapse records)')], editable=False, max_length=20, verbose_name='found at'),
-        ),
-        migrations.AlterField(
-            model_name='relapse',
-            name='patient',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='relapses', to='trial.patient', verbose_name='patient'),
-        ),
-        migrations.AlterField(
-            model_name='relapse',
-            name='recorded_by',
-            field=models.ForeignKey(blank=True, editable=False, help_text='Who first recorded the relapse (its history keeps every correction).', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='recorded by'),
-        ),
-        migrations.AlterField(
-            model_name='relapse',
-            name='relapse_date',
-            field=models.DateField(verbose_name='relapse date'),
-        ),
-        migrations.AlterField(
-            model_name='responseassessment',
-            name='assessment_date',
-            field=models.DateField(verbose_name='assessment date'),
-        ),
-        migrations.AlterField(
-            model_name='responseassessment',
-            name='comment',
-            field=models.TextField(blank=True, verbose_name='comment'),
-        ),
-        migrations.AlterField(
-            model_name='responseassessment',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='responseassessment',
-            name='cycle',
-            field=models.ForeignKey(editable=False, help_text='The last cycle started on or before the assessment (derived).', on_delete=django.db.models.deletion.PROTECT, related_name='response_assessments', to='treatment.cycle', verbose_name='cycle'),
-        ),
-        migrations.AlterField(
-            model_name='responseassessment',
-            name='entered_in_error',
-            field=models.BooleanField(default=False, verbose_name='entered in error'),
-        ),
-        migrations.AlterField(
-            model_name='responseassessment',
-            name='entered_in_error_reason',
-            field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
-        ),
-        migrations.AlterField(
-            model_name='responseassessment',
-            name='patient',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='response_assessments', to='trial.patient', verbose_name='patient'),
-        ),
-        migrations.AlterField(
-            model_name='responseassessment',
-            name='response',
-            field=models.CharField(choices=[('CR', 'Complete remission (CR)'), ('CRi', 'CR with incomplete haematological recovery (CRi)'), ('MLFS', 'Morphologic leukaemia-free state (MLFS)'), ('PR', 'Partial remission (PR)'), ('SD', 'Stable / resistant disease'), ('PD', 'Progressive disease'), ('REL', 'Relapse after CR/CRi')], max_length=4, verbose_name='response'),
-        ),
-        migrations.AlterField(
-            model_name='signature',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='transplant',
-            name='comment',
-            field=models.TextField(blank=True, verbose_name='comment'),
-        ),
-        migrations.AlterField(
-            model_name='transplant',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='transplant',
-            name='donor_type',
-            field=models.CharField(choices=[('matched_sibling', 'Matched sibling'), ('matched_unrelated', 'Matched unrelated'), ('mismatched_unrelated', 'Mismatched unrelated'), ('haploidentical', 'Haploidentical'), ('cord_blood', 'Cord blood')], max_length=30, verbose_name='donor type'),
-        ),
-        migrations.AlterField(
-            model_name='transplant',
-            name='entered_in_error',
-            field=models.BooleanField(default=False, verbose_name='entered in error'),
-        ),
-        migrations.AlterField(
-            model_name='transplant',
-            name='entered_in_error_reason',
-            field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
-        ),
-        migrations.AlterField(
-            model_name='transplant',
-            name='patient',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='transplants', to='trial.patient', verbose_name='patient'),
-        ),
-        migrations.AlterField(
-            model_name='transplant',
-            name='transplant_date',
-            field=models.DateField(verbose_name='transplant date'),
-        ),
+        LabelsOnly([
+            migrations.AlterField(
+                model_name='adverseevent',
+                name='created_at',
+                field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='adverseevent',
+                name='end_date',
+                field=models.DateField(blank=True, null=True, verbose_name='end date'),
+            ),
+            migrations.AlterField(
+                model_name='adverseevent',
+                name='entered_in_error',
+                field=models.BooleanField(default=False, verbose_name='entered in error'),
+            ),
+            migrations.AlterField(
+                model_name='adverseevent',
+                name='entered_in_error_reason',
+                field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
+            ),
+            migrations.AlterField(
+                model_name='adverseevent',
+                name='patient',
+                field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='adverse_events', to='trial.patient', verbose_name='patient'),
+            ),
+            migrations.AlterField(
+                model_name='adverseevent',
+                name='report_due_at',
+                field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='report due at'),
+            ),
+            migrations.AlterField(
+                model_name='adverseevent',
+                name='serious',
+                field=models.BooleanField(default=False, verbose_name='serious'),
+            ),
+            migrations.AlterField(
+                model_name='adverseevent',
+                name='sponsor_notified_at',
+                field=models.DateTimeField(blank=True, editable=False, help_text='When the alert to the sponsor was delivered (empty: not delivered yet).', null=True, verbose_name='sponsor notified at'),
+            ),
+            migrations.AlterField(
+                model_name='adverseevent',
+                name='start_date',
+                field=models.DateField(verbose_name='start date'),
+            ),
+            migrations.AlterField(
+                model_name='adverseevent',
+                name='term',
+                field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='treatment.ctcaeterm', verbose_name='term'),
+            ),
+            migrations.AlterField(
+                model_name='ctcaeterm',
+                name='created_at',
+                field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='cycle',
+                name='created_at',
+                field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='cycle',
+                name='delay_reason',
+                field=models.TextField(blank=True, verbose_name='delay reason'),
+            ),
+            migrations.AlterField(
+                model_name='cycle',
+                name='entered_in_error',
+                field=models.BooleanField(default=False, verbose_name='entered in error'),
+            ),
+            migrations.AlterField(
+                model_name='cycle',
+                name='entered_in_error_reason',
+                field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
+            ),
+            migrations.AlterField(
+                model_name='cycle',
+                name='kind',
+                field=models.CharField(choices=[('induction', 'Induction'), ('consolidation', 'Consolidation'), ('azacitidine', 'Azacitidine cycle')], editable=False, max_length=20, verbose_name='kind'),
+            ),
+            migrations.AlterField(
+                model_name='cycle',
+                name='number',
+                field=models.PositiveSmallIntegerField(editable=False, verbose_name='number'),
+            ),
+            migrations.AlterField(
+                model_name='cycle',
+                name='patient',
+                field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cycles', to='trial.patient', verbose_name='patient'),
+            ),
+            migrations.AlterField(
+                model_name='cycle',
+                name='regimen',
+                field=models.CharField(choices=[('IC', 'Intensive chemotherapy (amsacrine–cytarabine)'), ('AZA', 'Azacitidine')], max_length=3, verbose_name='regimen'),
+            ),
+            migrations.AlterField(
+                model_name='cycle',
+                name='regimen_change_reason',
+                field=models.TextField(blank=True, help_text='Required when the regimen differs from the planned (stratum) one.', verbose_name='regimen change reason'),
+            ),
+            migrations.AlterField(
+                model_name='cycle',
+                name='start_date',
+                field=models.DateField(help_text='Day 1 of the cycle.', verbose_name='start date'),
+            ),
+            migrations.AlterField(
+                model_name='drugadministration',
+                name='created_at',
+                field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='drugadministration',
+                name='cycle',
+                field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='drugs', to='treatment.cycle', verbose_name='cycle'),
+            ),
+            migrations.AlterField(
+                model_name='drugadministration',
+                name='delay_reason',
+                field=models.TextField(blank=True, verbose_name='delay reason'),
+            ),
+            migrations.AlterField(
+                model_name='drugadministration',
+                name='delayed',
+                field=models.BooleanField(default=False, verbose_name='delayed'),
+            ),
+            migrations.AlterField(
+                model_name='drugadministration',
+                name='drug',
+                field=models.CharField(choices=[('amsacrine', 'Amsacrine'), ('cytarabine', 'Cytarabine'), ('azacitidine', 'Azacitidine'), ('dexamethasone', 'Dexamethasone')], max_length=20, verbose_name='drug'),
+            ),
+            migrations.AlterField(
+                model_name='drugadministration',
+                name='entered_in_error',
+                field=models.BooleanField(default=False, verbose_name='entered in error'),
+            ),
+            migrations.AlterField(
+                model_name='drugadministration',
+                name='entered_in_error_reason',
+                field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
+            ),
+            migrations.AlterField(
+                model_name='drugadministration',
+                name='given_dose',
+                field=models.DecimalField(decimal_places=2, max_digits=8, validators=[django.core.validators.MinValueValidator(0)], verbose_name='given dose'),
+            ),
+            migrations.AlterField(
+                model_name='drugadministration',
+                name='planned_dose',
+                field=models.DecimalField(decimal_places=2, max_digits=8, validators=[django.core.validators.MinValueValidator(0)], verbose_name='planned dose'),
+            ),
+            migrations.AlterField(
+                model_name='drugadministration',
+                name='reduction_reason',
+                field=models.TextField(blank=True, help_text='Required when less than the planned dose was given.', verbose_name='reduction reason'),
+            ),
+            migrations.AlterField(
+                model_name='drugadministration',
+                name='unit',
+                field=models.CharField(choices=[('mg/m2', 'mg/m²'), ('mg', 'mg'), ('mg/kg', 'mg/kg'), ('g/m2', 'g/m²')], max_length=10, verbose_name='unit'),
+            ),
+            migrations.AlterField(
+                model_name='endoftreatment',
+                name='comment',
+                field=models.TextField(blank=True, verbose_name='comment'),
+            ),
+            migrations.AlterField(
+                model_name='endoftreatment',
+                name='created_at',
+                field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='endoftreatment',
+                name='end_date',
+                field=models.DateField(verbose_name='end date'),
+            ),
+            migrations.AlterField(
+                model_name='endoftreatment',
+                name='entered_in_error',
+                field=models.BooleanField(default=False, verbose_name='entered in error'),
+            ),
+            migrations.AlterField(
+                model_name='endoftreatment',
+                name='entered_in_error_reason',
+                field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
+            ),
+            migrations.AlterField(
+                model_name='endoftreatment',
+                name='patient',
+                field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='end_of_treatment', to='trial.patient', verbose_name='patient'),
+            ),
+            migrations.AlterField(
+                model_name='endoftreatment',
+                name='reason',
+                field=models.CharField(choices=[('completed', 'Treatment completed'), ('progression', 'Progression'), ('toxicity', 'Toxicity'), ('transplant', 'Transplant'), ('death', 'Death'), ('withdrawal', 'Withdrawal'), ('investigator_decision', 'Investigator decision'), ('never_started', 'Treatment never started')], max_length=30, verbose_name='reason'),
+            ),
+            migrations.AlterField(
+                model_name='historicaladverseevent',
+                name='created_at',
+                field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='historicaladverseevent',
+                name='end_date',
+                field=models.DateField(blank=True, null=True, verbose_name='end date'),
+            ),
+            migrations.AlterField(
+                model_name='historicaladverseevent',
+                name='entered_in_error',
+                field=models.BooleanField(default=False, verbose_name='entered in error'),
+            ),
+            migrations.AlterField(
+                model_name='historicaladverseevent',
+                name='entered_in_error_reason',
+                field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
+            ),
+            migrations.AlterField(
+                model_name='historicaladverseevent',
+                name='patient',
+                field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='trial.patient', verbose_name='patient'),
+            ),
+            migrations.AlterField(
+                model_name='historicaladverseevent',
+                name='report_due_at',
+                field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='report due at'),
+            ),
+            migrations.AlterField(
+                model_name='historicaladverseevent',
+                name='serious',
+                field=models.BooleanField(default=False, verbose_name='serious'),
+            ),
+            migrations.AlterField(
+                model_name='historicaladverseevent',
+                name='sponsor_notified_at',
+                field=models.DateTimeField(blank=True, editable=False, help_text='When the alert to the sponsor was delivered (empty: not delivered yet).', null=True, verbose_name='sponsor notified at'),
+            ),
+            migrations.AlterField(
+                model_name='historicaladverseevent',
+                name='start_date',
+                field=models.DateField(verbose_name='start date'),
+            ),
+            migrations.AlterField(
+                model_name='historicaladverseevent',
+                name='term',
+                field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='treatment.ctcaeterm', verbose_name='term'),
+            ),
+            migrations.AlterField(
+                model_name='historicalctcaeterm',
+                name='created_at',
+                field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='historicalcycle',
+                name='created_at',
+                field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='historicalcycle',
+                name='delay_reason',
+                field=models.TextField(blank=True, verbose_name='delay reason'),
+            ),
+            migrations.AlterField(
+                model_name='historicalcycle',
+                name='entered_in_error',
+                field=models.BooleanField(default=False, verbose_name='entered in error'),
+            ),
+            migrations.AlterField(
+                model_name='historicalcycle',
+                name='entered_in_error_reason',
+                field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
+            ),
+            migrations.AlterField(
+                model_name='historicalcycle',
+                name='kind',
+                field=models.CharField(choices=[('induction', 'Induction'), ('consolidation', 'Consolidation'), ('azacitidine', 'Azacitidine cycle')], editable=False, max_length=20, verbose_name='kind'),
+            ),
+            migrations.AlterField(
+                model_name='historicalcycle',
+                name='number',
+                field=models.PositiveSmallIntegerField(editable=False, verbose_name='number'),
+            ),
+            migrations.AlterField(
+                model_name='historicalcycle',
+                name='patient',
+                field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='trial.patient', verbose_name='patient'),
+            ),
+            migrations.AlterField(
+                model_name='historicalcycle',
+                name='regimen',
+                field=models.CharField(choices=[('IC', 'Intensive chemotherapy (amsacrine–cytarabine)'), ('AZA', 'Azacitidine')], max_length=3, verbose_name='regimen'),
+            ),
+            migrations.AlterField(
+                model_name='historicalcycle',
+                name='regimen_change_reason',
+                field=models.TextField(blank=True, help_text='Required when the regimen differs from the planned (stratum) one.', verbose_name='regimen change reason'),
+            ),
+            migrations.AlterField(
+                model_name='historicalcycle',
+                name='start_date',
+                field=models.DateField(help_text='Day 1 of the cycle.', verbose_name='start date'),
+            ),
+            migrations.AlterField(
+                model_name='historicaldrugadministration',
+                name='created_at',
+                field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='historicaldrugadministration',
+                name='cycle',
+                field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='treatment.cycle', verbose_name='cycle'),
+            ),
+            migrations.AlterField(
+                model_name='historicaldrugadministration',
+                name='delay_reason',
+                field=models.TextField(blank=True, verbose_name='delay reason'),
+            ),
+            migrations.AlterField(
+                model_name='historicaldrugadministration',
+                name='delayed',
+                field=models.BooleanField(default=False, verbose_name='delayed'),
+            ),
+            migrations.AlterField(
+                model_name='historicaldrugadministration',
+                name='drug',
+                field=models.CharField(choices=[('amsacrine', 'Amsacrine'), ('cytarabine', 'Cytarabine'), ('azacitidine', 'Azacitidine'), ('dexamethasone', 'Dexamethasone')], max_length=20, verbose_name='drug'),
+            ),
+            migrations.AlterField(
+                model_name='historicaldrugadministration',
+                name='entered_in_error',
+                field=models.BooleanField(default=False, verbose_name='entered in error'),
+            ),
+            migrations.AlterField(
+                model_name='historicaldrugadministration',
+                name='entered_in_error_reason',
+                field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
+            ),
+            migrations.AlterField(
+                model_name='historicaldrugadministration',
+                name='given_dose',
+                field=models.DecimalField(decimal_places=2, max_digits=8, validators=[django.core.validators.MinValueValidator(0)], verbose_name='given dose'),
+            ),
+            migrations.AlterField(
+                model_name='historicaldrugadministration',
+                name='planned_dose',
+                field=models.DecimalField(decimal_places=2, max_digits=8, validators=[django.core.validators.MinValueValidator(0)], verbose_name='planned dose'),
+            ),
+            migrations.AlterField(
+                model_name='historicaldrugadministration',
+                name='reduction_reason',
+                field=models.TextField(blank=True, help_text='Required when less than the planned dose was given.', verbose_name='reduction reason'),
+            ),
+            migrations.AlterField(
+                model_name='historicaldrugadministration',
+                name='unit',
+                field=models.CharField(choices=[('mg/m2', 'mg/m²'), ('mg', 'mg'), ('mg/kg', 'mg/kg'), ('g/m2', 'g/m²')], max_length=10, verbose_name='unit'),
+            ),
+            migrations.AlterField(
+                model_name='historicalendoftreatment',
+                name='comment',
+                field=models.TextField(blank=True, verbose_name='comment'),
+            ),
+            migrations.AlterField(
+                model_name='historicalendoftreatment',
+                name='created_at',
+                field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='historicalendoftreatment',
+                name='end_date',
+                field=models.DateField(verbose_name='end date'),
+            ),
+            migrations.AlterField(
+                model_name='historicalendoftreatment',
+                name='entered_in_error',
+                field=models.BooleanField(default=False, verbose_name='entered in error'),
+            ),
+            migrations.AlterField(
+                model_name='historicalendoftreatment',
+                name='entered_in_error_reason',
+                field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
+            ),
+            migrations.AlterField(
+                model_name='historicalendoftreatment',
+                name='patient',
+                field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='trial.patient', verbose_name='patient'),
+            ),
+            migrations.AlterField(
+                model_name='historicalendoftreatment',
+                name='reason',
+                field=models.CharField(choices=[('completed', 'Treatment completed'), ('progression', 'Progression'), ('toxicity', 'Toxicity'), ('transplant', 'Transplant'), ('death', 'Death'), ('withdrawal', 'Withdrawal'), ('investigator_decision', 'Investigator decision'), ('never_started', 'Treatment never started')], max_length=30, verbose_name='reason'),
+            ),
+            migrations.AlterField(
+                model_name='historicalprotocoldeviation',
+                name='created_at',
+                field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='historicalprotocoldeviation',
+                name='cycle',
+                field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='treatment.cycle', verbose_name='cycle'),
+            ),
+            migrations.AlterField(
+                model_name='historicalprotocoldeviation',
+                name='description',
+                field=models.TextField(verbose_name='description'),
+            ),
+            migrations.AlterField(
+                model_name='historicalprotocoldeviation',
+                name='detected_at',
+                field=models.DateTimeField(verbose_name='detected at'),
+            ),
+            migrations.AlterField(
+                model_name='historicalprotocoldeviation',
+                name='entered_in_error',
+                field=models.BooleanField(default=False, verbose_name='entered in error'),
+            ),
+            migrations.AlterField(
+                model_name='historicalprotocoldeviation',
+                name='entered_in_error_reason',
+                field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
+            ),
+            migrations.AlterField(
+                model_name='historicalprotocoldeviation',
+                name='kind',
+                field=models.CharField(choices=[('dex_in_control', 'Dexamethasone given in the control arm'), ('dex_missing', 'Dexamethasone not given in the dexamethasone arm'), ('regimen_change', 'Regimen differs from the planned regimen')], max_length=20, verbose_name='kind'),
+            ),
+            migrations.AlterField(
+                model_name='historicalprotocoldeviation',
+                name='patient',
+                field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='trial.patient', verbose_name='patient'),
+            ),
+            migrations.AlterField(
+                model_name='historicalrelapse',
+                name='assessment',
+                field=models.ForeignKey(blank=True, db_constraint=False, editable=False, help_text='The response assessment the relapse was found at, if it was.', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='treatment.responseassessment', verbose_name='assessment'),
+            ),
+            migrations.AlterField(
+                model_name='historicalrelapse',
+                name='comment',
+                field=models.TextField(blank=True, verbose_name='comment'),
+            ),
+            migrations.AlterField(
+                model_name='historicalrelapse',
+                name='created_at',
+                field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='historicalrelapse',
+                name='entered_in_error',
+                field=models.BooleanField(default=False, verbose_name='entered in error'),
+            ),
+            migrations.AlterField(
+                model_name='historicalrelapse',
+                name='entered_in_error_reason',
+                field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
+            ),
+            migrations.AlterField(
+                model_name='historicalrelapse',
+                name='found_at',
+                field=models.CharField(choices=[('response', 'Response assessment'), ('end_of_treatment', 'End of treatment for progression'), ('followup_visit', 'Follow-up visit'), ('relapse_form', 'Relapse form'), ('migrated', 'Follow-up visit (before relapse records)')], editable=False, max_length=20, verbose_name='found at'),
+            ),
+            migrations.AlterField(
+                model_name='historicalrelapse',
+                name='patient',
+                field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='trial.patient', verbose_name='patient'),
+            ),
+            migrations.AlterField(
+                model_name='historicalrelapse',
+                name='recorded_by',
+                field=models.ForeignKey(blank=True, db_constraint=False, editable=False, help_text='Who first recorded the relapse (its history keeps every correction).', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='recorded by'),
+            ),
+            migrations.AlterField(
+                model_name='historicalrelapse',
+                name='relapse_date',
+                field=models.DateField(verbose_name='relapse date'),
+            ),
+            migrations.AlterField(
+                model_name='historicalresponseassessment',
+                name='assessment_date',
+                field=models.DateField(verbose_name='assessment date'),
+            ),
+            migrations.AlterField(
+                model_name='historicalresponseassessment',
+                name='comment',
+                field=models.TextField(blank=True, verbose_name='comment'),
+            ),
+            migrations.AlterField(
+                model_name='historicalresponseassessment',
+                name='created_at',
+                field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='historicalresponseassessment',
+                name='cycle',
+                field=models.ForeignKey(blank=True, db_constraint=False, editable=False, help_text='The last cycle started on or before the assessment (derived).', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='treatment.cycle', verbose_name='cycle'),
+            ),
+            migrations.AlterField(
+                model_name='historicalresponseassessment',
+                name='entered_in_error',
+                field=models.BooleanField(default=False, verbose_name='entered in error'),
+            ),
+            migrations.AlterField(
+                model_name='historicalresponseassessment',
+                name='entered_in_error_reason',
+                field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
+            ),
+            migrations.AlterField(
+                model_name='historicalresponseassessment',
+                name='patient',
+                field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='trial.patient', verbose_name='patient'),
+            ),
+            migrations.AlterField(
+                model_name='historicalresponseassessment',
+                name='response',
+                field=models.CharField(choices=[('CR', 'Complete remission (CR)'), ('CRi', 'CR with incomplete haematological recovery (CRi)'), ('MLFS', 'Morphologic leukaemia-free state (MLFS)'), ('PR', 'Partial remission (PR)'), ('SD', 'Stable / resistant disease'), ('PD', 'Progressive disease'), ('REL', 'Relapse after CR/CRi')], max_length=4, verbose_name='response'),
+            ),
+            migrations.AlterField(
+                model_name='historicalsignature',
+                name='created_at',
+                field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='historicaltransplant',
+                name='comment',
+                field=models.TextField(blank=True, verbose_name='comment'),
+            ),
+            migrations.AlterField(
+                model_name='historicaltransplant',
+                name='created_at',
+                field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='historicaltransplant',
+                name='donor_type',
+                field=models.CharField(choices=[('matched_sibling', 'Matched sibling'), ('matched_unrelated', 'Matched unrelated'), ('mismatched_unrelated', 'Mismatched unrelated'), ('haploidentical', 'Haploidentical'), ('cord_blood', 'Cord blood')], max_length=30, verbose_name='donor type'),
+            ),
+            migrations.AlterField(
+                model_name='historicaltransplant',
+                name='entered_in_error',
+                field=models.BooleanField(default=False, verbose_name='entered in error'),
+            ),
+            migrations.AlterField(
+                model_name='historicaltransplant',
+                name='entered_in_error_reason',
+                field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
+            ),
+            migrations.AlterField(
+                model_name='historicaltransplant',
+                name='patient',
+                field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='trial.patient', verbose_name='patient'),
+            ),
+            migrations.AlterField(
+                model_name='historicaltransplant',
+                name='transplant_date',
+                field=models.DateField(verbose_name='transplant date'),
+            ),
+            migrations.AlterField(
+                model_name='protocoldeviation',
+                name='created_at',
+                field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='protocoldeviation',
+                name='cycle',
+                field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deviations', to='treatment.cycle', verbose_name='cycle'),
+            ),
+            migrations.AlterField(
+                model_name='protocoldeviation',
+                name='description',
+                field=models.TextField(verbose_name='description'),
+            ),
+            migrations.AlterField(
+                model_name='protocoldeviation',
+                name='detected_at',
+                field=models.DateTimeField(verbose_name='detected at'),
+            ),
+            migrations.AlterField(
+                model_name='protocoldeviation',
+                name='entered_in_error',
+                field=models.BooleanField(default=False, verbose_name='entered in error'),
+            ),
+            migrations.AlterField(
+                model_name='protocoldeviation',
+                name='entered_in_error_reason',
+                field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
+            ),
+            migrations.AlterField(
+                model_name='protocoldeviation',
+                name='kind',
+                field=models.CharField(choices=[('dex_in_control', 'Dexamethasone given in the control arm'), ('dex_missing', 'Dexamethasone not given in the dexamethasone arm'), ('regimen_change', 'Regimen differs from the planned regimen')], max_length=20, verbose_name='kind'),
+            ),
+            migrations.AlterField(
+                model_name='protocoldeviation',
+                name='patient',
+                field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deviations', to='trial.patient', verbose_name='patient'),
+            ),
+            migrations.AlterField(
+                model_name='relapse',
+                name='assessment',
+                field=models.ForeignKey(blank=True, editable=False, help_text='The response assessment the relapse was found at, if it was.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='treatment.responseassessment', verbose_name='assessment'),
+            ),
+            migrations.AlterField(
+                model_name='relapse',
+                name='comment',
+                field=models.TextField(blank=True, verbose_name='comment'),
+            ),
+            migrations.AlterField(
+                model_name='relapse',
+                name='created_at',
+                field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='relapse',
+                name='entered_in_error',
+                field=models.BooleanField(default=False, verbose_name='entered in error'),
+            ),
+            migrations.AlterField(
+                model_name='relapse',
+                name='entered_in_error_reason',
+                field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
+            ),
+            migrations.AlterField(
+                model_name='relapse',
+                name='found_at',
+                field=models.CharField(choices=[('response', 'Response assessment'), ('end_of_treatment', 'End of treatment for progression'), ('followup_visit', 'Follow-up visit'), ('relapse_form', 'Relapse form'), ('migrated', 'Follow-up visit (before relapse records)')], editable=False, max_length=20, verbose_name='found at'),
+            ),
+            migrations.AlterField(
+                model_name='relapse',
+                name='patient',
+                field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='relapses', to='trial.patient', verbose_name='patient'),
+            ),
+            migrations.AlterField(
+                model_name='relapse',
+                name='recorded_by',
+                field=models.ForeignKey(blank=True, editable=False, help_text='Who first recorded the relapse (its history keeps every correction).', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='recorded by'),
+            ),
+            migrations.AlterField(
+                model_name='relapse',
+                name='relapse_date',
+                field=models.DateField(verbose_name='relapse date'),
+            ),
+            migrations.AlterField(
+                model_name='responseassessment',
+                name='assessment_date',
+                field=models.DateField(verbose_name='assessment date'),
+            ),
+            migrations.AlterField(
+                model_name='responseassessment',
+                name='comment',
+                field=models.TextField(blank=True, verbose_name='comment'),
+            ),
+            migrations.AlterField(
+                model_name='responseassessment',
+                name='created_at',
+                field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='responseassessment',
+                name='cycle',
+                field=models.ForeignKey(editable=False, help_text='The last cycle started on or before the assessment (derived).', on_delete=django.db.models.deletion.PROTECT, related_name='response_assessments', to='treatment.cycle', verbose_name='cycle'),
+            ),
+            migrations.AlterField(
+                model_name='responseassessment',
+                name='entered_in_error',
+                field=models.BooleanField(default=False, verbose_name='entered in error'),
+            ),
+            migrations.AlterField(
+                model_name='responseassessment',
+                name='entered_in_error_reason',
+                field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
+            ),
+            migrations.AlterField(
+                model_name='responseassessment',
+                name='patient',
+                field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='response_assessments', to='trial.patient', verbose_name='patient'),
+            ),
+            migrations.AlterField(
+                model_name='responseassessment',
+                name='response',
+                field=models.CharField(choices=[('CR', 'Complete remission (CR)'), ('CRi', 'CR with incomplete haematological recovery (CRi)'), ('MLFS', 'Morphologic leukaemia-free state (MLFS)'), ('PR', 'Partial remission (PR)'), ('SD', 'Stable / resistant disease'), ('PD', 'Progressive disease'), ('REL', 'Relapse after CR/CRi')], max_length=4, verbose_name='response'),
+            ),
+            migrations.AlterField(
+                model_name='signature',
+                name='created_at',
+                field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='transplant',
+                name='comment',
+                field=models.TextField(blank=True, verbose_name='comment'),
+            ),
+            migrations.AlterField(
+                model_name='transplant',
+                name='created_at',
+                field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='transplant',
+                name='donor_type',
+                field=models.CharField(choices=[('matched_sibling', 'Matched sibling'), ('matched_unrelated', 'Matched unrelated'), ('mismatched_unrelated', 'Mismatched unrelated'), ('haploidentical', 'Haploidentical'), ('cord_blood', 'Cord blood')], max_length=30, verbose_name='donor type'),
+            ),
+            migrations.AlterField(
+                model_name='transplant',
+                name='entered_in_error',
+                field=models.BooleanField(default=False, verbose_name='entered in error'),
+            ),
+            migrations.AlterField(
+                model_name='transplant',
+                name='entered_in_error_reason',
+                field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
+            ),
+            migrations.AlterField(
+                model_name='transplant',
+                name='patient',
+                field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='transplants', to='trial.patient', verbose_name='patient'),
+            ),
+            migrations.AlterField(
+                model_name='transplant',
+                name='transplant_date',
+                field=models.DateField(verbose_name='transplant date'),
+            ),
+        ]),
     ]

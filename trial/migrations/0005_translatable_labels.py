@@ -5,8 +5,11 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from trial.migration_operations import LabelsOnly
+
 
 class Migration(migrations.Migration):
+    # Labels only: the database is not changed (trial/migration_operations.py).
 
     dependencies = [
         ('contenttypes', '0002_remove_content_type_name'),
@@ -14,998 +17,1000 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterModelOptions(
-            name='baseline',
-            options={'verbose_name': 'baseline record', 'verbose_name_plural': 'baseline records'},
-        ),
-        migrations.AlterModelOptions(
-            name='baselinemutation',
-            options={'verbose_name': 'baseline mutation result', 'verbose_name_plural': 'baseline mutation results'},
-        ),
-        migrations.AlterModelOptions(
-            name='consent',
-            options={'verbose_name': 'informed consent', 'verbose_name_plural': 'informed consents'},
-        ),
-        migrations.AlterModelOptions(
-            name='death',
-            options={'verbose_name': 'death', 'verbose_name_plural': 'deaths'},
-        ),
-        migrations.AlterModelOptions(
-            name='eligibilityanswer',
-            options={'verbose_name': 'eligibility answer', 'verbose_name_plural': 'eligibility answers'},
-        ),
-        migrations.AlterModelOptions(
-            name='eligibilitycriterion',
-            options={'verbose_name': 'eligibility criterion', 'verbose_name_plural': 'eligibility criteria'},
-        ),
-        migrations.AlterModelOptions(
-            name='historicalbaseline',
-            options={'get_latest_by': ('history_date', 'history_id'), 'ordering': ('-history_date', '-history_id'), 'verbose_name': 'historical baseline record', 'verbose_name_plural': 'historical baseline records'},
-        ),
-        migrations.AlterModelOptions(
-            name='historicalbaselinemutation',
-            options={'get_latest_by': ('history_date', 'history_id'), 'ordering': ('-history_date', '-history_id'), 'verbose_name': 'historical baseline mutation result', 'verbose_name_plural': 'historical baseline mutation results'},
-        ),
-        migrations.AlterModelOptions(
-            name='historicalconsent',
-            options={'get_latest_by': ('history_date', 'history_id'), 'ordering': ('-history_date', '-history_id'), 'verbose_name': 'historical informed consent', 'verbose_name_plural': 'historical informed consents'},
-        ),
-        migrations.AlterModelOptions(
-            name='historicaleligibilitycriterion',
-            options={'get_latest_by': ('history_date', 'history_id'), 'ordering': ('-history_date', '-history_id'), 'verbose_name': 'historical eligibility criterion', 'verbose_name_plural': 'historical eligibility criteria'},
-        ),
-        migrations.AlterModelOptions(
-            name='historicallosstofollowup',
-            options={'get_latest_by': ('history_date', 'history_id'), 'ordering': ('-history_date', '-history_id'), 'verbose_name': 'historical loss to follow-up', 'verbose_name_plural': 'historical losses to follow-up'},
-        ),
-        migrations.AlterModelOptions(
-            name='historicalwithdrawal',
-            options={'get_latest_by': ('history_date', 'history_id'), 'ordering': ('-history_date', '-history_id'), 'verbose_name': 'historical withdrawal of consent', 'verbose_name_plural': 'historical withdrawals of consent'},
-        ),
-        migrations.AlterModelOptions(
-            name='idempotentrequest',
-            options={'verbose_name': 'idempotent request', 'verbose_name_plural': 'idempotent requests'},
-        ),
-        migrations.AlterModelOptions(
-            name='losstofollowup',
-            options={'verbose_name': 'loss to follow-up', 'verbose_name_plural': 'losses to follow-up'},
-        ),
-        migrations.AlterModelOptions(
-            name='membership',
-            options={'verbose_name': 'membership', 'verbose_name_plural': 'memberships'},
-        ),
-        migrations.AlterModelOptions(
-            name='mutationgene',
-            options={'verbose_name': 'mutation gene', 'verbose_name_plural': 'mutation genes'},
-        ),
-        migrations.AlterModelOptions(
-            name='outboundmessage',
-            options={'verbose_name': 'outbound message', 'verbose_name_plural': 'outbound messages'},
-        ),
-        migrations.AlterModelOptions(
-            name='patient',
-            options={'verbose_name': 'patient', 'verbose_name_plural': 'patients'},
-        ),
-        migrations.AlterModelOptions(
-            name='protocolversion',
-            options={'verbose_name': 'protocol version', 'verbose_name_plural': 'protocol versions'},
-        ),
-        migrations.AlterModelOptions(
-            name='site',
-            options={'verbose_name': 'site', 'verbose_name_plural': 'sites'},
-        ),
-        migrations.AlterModelOptions(
-            name='withdrawal',
-            options={'verbose_name': 'withdrawal of consent', 'verbose_name_plural': 'withdrawals of consent'},
-        ),
-        migrations.AlterField(
-            model_name='baseline',
-            name='assessment_date',
-            field=models.DateField(blank=True, null=True, verbose_name='assessment date'),
-        ),
-        migrations.AlterField(
-            model_name='baseline',
-            name='diagnosis_date',
-            field=models.DateField(blank=True, null=True, verbose_name='diagnosis date'),
-        ),
-        migrations.AlterField(
-            model_name='baseline',
-            name='disease_status',
-            field=models.CharField(blank=True, choices=[('first_relapse', 'First relapse'), ('refractory', 'Refractory')], max_length=20, verbose_name='disease status'),
-        ),
-        migrations.AlterField(
-            model_name='baseline',
-            name='draft',
-            field=models.BooleanField(default=False, help_text='Saved with required fields missing; not counted as data.', verbose_name='draft'),
-        ),
-        migrations.AlterField(
-            model_name='baseline',
-            name='first_cr_date',
-            field=models.DateField(blank=True, help_text='Date of the first CR or CRi, if one was reached.', null=True, verbose_name='first CR date'),
-        ),
-        migrations.AlterField(
-            model_name='baseline',
-            name='induction_start_date',
-            field=models.DateField(blank=True, help_text='Day 1 of the first induction cycle.', null=True, verbose_name='induction start date'),
-        ),
-        migrations.AlterField(
-            model_name='baseline',
-            name='patient',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='baseline', to='trial.patient', verbose_name='patient'),
-        ),
-        migrations.AlterField(
-            model_name='baseline',
-            name='prior_induction_cycles',
-            field=models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(10)], verbose_name='prior induction cycles'),
-        ),
-        migrations.AlterField(
-            model_name='baseline',
-            name='relapse_date',
-            field=models.DateField(blank=True, null=True, verbose_name='relapse date'),
-        ),
-        migrations.AlterField(
-            model_name='baselinemutation',
-            name='baseline',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='mutations', to='trial.baseline', verbose_name='baseline record'),
-        ),
-        migrations.AlterField(
-            model_name='baselinemutation',
-            name='gene',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='trial.mutationgene', verbose_name='gene'),
-        ),
-        migrations.AlterField(
-            model_name='baselinemutation',
-            name='result',
-            field=models.CharField(choices=[('mutated', 'Mutated'), ('not_mutated', 'Not mutated'), ('not_tested', 'Not tested')], max_length=20, verbose_name='result'),
-        ),
-        migrations.AlterField(
-            model_name='consent',
-            name='consent_date',
-            field=models.DateField(verbose_name='date of consent'),
-        ),
-        migrations.AlterField(
-            model_name='consent',
-            name='form_version',
-            field=models.CharField(help_text='Version of the consent form signed.', max_length=40, verbose_name='consent form version'),
-        ),
-        migrations.AlterField(
-            model_name='consent',
-            name='obtained_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='consent obtained by'),
-        ),
-        migrations.AlterField(
-            model_name='consent',
-            name='patient',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='consent', to='trial.patient', verbose_name='patient'),
-        ),
-        migrations.AlterField(
-            model_name='death',
-            name='cause',
-            field=models.CharField(choices=[('leukaemia', 'Leukaemia'), ('infection', 'Infection'), ('toxicity', 'Treatment toxicity'), ('other', 'Other'), ('unknown', 'Unknown')], max_length=20, verbose_name='cause'),
-        ),
-        migrations.AlterField(
-            model_name='death',
-            name='cause_detail',
-            field=models.TextField(blank=True, verbose_name='cause details'),
-        ),
-        migrations.AlterField(
-            model_name='death',
-            name='death_date',
-            field=models.DateField(verbose_name='date of death'),
-        ),
-        migrations.AlterField(
-            model_name='death',
-            name='patient',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='death', to='trial.patient', verbose_name='patient'),
-        ),
-        migrations.AlterField(
-            model_name='eligibilityanswer',
-            name='answer',
-            field=models.BooleanField(help_text='Yes when the statement of the criterion holds.', verbose_name='answer'),
-        ),
-        migrations.AlterField(
-            model_name='eligibilityanswer',
-            name='criterion',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='trial.eligibilitycriterion', verbose_name='criterion'),
-        ),
-        migrations.AlterField(
-            model_name='eligibilityanswer',
-            name='note',
-            field=models.CharField(blank=True, max_length=500, verbose_name='note'),
-        ),
-        migrations.AlterField(
-            model_name='eligibilityanswer',
-            name='patient',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='eligibility_answers', to='trial.patient', verbose_name='patient'),
-        ),
-        migrations.AlterField(
-            model_name='eligibilitycriterion',
-            name='code',
-            field=models.CharField(help_text='For example I3 or E2.', max_length=10, verbose_name='code'),
-        ),
-        migrations.AlterField(
-            model_name='eligibilitycriterion',
-            name='editable',
-            field=models.BooleanField(default=False, help_text='An example criterion that the sponsor may still adapt in a later version.', verbose_name='editable'),
-        ),
-        migrations.AlterField(
-            model_name='eligibilitycriterion',
-            name='kind',
-            field=models.CharField(choices=[('inclusion', 'Inclusion'), ('exclusion', 'Exclusion')], max_length=10, verbose_name='kind'),
-        ),
-        migrations.AlterField(
-            model_name='eligibilitycriterion',
-            name='position',
-            field=models.PositiveSmallIntegerField(default=0, verbose_name='position'),
-        ),
-        migrations.AlterField(
-            model_name='eligibilitycriterion',
-            name='protocol_version',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='criteria', to='trial.protocolversion', verbose_name='protocol version'),
-        ),
-        migrations.AlterField(
-            model_name='eligibilitycriterion',
-            name='text',
-            field=models.TextField(verbose_name='text'),
-        ),
-        migrations.AlterField(
-            model_name='historicalbaseline',
-            name='assessment_date',
-            field=models.DateField(blank=True, null=True, verbose_name='assessment date'),
-        ),
-        migrations.AlterField(
-            model_name='historicalbaseline',
-            name='diagnosis_date',
-            field=models.DateField(blank=True, null=True, verbose_name='diagnosis date'),
-        ),
-        migrations.AlterField(
-            model_name='historicalbaseline',
-            name='disease_status',
-            field=models.CharField(blank=True, choices=[('first_relapse', 'First relapse'), ('refractory', 'Refractory')], max_length=20, verbose_name='disease status'),
-        ),
-        migrations.AlterField(
-            model_name='historicalbaseline',
-            name='draft',
-            field=models.BooleanField(default=False, help_text='Saved with required fields missing; not counted as data.', verbose_name='draft'),
-        ),
-        migrations.AlterField(
-            model_name='historicalbaseline',
-            name='first_cr_date',
-            field=models.DateField(blank=True, help_text='Date of the first CR or CRi, if one was reached.', null=True, verbose_name='first CR date'),
-        ),
-        migrations.AlterField(
-            model_name='historicalbaseline',
-            name='induction_start_date',
-            field=models.DateField(blank=True, help_text='Day 1 of the first induction cycle.', null=True, verbose_name='induction start date'),
-        ),
-        migrations.AlterField(
-            model_name='historicalbaseline',
-            name='patient',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='trial.patient', verbose_name='patient'),
-        ),
-        migrations.AlterField(
-            model_name='historicalbaseline',
-            name='prior_induction_cycles',
-            field=models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(10)], verbose_name='prior induction cycles'),
-        ),
-        migrations.AlterField(
-            model_name='historicalbaseline',
-            name='relapse_date',
-            field=models.DateField(blank=True, null=True, verbose_name='relapse date'),
-        ),
-        migrations.AlterField(
-            model_name='historicalbaselinemutation',
-            name='baseline',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='trial.baseline', verbose_name='baseline record'),
-        ),
-        migrations.AlterField(
-            model_name='historicalbaselinemutation',
-            name='gene',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='trial.mutationgene', verbose_name='gene'),
-        ),
-        migrations.AlterField(
-            model_name='historicalbaselinemutation',
-            name='result',
-            field=models.CharField(choices=[('mutated', 'Mutated'), ('not_mutated', 'Not mutated'), ('not_tested', 'Not tested')], max_length=20, verbose_name='result'),
-        ),
-        migrations.AlterField(
-            model_name='historicalconsent',
-            name='consent_date',
-            field=models.DateField(verbose_name='date of consent'),
-        ),
-        migrations.AlterField(
-            model_name='historicalconsent',
-            name='form_version',
-            field=models.CharField(help_text='Version of the consent form signed.', max_length=40, verbose_name='consent form version'),
-        ),
-        migrations.AlterField(
-            model_name='historicalconsent',
-            name='obtained_by',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='consent obtained by'),
-        ),
-        migrations.AlterField(
-            model_name='historicalconsent',
-            name='patient',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='trial.patient', verbose_name='patient'),
-        ),
-        migrations.AlterField(
-            model_name='historicaldeath',
-            name='cause',
-            field=models.CharField(choices=[('leukaemia', 'Leukaemia'), ('infection', 'Infection'), ('toxicity', 'Treatment toxicity'), ('other', 'Other'), ('unknown', 'Unknown')], max_length=20, verbose_name='cause'),
-        ),
-        migrations.AlterField(
-            model_name='historicaldeath',
-            name='cause_detail',
-            field=models.TextField(blank=True, verbose_name='cause details'),
-        ),
-        migrations.AlterField(
-            model_name='historicaldeath',
-            name='death_date',
-            field=models.DateField(verbose_name='date of death'),
-        ),
-        migrations.AlterField(
-            model_name='historicaldeath',
-            name='patient',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='trial.patient', verbose_name='patient'),
-        ),
-        migrations.AlterField(
-            model_name='historicaleligibilityanswer',
-            name='answer',
-            field=models.BooleanField(help_text='Yes when the statement of the criterion holds.', verbose_name='answer'),
-        ),
-        migrations.AlterField(
-            model_name='historicaleligibilityanswer',
-            name='criterion',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='trial.eligibilitycriterion', verbose_name='criterion'),
-        ),
-        migrations.AlterField(
-            model_name='historicaleligibilityanswer',
-            name='note',
-            field=models.CharField(blank=True, max_length=500, verbose_name='note'),
-        ),
-        migrations.AlterField(
-            model_name='historicaleligibilityanswer',
-            name='patient',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='trial.patient', verbose_name='patient'),
-        ),
-        migrations.AlterField(
-            model_name='historicaleligibilitycriterion',
-            name='code',
-            field=models.CharField(help_text='For example I3 or E2.', max_length=10, verbose_name='code'),
-        ),
-        migrations.AlterField(
-            model_name='historicaleligibilitycriterion',
-            name='editable',
-            field=models.BooleanField(default=False, help_text='An example criterion that the sponsor may still adapt in a later version.', verbose_name='editable'),
-        ),
-        migrations.AlterField(
-            model_name='historicaleligibilitycriterion',
-            name='kind',
-            field=models.CharField(choices=[('inclusion', 'Inclusion'), ('exclusion', 'Exclusion')], max_length=10, verbose_name='kind'),
-        ),
-        migrations.AlterField(
-            model_name='historicaleligibilitycriterion',
-            name='position',
-            field=models.PositiveSmallIntegerField(default=0, verbose_name='position'),
-        ),
-        migrations.AlterField(
-            model_name='historicaleligibilitycriterion',
-            name='protocol_version',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='trial.protocolversion', verbose_name='protocol version'),
-        ),
-        migrations.AlterField(
-            model_name='historicaleligibilitycriterion',
-            name='text',
-            field=models.TextField(verbose_name='text'),
-        ),
-        migrations.AlterField(
-            model_name='historicalidempotentrequest',
-            name='fingerprint',
-            field=models.CharField(blank=True, help_text="SHA-256 of the request's path and body.", max_length=64, verbose_name='fingerprint'),
-        ),
-        migrations.AlterField(
-            model_name='historicalidempotentrequest',
-            name='key',
-            field=models.CharField(max_length=255, verbose_name='key'),
-        ),
-        migrations.AlterField(
-            model_name='historicalidempotentrequest',
-            name='operation',
-            field=models.CharField(max_length=200, verbose_name='operation'),
-        ),
-        migrations.AlterField(
-            model_name='historicalidempotentrequest',
-            name='response_body',
-            field=models.TextField(blank=True, help_text='The JSON answered, as sent.', verbose_name='response body'),
-        ),
-        migrations.AlterField(
-            model_name='historicalidempotentrequest',
-            name='status_code',
-            field=models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='status code'),
-        ),
-        migrations.AlterField(
-            model_name='historicalidempotentrequest',
-            name='user',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='user'),
-        ),
-        migrations.AlterField(
-            model_name='historicallosstofollowup',
-            name='comment',
-            field=models.TextField(blank=True, verbose_name='comment'),
-        ),
-        migrations.AlterField(
-            model_name='historicallosstofollowup',
-            name='contact_attempts',
-            field=models.PositiveSmallIntegerField(help_text='Documented contact attempts at declaration.', verbose_name='contact attempts'),
-        ),
-        migrations.AlterField(
-            model_name='historicallosstofollowup',
-            name='declared_on',
-            field=models.DateField(verbose_name='declared on'),
-        ),
-        migrations.AlterField(
-            model_name='historicallosstofollowup',
-            name='missed_visits',
-            field=models.PositiveSmallIntegerField(help_text='Missed visits at declaration.', verbose_name='missed visits'),
-        ),
-        migrations.AlterField(
-            model_name='historicallosstofollowup',
-            name='patient',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='trial.patient', verbose_name='patient'),
-        ),
-        migrations.AlterField(
-            model_name='historicalmembership',
-            name='active',
-            field=models.BooleanField(default=True, verbose_name='active'),
-        ),
-        migrations.AlterField(
-            model_name='historicalmembership',
-            name='role',
-            field=models.CharField(choices=[('coordinator', 'Site coordinator'), ('investigator', 'Investigator'), ('data_manager', 'Data manager'), ('monitor', 'Monitor'), ('statistician', 'Trial statistician'), ('sponsor_admin', 'Sponsor administrator')], max_length=20, verbose_name='role'),
-        ),
-        migrations.AlterField(
-            model_name='historicalmembership',
-            name='site',
-            field=models.ForeignKey(blank=True, db_constraint=False, help_text='Leave empty for a trial-wide role.', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='trial.site', verbose_name='site'),
-        ),
-        migrations.AlterField(
-            model_name='historicalmembership',
-            name='user',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='user'),
-        ),
-        migrations.AlterField(
-            model_name='historicalmutationgene',
-            name='active',
-            field=models.BooleanField(default=True, verbose_name='active'),
-        ),
-        migrations.AlterField(
-            model_name='historicalmutationgene',
-            name='code',
-            field=models.CharField(db_index=True, max_length=20, verbose_name='code'),
-        ),
-        migrations.AlterField(
-            model_name='historicalmutationgene',
-            name='name',
-            field=models.CharField(max_length=100, verbose_name='name'),
-        ),
-        migrations.AlterField(
-            model_name='historicalmutationgene',
-            name='position',
-            field=models.PositiveSmallIntegerField(default=0, verbose_name='position'),
-        ),
-        migrations.AlterField(
-            model_name='historicaloutboundmessage',
-            name='attempts',
-            field=models.PositiveIntegerField(default=0, verbose_name='attempts'),
-        ),
-        migrations.AlterField(
-            model_name='historicaloutboundmessage',
-            name='body',
-            field=models.TextField(verbose_name='body'),
-        ),
-        migrations.AlterField(
-            model_name='historicaloutboundmessage',
-            name='claimed_at',
-            field=models.DateTimeField(blank=True, help_text='When a worker took it to send it.', null=True, verbose_name='claimed at'),
-        ),
-        migrations.AlterField(
-            model_name='historicaloutboundmessage',
-            name='dedup_key',
-            field=models.CharField(db_index=True, max_length=200, verbose_name='deduplication key'),
-        ),
-        migrations.AlterField(
-            model_name='historicaloutboundmessage',
-            name='kind',
-            field=models.CharField(help_text='What the message is, e.g. treatment.sae_alert.', max_length=50, verbose_name='kind'),
-        ),
-        migrations.AlterField(
-            model_name='historicaloutboundmessage',
-            name='last_error',
-            field=models.TextField(blank=True, verbose_name='last error'),
-        ),
-        migrations.AlterField(
-            model_name='historicaloutboundmessage',
-            name='next_attempt_at',
-            field=models.DateTimeField(help_text='When a worker may try it (again).', verbose_name='next attempt at'),
-        ),
-        migrations.AlterField(
-            model_name='historicaloutboundmessage',
-            name='recipients',
-            field=models.JSONField(blank=True, default=list, verbose_name='recipients'),
-        ),
-        migrations.AlterField(
-            model_name='historicaloutboundmessage',
-            name='related_id',
-            field=models.PositiveBigIntegerField(blank=True, null=True, verbose_name='related record id'),
-        ),
-        migrations.AlterField(
-            model_name='historicaloutboundmessage',
-            name='related_type',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='contenttypes.contenttype', verbose_name='related record type'),
-        ),
-        migrations.AlterField(
-            model_name='historicaloutboundmessage',
-            name='sent_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='sent at'),
-        ),
-        migrations.AlterField(
-            model_name='historicaloutboundmessage',
-            name='status',
-            field=models.CharField(choices=[('pending', 'Waiting to be sent'), ('sending', 'Being sent by a worker'), ('sent', 'Sent'), ('no_recipient', 'Not sent: nobody to send it to')], default='pending', max_length=20, verbose_name='status'),
-        ),
-        migrations.AlterField(
-            model_name='historicaloutboundmessage',
-            name='subject',
-            field=models.CharField(max_length=255, verbose_name='subject'),
-        ),
-        migrations.AlterField(
-            model_name='historicalpatient',
-            name='age_at_screening',
-            field=models.PositiveSmallIntegerField(help_text='Age in whole years on the screening date.', validators=[django.core.validators.MaxValueValidator(120)], verbose_name='age at screening'),
-        ),
-        migrations.AlterField(
-            model_name='historicalpatient',
-            name='eligibility_confirmed_at',
-            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='eligibility confirmed at'),
-        ),
-        migrations.AlterField(
-            model_name='historicalpatient',
-            name='eligibility_confirmed_by',
-            field=models.ForeignKey(blank=True, db_constraint=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='eligibility confirmed by'),
-        ),
-        migrations.AlterField(
-            model_name='historicalpatient',
-            name='enrolled_at',
-            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='enrolled at'),
-        ),
-        migrations.AlterField(
-            model_name='historicalpatient',
-            name='enrolled_by',
-            field=models.ForeignKey(blank=True, db_constraint=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='enrolled by'),
-        ),
-        migrations.AlterField(
-            model_name='historicalpatient',
-            name='protocol_version',
-            field=models.ForeignKey(blank=True, db_constraint=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='trial.protocolversion', verbose_name='protocol version'),
-        ),
-        migrations.AlterField(
-            model_name='historicalpatient',
-            name='screen_failure_detail',
-            field=models.TextField(blank=True, verbose_name='screen failure details'),
-        ),
-        migrations.AlterField(
-            model_name='historicalpatient',
-            name='screen_failure_reason',
-            field=models.CharField(blank=True, choices=[('inclusion_not_met', 'Inclusion criterion not met'), ('exclusion_met', 'Exclusion criterion met'), ('consent_refused', 'Consent refused'), ('died', 'Died before enrolment'), ('investigator_decision', 'Investigator decision'), ('other', 'Other')], max_length=30, verbose_name='screen failure reason'),
-        ),
-        migrations.AlterField(
-            model_name='historicalpatient',
-            name='screening_date',
-            field=models.DateField(verbose_name='screening date'),
-        ),
-        migrations.AlterField(
-            model_name='historicalpatient',
-            name='screening_number',
-            field=models.CharField(editable=False, max_length=20, verbose_name='screening number'),
-        ),
-        migrations.AlterField(
-            model_name='historicalpatient',
-            name='sex',
-            field=models.CharField(choices=[('F', 'Female'), ('M', 'Male')], max_length=1, verbose_name='sex'),
-        ),
-        migrations.AlterField(
-            model_name='historicalpatient',
-            name='site',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='trial.site', verbose_name='site'),
-        ),
-        migrations.AlterField(
-            model_name='historicalpatient',
-            name='status',
-            field=models.CharField(choices=[('screening', 'Screening'), ('screen_failed', 'Screen failure'), ('enrolled', 'Enrolled')], default='screening', editable=False, max_length=20, verbose_name='status'),
-        ),
-        migrations.AlterField(
-            model_name='historicalpatient',
-            name='subject_id',
-            field=models.CharField(blank=True, db_index=True, editable=False, max_length=20, null=True, verbose_name='subject identifier'),
-        ),
-        migrations.AlterField(
-            model_name='historicalprotocolversion',
-            name='description',
-            field=models.TextField(blank=True, verbose_name='description'),
-        ),
-        migrations.AlterField(
-            model_name='historicalprotocolversion',
-            name='effective_date',
-            field=models.DateField(db_index=True, verbose_name='effective date'),
-        ),
-        migrations.AlterField(
-            model_name='historicalprotocolversion',
-            name='number',
-            field=models.CharField(db_index=True, max_length=20, verbose_name='number'),
-        ),
-        migrations.AlterField(
-            model_name='historicalsite',
-            name='active',
-            field=models.BooleanField(default=True, verbose_name='active'),
-        ),
-        migrations.AlterField(
-            model_name='historicalsite',
-            name='code',
-            field=models.CharField(db_index=True, help_text="Short upper-case code; prefix of the site's subject identifiers.", max_length=8, verbose_name='code'),
-        ),
-        migrations.AlterField(
-            model_name='historicalsite',
-            name='name',
-            field=models.CharField(max_length=200, verbose_name='name'),
-        ),
-        migrations.AlterField(
-            model_name='historicalsite',
-            name='next_screening_number',
-            field=models.PositiveIntegerField(default=1, editable=False, verbose_name='next screening number'),
-        ),
-        migrations.AlterField(
-            model_name='historicalsite',
-            name='next_subject_number',
-            field=models.PositiveIntegerField(default=1, editable=False, verbose_name='next subject number'),
-        ),
-        migrations.AlterField(
-            model_name='historicalsite',
-            name='time_zone',
-            field=models.CharField(default='Europe/Paris', help_text="IANA time zone in which the site's users see times (e.g. Europe/Paris).", max_length=64, verbose_name='time zone'),
-        ),
-        migrations.AlterField(
-            model_name='historicaluser',
-            name='language',
-            field=models.CharField(blank=True, default='', max_length=8, verbose_name='language'),
-        ),
-        migrations.AlterField(
-            model_name='historicalwithdrawal',
-            name='comment',
-            field=models.TextField(blank=True, verbose_name='comment'),
-        ),
-        migrations.AlterField(
-            model_name='historicalwithdrawal',
-            name='data_may_be_collected',
-            field=models.BooleanField(default=False, help_text='The patient allows further study data to be collected.', verbose_name='data may be collected'),
-        ),
-        migrations.AlterField(
-            model_name='historicalwithdrawal',
-            name='patient',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='trial.patient', verbose_name='patient'),
-        ),
-        migrations.AlterField(
-            model_name='historicalwithdrawal',
-            name='vital_status_may_be_collected',
-            field=models.BooleanField(default=True, help_text='The patient allows vital status to be collected from records.', verbose_name='vital status may be collected'),
-        ),
-        migrations.AlterField(
-            model_name='historicalwithdrawal',
-            name='withdrawal_date',
-            field=models.DateField(verbose_name='withdrawal date'),
-        ),
-        migrations.AlterField(
-            model_name='idempotentrequest',
-            name='fingerprint',
-            field=models.CharField(blank=True, help_text="SHA-256 of the request's path and body.", max_length=64, verbose_name='fingerprint'),
-        ),
-        migrations.AlterField(
-            model_name='idempotentrequest',
-            name='key',
-            field=models.CharField(max_length=255, verbose_name='key'),
-        ),
-        migrations.AlterField(
-            model_name='idempotentrequest',
-            name='operation',
-            field=models.CharField(max_length=200, verbose_name='operation'),
-        ),
-        migrations.AlterField(
-            model_name='idempotentrequest',
-            name='response_body',
-            field=models.TextField(blank=True, help_text='The JSON answered, as sent.', verbose_name='response body'),
-        ),
-        migrations.AlterField(
-            model_name='idempotentrequest',
-            name='status_code',
-            field=models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='status code'),
-        ),
-        migrations.AlterField(
-            model_name='idempotentrequest',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='user'),
-        ),
-        migrations.AlterField(
-            model_name='losstofollowup',
-            name='comment',
-            field=models.TextField(blank=True, verbose_name='comment'),
-        ),
-        migrations.AlterField(
-            model_name='losstofollowup',
-            name='contact_attempts',
-            field=models.PositiveSmallIntegerField(help_text='Documented contact attempts at declaration.', verbose_name='contact attempts'),
-        ),
-        migrations.AlterField(
-            model_name='losstofollowup',
-            name='declared_on',
-            field=models.DateField(verbose_name='declared on'),
-        ),
-        migrations.AlterField(
-            model_name='losstofollowup',
-            name='missed_visits',
-            field=models.PositiveSmallIntegerField(help_text='Missed visits at declaration.', verbose_name='missed visits'),
-        ),
-        migrations.AlterField(
-            model_name='losstofollowup',
-            name='patient',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='loss_to_followup', to='trial.patient', verbose_name='patient'),
-        ),
-        migrations.AlterField(
-            model_name='membership',
-            name='active',
-            field=models.BooleanField(default=True, verbose_name='active'),
-        ),
-        migrations.AlterField(
-            model_name='membership',
-            name='role',
-            field=models.CharField(choices=[('coordinator', 'Site coordinator'), ('investigator', 'Investigator'), ('data_manager', 'Data manager'), ('monitor', 'Monitor'), ('statistician', 'Trial statistician'), ('sponsor_admin', 'Sponsor administrator')], max_length=20, verbose_name='role'),
-        ),
-        migrations.AlterField(
-            model_name='membership',
-            name='site',
-            field=models.ForeignKey(blank=True, help_text='Leave empty for a trial-wide role.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='memberships', to='trial.site', verbose_name='site'),
-        ),
-        migrations.AlterField(
-            model_name='membership',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='memberships', to=settings.AUTH_USER_MODEL, verbose_name='user'),
-        ),
-        migrations.AlterField(
-            model_name='mutationgene',
-            name='active',
-            field=models.BooleanField(default=True, verbose_name='active'),
-        ),
-        migrations.AlterField(
-            model_name='mutationgene',
-            name='code',
-            field=models.CharField(max_length=20, unique=True, verbose_name='code'),
-        ),
-        migrations.AlterField(
-            model_name='mutationgene',
-            name='name',
-            field=models.CharField(max_length=100, verbose_name='name'),
-        ),
-        migrations.AlterField(
-            model_name='mutationgene',
-            name='position',
-            field=models.PositiveSmallIntegerField(default=0, verbose_name='position'),
-        ),
-        migrations.AlterField(
-            model_name='outboundmessage',
-            name='attempts',
-            field=models.PositiveIntegerField(default=0, verbose_name='attempts'),
-        ),
-        migrations.AlterField(
-            model_name='outboundmessage',
-            name='body',
-            field=models.TextField(verbose_name='body'),
-        ),
-        migrations.AlterField(
-            model_name='outboundmessage',
-            name='claimed_at',
-            field=models.DateTimeField(blank=True, help_text='When a worker took it to send it.', null=True, verbose_name='claimed at'),
-        ),
-        migrations.AlterField(
-            model_name='outboundmessage',
-            name='dedup_key',
-            field=models.CharField(max_length=200, unique=True, verbose_name='deduplication key'),
-        ),
-        migrations.AlterField(
-            model_name='outboundmessage',
-            name='kind',
-            field=models.CharField(help_text='What the message is, e.g. treatment.sae_alert.', max_length=50, verbose_name='kind'),
-        ),
-        migrations.AlterField(
-            model_name='outboundmessage',
-            name='last_error',
-            field=models.TextField(blank=True, verbose_name='last error'),
-        ),
-        migrations.AlterField(
-            model_name='outboundmessage',
-            name='next_attempt_at',
-            field=models.DateTimeField(help_text='When a worker may try it (again).', verbose_name='next attempt at'),
-        ),
-        migrations.AlterField(
-            model_name='outboundmessage',
-            name='recipients',
-            field=models.JSONField(blank=True, default=list, verbose_name='recipients'),
-        ),
-        migrations.AlterField(
-            model_name='outboundmessage',
-            name='related_id',
-            field=models.PositiveBigIntegerField(blank=True, null=True, verbose_name='related record id'),
-        ),
-        migrations.AlterField(
-            model_name='outboundmessage',
-            name='related_type',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='contenttypes.contenttype', verbose_name='related record type'),
-        ),
-        migrations.AlterField(
-            model_name='outboundmessage',
-            name='sent_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='sent at'),
-        ),
-        migrations.AlterField(
-            model_name='outboundmessage',
-            name='status',
-            field=models.CharField(choices=[('pending', 'Waiting to be sent'), ('sending', 'Being sent by a worker'), ('sent', 'Sent'), ('no_recipient', 'Not sent: nobody to send it to')], default='pending', max_length=20, verbose_name='status'),
-        ),
-        migrations.AlterField(
-            model_name='outboundmessage',
-            name='subject',
-            field=models.CharField(max_length=255, verbose_name='subject'),
-        ),
-        migrations.AlterField(
-            model_name='patient',
-            name='age_at_screening',
-            field=models.PositiveSmallIntegerField(help_text='Age in whole years on the screening date.', validators=[django.core.validators.MaxValueValidator(120)], verbose_name='age at screening'),
-        ),
-        migrations.AlterField(
-            model_name='patient',
-            name='eligibility_confirmed_at',
-            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='eligibility confirmed at'),
-        ),
-        migrations.AlterField(
-            model_name='patient',
-            name='eligibility_confirmed_by',
-            field=models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='eligibility confirmed by'),
-        ),
-        migrations.AlterField(
-            model_name='patient',
-            name='enrolled_at',
-            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='enrolled at'),
-        ),
-        migrations.AlterField(
-            model_name='patient',
-            name='enrolled_by',
-            field=models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='enrolled by'),
-        ),
-        migrations.AlterField(
-            model_name='patient',
-            name='protocol_version',
-            field=models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='patients', to='trial.protocolversion', verbose_name='protocol version'),
-        ),
-        migrations.AlterField(
-            model_name='patient',
-            name='screen_failure_detail',
-            field=models.TextField(blank=True, verbose_name='screen failure details'),
-        ),
-        migrations.AlterField(
-            model_name='patient',
-            name='screen_failure_reason',
-            field=models.CharField(blank=True, choices=[('inclusion_not_met', 'Inclusion criterion not met'), ('exclusion_met', 'Exclusion criterion met'), ('consent_refused', 'Consent refused'), ('died', 'Died before enrolment'), ('investigator_decision', 'Investigator decision'), ('other', 'Other')], max_length=30, verbose_name='screen failure reason'),
-        ),
-        migrations.AlterField(
-            model_name='patient',
-            name='screening_date',
-            field=models.DateField(verbose_name='screening date'),
-        ),
-        migrations.AlterField(
-            model_name='patient',
-            name='screening_number',
-            field=models.CharField(editable=False, max_length=20, verbose_name='screening number'),
-        ),
-        migrations.AlterField(
-            model_name='patient',
-            name='sex',
-            field=models.CharField(choices=[('F', 'Female'), ('M', 'Male')], max_length=1, verbose_name='sex'),
-        ),
-        migrations.AlterField(
-            model_name='patient',
-            name='site',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='patients', to='trial.site', verbose_name='site'),
-        ),
-        migrations.AlterField(
-            model_name='patient',
-            name='status',
-            field=models.CharField(choices=[('screening', 'Screening'), ('screen_failed', 'Screen failure'), ('enrolled', 'Enrolled')], default='screening', editable=False, max_length=20, verbose_name='status'),
-        ),
-        migrations.AlterField(
-            model_name='patient',
-            name='subject_id',
-            field=models.CharField(blank=True, editable=False, max_length=20, null=True, unique=True, verbose_name='subject identifier'),
-        ),
-        migrations.AlterField(
-            model_name='protocolversion',
-            name='description',
-            field=models.TextField(blank=True, verbose_name='description'),
-        ),
-        migrations.AlterField(
-            model_name='protocolversion',
-            name='effective_date',
-            field=models.DateField(unique=True, verbose_name='effective date'),
-        ),
-        migrations.AlterField(
-            model_name='protocolversion',
-            name='number',
-            field=models.CharField(max_length=20, unique=True, verbose_name='number'),
-        ),
-        migrations.AlterField(
-            model_name='site',
-            name='active',
-            field=models.BooleanField(default=True, verbose_name='active'),
-        ),
-        migrations.AlterField(
-            model_name='site',
-            name='code',
-            field=models.CharField(help_text="Short upper-case code; prefix of the site's subject identifiers.", max_length=8, unique=True, verbose_name='code'),
-        ),
-        migrations.AlterField(
-            model_name='site',
-            name='name',
-            field=models.CharField(max_length=200, verbose_name='name'),
-        ),
-        migrations.AlterField(
-            model_name='site',
-            name='next_screening_number',
-            field=models.PositiveIntegerField(default=1, editable=False, verbose_name='next screening number'),
-        ),
-        migrations.AlterField(
-            model_name='site',
-            name='next_subject_number',
-            field=models.PositiveIntegerField(default=1, editable=False, verbose_name='next subject number'),
-        ),
-        migrations.AlterField(
-            model_name='site',
-            name='time_zone',
-            field=models.CharField(default='Europe/Paris', help_text="IANA time zone in which the site's users see times (e.g. Europe/Paris).", max_length=64, verbose_name='time zone'),
-        ),
-        migrations.AlterField(
-            model_name='user',
-            name='language',
-            field=models.CharField(blank=True, default='', max_length=8, verbose_name='language'),
-        ),
-        migrations.AlterField(
-            model_name='withdrawal',
-            name='comment',
-            field=models.TextField(blank=True, verbose_name='comment'),
-        ),
-        migrations.AlterField(
-            model_name='withdrawal',
-            name='data_may_be_collected',
-            field=models.BooleanField(default=False, help_text='The patient allows further study data to be collected.', verbose_name='data may be collected'),
-        ),
-        migrations.AlterField(
-            model_name='withdrawal',
-            name='patient',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='withdrawal', to='trial.patient', verbose_name='patient'),
-        ),
-        migrations.AlterField(
-            model_name='withdrawal',
-            name='vital_status_may_be_collected',
-            field=models.BooleanField(default=True, help_text='The patient allows vital status to be collected from records.', verbose_name='vital status may be collected'),
-        ),
-        migrations.AlterField(
-            model_name='withdrawal',
-            name='withdrawal_date',
-            field=models.DateField(verbose_name='withdrawal date'),
-        ),
+        LabelsOnly([
+            migrations.AlterModelOptions(
+                name='baseline',
+                options={'verbose_name': 'baseline record', 'verbose_name_plural': 'baseline records'},
+            ),
+            migrations.AlterModelOptions(
+                name='baselinemutation',
+                options={'verbose_name': 'baseline mutation result', 'verbose_name_plural': 'baseline mutation results'},
+            ),
+            migrations.AlterModelOptions(
+                name='consent',
+                options={'verbose_name': 'informed consent', 'verbose_name_plural': 'informed consents'},
+            ),
+            migrations.AlterModelOptions(
+                name='death',
+                options={'verbose_name': 'death', 'verbose_name_plural': 'deaths'},
+            ),
+            migrations.AlterModelOptions(
+                name='eligibilityanswer',
+                options={'verbose_name': 'eligibility answer', 'verbose_name_plural': 'eligibility answers'},
+            ),
+            migrations.AlterModelOptions(
+                name='eligibilitycriterion',
+                options={'verbose_name': 'eligibility criterion', 'verbose_name_plural': 'eligibility criteria'},
+            ),
+            migrations.AlterModelOptions(
+                name='historicalbaseline',
+                options={'get_latest_by': ('history_date', 'history_id'), 'ordering': ('-history_date', '-history_id'), 'verbose_name': 'historical baseline record', 'verbose_name_plural': 'historical baseline records'},
+            ),
+            migrations.AlterModelOptions(
+                name='historicalbaselinemutation',
+                options={'get_latest_by': ('history_date', 'history_id'), 'ordering': ('-history_date', '-history_id'), 'verbose_name': 'historical baseline mutation result', 'verbose_name_plural': 'historical baseline mutation results'},
+            ),
+            migrations.AlterModelOptions(
+                name='historicalconsent',
+                options={'get_latest_by': ('history_date', 'history_id'), 'ordering': ('-history_date', '-history_id'), 'verbose_name': 'historical informed consent', 'verbose_name_plural': 'historical informed consents'},
+            ),
+            migrations.AlterModelOptions(
+                name='historicaleligibilitycriterion',
+                options={'get_latest_by': ('history_date', 'history_id'), 'ordering': ('-history_date', '-history_id'), 'verbose_name': 'historical eligibility criterion', 'verbose_name_plural': 'historical eligibility criteria'},
+            ),
+            migrations.AlterModelOptions(
+                name='historicallosstofollowup',
+                options={'get_latest_by': ('history_date', 'history_id'), 'ordering': ('-history_date', '-history_id'), 'verbose_name': 'historical loss to follow-up', 'verbose_name_plural': 'historical losses to follow-up'},
+            ),
+            migrations.AlterModelOptions(
+                name='historicalwithdrawal',
+                options={'get_latest_by': ('history_date', 'history_id'), 'ordering': ('-history_date', '-history_id'), 'verbose_name': 'historical withdrawal of consent', 'verbose_name_plural': 'historical withdrawals of consent'},
+            ),
+            migrations.AlterModelOptions(
+                name='idempotentrequest',
+                options={'verbose_name': 'idempotent request', 'verbose_name_plural': 'idempotent requests'},
+            ),
+            migrations.AlterModelOptions(
+                name='losstofollowup',
+                options={'verbose_name': 'loss to follow-up', 'verbose_name_plural': 'losses to follow-up'},
+            ),
+            migrations.AlterModelOptions(
+                name='membership',
+                options={'verbose_name': 'membership', 'verbose_name_plural': 'memberships'},
+            ),
+            migrations.AlterModelOptions(
+                name='mutationgene',
+                options={'verbose_name': 'mutation gene', 'verbose_name_plural': 'mutation genes'},
+            ),
+            migrations.AlterModelOptions(
+                name='outboundmessage',
+                options={'verbose_name': 'outbound message', 'verbose_name_plural': 'outbound messages'},
+            ),
+            migrations.AlterModelOptions(
+                name='patient',
+                options={'verbose_name': 'patient', 'verbose_name_plural': 'patients'},
+            ),
+            migrations.AlterModelOptions(
+                name='protocolversion',
+                options={'verbose_name': 'protocol version', 'verbose_name_plural': 'protocol versions'},
+            ),
+            migrations.AlterModelOptions(
+                name='site',
+                options={'verbose_name': 'site', 'verbose_name_plural': 'sites'},
+            ),
+            migrations.AlterModelOptions(
+                name='withdrawal',
+                options={'verbose_name': 'withdrawal of consent', 'verbose_name_plural': 'withdrawals of consent'},
+            ),
+            migrations.AlterField(
+                model_name='baseline',
+                name='assessment_date',
+                field=models.DateField(blank=True, null=True, verbose_name='assessment date'),
+            ),
+            migrations.AlterField(
+                model_name='baseline',
+                name='diagnosis_date',
+                field=models.DateField(blank=True, null=True, verbose_name='diagnosis date'),
+            ),
+            migrations.AlterField(
+                model_name='baseline',
+                name='disease_status',
+                field=models.CharField(blank=True, choices=[('first_relapse', 'First relapse'), ('refractory', 'Refractory')], max_length=20, verbose_name='disease status'),
+            ),
+            migrations.AlterField(
+                model_name='baseline',
+                name='draft',
+                field=models.BooleanField(default=False, help_text='Saved with required fields missing; not counted as data.', verbose_name='draft'),
+            ),
+            migrations.AlterField(
+                model_name='baseline',
+                name='first_cr_date',
+                field=models.DateField(blank=True, help_text='Date of the first CR or CRi, if one was reached.', null=True, verbose_name='first CR date'),
+            ),
+            migrations.AlterField(
+                model_name='baseline',
+                name='induction_start_date',
+                field=models.DateField(blank=True, help_text='Day 1 of the first induction cycle.', null=True, verbose_name='induction start date'),
+            ),
+            migrations.AlterField(
+                model_name='baseline',
+                name='patient',
+                field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='baseline', to='trial.patient', verbose_name='patient'),
+            ),
+            migrations.AlterField(
+                model_name='baseline',
+                name='prior_induction_cycles',
+                field=models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(10)], verbose_name='prior induction cycles'),
+            ),
+            migrations.AlterField(
+                model_name='baseline',
+                name='relapse_date',
+                field=models.DateField(blank=True, null=True, verbose_name='relapse date'),
+            ),
+            migrations.AlterField(
+                model_name='baselinemutation',
+                name='baseline',
+                field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='mutations', to='trial.baseline', verbose_name='baseline record'),
+            ),
+            migrations.AlterField(
+                model_name='baselinemutation',
+                name='gene',
+                field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='trial.mutationgene', verbose_name='gene'),
+            ),
+            migrations.AlterField(
+                model_name='baselinemutation',
+                name='result',
+                field=models.CharField(choices=[('mutated', 'Mutated'), ('not_mutated', 'Not mutated'), ('not_tested', 'Not tested')], max_length=20, verbose_name='result'),
+            ),
+            migrations.AlterField(
+                model_name='consent',
+                name='consent_date',
+                field=models.DateField(verbose_name='date of consent'),
+            ),
+            migrations.AlterField(
+                model_name='consent',
+                name='form_version',
+                field=models.CharField(help_text='Version of the consent form signed.', max_length=40, verbose_name='consent form version'),
+            ),
+            migrations.AlterField(
+                model_name='consent',
+                name='obtained_by',
+                field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='consent obtained by'),
+            ),
+            migrations.AlterField(
+                model_name='consent',
+                name='patient',
+                field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='consent', to='trial.patient', verbose_name='patient'),
+            ),
+            migrations.AlterField(
+                model_name='death',
+                name='cause',
+                field=models.CharField(choices=[('leukaemia', 'Leukaemia'), ('infection', 'Infection'), ('toxicity', 'Treatment toxicity'), ('other', 'Other'), ('unknown', 'Unknown')], max_length=20, verbose_name='cause'),
+            ),
+            migrations.AlterField(
+                model_name='death',
+                name='cause_detail',
+                field=models.TextField(blank=True, verbose_name='cause details'),
+            ),
+            migrations.AlterField(
+                model_name='death',
+                name='death_date',
+                field=models.DateField(verbose_name='date of death'),
+            ),
+            migrations.AlterField(
+                model_name='death',
+                name='patient',
+                field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='death', to='trial.patient', verbose_name='patient'),
+            ),
+            migrations.AlterField(
+                model_name='eligibilityanswer',
+                name='answer',
+                field=models.BooleanField(help_text='Yes when the statement of the criterion holds.', verbose_name='answer'),
+            ),
+            migrations.AlterField(
+                model_name='eligibilityanswer',
+                name='criterion',
+                field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='trial.eligibilitycriterion', verbose_name='criterion'),
+            ),
+            migrations.AlterField(
+                model_name='eligibilityanswer',
+                name='note',
+                field=models.CharField(blank=True, max_length=500, verbose_name='note'),
+            ),
+            migrations.AlterField(
+                model_name='eligibilityanswer',
+                name='patient',
+                field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='eligibility_answers', to='trial.patient', verbose_name='patient'),
+            ),
+            migrations.AlterField(
+                model_name='eligibilitycriterion',
+                name='code',
+                field=models.CharField(help_text='For example I3 or E2.', max_length=10, verbose_name='code'),
+            ),
+            migrations.AlterField(
+                model_name='eligibilitycriterion',
+                name='editable',
+                field=models.BooleanField(default=False, help_text='An example criterion that the sponsor may still adapt in a later version.', verbose_name='editable'),
+            ),
+            migrations.AlterField(
+                model_name='eligibilitycriterion',
+                name='kind',
+                field=models.CharField(choices=[('inclusion', 'Inclusion'), ('exclusion', 'Exclusion')], max_length=10, verbose_name='kind'),
+            ),
+            migrations.AlterField(
+                model_name='eligibilitycriterion',
+                name='position',
+                field=models.PositiveSmallIntegerField(default=0, verbose_name='position'),
+            ),
+            migrations.AlterField(
+                model_name='eligibilitycriterion',
+                name='protocol_version',
+                field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='criteria', to='trial.protocolversion', verbose_name='protocol version'),
+            ),
+            migrations.AlterField(
+                model_name='eligibilitycriterion',
+                name='text',
+                field=models.TextField(verbose_name='text'),
+            ),
+            migrations.AlterField(
+                model_name='historicalbaseline',
+                name='assessment_date',
+                field=models.DateField(blank=True, null=True, verbose_name='assessment date'),
+            ),
+            migrations.AlterField(
+                model_name='historicalbaseline',
+                name='diagnosis_date',
+                field=models.DateField(blank=True, null=True, verbose_name='diagnosis date'),
+            ),
+            migrations.AlterField(
+                model_name='historicalbaseline',
+                name='disease_status',
+                field=models.CharField(blank=True, choices=[('first_relapse', 'First relapse'), ('refractory', 'Refractory')], max_length=20, verbose_name='disease status'),
+            ),
+            migrations.AlterField(
+                model_name='historicalbaseline',
+                name='draft',
+                field=models.BooleanField(default=False, help_text='Saved with required fields missing; not counted as data.', verbose_name='draft'),
+            ),
+            migrations.AlterField(
+                model_name='historicalbaseline',
+                name='first_cr_date',
+                field=models.DateField(blank=True, help_text='Date of the first CR or CRi, if one was reached.', null=True, verbose_name='first CR date'),
+            ),
+            migrations.AlterField(
+                model_name='historicalbaseline',
+                name='induction_start_date',
+                field=models.DateField(blank=True, help_text='Day 1 of the first induction cycle.', null=True, verbose_name='induction start date'),
+            ),
+            migrations.AlterField(
+                model_name='historicalbaseline',
+                name='patient',
+                field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='trial.patient', verbose_name='patient'),
+            ),
+            migrations.AlterField(
+                model_name='historicalbaseline',
+                name='prior_induction_cycles',
+                field=models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(10)], verbose_name='prior induction cycles'),
+            ),
+            migrations.AlterField(
+                model_name='historicalbaseline',
+                name='relapse_date',
+                field=models.DateField(blank=True, null=True, verbose_name='relapse date'),
+            ),
+            migrations.AlterField(
+                model_name='historicalbaselinemutation',
+                name='baseline',
+                field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='trial.baseline', verbose_name='baseline record'),
+            ),
+            migrations.AlterField(
+                model_name='historicalbaselinemutation',
+                name='gene',
+                field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='trial.mutationgene', verbose_name='gene'),
+            ),
+            migrations.AlterField(
+                model_name='historicalbaselinemutation',
+                name='result',
+                field=models.CharField(choices=[('mutated', 'Mutated'), ('not_mutated', 'Not mutated'), ('not_tested', 'Not tested')], max_length=20, verbose_name='result'),
+            ),
+            migrations.AlterField(
+                model_name='historicalconsent',
+                name='consent_date',
+                field=models.DateField(verbose_name='date of consent'),
+            ),
+            migrations.AlterField(
+                model_name='historicalconsent',
+                name='form_version',
+                field=models.CharField(help_text='Version of the consent form signed.', max_length=40, verbose_name='consent form version'),
+            ),
+            migrations.AlterField(
+                model_name='historicalconsent',
+                name='obtained_by',
+                field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='consent obtained by'),
+            ),
+            migrations.AlterField(
+                model_name='historicalconsent',
+                name='patient',
+                field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='trial.patient', verbose_name='patient'),
+            ),
+            migrations.AlterField(
+                model_name='historicaldeath',
+                name='cause',
+                field=models.CharField(choices=[('leukaemia', 'Leukaemia'), ('infection', 'Infection'), ('toxicity', 'Treatment toxicity'), ('other', 'Other'), ('unknown', 'Unknown')], max_length=20, verbose_name='cause'),
+            ),
+            migrations.AlterField(
+                model_name='historicaldeath',
+                name='cause_detail',
+                field=models.TextField(blank=True, verbose_name='cause details'),
+            ),
+            migrations.AlterField(
+                model_name='historicaldeath',
+                name='death_date',
+                field=models.DateField(verbose_name='date of death'),
+            ),
+            migrations.AlterField(
+                model_name='historicaldeath',
+                name='patient',
+                field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='trial.patient', verbose_name='patient'),
+            ),
+            migrations.AlterField(
+                model_name='historicaleligibilityanswer',
+                name='answer',
+                field=models.BooleanField(help_text='Yes when the statement of the criterion holds.', verbose_name='answer'),
+            ),
+            migrations.AlterField(
+                model_name='historicaleligibilityanswer',
+                name='criterion',
+                field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='trial.eligibilitycriterion', verbose_name='criterion'),
+            ),
+            migrations.AlterField(
+                model_name='historicaleligibilityanswer',
+                name='note',
+                field=models.CharField(blank=True, max_length=500, verbose_name='note'),
+            ),
+            migrations.AlterField(
+                model_name='historicaleligibilityanswer',
+                name='patient',
+                field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='trial.patient', verbose_name='patient'),
+            ),
+            migrations.AlterField(
+                model_name='historicaleligibilitycriterion',
+                name='code',
+                field=models.CharField(help_text='For example I3 or E2.', max_length=10, verbose_name='code'),
+            ),
+            migrations.AlterField(
+                model_name='historicaleligibilitycriterion',
+                name='editable',
+                field=models.BooleanField(default=False, help_text='An example criterion that the sponsor may still adapt in a later version.', verbose_name='editable'),
+            ),
+            migrations.AlterField(
+                model_name='historicaleligibilitycriterion',
+                name='kind',
+                field=models.CharField(choices=[('inclusion', 'Inclusion'), ('exclusion', 'Exclusion')], max_length=10, verbose_name='kind'),
+            ),
+            migrations.AlterField(
+                model_name='historicaleligibilitycriterion',
+                name='position',
+                field=models.PositiveSmallIntegerField(default=0, verbose_name='position'),
+            ),
+            migrations.AlterField(
+                model_name='historicaleligibilitycriterion',
+                name='protocol_version',
+                field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='trial.protocolversion', verbose_name='protocol version'),
+            ),
+            migrations.AlterField(
+                model_name='historicaleligibilitycriterion',
+                name='text',
+                field=models.TextField(verbose_name='text'),
+            ),
+            migrations.AlterField(
+                model_name='historicalidempotentrequest',
+                name='fingerprint',
+                field=models.CharField(blank=True, help_text="SHA-256 of the request's path and body.", max_length=64, verbose_name='fingerprint'),
+            ),
+            migrations.AlterField(
+                model_name='historicalidempotentrequest',
+                name='key',
+                field=models.CharField(max_length=255, verbose_name='key'),
+            ),
+            migrations.AlterField(
+                model_name='historicalidempotentrequest',
+                name='operation',
+                field=models.CharField(max_length=200, verbose_name='operation'),
+            ),
+            migrations.AlterField(
+                model_name='historicalidempotentrequest',
+                name='response_body',
+                field=models.TextField(blank=True, help_text='The JSON answered, as sent.', verbose_name='response body'),
+            ),
+            migrations.AlterField(
+                model_name='historicalidempotentrequest',
+                name='status_code',
+                field=models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='status code'),
+            ),
+            migrations.AlterField(
+                model_name='historicalidempotentrequest',
+                name='user',
+                field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='user'),
+            ),
+            migrations.AlterField(
+                model_name='historicallosstofollowup',
+                name='comment',
+                field=models.TextField(blank=True, verbose_name='comment'),
+            ),
+            migrations.AlterField(
+                model_name='historicallosstofollowup',
+                name='contact_attempts',
+                field=models.PositiveSmallIntegerField(help_text='Documented contact attempts at declaration.', verbose_name='contact attempts'),
+            ),
+            migrations.AlterField(
+                model_name='historicallosstofollowup',
+                name='declared_on',
+                field=models.DateField(verbose_name='declared on'),
+            ),
+            migrations.AlterField(
+                model_name='historicallosstofollowup',
+                name='missed_visits',
+                field=models.PositiveSmallIntegerField(help_text='Missed visits at declaration.', verbose_name='missed visits'),
+            ),
+            migrations.AlterField(
+                model_name='historicallosstofollowup',
+                name='patient',
+                field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='trial.patient', verbose_name='patient'),
+            ),
+            migrations.AlterField(
+                model_name='historicalmembership',
+                name='active',
+                field=models.BooleanField(default=True, verbose_name='active'),
+            ),
+            migrations.AlterField(
+                model_name='historicalmembership',
+                name='role',
+                field=models.CharField(choices=[('coordinator', 'Site coordinator'), ('investigator', 'Investigator'), ('data_manager', 'Data manager'), ('monitor', 'Monitor'), ('statistician', 'Trial statistician'), ('sponsor_admin', 'Sponsor administrator')], max_length=20, verbose_name='role'),
+            ),
+            migrations.AlterField(
+                model_name='historicalmembership',
+                name='site',
+                field=models.ForeignKey(blank=True, db_constraint=False, help_text='Leave empty for a trial-wide role.', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='trial.site', verbose_name='site'),
+            ),
+            migrations.AlterField(
+                model_name='historicalmembership',
+                name='user',
+                field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='user'),
+            ),
+            migrations.AlterField(
+                model_name='historicalmutationgene',
+                name='active',
+                field=models.BooleanField(default=True, verbose_name='active'),
+            ),
+            migrations.AlterField(
+                model_name='historicalmutationgene',
+                name='code',
+                field=models.CharField(db_index=True, max_length=20, verbose_name='code'),
+            ),
+            migrations.AlterField(
+                model_name='historicalmutationgene',
+                name='name',
+                field=models.CharField(max_length=100, verbose_name='name'),
+            ),
+            migrations.AlterField(
+                model_name='historicalmutationgene',
+                name='position',
+                field=models.PositiveSmallIntegerField(default=0, verbose_name='position'),
+            ),
+            migrations.AlterField(
+                model_name='historicaloutboundmessage',
+                name='attempts',
+                field=models.PositiveIntegerField(default=0, verbose_name='attempts'),
+            ),
+            migrations.AlterField(
+                model_name='historicaloutboundmessage',
+                name='body',
+                field=models.TextField(verbose_name='body'),
+            ),
+            migrations.AlterField(
+                model_name='historicaloutboundmessage',
+                name='claimed_at',
+                field=models.DateTimeField(blank=True, help_text='When a worker took it to send it.', null=True, verbose_name='claimed at'),
+            ),
+            migrations.AlterField(
+                model_name='historicaloutboundmessage',
+                name='dedup_key',
+                field=models.CharField(db_index=True, max_length=200, verbose_name='deduplication key'),
+            ),
+            migrations.AlterField(
+                model_name='historicaloutboundmessage',
+                name='kind',
+                field=models.CharField(help_text='What the message is, e.g. treatment.sae_alert.', max_length=50, verbose_name='kind'),
+            ),
+            migrations.AlterField(
+                model_name='historicaloutboundmessage',
+                name='last_error',
+                field=models.TextField(blank=True, verbose_name='last error'),
+            ),
+            migrations.AlterField(
+                model_name='historicaloutboundmessage',
+                name='next_attempt_at',
+                field=models.DateTimeField(help_text='When a worker may try it (again).', verbose_name='next attempt at'),
+            ),
+            migrations.AlterField(
+                model_name='historicaloutboundmessage',
+                name='recipients',
+                field=models.JSONField(blank=True, default=list, verbose_name='recipients'),
+            ),
+            migrations.AlterField(
+                model_name='historicaloutboundmessage',
+                name='related_id',
+                field=models.PositiveBigIntegerField(blank=True, null=True, verbose_name='related record id'),
+            ),
+            migrations.AlterField(
+                model_name='historicaloutboundmessage',
+                name='related_type',
+                field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='contenttypes.contenttype', verbose_name='related record type'),
+            ),
+            migrations.AlterField(
+                model_name='historicaloutboundmessage',
+                name='sent_at',
+                field=models.DateTimeField(blank=True, null=True, verbose_name='sent at'),
+            ),
+            migrations.AlterField(
+                model_name='historicaloutboundmessage',
+                name='status',
+                field=models.CharField(choices=[('pending', 'Waiting to be sent'), ('sending', 'Being sent by a worker'), ('sent', 'Sent'), ('no_recipient', 'Not sent: nobody to send it to')], default='pending', max_length=20, verbose_name='status'),
+            ),
+            migrations.AlterField(
+                model_name='historicaloutboundmessage',
+                name='subject',
+                field=models.CharField(max_length=255, verbose_name='subject'),
+            ),
+            migrations.AlterField(
+                model_name='historicalpatient',
+                name='age_at_screening',
+                field=models.PositiveSmallIntegerField(help_text='Age in whole years on the screening date.', validators=[django.core.validators.MaxValueValidator(120)], verbose_name='age at screening'),
+            ),
+            migrations.AlterField(
+                model_name='historicalpatient',
+                name='eligibility_confirmed_at',
+                field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='eligibility confirmed at'),
+            ),
+            migrations.AlterField(
+                model_name='historicalpatient',
+                name='eligibility_confirmed_by',
+                field=models.ForeignKey(blank=True, db_constraint=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='eligibility confirmed by'),
+            ),
+            migrations.AlterField(
+                model_name='historicalpatient',
+                name='enrolled_at',
+                field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='enrolled at'),
+            ),
+            migrations.AlterField(
+                model_name='historicalpatient',
+                name='enrolled_by',
+                field=models.ForeignKey(blank=True, db_constraint=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='enrolled by'),
+            ),
+            migrations.AlterField(
+                model_name='historicalpatient',
+                name='protocol_version',
+                field=models.ForeignKey(blank=True, db_constraint=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='trial.protocolversion', verbose_name='protocol version'),
+            ),
+            migrations.AlterField(
+                model_name='historicalpatient',
+                name='screen_failure_detail',
+                field=models.TextField(blank=True, verbose_name='screen failure details'),
+            ),
+            migrations.AlterField(
+                model_name='historicalpatient',
+                name='screen_failure_reason',
+                field=models.CharField(blank=True, choices=[('inclusion_not_met', 'Inclusion criterion not met'), ('exclusion_met', 'Exclusion criterion met'), ('consent_refused', 'Consent refused'), ('died', 'Died before enrolment'), ('investigator_decision', 'Investigator decision'), ('other', 'Other')], max_length=30, verbose_name='screen failure reason'),
+            ),
+            migrations.AlterField(
+                model_name='historicalpatient',
+                name='screening_date',
+                field=models.DateField(verbose_name='screening date'),
+            ),
+            migrations.AlterField(
+                model_name='historicalpatient',
+                name='screening_number',
+                field=models.CharField(editable=False, max_length=20, verbose_name='screening number'),
+            ),
+            migrations.AlterField(
+                model_name='historicalpatient',
+                name='sex',
+                field=models.CharField(choices=[('F', 'Female'), ('M', 'Male')], max_length=1, verbose_name='sex'),
+            ),
+            migrations.AlterField(
+                model_name='historicalpatient',
+                name='site',
+                field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='trial.site', verbose_name='site'),
+            ),
+            migrations.AlterField(
+                model_name='historicalpatient',
+                name='status',
+                field=models.CharField(choices=[('screening', 'Screening'), ('screen_failed', 'Screen failure'), ('enrolled', 'Enrolled')], default='screening', editable=False, max_length=20, verbose_name='status'),
+            ),
+            migrations.AlterField(
+                model_name='historicalpatient',
+                name='subject_id',
+                field=models.CharField(blank=True, db_index=True, editable=False, max_length=20, null=True, verbose_name='subject identifier'),
+            ),
+            migrations.AlterField(
+                model_name='historicalprotocolversion',
+                name='description',
+                field=models.TextField(blank=True, verbose_name='description'),
+            ),
+            migrations.AlterField(
+                model_name='historicalprotocolversion',
+                name='effective_date',
+                field=models.DateField(db_index=True, verbose_name='effective date'),
+            ),
+            migrations.AlterField(
+                model_name='historicalprotocolversion',
+                name='number',
+                field=models.CharField(db_index=True, max_length=20, verbose_name='number'),
+            ),
+            migrations.AlterField(
+                model_name='historicalsite',
+                name='active',
+                field=models.BooleanField(default=True, verbose_name='active'),
+            ),
+            migrations.AlterField(
+                model_name='historicalsite',
+                name='code',
+                field=models.CharField(db_index=True, help_text="Short upper-case code; prefix of the site's subject identifiers.", max_length=8, verbose_name='code'),
+            ),
+            migrations.AlterField(
+                model_name='historicalsite',
+                name='name',
+                field=models.CharField(max_length=200, verbose_name='name'),
+            ),
+            migrations.AlterField(
+                model_name='historicalsite',
+                name='next_screening_number',
+                field=models.PositiveIntegerField(default=1, editable=False, verbose_name='next screening number'),
+            ),
+            migrations.AlterField(
+                model_name='historicalsite',
+                name='next_subject_number',
+                field=models.PositiveIntegerField(default=1, editable=False, verbose_name='next subject number'),
+            ),
+            migrations.AlterField(
+                model_name='historicalsite',
+                name='time_zone',
+                field=models.CharField(default='Europe/Paris', help_text="IANA time zone in which the site's users see times (e.g. Europe/Paris).", max_length=64, verbose_name='time zone'),
+            ),
+            migrations.AlterField(
+                model_name='historicaluser',
+                name='language',
+                field=models.CharField(blank=True, default='', max_length=8, verbose_name='language'),
+            ),
+            migrations.AlterField(
+                model_name='historicalwithdrawal',
+                name='comment',
+                field=models.TextField(blank=True, verbose_name='comment'),
+            ),
+            migrations.AlterField(
+                model_name='historicalwithdrawal',
+                name='data_may_be_collected',
+                field=models.BooleanField(default=False, help_text='The patient allows further study data to be collected.', verbose_name='data may be collected'),
+            ),
+            migrations.AlterField(
+                model_name='historicalwithdrawal',
+                name='patient',
+                field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='trial.patient', verbose_name='patient'),
+            ),
+            migrations.AlterField(
+                model_name='historicalwithdrawal',
+                name='vital_status_may_be_collected',
+                field=models.BooleanField(default=True, help_text='The patient allows vital status to be collected from records.', verbose_name='vital status may be collected'),
+            ),
+            migrations.AlterField(
+                model_name='historicalwithdrawal',
+                name='withdrawal_date',
+                field=models.DateField(verbose_name='withdrawal date'),
+            ),
+            migrations.AlterField(
+                model_name='idempotentrequest',
+                name='fingerprint',
+                field=models.CharField(blank=True, help_text="SHA-256 of the request's path and body.", max_length=64, verbose_name='fingerprint'),
+            ),
+            migrations.AlterField(
+                model_name='idempotentrequest',
+                name='key',
+                field=models.CharField(max_length=255, verbose_name='key'),
+            ),
+            migrations.AlterField(
+                model_name='idempotentrequest',
+                name='operation',
+                field=models.CharField(max_length=200, verbose_name='operation'),
+            ),
+            migrations.AlterField(
+                model_name='idempotentrequest',
+                name='response_body',
+                field=models.TextField(blank=True, help_text='The JSON answered, as sent.', verbose_name='response body'),
+            ),
+            migrations.AlterField(
+                model_name='idempotentrequest',
+                name='status_code',
+                field=models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='status code'),
+            ),
+            migrations.AlterField(
+                model_name='idempotentrequest',
+                name='user',
+                field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='user'),
+            ),
+            migrations.AlterField(
+                model_name='losstofollowup',
+                name='comment',
+                field=models.TextField(blank=True, verbose_name='comment'),
+            ),
+            migrations.AlterField(
+                model_name='losstofollowup',
+                name='contact_attempts',
+                field=models.PositiveSmallIntegerField(help_text='Documented contact attempts at declaration.', verbose_name='contact attempts'),
+            ),
+            migrations.AlterField(
+                model_name='losstofollowup',
+                name='declared_on',
+                field=models.DateField(verbose_name='declared on'),
+            ),
+            migrations.AlterField(
+                model_name='losstofollowup',
+                name='missed_visits',
+                field=models.PositiveSmallIntegerField(help_text='Missed visits at declaration.', verbose_name='missed visits'),
+            ),
+            migrations.AlterField(
+                model_name='losstofollowup',
+                name='patient',
+                field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='loss_to_followup', to='trial.patient', verbose_name='patient'),
+            ),
+            migrations.AlterField(
+                model_name='membership',
+                name='active',
+                field=models.BooleanField(default=True, verbose_name='active'),
+            ),
+            migrations.AlterField(
+                model_name='membership',
+                name='role',
+                field=models.CharField(choices=[('coordinator', 'Site coordinator'), ('investigator', 'Investigator'), ('data_manager', 'Data manager'), ('monitor', 'Monitor'), ('statistician', 'Trial statistician'), ('sponsor_admin', 'Sponsor administrator')], max_length=20, verbose_name='role'),
+            ),
+            migrations.AlterField(
+                model_name='membership',
+                name='site',
+                field=models.ForeignKey(blank=True, help_text='Leave empty for a trial-wide role.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='memberships', to='trial.site', verbose_name='site'),
+            ),
+            migrations.AlterField(
+                model_name='membership',
+                name='user',
+                field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='memberships', to=settings.AUTH_USER_MODEL, verbose_name='user'),
+            ),
+            migrations.AlterField(
+                model_name='mutationgene',
+                name='active',
+                field=models.BooleanField(default=True, verbose_name='active'),
+            ),
+            migrations.AlterField(
+                model_name='mutationgene',
+                name='code',
+                field=models.CharField(max_length=20, unique=True, verbose_name='code'),
+            ),
+            migrations.AlterField(
+                model_name='mutationgene',
+                name='name',
+                field=models.CharField(max_length=100, verbose_name='name'),
+            ),
+            migrations.AlterField(
+                model_name='mutationgene',
+                name='position',
+                field=models.PositiveSmallIntegerField(default=0, verbose_name='position'),
+            ),
+            migrations.AlterField(
+                model_name='outboundmessage',
+                name='attempts',
+                field=models.PositiveIntegerField(default=0, verbose_name='attempts'),
+            ),
+            migrations.AlterField(
+                model_name='outboundmessage',
+                name='body',
+                field=models.TextField(verbose_name='body'),
+            ),
+            migrations.AlterField(
+                model_name='outboundmessage',
+                name='claimed_at',
+                field=models.DateTimeField(blank=True, help_text='When a worker took it to send it.', null=True, verbose_name='claimed at'),
+            ),
+            migrations.AlterField(
+                model_name='outboundmessage',
+                name='dedup_key',
+                field=models.CharField(max_length=200, unique=True, verbose_name='deduplication key'),
+            ),
+            migrations.AlterField(
+                model_name='outboundmessage',
+                name='kind',
+                field=models.CharField(help_text='What the message is, e.g. treatment.sae_alert.', max_length=50, verbose_name='kind'),
+            ),
+            migrations.AlterField(
+                model_name='outboundmessage',
+                name='last_error',
+                field=models.TextField(blank=True, verbose_name='last error'),
+            ),
+            migrations.AlterField(
+                model_name='outboundmessage',
+                name='next_attempt_at',
+                field=models.DateTimeField(help_text='When a worker may try it (again).', verbose_name='next attempt at'),
+            ),
+            migrations.AlterField(
+                model_name='outboundmessage',
+                name='recipients',
+                field=models.JSONField(blank=True, default=list, verbose_name='recipients'),
+            ),
+            migrations.AlterField(
+                model_name='outboundmessage',
+                name='related_id',
+                field=models.PositiveBigIntegerField(blank=True, null=True, verbose_name='related record id'),
+            ),
+            migrations.AlterField(
+                model_name='outboundmessage',
+                name='related_type',
+                field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='contenttypes.contenttype', verbose_name='related record type'),
+            ),
+            migrations.AlterField(
+                model_name='outboundmessage',
+                name='sent_at',
+                field=models.DateTimeField(blank=True, null=True, verbose_name='sent at'),
+            ),
+            migrations.AlterField(
+                model_name='outboundmessage',
+                name='status',
+                field=models.CharField(choices=[('pending', 'Waiting to be sent'), ('sending', 'Being sent by a worker'), ('sent', 'Sent'), ('no_recipient', 'Not sent: nobody to send it to')], default='pending', max_length=20, verbose_name='status'),
+            ),
+            migrations.AlterField(
+                model_name='outboundmessage',
+                name='subject',
+                field=models.CharField(max_length=255, verbose_name='subject'),
+            ),
+            migrations.AlterField(
+                model_name='patient',
+                name='age_at_screening',
+                field=models.PositiveSmallIntegerField(help_text='Age in whole years on the screening date.', validators=[django.core.validators.MaxValueValidator(120)], verbose_name='age at screening'),
+            ),
+            migrations.AlterField(
+                model_name='patient',
+                name='eligibility_confirmed_at',
+                field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='eligibility confirmed at'),
+            ),
+            migrations.AlterField(
+                model_name='patient',
+                name='eligibility_confirmed_by',
+                field=models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='eligibility confirmed by'),
+            ),
+            migrations.AlterField(
+                model_name='patient',
+                name='enrolled_at',
+                field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='enrolled at'),
+            ),
+            migrations.AlterField(
+                model_name='patient',
+                name='enrolled_by',
+                field=models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='enrolled by'),
+            ),
+            migrations.AlterField(
+                model_name='patient',
+                name='protocol_version',
+                field=models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='patients', to='trial.protocolversion', verbose_name='protocol version'),
+            ),
+            migrations.AlterField(
+                model_name='patient',
+                name='screen_failure_detail',
+                field=models.TextField(blank=True, verbose_name='screen failure details'),
+            ),
+            migrations.AlterField(
+                model_name='patient',
+                name='screen_failure_reason',
+                field=models.CharField(blank=True, choices=[('inclusion_not_met', 'Inclusion criterion not met'), ('exclusion_met', 'Exclusion criterion met'), ('consent_refused', 'Consent refused'), ('died', 'Died before enrolment'), ('investigator_decision', 'Investigator decision'), ('other', 'Other')], max_length=30, verbose_name='screen failure reason'),
+            ),
+            migrations.AlterField(
+                model_name='patient',
+                name='screening_date',
+                field=models.DateField(verbose_name='screening date'),
+            ),
+            migrations.AlterField(
+                model_name='patient',
+                name='screening_number',
+                field=models.CharField(editable=False, max_length=20, verbose_name='screening number'),
+            ),
+            migrations.AlterField(
+                model_name='patient',
+                name='sex',
+                field=models.CharField(choices=[('F', 'Female'), ('M', 'Male')], max_length=1, verbose_name='sex'),
+            ),
+            migrations.AlterField(
+                model_name='patient',
+                name='site',
+                field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='patients', to='trial.site', verbose_name='site'),
+            ),
+            migrations.AlterField(
+                model_name='patient',
+                name='status',
+                field=models.CharField(choices=[('screening', 'Screening'), ('screen_failed', 'Screen failure'), ('enrolled', 'Enrolled')], default='screening', editable=False, max_length=20, verbose_name='status'),
+            ),
+            migrations.AlterField(
+                model_name='patient',
+                name='subject_id',
+                field=models.CharField(blank=True, editable=False, max_length=20, null=True, unique=True, verbose_name='subject identifier'),
+            ),
+            migrations.AlterField(
+                model_name='protocolversion',
+                name='description',
+                field=models.TextField(blank=True, verbose_name='description'),
+            ),
+            migrations.AlterField(
+                model_name='protocolversion',
+                name='effective_date',
+                field=models.DateField(unique=True, verbose_name='effective date'),
+            ),
+            migrations.AlterField(
+                model_name='protocolversion',
+                name='number',
+                field=models.CharField(max_length=20, unique=True, verbose_name='number'),
+            ),
+            migrations.AlterField(
+                model_name='site',
+                name='active',
+                field=models.BooleanField(default=True, verbose_name='active'),
+            ),
+            migrations.AlterField(
+                model_name='site',
+                name='code',
+                field=models.CharField(help_text="Short upper-case code; prefix of the site's subject identifiers.", max_length=8, unique=True, verbose_name='code'),
+            ),
+            migrations.AlterField(
+                model_name='site',
+                name='name',
+                field=models.CharField(max_length=200, verbose_name='name'),
+            ),
+            migrations.AlterField(
+                model_name='site',
+                name='next_screening_number',
+                field=models.PositiveIntegerField(default=1, editable=False, verbose_name='next screening number'),
+            ),
+            migrations.AlterField(
+                model_name='site',
+                name='next_subject_number',
+                field=models.PositiveIntegerField(default=1, editable=False, verbose_name='next subject number'),
+            ),
+            migrations.AlterField(
+                model_name='site',
+                name='time_zone',
+                field=models.CharField(default='Europe/Paris', help_text="IANA time zone in which the site's users see times (e.g. Europe/Paris).", max_length=64, verbose_name='time zone'),
+            ),
+            migrations.AlterField(
+                model_name='user',
+                name='language',
+                field=models.CharField(blank=True, default='', max_length=8, verbose_name='language'),
+            ),
+            migrations.AlterField(
+                model_name='withdrawal',
+                name='comment',
+                field=models.TextField(blank=True, verbose_name='comment'),
+            ),
+            migrations.AlterField(
+                model_name='withdrawal',
+                name='data_may_be_collected',
+                field=models.BooleanField(default=False, help_text='The patient allows further study data to be collected.', verbose_name='data may be collected'),
+            ),
+            migrations.AlterField(
+                model_name='withdrawal',
+                name='patient',
+                field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='withdrawal', to='trial.patient', verbose_name='patient'),
+            ),
+            migrations.AlterField(
+                model_name='withdrawal',
+                name='vital_status_may_be_collected',
+                field=models.BooleanField(default=True, help_text='The patient allows vital status to be collected from records.', verbose_name='vital status may be collected'),
+            ),
+            migrations.AlterField(
+                model_name='withdrawal',
+                name='withdrawal_date',
+                field=models.DateField(verbose_name='withdrawal date'),
+            ),
+        ]),
     ]

@@ -2,322 +2,327 @@
 
 from django.db import migrations, models
 
+from trial.migration_operations import LabelsOnly
+
 
 class Migration(migrations.Migration):
+    # Labels only: the database is not changed (trial/migration_operations.py).
 
     dependencies = [
         ('trial', '0006_patient_list_indexes'),
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name='baseline',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='baseline',
-            name='entered_in_error',
-            field=models.BooleanField(default=False, verbose_name='entered in error'),
-        ),
-        migrations.AlterField(
-            model_name='baseline',
-            name='entered_in_error_reason',
-            field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
-        ),
-        migrations.AlterField(
-            model_name='baselinemutation',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='baselinemutation',
-            name='entered_in_error',
-            field=models.BooleanField(default=False, verbose_name='entered in error'),
-        ),
-        migrations.AlterField(
-            model_name='baselinemutation',
-            name='entered_in_error_reason',
-            field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
-        ),
-        migrations.AlterField(
-            model_name='consent',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='consent',
-            name='entered_in_error',
-            field=models.BooleanField(default=False, verbose_name='entered in error'),
-        ),
-        migrations.AlterField(
-            model_name='consent',
-            name='entered_in_error_reason',
-            field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
-        ),
-        migrations.AlterField(
-            model_name='death',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='death',
-            name='entered_in_error',
-            field=models.BooleanField(default=False, verbose_name='entered in error'),
-        ),
-        migrations.AlterField(
-            model_name='death',
-            name='entered_in_error_reason',
-            field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
-        ),
-        migrations.AlterField(
-            model_name='eligibilityanswer',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='eligibilityanswer',
-            name='entered_in_error',
-            field=models.BooleanField(default=False, verbose_name='entered in error'),
-        ),
-        migrations.AlterField(
-            model_name='eligibilityanswer',
-            name='entered_in_error_reason',
-            field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
-        ),
-        migrations.AlterField(
-            model_name='eligibilitycriterion',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='historicalbaseline',
-            name='created_at',
-            field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='historicalbaseline',
-            name='entered_in_error',
-            field=models.BooleanField(default=False, verbose_name='entered in error'),
-        ),
-        migrations.AlterField(
-            model_name='historicalbaseline',
-            name='entered_in_error_reason',
-            field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
-        ),
-        migrations.AlterField(
-            model_name='historicalbaselinemutation',
-            name='created_at',
-            field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='historicalbaselinemutation',
-            name='entered_in_error',
-            field=models.BooleanField(default=False, verbose_name='entered in error'),
-        ),
-        migrations.AlterField(
-            model_name='historicalbaselinemutation',
-            name='entered_in_error_reason',
-            field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
-        ),
-        migrations.AlterField(
-            model_name='historicalconsent',
-            name='created_at',
-            field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='historicalconsent',
-            name='entered_in_error',
-            field=models.BooleanField(default=False, verbose_name='entered in error'),
-        ),
-        migrations.AlterField(
-            model_name='historicalconsent',
-            name='entered_in_error_reason',
-            field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
-        ),
-        migrations.AlterField(
-            model_name='historicaldeath',
-            name='created_at',
-            field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='historicaldeath',
-            name='entered_in_error',
-            field=models.BooleanField(default=False, verbose_name='entered in error'),
-        ),
-        migrations.AlterField(
-            model_name='historicaldeath',
-            name='entered_in_error_reason',
-            field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
-        ),
-        migrations.AlterField(
-            model_name='historicaleligibilityanswer',
-            name='created_at',
-            field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='historicaleligibilityanswer',
-            name='entered_in_error',
-            field=models.BooleanField(default=False, verbose_name='entered in error'),
-        ),
-        migrations.AlterField(
-            model_name='historicaleligibilityanswer',
-            name='entered_in_error_reason',
-            field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
-        ),
-        migrations.AlterField(
-            model_name='historicaleligibilitycriterion',
-            name='created_at',
-            field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='historicalidempotentrequest',
-            name='created_at',
-            field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='historicallosstofollowup',
-            name='created_at',
-            field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='historicallosstofollowup',
-            name='entered_in_error',
-            field=models.BooleanField(default=False, verbose_name='entered in error'),
-        ),
-        migrations.AlterField(
-            model_name='historicallosstofollowup',
-            name='entered_in_error_reason',
-            field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
-        ),
-        migrations.AlterField(
-            model_name='historicalmembership',
-            name='created_at',
-            field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='historicalmutationgene',
-            name='created_at',
-            field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='historicaloutboundmessage',
-            name='created_at',
-            field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='historicalpatient',
-            name='created_at',
-            field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='historicalpatient',
-            name='entered_in_error',
-            field=models.BooleanField(default=False, verbose_name='entered in error'),
-        ),
-        migrations.AlterField(
-            model_name='historicalpatient',
-            name='entered_in_error_reason',
-            field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
-        ),
-        migrations.AlterField(
-            model_name='historicalprotocolversion',
-            name='created_at',
-            field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='historicalsite',
-            name='created_at',
-            field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='historicalwithdrawal',
-            name='created_at',
-            field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='historicalwithdrawal',
-            name='entered_in_error',
-            field=models.BooleanField(default=False, verbose_name='entered in error'),
-        ),
-        migrations.AlterField(
-            model_name='historicalwithdrawal',
-            name='entered_in_error_reason',
-            field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
-        ),
-        migrations.AlterField(
-            model_name='idempotentrequest',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='losstofollowup',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='losstofollowup',
-            name='entered_in_error',
-            field=models.BooleanField(default=False, verbose_name='entered in error'),
-        ),
-        migrations.AlterField(
-            model_name='losstofollowup',
-            name='entered_in_error_reason',
-            field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
-        ),
-        migrations.AlterField(
-            model_name='membership',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='mutationgene',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='outboundmessage',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='patient',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='patient',
-            name='entered_in_error',
-            field=models.BooleanField(default=False, verbose_name='entered in error'),
-        ),
-        migrations.AlterField(
-            model_name='patient',
-            name='entered_in_error_reason',
-            field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
-        ),
-        migrations.AlterField(
-            model_name='protocolversion',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='site',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='withdrawal',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='withdrawal',
-            name='entered_in_error',
-            field=models.BooleanField(default=False, verbose_name='entered in error'),
-        ),
-        migrations.AlterField(
-            model_name='withdrawal',
-            name='entered_in_error_reason',
-            field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
-        ),
+        LabelsOnly([
+            migrations.AlterField(
+                model_name='baseline',
+                name='created_at',
+                field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='baseline',
+                name='entered_in_error',
+                field=models.BooleanField(default=False, verbose_name='entered in error'),
+            ),
+            migrations.AlterField(
+                model_name='baseline',
+                name='entered_in_error_reason',
+                field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
+            ),
+            migrations.AlterField(
+                model_name='baselinemutation',
+                name='created_at',
+                field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='baselinemutation',
+                name='entered_in_error',
+                field=models.BooleanField(default=False, verbose_name='entered in error'),
+            ),
+            migrations.AlterField(
+                model_name='baselinemutation',
+                name='entered_in_error_reason',
+                field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
+            ),
+            migrations.AlterField(
+                model_name='consent',
+                name='created_at',
+                field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='consent',
+                name='entered_in_error',
+                field=models.BooleanField(default=False, verbose_name='entered in error'),
+            ),
+            migrations.AlterField(
+                model_name='consent',
+                name='entered_in_error_reason',
+                field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
+            ),
+            migrations.AlterField(
+                model_name='death',
+                name='created_at',
+                field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='death',
+                name='entered_in_error',
+                field=models.BooleanField(default=False, verbose_name='entered in error'),
+            ),
+            migrations.AlterField(
+                model_name='death',
+                name='entered_in_error_reason',
+                field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
+            ),
+            migrations.AlterField(
+                model_name='eligibilityanswer',
+                name='created_at',
+                field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='eligibilityanswer',
+                name='entered_in_error',
+                field=models.BooleanField(default=False, verbose_name='entered in error'),
+            ),
+            migrations.AlterField(
+                model_name='eligibilityanswer',
+                name='entered_in_error_reason',
+                field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
+            ),
+            migrations.AlterField(
+                model_name='eligibilitycriterion',
+                name='created_at',
+                field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='historicalbaseline',
+                name='created_at',
+                field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='historicalbaseline',
+                name='entered_in_error',
+                field=models.BooleanField(default=False, verbose_name='entered in error'),
+            ),
+            migrations.AlterField(
+                model_name='historicalbaseline',
+                name='entered_in_error_reason',
+                field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
+            ),
+            migrations.AlterField(
+                model_name='historicalbaselinemutation',
+                name='created_at',
+                field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='historicalbaselinemutation',
+                name='entered_in_error',
+                field=models.BooleanField(default=False, verbose_name='entered in error'),
+            ),
+            migrations.AlterField(
+                model_name='historicalbaselinemutation',
+                name='entered_in_error_reason',
+                field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
+            ),
+            migrations.AlterField(
+                model_name='historicalconsent',
+                name='created_at',
+                field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='historicalconsent',
+                name='entered_in_error',
+                field=models.BooleanField(default=False, verbose_name='entered in error'),
+            ),
+            migrations.AlterField(
+                model_name='historicalconsent',
+                name='entered_in_error_reason',
+                field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
+            ),
+            migrations.AlterField(
+                model_name='historicaldeath',
+                name='created_at',
+                field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='historicaldeath',
+                name='entered_in_error',
+                field=models.BooleanField(default=False, verbose_name='entered in error'),
+            ),
+            migrations.AlterField(
+                model_name='historicaldeath',
+                name='entered_in_error_reason',
+                field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
+            ),
+            migrations.AlterField(
+                model_name='historicaleligibilityanswer',
+                name='created_at',
+                field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='historicaleligibilityanswer',
+                name='entered_in_error',
+                field=models.BooleanField(default=False, verbose_name='entered in error'),
+            ),
+            migrations.AlterField(
+                model_name='historicaleligibilityanswer',
+                name='entered_in_error_reason',
+                field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
+            ),
+            migrations.AlterField(
+                model_name='historicaleligibilitycriterion',
+                name='created_at',
+                field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='historicalidempotentrequest',
+                name='created_at',
+                field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='historicallosstofollowup',
+                name='created_at',
+                field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='historicallosstofollowup',
+                name='entered_in_error',
+                field=models.BooleanField(default=False, verbose_name='entered in error'),
+            ),
+            migrations.AlterField(
+                model_name='historicallosstofollowup',
+                name='entered_in_error_reason',
+                field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
+            ),
+            migrations.AlterField(
+                model_name='historicalmembership',
+                name='created_at',
+                field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='historicalmutationgene',
+                name='created_at',
+                field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='historicaloutboundmessage',
+                name='created_at',
+                field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='historicalpatient',
+                name='created_at',
+                field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='historicalpatient',
+                name='entered_in_error',
+                field=models.BooleanField(default=False, verbose_name='entered in error'),
+            ),
+            migrations.AlterField(
+                model_name='historicalpatient',
+                name='entered_in_error_reason',
+                field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
+            ),
+            migrations.AlterField(
+                model_name='historicalprotocolversion',
+                name='created_at',
+                field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='historicalsite',
+                name='created_at',
+                field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='historicalwithdrawal',
+                name='created_at',
+                field=models.DateTimeField(blank=True, editable=False, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='historicalwithdrawal',
+                name='entered_in_error',
+                field=models.BooleanField(default=False, verbose_name='entered in error'),
+            ),
+            migrations.AlterField(
+                model_name='historicalwithdrawal',
+                name='entered_in_error_reason',
+                field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
+            ),
+            migrations.AlterField(
+                model_name='idempotentrequest',
+                name='created_at',
+                field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='losstofollowup',
+                name='created_at',
+                field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='losstofollowup',
+                name='entered_in_error',
+                field=models.BooleanField(default=False, verbose_name='entered in error'),
+            ),
+            migrations.AlterField(
+                model_name='losstofollowup',
+                name='entered_in_error_reason',
+                field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
+            ),
+            migrations.AlterField(
+                model_name='membership',
+                name='created_at',
+                field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='mutationgene',
+                name='created_at',
+                field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='outboundmessage',
+                name='created_at',
+                field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='patient',
+                name='created_at',
+                field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='patient',
+                name='entered_in_error',
+                field=models.BooleanField(default=False, verbose_name='entered in error'),
+            ),
+            migrations.AlterField(
+                model_name='patient',
+                name='entered_in_error_reason',
+                field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
+            ),
+            migrations.AlterField(
+                model_name='protocolversion',
+                name='created_at',
+                field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='site',
+                name='created_at',
+                field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='withdrawal',
+                name='created_at',
+                field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
+            ),
+            migrations.AlterField(
+                model_name='withdrawal',
+                name='entered_in_error',
+                field=models.BooleanField(default=False, verbose_name='entered in error'),
+            ),
+            migrations.AlterField(
+                model_name='withdrawal',
+                name='entered_in_error_reason',
+                field=models.TextField(blank=True, verbose_name='reason for the entry in error'),
+            ),
+        ]),
     ]
