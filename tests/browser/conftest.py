@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -82,13 +83,26 @@ def page(browser: Browser, live_server, csp_violations: list[str]) -> Iterator[P
     assert csp_violations == [], "the Content-Security-Policy blocked something"
 
 
+def photograph(page: Page, path: Path, *, attempts: int = 3) -> Path:
+    """A full-page screenshot of what the test has just checked. Chromium now and then refuses
+    one capture ("Unable to capture screenshot") and takes the same picture when asked again a
+    moment later: that is retried, and any other error or a third refusal fails the test."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for attempt in range(1, attempts + 1):
+        try:
+            page.screenshot(path=str(path), full_page=True)
+            return path
+        except PlaywrightError as error:
+            if "Unable to capture screenshot" not in str(error) or attempt == attempts:
+                raise
+            page.wait_for_timeout(250 * attempt)
+    raise AssertionError("unreachable")
+
+
 @pytest.fixture
 def screenshot(page: Page) -> Callable[[str], Path]:
     def take(name: str) -> Path:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        path = SCREENSHOTS / f"{name}.png"
-        page.screenshot(path=str(path), full_page=True)
-        return path
+        return photograph(page, SCREENSHOTS / f"{name}.png")
 
     return take
 

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import PASSWORD
+from tests.browser.conftest import PASSWORD, photograph
 from tests.page_text import english_texts
 from tests.randomization.conftest import active_list
 from trial.models import Patient, User
@@ -37,8 +37,7 @@ class Journey:
     def step(self, name: str, french: str | re.Pattern[str]) -> None:
         expect(self.page.locator("html")).to_have_attribute("lang", "fr")
         expect(self.page.locator("main")).to_contain_text(french)
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+        photograph(self.page, SCREENSHOTS / f"{name}.png")
         # The protocol's own wording (the eligibility criteria, data of a protocol version) is
         # not the interface's: it is left out.
         self.texts[name] = self.page.locator("main").evaluate(
