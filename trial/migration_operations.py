@@ -11,8 +11,8 @@ from django.db.migrations.state import ProjectState
 class LabelsOnly(migrations.SeparateDatabaseAndState):
     """Changes of labels alone (verbose names, help texts, the labels of choices), which
     PostgreSQL and SQLite never see: the state's models are rendered once after all of them,
-    not again after each change as Django does for an AlterField (two seconds for a hundred
-    fields, paid by every test database and every new installation)."""
+    not again after each change as Django does for an AlterField (about 0.2 s a field: 32 s for
+    the 144 of treatment 0008, paid by every test database and every new installation)."""
 
     def __init__(self, operations: list[Any]) -> None:
         super().__init__(database_operations=[], state_operations=operations)
