@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from cleaning.checks.base import PatientData
 from cleaning.models import DataQuery, QueryState
 from cleaning.services.edit_checks import edit_checks_run, edit_checks_run_batch
 from cleaning.services.queries import query_close
@@ -62,6 +64,29 @@ class TestEditChecksRun:
             counts.append(len(queries))
 
         assert counts[0] == counts[1]
+
+    def test_the_records_read_are_those_the_orm_reads_for_the_batch_only(self, old_visits) -> None:
+        """The checks read records built from their columns (cleaning/checks/base.py): each must
+        equal the record the ORM loads, and a patient between the batch's ids is left out."""
+        ids = sorted(v.patient_id for v in old_visits)
+        data = PatientData([ids[0], ids[2]], now=NOW)
+        tables = ["patients", "consents", "baselines", "cycles", "drugs", "responses"]
+        tables += ["adverse_events", "deaths", "visits_done"]
+
+        read: dict[str, list[Any]] = {}
+        for table in tables:
+            mapping = getattr(data, table)
+            assert set(mapping) <= {ids[0], ids[2]}, table
+            read[table] = [r for v in mapping.values() for r in (v if isinstance(v, list) else [v])]
+        assert set(data.tested_genes) <= {ids[0], ids[2]}
+
+        assert all(read[t] for t in ("patients", "consents", "baselines", "visits_done"))
+        for record in (r for records in read.values() for r in records):
+            fresh = type(record).objects.get(pk=record.pk)
+            for f in type(record)._meta.concrete_fields:
+                if f.attname not in ("created_at", "entered_in_error_reason"):
+                    assert getattr(record, f.attname) == getattr(fresh, f.attname), f
+            assert not record._state.adding and record._state.db == fresh._state.db
 
     def test_a_query_closes_itself_when_its_record_is_entered_in_error(
         self, old_visits, coordinator
