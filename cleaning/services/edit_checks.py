@@ -29,7 +29,6 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from cleaning.checks.base import EditCheck, Finding, Outcome, PatientData, Pending, Severity
 from cleaning.checks.registry import EDIT_CHECKS, TRIGGER_MODELS, checks_for
@@ -43,6 +42,7 @@ from cleaning.models import (
     QueryStateChange,
 )
 from cleaning.rules import CleaningRules
+from trial.bulk import insert_with_history, update_with_history
 from trial.models import Patient, User
 from trial.selectors.history import patient_id_of
 
@@ -177,9 +177,7 @@ def _apply(plan: Plan, *, at: dt.datetime, by: User | None, confirmation: str = 
             for query in queries:
                 query.state = QueryState.ANSWERED
                 query.first_answered_at = query.answered_at = at
-        bulk_create_with_history(
-            queries, DataQuery, default_user=by, default_change_reason="Raised by an edit check"
-        )
+        insert_with_history(queries, user=by, reason="Raised by an edit check")
         for query in queries:
             messages.append(_message(query, MessageKind.CHECK, None, at, query.finding))
             moves.append(_move(query, "", QueryState.OPEN, None, at, f"Raised by {query.rule_id}"))
@@ -192,29 +190,25 @@ def _apply(plan: Plan, *, at: dt.datetime, by: User | None, confirmation: str = 
         for query, finding in plan.reword:
             query.finding = finding
             messages.append(_message(query, MessageKind.CHECK, None, at, f"Now found: {finding}"))
-        bulk_update_with_history(
+        update_with_history(
             [q for q, _ in plan.reword],
-            DataQuery,
             ["finding"],
-            default_user=by,
-            default_change_reason="The edit check's finding changed",
+            user=by,
+            reason="The edit check's finding changed",
         )
     if plan.close:
         for query in plan.close:
             note = f"Closed by {query.rule_id}: the data now satisfy the check{who}"
             moves.append(_move(query, query.state, QueryState.CLOSED, None, at, note[:300]))
             query.state, query.closed_at, query.closed_by = QueryState.CLOSED, at, None
-        bulk_update_with_history(
+        update_with_history(
             plan.close,
-            DataQuery,
             ["state", "closed_at", "closed_by"],
-            default_user=by,
-            default_change_reason="Closed by its edit check: the data now hold",
+            user=by,
+            reason="Closed by its edit check: the data now hold",
         )
-    if messages:
-        bulk_create_with_history(messages, QueryMessage, default_user=by)
-    if moves:
-        bulk_create_with_history(moves, QueryStateChange, default_user=by)
+    insert_with_history(messages, user=by, reason=None)
+    insert_with_history(moves, user=by, reason=None)
 
 
 def _message(
