@@ -64,7 +64,7 @@ def _own_columns(patients: list[PatientFacts]) -> dict[str, np.ndarray]:
 
     ages = [p.age for p in patients]
     columns = {
-        "STUDYID": np.full(len(patients), STUDYID, dtype=object),
+        "STUDYID": derive.object_column(STUDYID, len(patients)),
         "USUBJID": text([p.usubjid for p in patients]),
         "SITEID": text([p.siteid for p in patients]),
         "ARMCD": text([p.arm for p in patients]),
@@ -84,8 +84,15 @@ def _own_columns(patients: list[PatientFacts]) -> dict[str, np.ndarray]:
 
 
 def _date_objects(days: np.ndarray) -> np.ndarray:
-    """datetime64[D] → datetime.date objects, None where missing."""
-    return days.astype("datetime64[D]").astype(object)
+    """datetime64[D] → datetime.date objects, None where missing: one object per distinct day,
+    shared by its rows (a few thousand days for hundreds of thousands of rows)."""
+    distinct, where = np.unique(days.astype("datetime64[D]"), return_inverse=True)
+    return distinct.astype(object)[where.reshape(-1)]
+
+
+def _flag(yes: np.ndarray) -> np.ndarray:
+    """Y or N."""
+    return np.where(yes, derive.object_column("Y"), derive.object_column("N"))
 
 
 def _months(days: np.ndarray) -> np.ndarray:
@@ -107,13 +114,17 @@ def _frame(columns: dict[str, np.ndarray], variables: list[Variable]) -> pd.Data
     typed: dict[str, np.ndarray] = {}
     for v in variables:
         values = columns[v.name]
-        if v.kind == "num":
+        if v.kind == "num" and values.dtype != object:
+            typed[v.name] = values.astype("float64", copy=False)
+        elif v.kind == "num":
             typed[v.name] = np.asarray(values, dtype=object).astype("float64")
         elif v.kind == "char":
             typed[v.name] = np.asarray(values, dtype=object)  # str already (PatientFacts)
         else:
             typed[v.name] = np.asarray(values, dtype=object)
-    return pd.DataFrame(typed, columns=[v.name for v in variables])
+    # copy=False: a block per column, as built, where pandas would copy the columns of each type
+    # into one block (for a moment, twice the frame).
+    return pd.DataFrame(typed, columns=[v.name for v in variables], copy=False)
 
 
 def survival_frames(patients: list[PatientFacts], cutoff: dt.date) -> dict[str, pd.DataFrame]:
@@ -136,8 +147,8 @@ def survival_frames(patients: list[PatientFacts], cutoff: dt.date) -> dict[str, 
         name: np.repeat(values, present.sum(axis=1)) for name, values in own.items()
     }
     adtte |= {
-        "PARAMCD": rows([np.full(n, c.endpoint.paramcd, dtype=object) for c in ordered]),
-        "PARAM": rows([np.full(n, c.endpoint.param, dtype=object) for c in ordered]),
+        "PARAMCD": rows([derive.object_column(c.endpoint.paramcd, n) for c in ordered]),
+        "PARAM": rows([derive.object_column(c.endpoint.param, n) for c in ordered]),
         "STARTDT": _date_objects(rows([c.startdt for c in ordered])),
         "ADT": _date_objects(rows([c.adt for c in ordered])),
         "AVAL": aval,
@@ -168,13 +179,13 @@ def survival_frames(patients: list[PatientFacts], cutoff: dt.date) -> dict[str, 
         "DCUTDT": np.full(n, cutoff, dtype=object),
         "LSTALVDT": np.array([p.last_known_alive for p in analysed], dtype=object),
         "DTHDT": _date_objects(np.where(death <= cut, death, np.datetime64("NaT"))),
-        "CRFL": np.where(np.isnat(remission), "N", "Y").astype(object),
+        "CRFL": _flag(~np.isnat(remission)),
         "CRDT": _date_objects(remission),
         "RLPSDT": _date_objects(relapse),
         "RLPSTYP": np.where(
             np.isnat(relapse), "", np.array([p.relapse_type for p in analysed], dtype=object)
         ),
-        "TRANSFL": np.where(np.isnat(transplant), "N", "Y").astype(object),
+        "TRANSFL": _flag(~np.isnat(transplant)),
         "TRANSDT": _date_objects(transplant),
     }
     for c in ordered:

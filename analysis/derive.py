@@ -252,9 +252,9 @@ class EndpointColumns:
             self,
             adt=np.where(mask, adt, self.adt),
             cnsr=np.where(mask, cnsr, self.cnsr),
-            evntdesc=np.where(mask, evntdesc, self.evntdesc),
-            srcdom=np.where(mask, src[0], self.srcdom),
-            srcvar=np.where(mask, src[1], self.srcvar),
+            evntdesc=np.where(mask, object_column(evntdesc), self.evntdesc),
+            srcdom=np.where(mask, object_column(src[0]), self.srcdom),
+            srcvar=np.where(mask, object_column(src[1]), self.srcvar),
         )
 
 
@@ -272,8 +272,12 @@ def date_column(values: list[dt.date | None]) -> np.ndarray:
     return days
 
 
-def _text(value: str, n: int) -> np.ndarray:
-    return np.full(n, value, dtype=object)
+def object_column(value: object, n: int | None = None) -> np.ndarray:
+    """`value` in an object array of `n` rows (a 0-d one without `n`, for `np.where`), every row
+    the one object: `np.full` or `np.where` given a str makes a new copy of it for each row."""
+    column = np.empty(() if n is None else n, dtype=object)
+    column.fill(value)
+    return column
 
 
 def endpoint_columns(patients: list[PatientFacts], cutoff: dt.date) -> dict[str, EndpointColumns]:
@@ -305,9 +309,9 @@ def endpoint_columns(patients: list[PatientFacts], cutoff: dt.date) -> dict[str,
                 int(Cnsr.DEATH_AFTER_CUTOFF),
                 np.where(known > cut, int(Cnsr.ALIVE_AFTER_CUTOFF), reason),
             ).astype(np.int64),
-            evntdesc=_text("", n),
-            srcdom=_text("ADSL", n),
-            srcvar=np.where(at_cutoff, "DCUTDT", "LSTALVDT").astype(object),
+            evntdesc=object_column("", n),
+            srcdom=object_column("ADSL", n),
+            srcvar=np.where(at_cutoff, object_column("DCUTDT"), object_column("LSTALVDT")),
         )
 
     last_alive = np.full(n, int(Cnsr.LAST_KNOWN_ALIVE))

@@ -42,16 +42,23 @@ def _value_labels(variables: list[Variable]) -> dict[str, dict[float, str]]:
     return {v.name: {float(k): s for k, s in v.values.items()} for v in variables if v.values}
 
 
+# Rows made text at a time by the CSV writer: the text of a whole dataset would cost as much
+# memory as the frame.
+_CSV_ROWS = 50_000
+
+
 def _write_csv(frame: pd.DataFrame, path: Path, name: str, variables: list[Variable]) -> None:
     """The bytes of pandas' `to_csv(index=False, lineterminator="\\n")`, a third faster: the
     numbers made text a column at a time (numpy's shortest repr, as pandas does; missing is
     empty), the rows joined by the csv module, which pandas also uses (text as it is, dates
     by `str`, None empty, quotes only where needed)."""
-    columns = [_csv_column(frame[column].to_numpy()) for column in frame.columns]
+    arrays = [frame[column].to_numpy() for column in frame.columns]
     with open(path, "w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(frame.columns)
-        writer.writerows(zip(*columns, strict=True))
+        for start in range(0, len(frame), _CSV_ROWS):
+            block = [_csv_column(values[start : start + _CSV_ROWS]) for values in arrays]
+            writer.writerows(zip(*block, strict=True))
 
 
 def _csv_column(values: np.ndarray) -> list[object]:
@@ -120,26 +127,43 @@ WRITERS: dict[str, Callable[[pd.DataFrame, Path, str, list[Variable]], None]] = 
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 
 
+# The bytes read for the writer's clock reading: the SAS transport headers lie in the first 2,000
+# bytes, Stata's <timestamp> in its first few hundred (before any data), SPSS's creation date and
+# time at a fixed place.
+_HEADER_BYTES = 4096
+
+
 def _pin_timestamp(path: Path, fmt: str, day: dt.date) -> None:
-    """Replace the writer's clock reading in the file header by midnight of `day`."""
-    data = bytearray(path.read_bytes())
+    """Replace the writer's clock reading in the file header by midnight of `day`.
+
+    The stamp has the length of the clock reading, so the header is patched in place: the file
+    is never read whole (a Stata or SPSS file of ADTTE is over 100 MB at 100,000 patients).
+    """
+    if fmt not in ("xpt", "dta", "sav"):
+        return
     mon = _MONTHS[day.month - 1]
-    if fmt == "xpt":
-        stamp = f"{day:%d}{mon}{day:%y}:00:00:00".encode()
-        head = re.sub(rb"\d\d[A-Z]{3}\d\d:\d\d:\d\d:\d\d", stamp, bytes(data[:2000]))
-        data[:2000] = head
-    elif fmt == "dta":
-        stamp = f"{day:%d} {mon.title()} {day:%Y} 00:00".encode()
-        data = bytearray(
-            re.sub(rb"(<timestamp>.)[^<]{17}", rb"\g<1>" + stamp, bytes(data), count=1, flags=re.S)
-        )
-    elif fmt == "sav":
-        data[92:109] = f"{day:%d} {mon.title()} {day:%y}00:00:00".encode()
-    path.write_bytes(bytes(data))
+    with open(path, "r+b") as f:
+        head = f.read(_HEADER_BYTES)
+        if fmt == "xpt":
+            stamp = f"{day:%d}{mon}{day:%y}:00:00:00".encode()
+            patched = re.sub(rb"\d\d[A-Z]{3}\d\d:\d\d:\d\d:\d\d", stamp, head[:2000]) + head[2000:]
+        elif fmt == "dta":
+            stamp = f"{day:%d} {mon.title()} {day:%Y} 00:00".encode()
+            patched = re.sub(
+                rb"(<timestamp>.)[^<]{17}", rb"\g<1>" + stamp, head, count=1, flags=re.S
+            )
+        else:
+            stamp = f"{day:%d} {mon.title()} {day:%y}00:00:00".encode()
+            patched = head[:92] + stamp + head[92 + len(stamp) :]
+        if len(patched) != len(head):
+            raise ValueError(f"{path.name}: the header's time stamp is not where it should be")
+        f.seek(0)
+        f.write(patched)
 
 
 def file_digest(path: Path) -> WrittenFile:
-    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    with open(path, "rb") as f:
+        sha = hashlib.file_digest(f, "sha256").hexdigest()
     return WrittenFile(path.name, sha, path.stat().st_size)
 
 
