@@ -14,7 +14,16 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from lxml import etree
 
-from analysis.odm import DOMAINS, ODM_NS, odm_schema, odm_write
+from analysis.odm import (
+    DOMAINS,
+    ODM_NS,
+    _date,
+    _decimal,
+    _text_readable,
+    _timestamp,
+    odm_schema,
+    odm_write,
+)
 from analysis.services import cutoff_freeze, export_create
 from analysis.tasks import export_build_task
 from tests.analysis import odm_lxml
@@ -140,6 +149,37 @@ class TestOdmRelapse:
         )
 
 
+class TestValuesAsText:
+    """On PostgreSQL the export reads dates, time stamps and decimals as PostgreSQL's text
+    and writes them as the Python objects' isoformat() and fixed notation would."""
+
+    @pytest.mark.parametrize(
+        ("value", "text"),
+        [
+            (dt.datetime(2026, 6, 30, 12, 0, tzinfo=dt.UTC), "2026-06-30 12:00:00+00"),
+            (dt.datetime(2026, 6, 30, 12, 0, 1, 500000, tzinfo=dt.UTC), "2026-06-30 12:00:01.5+00"),
+            (
+                dt.datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=dt.UTC),
+                "2026-01-02 03:04:05.123456+00",
+            ),
+            (dt.datetime(2026, 1, 2, 3, 4, 5, 10, tzinfo=dt.UTC), "2026-01-02 03:04:05.00001+00"),
+        ],
+    )
+    def test_a_time_stamp_reads_as_isoformat_writes_it(self, value: dt.datetime, text: str) -> None:
+        assert _timestamp(text) == value.isoformat() == _timestamp(value)
+
+    def test_another_zone_is_parsed_rather_than_guessed(self) -> None:
+        value = dt.datetime(2026, 6, 30, 14, 0, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+        assert _timestamp("2026-06-30 14:00:00+02") == value.isoformat()
+
+    def test_dates_and_decimals_keep_their_text(self) -> None:
+        assert _date("2026-06-30") == _date(dt.date(2026, 6, 30)) == "2026-06-30"
+        assert _decimal("30.50") == _decimal(Decimal("30.50")) == "30.50"
+
+    def test_postgresql_sessions_are_read_as_text(self, db: None) -> None:
+        assert _text_readable() is (connection.vendor == "postgresql")
+
+
 class TestOdmStreaming:
     @pytest.mark.parametrize("with_audit", [False, True])
     def test_patients_are_read_a_chunk_at_a_time_with_one_query_per_kind_of_record(
@@ -152,8 +192,10 @@ class TestOdmStreaming:
             tree = odm_document(tmp_path, with_audit=with_audit, chunk_size=2)
 
         sites_and_users = 2
+        # PostgreSQL: whether its text of dates and time stamps can be written as it is
+        session = 1 if connection.vendor == "postgresql" else 0
         per_chunk = 1 + len(DOMAINS)  # the chunk's patients, then each kind of record
-        assert len(queries) == sites_and_users + 3 * per_chunk
+        assert len(queries) == sites_and_users + session + 3 * per_chunk
         odm_schema().assertValid(tree)
         assert len(tree.getroot().findall(".//odm:SubjectData", NS)) == 5
 
