@@ -370,7 +370,8 @@ def _rows(
         for name in _AS_TEXT:
             raw.adapters.register_loader(name, TextLoader)
         cursor.execute(sql, params)
-        yield from raw
+        while rows := raw.fetchmany(2000):
+            yield from rows
 
 
 def _text_readable() -> bool:
