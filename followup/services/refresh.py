@@ -18,6 +18,7 @@ visit whose window had not closed by then is cancelled with the reason, never de
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import operator
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
@@ -31,7 +32,7 @@ from django.utils import timezone
 
 from followup.models import OPEN_STATUSES, Visit, VisitStatus
 from followup.schedule import FollowupRules, PlannedVisit, plan_visit, status_on, visits_due_by
-from followup.services.bulk import visits_insert, visits_update
+from followup.services.bulk import NewVisit, visits_insert, visits_update
 from randomization.models import Randomization, TrialCalendar
 from randomization.services.calendar import study_end_ensure
 from trial.dates import add_months
@@ -82,12 +83,8 @@ class BatchResult:
     updated: int = 0
     cancelled: int = 0
     reminders: int = 0
-    to_create: list[Visit] = field(default_factory=list)
+    to_create: list[tuple[int, NewVisit]] = field(default_factory=list)
     to_update: list[Visit] = field(default_factory=list)
-    # Every column's default, in the model's order, worked out once for the batch's new visits.
-    visit_defaults: list[Any] = field(
-        default_factory=lambda: [f.get_default() for f in Visit._meta.concrete_fields]
-    )
 
 
 @dataclass(frozen=True)
@@ -238,18 +235,14 @@ def _plan_patient(
     rules: FollowupRules,
     batch: BatchResult,
 ) -> None:
-    for planned in visits_due_by(
-        anchor=state.anchor, today=today, end_of_study=calendar.end_of_study, rules=rules
-    ):
-        if planned.number in existing:
+    new_visits = _new_visits(state.anchor, state.provisional, today, calendar.end_of_study, rules)
+    for new in new_visits:
+        if new.number in existing:
             continue
-        if _stopped_before_close(state, planned.window_closes):
+        if _stopped_before_close(state, new.window_closes):
             break  # the schedule stopped: nothing later is planned
-        visit = _new_visit(batch, state.patient_id, status_on(planned, today))
-        _apply_plan(visit, planned, state)
-        _flag_reminders(visit, today)
-        batch.to_create.append(visit)
-        batch.reminders += _is_reminded_today(visit, today)
+        batch.to_create.append((state.patient_id, new))
+        batch.reminders += today in (new.window_reminded_on, new.overdue_reminded_on)
     for visit in visits:
         if _settle_open(visit, state, today, calendar, rules):
             batch.to_update.append(visit)
@@ -303,13 +296,43 @@ def _cancel(visit: Visit, reason: str) -> bool:
     return True
 
 
-def _new_visit(batch: BatchResult, patient_id: int, status: str) -> Visit:
-    """A new visit from the batch's defaults, given in field order: Django then sets them as
-    they are, where a visit built by keywords looks up every other field's default again (two
-    fifths of the first fill of a schedule)."""
-    visit = Visit(*batch.visit_defaults)
-    visit.patient_id, visit.status = patient_id, status
-    return visit
+@functools.lru_cache(maxsize=2048)
+def _new_visits(
+    anchor: dt.date,
+    provisional: bool,
+    today: dt.date,
+    end_of_study: dt.date,
+    rules: FollowupRules,
+) -> tuple[NewVisit, ...]:
+    """The visits a schedule on `anchor` has by `today`, as new rows. Every patient with that
+    anchor shares them, so they are worked out once: planning each patient's visits anew, as
+    model instances, was most of the first fill of a schedule."""
+    return tuple(
+        _new_visit(planned, anchor, provisional, status_on(planned, today), today)
+        for planned in visits_due_by(
+            anchor=anchor, today=today, end_of_study=end_of_study, rules=rules
+        )
+    )
+
+
+def _new_visit(
+    planned: PlannedVisit, anchor: dt.date, provisional: bool, status: str, today: dt.date
+) -> NewVisit:
+    window_reminded_on, overdue_reminded_on = _reminders(status, None, None, today)
+    return NewVisit(
+        number=planned.number,
+        month=planned.month,
+        anchor_date=anchor,
+        anchor_provisional=provisional,
+        target_date=planned.target_date,
+        window_opens=planned.window_opens,
+        window_closes=planned.window_closes,
+        overdue_from=planned.overdue_from,
+        missed_from=planned.missed_from,
+        status=status,
+        window_reminded_on=window_reminded_on,
+        overdue_reminded_on=overdue_reminded_on,
+    )
 
 
 def _apply_plan(visit: Visit, planned: PlannedVisit, state: _PatientState) -> None:
@@ -321,11 +344,20 @@ def _apply_plan(visit: Visit, planned: PlannedVisit, state: _PatientState) -> No
 
 
 def _flag_reminders(visit: Visit, today: dt.date) -> None:
+    visit.window_reminded_on, visit.overdue_reminded_on = _reminders(
+        visit.status, visit.window_reminded_on, visit.overdue_reminded_on, today
+    )
+
+
+def _reminders(
+    status: str, window_on: dt.date | None, overdue_on: dt.date | None, today: dt.date
+) -> tuple[dt.date | None, dt.date | None]:
     """Remember the day a visit entered its window / became overdue: one reminder each."""
-    if visit.status == VisitStatus.DUE and visit.window_reminded_on is None:
-        visit.window_reminded_on = today
-    if visit.status == VisitStatus.OVERDUE and visit.overdue_reminded_on is None:
-        visit.overdue_reminded_on = today
+    if status == VisitStatus.DUE and window_on is None:
+        window_on = today
+    if status == VisitStatus.OVERDUE and overdue_on is None:
+        overdue_on = today
+    return window_on, overdue_on
 
 
 def _is_reminded_today(visit: Visit, today: dt.date) -> int:
