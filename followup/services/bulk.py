@@ -1,25 +1,23 @@
 """Writing many visits with their history in a fixed number of queries.
 
 On PostgreSQL: ids from the sequence, COPY for new rows, one INSERT … SELECT for their history
-rows, one UPDATE … FROM unnest(…) for changed rows (Django's bulk_update builds a CASE per field
-that grows with the batch and slows down quadratically) and COPY for their history rows.
-Elsewhere (the SQLite demo): simple-history's bulk_create_with_history /
-bulk_update_with_history. Either way every row gets its history row, with the reason for the
-change.
+rows; changed rows through trial/bulk.py (one UPDATE … FROM unnest(…) and COPY for their
+history rows). Elsewhere (the SQLite demo): simple-history's bulk functions. Either way every
+row gets its history row, with the reason for the change.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-import operator
 from typing import Any, NamedTuple
 
 from django.db import connection, models
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_create_with_history
 
 from followup.models import Visit
+from trial.bulk import update_with_history
 
 _HISTORY_COLUMNS = ("history_date", "history_change_reason", "history_type", "history_user_id")
 # COPY's text format: a backslash, a tab or a line break inside a value is escaped.
@@ -61,10 +59,6 @@ def _history_own_fields() -> list[Any]:
     return [f for f in _history_model()._meta.concrete_fields if f.attname not in skip]
 
 
-def _reason(visit: Visit, default: str) -> str:
-    return str(getattr(visit, "_change_reason", "") or default)[:100]
-
-
 def _copy_text(value: object) -> str:
     """One value in COPY's text format."""
     if value is None:
@@ -74,19 +68,6 @@ def _copy_text(value: object) -> str:
     if isinstance(value, dt.date):  # datetimes too
         return value.isoformat()
     return str(value).translate(_COPY_ESCAPES)
-
-
-def _copy_history(visits: list[Visit], *, kind: str, default_reason: str, now: dt.datetime) -> None:
-    history = _history_model()
-    fields = _history_own_fields()
-    names = (*(f.column for f in fields), *_HISTORY_COLUMNS)
-    columns = ", ".join(connection.ops.quote_name(name) for name in names)
-    values = operator.attrgetter(*(f.attname for f in fields))
-    with connection.cursor() as cursor:
-        raw: Any = cursor.cursor
-        with raw.copy(f"COPY {history._meta.db_table} ({columns}) FROM STDIN") as copy:
-            for visit in visits:
-                copy.write_row((*values(visit), now, _reason(visit, default_reason), kind, None))
 
 
 def visits_insert(visits: list[tuple[int, NewVisit]], *, default_reason: str) -> None:
@@ -155,22 +136,4 @@ def _history_insert(ids: list[int], *, kind: str, reason: str, now: dt.datetime)
 
 def visits_update(visits: list[Visit], fields: list[str], *, default_reason: str) -> None:
     """Save changed fields of visits in one statement, and their "changed" history rows."""
-    if not visits:
-        return
-    if not _copy_supported():
-        bulk_update_with_history(visits, Visit, fields, default_change_reason=default_reason)
-        return
-    model_fields: list[Any] = [Visit._meta.get_field(name) for name in fields]
-    qn = connection.ops.quote_name
-    assignments = ", ".join(f"{qn(f.column)} = v.{qn(f.column)}" for f in model_fields)
-    casts = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in model_fields)
-    names = ", ".join(qn(f.column) for f in model_fields)
-    params: list[list[Any]] = [[v.pk for v in visits]]
-    params += [[getattr(v, f.attname) for v in visits] for f in model_fields]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {Visit._meta.db_table} AS t SET {assignments} "
-            f"FROM unnest(%s::bigint[], {casts}) AS v(id, {names}) WHERE t.id = v.id",
-            params,
-        )
-    _copy_history(visits, kind="~", default_reason=default_reason, now=timezone.now())
+    update_with_history(visits, fields, reason=default_reason)
