@@ -208,8 +208,10 @@ class PatientData:
     @cached_property
     def adverse_events(self) -> dict[int, list[AdverseEvent]]:
         rows = self._of(AdverseEvent.objects.order_by("start_date", "pk"))
-        # The dictionary terms named, one query for the batch.
-        terms = CtcaeTerm.objects.in_bulk({e.term_id for e in rows if e.term_id is not None})
+        # The dictionary terms they name: one query for the batch whatever it holds (a list of
+        # ids would skip the query when empty, and the batch's number of queries would vary).
+        named = AdverseEvent.objects.filter(entered_in_error=False, **self._range("patient_id"))
+        terms = {t.pk: t for t in CtcaeTerm.objects.filter(pk__in=named.values("term_id"))}
         for event in rows:
             if event.term_id is not None:
                 event.term = terms[event.term_id]
