@@ -19,7 +19,15 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 _M = TypeVar("_M", bound=models.Model)
 
-_HISTORY = ("history_date", "history_change_reason", "history_type", "history_user_id")
+# The columns a history row adds to the record's own, in the order they are written.
+HISTORY_COLUMNS = ("history_date", "history_change_reason", "history_type", "history_user_id")
+
+
+def history_own_fields(model: type[models.Model]) -> list[Any]:
+    """The history model's copies of the record's columns (same names), in its order."""
+    history: type[models.Model] = model.history.model  # type: ignore[attr-defined]
+    skip = ("history_id", *HISTORY_COLUMNS)
+    return [f for f in history._meta.concrete_fields if f.attname not in skip]
 
 
 def _reason(record: models.Model, default: str | None) -> str | None:
@@ -46,10 +54,10 @@ def _copy_history(
 ) -> None:
     model = type(records[0])
     history: type[models.Model] = model.history.model  # type: ignore[attr-defined]
-    own = [f for f in history._meta.concrete_fields if f.attname not in ("history_id", *_HISTORY)]
+    own = history_own_fields(model)
     special = sorted(
-        (f for f in history._meta.concrete_fields if f.attname in _HISTORY),
-        key=lambda f: _HISTORY.index(f.attname),
+        (f for f in history._meta.concrete_fields if f.attname in HISTORY_COLUMNS),
+        key=lambda f: HISTORY_COLUMNS.index(f.attname),
     )
     now = timezone.now()
     _copy(

@@ -17,9 +17,8 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from followup.models import Visit
-from trial.bulk import update_with_history
+from trial.bulk import HISTORY_COLUMNS, history_own_fields, update_with_history
 
-_HISTORY_COLUMNS = ("history_date", "history_change_reason", "history_type", "history_user_id")
 # COPY's text format: a backslash, a tab or a line break inside a value is escaped.
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
@@ -51,12 +50,6 @@ def _copy_supported() -> bool:
 
 def _history_model() -> type[models.Model]:
     return Visit.history.model
-
-
-def _history_own_fields() -> list[Any]:
-    """The history model's copies of the visit's columns (same names), in its order."""
-    skip = ("history_id", *_HISTORY_COLUMNS)
-    return [f for f in _history_model()._meta.concrete_fields if f.attname not in skip]
 
 
 def _copy_text(value: object) -> str:
@@ -123,8 +116,8 @@ def _copy_new(visits: list[tuple[int, NewVisit]], ids: list[int], now: dt.dateti
 def _history_insert(ids: list[int], *, kind: str, reason: str, now: dt.datetime) -> None:
     """History rows copied from the visits just written, by the database (in id order)."""
     qn = connection.ops.quote_name
-    own = ", ".join(qn(f.column) for f in _history_own_fields())
-    special = ", ".join(qn(name) for name in _HISTORY_COLUMNS)
+    own = ", ".join(qn(f.column) for f in history_own_fields(Visit))
+    special = ", ".join(qn(name) for name in HISTORY_COLUMNS)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {_history_model()._meta.db_table} ({own}, {special}) "
