@@ -5,13 +5,13 @@ the patient-level listings behind the dashboard's counts."""
 from __future__ import annotations
 
 import csv
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,14 +26,16 @@ from randomization.models import Randomization
 from treatment import selectors as treatment_selectors
 from trial.access import acting_user, patient_for
 from trial.forms import service_errors_apply
-from trial.models import Patient, PatientStatus, Site, User
+from trial.models import Baseline, Consent, Patient, PatientStatus, Site, User
 from trial.pages import page, require_action
 from trial.permissions import Action
-from verification.selectors import patient_form_matrix
+from verification.selectors import FormRow, patient_form_matrix
 from workspace.forms import PatientSearchForm, UserSettingsForm
 from workspace.selectors import dashboard, status, worklist
 from workspace.selectors.listings import LISTINGS, listing_table, listing_url
 from workspace.services import user_language_set
+
+_M = TypeVar("_M", bound=Model)
 
 
 def _screening_groups(user: User) -> list[tuple[str, list[worklist.WorkItem]]]:
@@ -178,14 +180,27 @@ def _query_without_page(request: HttpRequest) -> str:
 @page
 def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
     """The patient page: where the patient stands, the screening path, and the way on."""
-    patient = patient_for(request, patient_id)
+    today = timezone.localdate()
+    patient = patient_for(
+        request,
+        patient_id,
+        # what the header and the screening path show, in the query that finds the patient
+        annotate=lambda patients: worklist.with_screening_progress(
+            status.with_trial_status(patients, today=today)
+        ),
+    )
     user = acting_user(request)
     forms = patient_form_matrix(patient)
     by_key = {row.key: row for row in forms}
+    steps = worklist.patient_steps(
+        patient,
+        consent=_form_record(by_key, "consent", Consent),
+        baseline=_form_record(by_key, "baseline", Baseline),
+    )
     context = {
         "patient": patient,
         # each screening step with the status of its form (verification's matrix), if any
-        "steps": [(step, by_key.get(step.key)) for step in worklist.patient_steps(patient)],
+        "steps": [(step, by_key.get(step.key)) for step in steps],
         "rows": forms,
         "randomization": Randomization.objects.filter(patient=patient).first(),
         "can_screen": user.can(Action.SCREEN, patient.site),
@@ -197,6 +212,13 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
         "tab": "screening",
     }
     return render(request, "workspace/patient_detail.html", context)
+
+
+def _form_record(rows: dict[str, FormRow], key: str, model: type[_M]) -> _M | None:
+    """The live record of `model` among those of the patient's form `key`, if there is one."""
+    row = rows.get(key)
+    records = row.records if row else []
+    return next((r.record for r in records if isinstance(r.record, model)), None)
 
 
 @require_POST

@@ -5,6 +5,8 @@ analysis pages (docs/protocol.md "Who uses it": a cooperative group's volume of 
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections import Counter
 from collections.abc import Callable
 
 import pytest
@@ -42,6 +44,12 @@ def _batch(
     )
     query_open(event, "grade", "Please check the grade.")
     return patient
+
+
+def _table_of_first_column(sql: str) -> str:
+    """The table a SELECT reads its first column from ("" for any other statement)."""
+    found = re.match(r'SELECT "(\w+)"\.', sql)
+    return found.group(1) if found else ""
 
 
 def _count(client: Client, url: str) -> int:
@@ -158,6 +166,26 @@ class TestQueriesPerPage:
         few, more = _counts_with_more_patients(lambda: [url], coordinator, more_cycles)
 
         assert more == few
+
+    def test_the_patient_page_reads_the_patient_and_its_screening_records_once(
+        self, trial, coordinator: User
+    ) -> None:
+        """The header's trial status and the screening path's progress come with the query
+        that finds the patient; the consent and baseline shown on the path are the casebook's."""
+        patient = trial()[0]
+        client = Client()
+        client.force_login(coordinator)
+        url = reverse("workspace:patient_detail", args=[patient.pk])
+        client.get(url)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200
+        tables = Counter(_table_of_first_column(q["sql"]) for q in queries)
+        assert (tables["trial_patient"], tables["trial_consent"], tables["trial_baseline"]) == (
+            1,
+            1,
+            1,
+        )
 
     def test_analysis_pages_issue_as_many_queries_with_three_times_the_patients(
         self, trial, data_manager: User

@@ -126,12 +126,15 @@ def _baseline_summary(baseline: Baseline | None) -> str:
     }
 
 
-def patient_steps(patient: Patient) -> list[Step]:
-    """The screening path of one patient, each step with its state and a one-line summary."""
-    p = with_screening_progress(Patient.objects.filter(pk=patient.pk)).get()
-    consent = Consent.objects.filter(patient=patient, entered_in_error=False).first()
-    baseline = Baseline.objects.filter(patient=patient, entered_in_error=False).first()
-    answered, criteria_count = p.answered, p.criteria_count  # type: ignore[attr-defined]
+def patient_steps(
+    patient: Patient, *, consent: Consent | None, baseline: Baseline | None
+) -> list[Step]:
+    """The screening path of one patient, each step with its state and a one-line summary.
+
+    `patient` carries `with_screening_progress`; `consent` and `baseline` are the patient's
+    live records (None when there is none), as the page has read them.
+    """
+    answered, criteria_count = patient.answered, patient.criteria_count  # type: ignore[attr-defined]
     answered_all = answered >= criteria_count
     confirmed_by = patient.eligibility_confirmed_by
     draft = baseline is not None and baseline.draft  # a draft counts as no data yet

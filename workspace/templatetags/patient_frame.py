@@ -16,6 +16,11 @@ register = template.Library()
 
 @register.simple_tag
 def trial_status(patient: Any) -> dict[str, str]:
-    """Where the patient stands (st.key, st.label)."""
-    annotated = patient_trial_status(patient, today=timezone.localdate())
-    return {"key": annotated.trial_status, "label": status_label(annotated)}  # type: ignore[attr-defined]
+    """Where the patient stands (st.key, st.label); read unless the page's patient already
+    carries it (`with_trial_status`)."""
+    annotated: Any = (
+        patient
+        if hasattr(patient, "trial_status")
+        else patient_trial_status(patient, today=timezone.localdate())
+    )
+    return {"key": annotated.trial_status, "label": status_label(annotated)}
