@@ -70,10 +70,44 @@ def _csv_column(values: np.ndarray) -> list[object]:
     return text.tolist()
 
 
+# How SAS, Stata and SPSS store a date: a number with a date format. pyreadstat turns each
+# `datetime.date` cell into that number by itself, in a loop over the cells; given the numbers
+# and the format it would choose, it writes the same bytes.
+_DAYS_1960_TO_1970 = 3653  # SAS and Stata count days from 1960-01-01
+_DAYS_1582_TO_1970 = 141428  # SPSS counts seconds from 1582-10-14
+_DATE_FORMATS = {"xpt": "DATE", "dta": "%td", "sav": "DATE"}
+
+
+def _dates_as_numbers(
+    frame: pd.DataFrame, variables: list[Variable], fmt: str
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The frame with its date columns as the numbers `fmt` stores, and their formats. The
+    other columns are shared with `frame`, not copied."""
+    dates = {v.name for v in variables if v.kind == "date"}
+    columns: dict[str, object] = {}
+    for column in frame.columns:
+        values = frame[column]
+        if column in dates:
+            days = np.array(values.to_numpy(), dtype="datetime64[D]")
+            numbers = days.astype(np.int64).astype(np.float64)
+            if fmt == "sav":
+                numbers = (numbers + _DAYS_1582_TO_1970) * 86400
+            else:
+                numbers += _DAYS_1960_TO_1970
+            numbers[np.isnat(days)] = np.nan
+            columns[column] = numbers
+        else:
+            columns[column] = values
+    formats = {name: _DATE_FORMATS[fmt] for name in dates}
+    return pd.DataFrame(columns, copy=False), formats
+
+
 def _write_xpt(frame: pd.DataFrame, path: Path, name: str, variables: list[Variable]) -> None:
+    frame, formats = _dates_as_numbers(frame, variables, "xpt")
     pyreadstat.write_xport(
         frame,
         str(path),
+        variable_format=formats,
         file_label=DATASET_LABELS[name],
         column_labels=_labels(variables),
         table_name=name.upper(),
@@ -82,9 +116,11 @@ def _write_xpt(frame: pd.DataFrame, path: Path, name: str, variables: list[Varia
 
 
 def _write_dta(frame: pd.DataFrame, path: Path, name: str, variables: list[Variable]) -> None:
+    frame, formats = _dates_as_numbers(frame, variables, "dta")
     pyreadstat.write_dta(
         frame,
         str(path),
+        variable_format=formats,
         file_label=DATASET_LABELS[name],
         column_labels=_labels(variables),
         variable_value_labels=_value_labels(variables),
@@ -93,9 +129,11 @@ def _write_dta(frame: pd.DataFrame, path: Path, name: str, variables: list[Varia
 
 
 def _write_sav(frame: pd.DataFrame, path: Path, name: str, variables: list[Variable]) -> None:
+    frame, formats = _dates_as_numbers(frame, variables, "sav")
     pyreadstat.write_sav(
         frame,
         str(path),
+        variable_format=formats,
         file_label=DATASET_LABELS[name],
         column_labels=_labels(variables),
         variable_value_labels=_value_labels(variables),

@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pyreadstat
 import pytest
 
+from analysis import formats
 from analysis.datasets import survival_frames
 from analysis.dictionary import DATASETS
 from analysis.formats import FORMATS, datasets_write, manifest_checksum
@@ -172,6 +173,34 @@ class TestFormats:
         assert len(dictionary) == sum(len(v) for v in DATASETS.values())
         cnsr = dictionary[(dictionary.dataset == "adtte") & (dictionary.variable == "CNSR")]
         assert "0 = Event" in cnsr["values"].iloc[0]
+
+
+class TestDatesAsNumbers:
+    """SAS, Stata and SPSS files get their dates as numbers with a date format: the bytes
+    pyreadstat writes when it converts each date cell itself."""
+
+    @pytest.mark.parametrize("fmt", ["xpt", "dta", "sav"])
+    def test_the_same_bytes_as_from_the_date_cells(self, fmt: str, tmp_path: Path, monkeypatch):
+        frames = survival_frames(edgy_trial(500, seed=7), CUTOFF)
+        assert frames["adsurv"]["RLPSDT"].isna().any() and frames["adsurv"]["RLPSDT"].notna().any()
+
+        datasets_write(frames=frames, out_dir=tmp_path / "numbers", formats=[fmt], cutoff=CUTOFF)
+        monkeypatch.setattr(formats, "_dates_as_numbers", lambda frame, variables, fmt: (frame, {}))
+        datasets_write(frames=frames, out_dir=tmp_path / "cells", formats=[fmt], cutoff=CUTOFF)
+
+        for name in frames:
+            numbers = (tmp_path / "numbers" / f"{name}.{fmt}").read_bytes()
+            assert numbers == (tmp_path / "cells" / f"{name}.{fmt}").read_bytes(), name
+
+    def test_the_frame_written_is_left_as_it_was(self, frames, tmp_path: Path) -> None:
+        before = {name: frame.copy() for name, frame in frames.items()}
+
+        datasets_write(
+            frames=frames, out_dir=tmp_path, formats=["xpt", "dta", "sav"], cutoff=CUTOFF
+        )
+
+        for name, frame in frames.items():
+            pd.testing.assert_frame_equal(frame, before[name])
 
 
 class TestCsv:
