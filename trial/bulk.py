@@ -1,4 +1,8 @@
-"""Writing many records with their history in a fixed number of queries.
+"""Reading and writing many records, with their history, in a fixed number of queries.
+
+Reading: `record_loaded` builds a record from a row of values as unpickling does, for batch
+jobs that read hundreds of thousands of records (Django's constructor costs more than the
+query).
 
 On PostgreSQL: ids from the table's sequence, COPY for the new rows and for the history rows,
 one UPDATE … FROM unnest(…) for changed rows (Django's bulk_update builds a CASE per field that
@@ -14,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from django.db import connection, models
+from django.db.models.base import ModelState
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
@@ -21,6 +26,31 @@ _M = TypeVar("_M", bound=models.Model)
 
 # The columns a history row adds to the record's own, in the order they are written.
 HISTORY_COLUMNS = ("history_date", "history_change_reason", "history_type", "history_user_id")
+
+
+def record_loaded(model: type[_M], names: Sequence[str], values: Sequence[Any], alias: str) -> _M:
+    """A record of `model` holding the columns `names` (attnames) read from database `alias`,
+    as a query would have returned it.
+
+    The columns are set directly, as unpickling a record does: Django's constructor spends
+    most of its time on descriptors and signals that a record read by a batch job never needs
+    (three quarters of the nightly edit checks at 100,000 patients). A column left out loads
+    on first access, like a deferred field.
+    """
+    record = model.__new__(model)
+    record.__dict__.update(zip(names, values, strict=True))
+    state = ModelState()
+    state.adding, state.db = False, alias
+    record._state = state
+    return record
+
+
+def records_read(queryset: models.QuerySet[_M]) -> list[_M]:
+    """The queryset's records with every column, built by `record_loaded` (one query)."""
+    model = queryset.model
+    names = [f.attname for f in model._meta.concrete_fields]
+    rows = queryset.values_list(*names)
+    return [record_loaded(model, names, values, rows.db) for values in rows]
 
 
 def history_own_fields(model: type[models.Model]) -> list[Any]:

@@ -35,6 +35,7 @@ from followup.schedule import FollowupRules, PlannedVisit, plan_visit, status_on
 from followup.services.bulk import NewVisit, visits_insert, visits_update
 from randomization.models import Randomization, TrialCalendar
 from randomization.services.calendar import study_end_ensure
+from trial.bulk import records_read
 from trial.dates import add_months
 from trial.models import Patient
 
@@ -56,6 +57,7 @@ _UPDATE_FIELDS = [
     "window_reminded_on",
     "overdue_reminded_on",
 ]
+_updated_values = operator.attrgetter(*_UPDATE_FIELDS)
 
 
 @dataclass
@@ -175,8 +177,8 @@ def visits_refresh_batch(
     # Only open visits can change; settled ones (done, not done, cancelled) are left alone,
     # except a visit a stop cancelled, which comes back if that stop no longer applies.
     open_visits: dict[int, list[Visit]] = defaultdict(list)
-    for visit in Visit.objects.filter(
-        Q(status__in=OPEN_STATUSES) | _CANCELLED_BY_A_STOP, patient_id__in=ids
+    for visit in records_read(
+        Visit.objects.filter(Q(status__in=OPEN_STATUSES) | _CANCELLED_BY_A_STOP, patient_id__in=ids)
     ):
         open_visits[visit.patient_id].append(visit)
     batch = BatchResult()
@@ -259,7 +261,7 @@ def _settle_open(
 ) -> bool:
     """Re-anchor, cancel or advance one open visit, or reopen one a stop that no longer
     applies had cancelled; return whether it changed."""
-    before = tuple(getattr(visit, f) for f in _UPDATE_FIELDS)
+    before = _updated_values(visit)
     reason = "Schedule refreshed"
     if visit.status == VisitStatus.CANCELLED:
         if visit.status_reason == state.stop_reason[:200]:
@@ -284,7 +286,7 @@ def _settle_open(
     if _RANK[new_status] > _RANK[visit.status]:
         visit.status = new_status
     _flag_reminders(visit, today)
-    changed = tuple(getattr(visit, f) for f in _UPDATE_FIELDS) != before
+    changed = _updated_values(visit) != before
     if changed:
         visit._change_reason = reason  # type: ignore[attr-defined]
     return changed

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from trial.bulk import insert_with_history, update_with_history
+from trial.bulk import insert_with_history, records_read, update_with_history
 from trial.models import Site, User
 
 pytestmark = pytest.mark.django_db
@@ -111,3 +111,37 @@ class TestInsertAndUpdateWithHistory:
         assert rows("A") == rows("B")
         assert _history([s.code for s in ours]) == _history([s.code for s in theirs])
         assert len(_history([s.code for s in ours])) == 6
+
+
+class TestRecordsRead:
+    """Records built from rows of values (trial/bulk.py `records_read`) are the records the ORM
+    returns: every column, loaded from the database, and saved like any other."""
+
+    def test_every_column_as_the_orm_reads_it(self, data_manager: User) -> None:
+        insert_with_history(_sites("R"), user=data_manager, reason="Opened")
+        sites = Site.objects.filter(code__startswith="R").order_by("pk")
+
+        read = records_read(sites)
+
+        expected = list(sites)
+        columns = [f.attname for f in Site._meta.concrete_fields]
+        assert [type(s) for s in read] == [Site] * 3
+        assert [[getattr(s, c) for c in columns] for s in read] == [
+            [getattr(s, c) for c in columns] for s in expected
+        ]
+        assert all(not s._state.adding and s._state.db == "default" for s in read)
+
+    def test_a_record_read_is_saved_with_its_history(self, data_manager: User) -> None:
+        insert_with_history(_sites("Q"), user=data_manager, reason="Opened")
+        site = records_read(Site.objects.filter(code="Q1"))[0]
+
+        site.name = "Renamed"
+        site._change_reason = "Renamed by the sponsor"
+        update_with_history([site], ["name"], user=data_manager, reason="Refreshed")
+
+        assert Site.objects.get(code="Q1").name == "Renamed"
+        assert Site.objects.filter(code__startswith="Q").count() == 3
+        assert _history(["Q1"])[-1][1:3] == ("Renamed", True)
+        assert Site.history.filter(code="Q1").latest("history_id").history_change_reason == (
+            "Renamed by the sponsor"
+        )
