@@ -88,13 +88,17 @@ def _dates_as_numbers(
     for column in frame.columns:
         values = frame[column]
         if column in dates:
-            days = np.array(values.to_numpy(), dtype="datetime64[D]")
-            numbers = days.astype(np.int64).astype(np.float64)
+            # a few thousand distinct days: each converted once (numpy converts date objects
+            # one by one, at a few microseconds each)
+            codes, days = pd.factorize(values.to_numpy())
+            day_numbers = np.array(
+                [np.datetime64(day, "D").astype(np.int64) for day in days], dtype=np.float64
+            )
             if fmt == "sav":
-                numbers = (numbers + _DAYS_1582_TO_1970) * 86400
+                day_numbers = (day_numbers + _DAYS_1582_TO_1970) * 86400
             else:
-                numbers += _DAYS_1960_TO_1970
-            numbers[np.isnat(days)] = np.nan
+                day_numbers += _DAYS_1960_TO_1970
+            numbers = np.append(day_numbers, np.nan)[codes]  # code -1 (missing): the NaN
             columns[column] = numbers
         else:
             columns[column] = values
