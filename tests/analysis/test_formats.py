@@ -192,6 +192,21 @@ class TestDatesAsNumbers:
             numbers = (tmp_path / "numbers" / f"{name}.{fmt}").read_bytes()
             assert numbers == (tmp_path / "cells" / f"{name}.{fmt}").read_bytes(), name
 
+    def test_a_date_no_patient_has_yet_is_still_a_date(self, tmp_path: Path) -> None:
+        """At an early cut-off nobody has relapsed: the relapse date is missing in every row.
+        Handed over as date cells, pyreadstat wrote such a column as text."""
+        frames = survival_frames([patient(1, "DEX"), patient(2, "CTRL")], CUTOFF)
+        assert frames["adsurv"]["RLPSDT"].isna().all()
+
+        datasets_write(frames=frames, out_dir=tmp_path, formats=list(READERS), cutoff=CUTOFF)
+
+        date_formats = {"xpt": "DATE", "dta": "%td", "sav": "DATE11"}
+        for fmt, read in READERS.items():
+            back, meta = read(str(tmp_path / f"adsurv.{fmt}"))
+            assert meta.readstat_variable_types["RLPSDT"] == "double", fmt
+            assert meta.original_variable_types["RLPSDT"] == date_formats[fmt]
+            assert back["RLPSDT"].isna().all()
+
     def test_the_frame_written_is_left_as_it_was(self, frames, tmp_path: Path) -> None:
         before = {name: frame.copy() for name, frame in frames.items()}
 
