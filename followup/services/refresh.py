@@ -17,6 +17,7 @@ visit whose window had not closed by then is cancelled with the reason, never de
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import operator
@@ -244,7 +245,7 @@ def _plan_patient(
         if _stopped_before_close(state, new.window_closes):
             break  # the schedule stopped: nothing later is planned
         batch.to_create.append((state.patient_id, new))
-        batch.reminders += today in (new.window_reminded_on, new.overdue_reminded_on)
+        batch.reminders += _is_reminded_today(new, today)
     for visit in visits:
         if _settle_open(visit, state, today, calendar, rules):
             batch.to_update.append(visit)
@@ -317,20 +318,19 @@ def _new_visits(
     )
 
 
+def _planned_columns(planned: PlannedVisit, anchor: dt.date, provisional: bool) -> dict[str, Any]:
+    """The columns of a visit its plan decides (number, month, anchor and dates), by the
+    field names Visit and NewVisit share."""
+    columns = {f.name: getattr(planned, f.name) for f in dataclasses.fields(planned)}
+    return columns | {"anchor_date": anchor, "anchor_provisional": provisional}
+
+
 def _new_visit(
     planned: PlannedVisit, anchor: dt.date, provisional: bool, status: str, today: dt.date
 ) -> NewVisit:
     window_reminded_on, overdue_reminded_on = _reminders(status, None, None, today)
     return NewVisit(
-        number=planned.number,
-        month=planned.month,
-        anchor_date=anchor,
-        anchor_provisional=provisional,
-        target_date=planned.target_date,
-        window_opens=planned.window_opens,
-        window_closes=planned.window_closes,
-        overdue_from=planned.overdue_from,
-        missed_from=planned.missed_from,
+        **_planned_columns(planned, anchor, provisional),
         status=status,
         window_reminded_on=window_reminded_on,
         overdue_reminded_on=overdue_reminded_on,
@@ -338,11 +338,8 @@ def _new_visit(
 
 
 def _apply_plan(visit: Visit, planned: PlannedVisit, state: _PatientState) -> None:
-    visit.number = planned.number
-    visit.anchor_date, visit.anchor_provisional = state.anchor, state.provisional
-    for name in _DATE_FIELDS[3:]:
-        setattr(visit, name, getattr(planned, name))
-    visit.month = planned.month
+    for name, value in _planned_columns(planned, state.anchor, state.provisional).items():
+        setattr(visit, name, value)
 
 
 def _flag_reminders(visit: Visit, today: dt.date) -> None:
@@ -362,7 +359,7 @@ def _reminders(
     return window_on, overdue_on
 
 
-def _is_reminded_today(visit: Visit, today: dt.date) -> int:
+def _is_reminded_today(visit: Visit | NewVisit, today: dt.date) -> int:
     return int(today in (visit.window_reminded_on, visit.overdue_reminded_on))
 
 
