@@ -10,12 +10,14 @@ The counts read every patient of the trial, so they are kept in Django's cache, 
 version of the records they count (trial/versions.py: any save of such a record makes a new
 key, so a change shows at once and nothing stale is shown) and by the sites the user may see.
 Only the overdue SAE reports depend on the time as well: they are counted on each load, from
-the few serious events whose report is missing.
+the few serious events whose report is missing. A dashboard's `version` names all it shows (the
+counts' key and the SAE counts), so the page keeps its rendered tables by it as well.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import operator
 from dataclasses import dataclass, field, replace
 from functools import reduce
@@ -106,6 +108,7 @@ class Dashboard:
     sites: list[SiteRow]
     strata: list[StratumRow]
     totals: SiteRow = field(default_factory=lambda: SiteRow("All", "All sites"))
+    version: str = ""  # changes with any count shown, for the scope shown
 
 
 def _site_rows(user: User) -> dict[int, SiteRow]:
@@ -276,7 +279,8 @@ def _counted(user: User) -> Dashboard:
     return Dashboard(sites=list(rows.values()), strata=strata_balance(user))
 
 
-def _cached_counts(user: User) -> Dashboard:
+def _cached_counts(user: User) -> tuple[str, Dashboard]:
+    """The counts' cache key and the counts (kept by it)."""
     site_ids = user.site_ids_for(Action.VIEW_REPORTS)
     scope = "all" if site_ids is None else ",".join(map(str, sorted(site_ids)))
     key = f"workspace:dashboard:{counts_version()}:{scope}"
@@ -284,15 +288,17 @@ def _cached_counts(user: User) -> Dashboard:
     if board is None:
         board = _counted(user)
         cache.set(key, board, CACHE_SECONDS)
-    return board
+    return key, board
 
 
 def trial_dashboard(*, user: User, now: dt.datetime) -> Dashboard:
     """Enrolment and arms by site, balance by stratum, and what is missing or late by site."""
-    board = _cached_counts(user)
+    key, board = _cached_counts(user)
+    overdue = sorted((c["site"], c["sae_overdue"]) for c in _sae_counts(user, now))
     rows = {row.site_id: replace(row, urls={}) for row in board.sites if row.site_id is not None}
-    _add(rows, _sae_counts(user, now), ["sae_overdue"])
-    dashboard = Dashboard(sites=list(rows.values()), strata=list(board.strata))
+    _add(rows, [{"site": site, "sae_overdue": n} for site, n in overdue], ["sae_overdue"])
+    version = hashlib.sha256(f"{key}:{overdue}".encode()).hexdigest()[:20]
+    dashboard = Dashboard(sites=list(rows.values()), strata=list(board.strata), version=version)
     for row in dashboard.sites:
         for name in [*PATIENT_FIELDS, *VISIT_FIELDS, "sae_overdue", "open_queries"]:
             setattr(dashboard.totals, name, getattr(dashboard.totals, name) + getattr(row, name))
