@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pyreadstat
 
@@ -45,29 +47,69 @@ def _value_labels(variables: list[Variable]) -> dict[str, dict[float, str]]:
 # Rows made text at a time by the CSV writer: the text of a whole dataset would cost as much
 # memory as the frame.
 _CSV_ROWS = 50_000
+_CSV_SPECIAL = (",", '"', "\r", "\n")  # a field without them is written as it is
+
+
+def _csv_field(text: str) -> str:
+    """A field as pandas writes it: through the csv module (whose rule for quoting a line break
+    changed across Python versions) when it holds a character that may need quoting."""
+    if not any(c in text for c in _CSV_SPECIAL):
+        return text
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow([text])
+    return out.getvalue()[:-1]
+
+
+def _csv_codes(values: np.ndarray, suffix: str, alone: bool) -> tuple[np.ndarray, pa.Array]:
+    """A column as a code per cell and the CSV field of each code (then `suffix`).
+
+    A dataset column holds few distinct values (an arm, a date, a number of days) repeated on
+    many rows: each is made text once, as pandas makes it (numpy's shortest repr of a number,
+    `str` of anything else, missing empty). Numbers are told apart by their bits (so -0.0 stays
+    -0.0); a column of mixed Python objects (where 1 == 1.0 == True) is made text cell by cell.
+    """
+    if values.dtype.kind == "f":
+        codes, bits = pd.factorize(values.view(f"i{values.itemsize}"))
+        numbers = bits.view(values.dtype)
+        texts = np.where(np.isnan(numbers), "", numbers.astype(str)).tolist()
+    elif values.dtype.kind != "O" or pd.api.types.infer_dtype(values, skipna=True) in (
+        "string",
+        "date",
+        "empty",
+    ):
+        codes, uniques = pd.factorize(values)  # missing: -1
+        texts = [str(value) for value in uniques.tolist()]
+    else:
+        missing = pd.isna(values)
+        codes = np.arange(len(values))
+        texts = ["" if gone else str(value) for value, gone in zip(values, missing, strict=True)]
+    texts.append("")  # missing: code -1, the last
+    codes[codes < 0] = len(texts) - 1
+    fields = [_csv_field(text) for text in texts]
+    if alone:  # a row of one empty field is written as ""
+        fields = [field or '""' for field in fields]
+    return codes, pa.array([field + suffix for field in fields], type=pa.string())
 
 
 def _write_csv(frame: pd.DataFrame, path: Path, name: str, variables: list[Variable]) -> None:
-    """The bytes of pandas' `to_csv(index=False, lineterminator="\\n")`, a third faster: the
-    numbers made text a column at a time (numpy's shortest repr, as pandas does; missing is
-    empty), the rows joined by the csv module, which pandas also uses (text as it is, dates
-    by `str`, None empty, quotes only where needed)."""
-    arrays = [frame[column].to_numpy() for column in frame.columns]
-    with open(path, "w", encoding="utf-8", newline="") as f:
-        writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(frame.columns)
+    """The bytes of pandas' `to_csv(index=False, lineterminator="\\n")` in a quarter of the time:
+    each column's distinct values made text once (`_csv_codes`), the rows joined by pyarrow."""
+    alone = len(frame.columns) == 1
+    last = len(frame.columns) - 1
+    columns = [
+        _csv_codes(frame[column].to_numpy(), "\n" if n == last else "", alone)
+        for n, column in enumerate(frame.columns)
+    ]
+    with open(path, "wb") as f:
+        f.write((",".join(_csv_field(str(c)) for c in frame.columns) + "\n").encode())
         for start in range(0, len(frame), _CSV_ROWS):
-            block = [_csv_column(values[start : start + _CSV_ROWS]) for values in arrays]
-            writer.writerows(zip(*block, strict=True))
-
-
-def _csv_column(values: np.ndarray) -> list[object]:
-    missing = pd.isna(values)
-    text = values.astype(str).astype(object) if values.dtype.kind == "f" else values
-    if missing.any():
-        text = text.copy() if text is values else text
-        text[missing] = ""
-    return text.tolist()
+            cells = [fields.take(codes[start : start + _CSV_ROWS]) for codes, fields in columns]
+            rows = pc.binary_join_element_wise(*cells, ",")
+            _, offsets, text = rows.buffers()
+            first, end = np.frombuffer(offsets, dtype=np.int32)[
+                [rows.offset, rows.offset + len(rows)]
+            ]
+            f.write(memoryview(text)[first:end])
 
 
 # How SAS, Stata and SPSS store a date: a number with a date format. pyreadstat turns each

@@ -249,3 +249,30 @@ class TestCsv:
             expected = self._pandas_bytes(frame, tmp_path / f"{name}.pandas.csv")
             assert (tmp_path / f"{name}.csv").read_bytes() == expected, name
         assert b'"Lyon, ""Sud""\nsite"' in (tmp_path / "adsurv.csv").read_bytes()
+
+    @pytest.mark.parametrize(
+        "columns",
+        [
+            {  # numbers told apart by their bits, missing ones, and text pandas would quote
+                "x": [0.0, -0.0, 1.5, float("nan"), 1e17, 1 / 3],
+                "day": [dt.date(2026, 1, 2), None, dt.date(2026, 1, 2), None, None, None],
+                "text": ["Hôpital Saint-Éloi", "a\rb", "", None, 'say "hi"', "x,y"],
+            },
+            {  # Python objects equal across types: each cell as it is
+                "mixed": [1, 1.0, True, "1", None, dt.date(2026, 1, 2)],
+                "count": [1, 2, 3, 1, 2, 3],
+                "flag": [True, False, True, True, False, False],
+            },
+            {"alone": ["", "a", None, "", "b", ""]},  # a row of one empty field: ""
+            {"nothing": [None] * 6, "none": [float("nan")] * 6},
+        ],
+    )
+    def test_every_kind_of_column_as_pandas_writes_it(
+        self, columns: dict[str, list[Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(formats, "_CSV_ROWS", 4)  # rows written in blocks of 4
+        frame = pd.DataFrame(columns)
+
+        formats.WRITERS["csv"](frame, tmp_path / "x.csv", "x", [])
+
+        assert (tmp_path / "x.csv").read_bytes() == self._pandas_bytes(frame, tmp_path / "p.csv")
