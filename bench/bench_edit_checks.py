@@ -5,7 +5,7 @@ generates patients with screening, treatment and follow-up records (a few percen
 check) with bulk inserts that bypass the checks (as data entered before a check existed), then
 times the nightly run: the first (which opens the queries), a second (idempotent: nothing to
 do), one after corrections (queries close themselves), and counts the queries of every batch at
-two batch sizes, and the peak memory of each run (above the resident set at its start). Run:
+two batch sizes, and the peak memory of each run (in a fresh process: bench/memory.py). Run:
 `python bench/bench_edit_checks.py [--patients N]`; at 100,000 patients
 `bash bench/run edit_checks --patients 100000`, and at 50,000 to compare queries and memory.
 """
@@ -30,7 +30,7 @@ django.setup()
 
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
-from memory import memory_mb, peak_reset  # noqa: E402  (bench/ is this script's directory)
+from memory import fresh_process  # noqa: E402  (bench/ is this script's directory)
 
 NOW = dt.datetime(2027, 6, 1, 9, 0, tzinfo=dt.UTC)
 LIMIT_SECONDS = 60.0
@@ -242,9 +242,11 @@ def _generate(count: int) -> dict[str, int]:
     return broken
 
 
-def _run(now: dt.datetime, batch_size: int) -> tuple[float, list[int], dict[str, int], float]:
-    """Run every check batch by batch as the service does, counting each batch's queries; also
-    return this process's CPU seconds, which a machine shared with others distorts less."""
+def _run(at: str, batch_size: int) -> tuple[float, list[int], dict[str, int], float]:
+    """Run every check at the ISO time `at` batch by batch as the service does, counting each
+    batch's queries; also return this process's CPU seconds, which a machine shared with
+    others distorts less."""
+    now = dt.datetime.fromisoformat(at)
     from cleaning.services.edit_checks import _chunks, edit_checks_run_batch
     from trial.models import Patient
 
@@ -297,24 +299,26 @@ def main() -> int:
             ("same night again (idempotent)", NOW + dt.timedelta(hours=1), size),
             ("again, batches of 250", NOW + dt.timedelta(hours=2), 250),
         ):
-            before = peak_reset()
-            seconds, counts, totals, cpu = _run(now, batch)
+            result, peak = fresh_process(__file__, "_run", now.isoformat(), batch)
+            seconds, counts, totals, cpu = result
             print(
                 f"{label:32s} {seconds:6.2f} s (CPU {cpu:6.2f} s)  batches={len(counts)} "
                 f"queries/batch min={min(counts)} max={max(counts)}  "
-                f"peak RSS +{memory_mb() - before:.0f} MB  {totals}"
+                f"peak RSS +{peak:.0f} MB  {totals}"
             )
             ok = ok and seconds < LIMIT_SECONDS and max(counts) <= 30
             if "idempotent" in label or "250" in label:
                 ok = ok and totals == {"opened": 0, "reworded": 0, "closed": 0}
         corrected = _correct_some_visits()
-        before = peak_reset()
-        seconds, counts, totals, cpu = _run(NOW + dt.timedelta(days=1), size)
+        result, peak = fresh_process(
+            __file__, "_run", (NOW + dt.timedelta(days=1)).isoformat(), size
+        )
+        seconds, counts, totals, cpu = result
         print(
             f"{f'after {corrected} visits corrected':32s} {seconds:6.2f} s (CPU {cpu:6.2f} s)  "
             f"batches={len(counts)} "
             f"queries/batch min={min(counts)} max={max(counts)}  "
-            f"peak RSS +{memory_mb() - before:.0f} MB  {totals}"
+            f"peak RSS +{peak:.0f} MB  {totals}"
         )
         ok = ok and totals["closed"] >= corrected and max(counts) <= 30
         print(f"System queries in the database: {DataQuery.objects.count()}")

@@ -4,7 +4,7 @@ Assumes DATABASE_URL points at a PostgreSQL server; creates (and drops) a test d
 generates patients at various stages (just ended treatment, years into follow-up, dead,
 withdrawn, no end of treatment yet) with bulk inserts, then times full refreshes and counts
 the queries of every batch (at the configured batch size, and at 250 for the idempotent run)
-and the peak memory of each refresh (the resident set's high-water mark, reset before it).
+and the peak memory of each refresh (run in a fresh process: bench/memory.py).
 Run: `python bench/bench_followup.py [--patients N]`; at 100,000 patients
 `bash bench/run followup --patients 100000`, and at 50,000 to compare queries and memory.
 """
@@ -29,7 +29,7 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
-from memory import memory_mb, peak_reset  # noqa: E402  (bench/ is this script's directory)
+from memory import fresh_process  # noqa: E402  (bench/ is this script's directory)
 
 TODAY = dt.date(2026, 6, 1)
 FIRST_RANDOMIZED = dt.datetime(2022, 1, 10, 9, 0, tzinfo=dt.UTC)
@@ -121,9 +121,11 @@ def _generate(count: int) -> dict[str, int]:
     return stages
 
 
-def _refresh(today: dt.date, size: int) -> tuple[float, list[int], dict[str, int], float]:
-    """Run the refresh batch by batch as the service does, counting each batch's queries; also
-    return this process's CPU seconds, which a machine shared with others distorts less."""
+def _refresh(day: str, size: int) -> tuple[float, list[int], dict[str, int], float]:
+    """Run the refresh on the ISO `day` batch by batch as the service does, counting each
+    batch's queries; also return this process's CPU seconds, which a machine shared with
+    others distorts less."""
+    today = dt.date.fromisoformat(day)
     from followup.services.refresh import _chunks, visits_refresh_batch
     from randomization.models import Randomization
     from randomization.services.calendar import study_end_ensure
@@ -174,14 +176,14 @@ def main() -> int:
             ("one week later", TODAY + dt.timedelta(days=7), size),
             ("three months later", TODAY + dt.timedelta(days=91), size),
         ):
-            before = peak_reset()
-            seconds, counts, totals, cpu = _refresh(today, batch)
+            result, peak = fresh_process(__file__, "_refresh", today.isoformat(), batch)
+            seconds, counts, totals, cpu = result
             constant = len(set(counts)) <= 2 and max(counts) <= 12
             ok = ok and seconds < limit and constant
             print(
                 f"{label:34s} {seconds:6.2f} s (CPU {cpu:6.2f} s)  batches={len(counts)} "
                 f"queries/batch min={min(counts)} max={max(counts)}  "
-                f"peak RSS +{memory_mb() - before:.0f} MB  {totals}"
+                f"peak RSS +{peak:.0f} MB  {totals}"
             )
         started = time.perf_counter()
         visits_refresh(today=TODAY + dt.timedelta(days=8))
