@@ -101,7 +101,7 @@ def data_version() -> str:
     """A fingerprint of the analysed data, the analysis code and its configuration.
 
     Of the history rows, the last id of each table and the number of rows among its last ids
-    (trial/versions.py), read in one query: counting all the rows read every history table.
+    (trial/versions.py), one query a table: counting all the rows read every history table.
     """
     salt = [_code_version(), json.dumps([settings.TRIAL_RANDOMIZATION, settings.TRIAL_ANALYSIS])]
     return history_version(_history_models(), salt="\n".join(salt))

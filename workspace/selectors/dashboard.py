@@ -266,7 +266,7 @@ CACHE_SECONDS = 24 * 60 * 60  # a key unused for a day goes (a new version makes
 
 
 def counts_version() -> str:
-    """The version of the records the dashboard counts (one query)."""
+    """The version of the records the dashboard counts (one query a table)."""
     return history_version([get_history_model_for_model(m) for m in COUNTED])
 
 
