@@ -17,7 +17,6 @@ counts' key and the SAE counts), so the page keeps its rendered tables by it as 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import operator
 from dataclasses import dataclass, field, replace
 from functools import reduce
@@ -108,7 +107,7 @@ class Dashboard:
     sites: list[SiteRow]
     strata: list[StratumRow]
     totals: SiteRow = field(default_factory=lambda: SiteRow("All", "All sites"))
-    version: str = ""  # changes with any count shown, for the scope shown
+    version: str = ""  # changes with any count shown, for the scope shown (a cache key's part)
 
 
 def _site_rows(user: User) -> dict[int, SiteRow]:
@@ -294,10 +293,10 @@ def _cached_counts(user: User) -> tuple[str, Dashboard]:
 def trial_dashboard(*, user: User, now: dt.datetime) -> Dashboard:
     """Enrolment and arms by site, balance by stratum, and what is missing or late by site."""
     key, board = _cached_counts(user)
-    overdue = sorted((c["site"], c["sae_overdue"]) for c in _sae_counts(user, now))
+    overdue = _sae_counts(user, now)
     rows = {row.site_id: replace(row, urls={}) for row in board.sites if row.site_id is not None}
-    _add(rows, [{"site": site, "sae_overdue": n} for site, n in overdue], ["sae_overdue"])
-    version = hashlib.sha256(f"{key}:{overdue}".encode()).hexdigest()[:20]
+    _add(rows, overdue, ["sae_overdue"])
+    version = f"{key}:{sorted((c['site'], c['sae_overdue']) for c in overdue)}"
     dashboard = Dashboard(sites=list(rows.values()), strata=list(board.strata), version=version)
     for row in dashboard.sites:
         for name in [*PATIENT_FIELDS, *VISIT_FIELDS, "sae_overdue", "open_queries"]:
