@@ -13,12 +13,12 @@ metadata (MetaDataVersion) is derived from the models, so a new field appears by
   (the patient's site), DateTimeStamp and ReasonForChange.
 
 Streamed: patients are read a chunk at a time (one query for the chunk, then one per kind of
-record, or per history table), and each SubjectData is written as soon as it is complete, so
-the memory used is bounded by a chunk, not by the trial. The file validates against the CDISC ODM 1.3.2 schema vendored in `schemas/odm1-3-2/`.
+record, or per history table, each compiled once for the whole file), and each SubjectData is
+written as soon as it is complete, so the memory used is bounded by a chunk, not by the trial. The file validates against the CDISC ODM 1.3.2 schema vendored in `schemas/odm1-3-2/`.
 
 Written as text: the metadata and admin data are small element trees serialised by lxml, the
-clinical data (nearly all of the file) is joined from strings made once per field, escaped as
-libxml2 escapes them. Building an element per item capped the export near 1 MB/s; the file is
+clinical data (nearly all of the file) is joined from strings made once per field, and each
+item's line once per distinct value of its column in a chunk, escaped as libxml2 escapes them. Building an element per item capped the export near 1 MB/s; the file is
 the same, byte for byte (tests/analysis/odm_lxml.py keeps the element-tree writer to prove it).
 """
 
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -34,6 +34,7 @@ from typing import Any
 
 from django.db import connections, models
 from django.db.models import F, Q
+from django.db.models.sql.compiler import SQLCompiler
 from lxml import etree
 from psycopg.types.string import TextLoader
 
@@ -237,7 +238,7 @@ _PG_TIMESTAMP = re.compile(r"(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?\
 
 def _timestamp(value: dt.datetime | str) -> str:
     """An aware time stamp as isoformat() writes it in UTC, from a datetime or from
-    PostgreSQL's text of it (`_rows`)."""
+    PostgreSQL's text of it (`_Query`)."""
     if not isinstance(value, str):
         return value.isoformat()
     match = _PG_TIMESTAMP.fullmatch(value)
@@ -260,7 +261,7 @@ def _decimal(value: Decimal | str) -> str:
 def _converter(f: models.Field[Any, Any]) -> Callable[[Any], str]:
     """The item's value as an escaped attribute, chosen once per field (what `_value` gives).
 
-    Built-in callables where one exists: this runs for every item of the file."""
+    Built-in callables where one exists: this runs for every distinct value of the file."""
     if isinstance(f, models.BooleanField):
         return {True: "true", False: "false"}.__getitem__
     if isinstance(f, models.DateTimeField):
@@ -276,102 +277,162 @@ def _converter(f: models.Field[Any, Any]) -> Callable[[Any], str]:
     return _generic
 
 
+def _kept(f: models.Field[Any, Any]) -> bool:
+    """Whether equal values of the field are always written alike, so that a column's line can
+    be made once per value: not so for time stamps (the same instant in two zones), decimals
+    (1.0 == 1.00) or floats (0.0 == -0.0), whose values are mostly distinct anyway."""
+    if isinstance(f, models.DateTimeField | models.DecimalField | models.FloatField):
+        return False
+    kept = models.BooleanField | models.DateField | models.IntegerField | models.ForeignKey
+    return isinstance(f, kept | models.CharField | models.TextField)
+
+
+class _Lines(dict[Any, str]):
+    """A column's ItemData lines by value: none for no value, and each line made once per
+    distinct value (of a chunk) where equal values are written alike. A column holds a few
+    hundred distinct dates, codes and counts in thousands of rows, and a dictionary look-up is
+    a third of the time of making the line."""
+
+    __slots__ = ("convert", "item", "keep")
+
+    def __init__(self, item: str, convert: Callable[[Any], str], keep: bool) -> None:
+        super().__init__({None: ""})
+        self.item, self.convert, self.keep = item, convert, keep
+
+    def __missing__(self, value: Any) -> str:
+        line = f'{self.item}{self.convert(value)}"/>\n'
+        if self.keep:
+            self[value] = line
+        return line
+
+
+_line = dict.__getitem__  # a column's line of a value, as map() can call it
+
+
+# Stand-ins for the range of patients' ids in a query compiled once for the whole file: no id,
+# and within the range of a 32-bit integer, or Django would drop the condition as always true.
+_FIRST, _LAST = -2_147_483_001, -2_147_483_002
+
+
+@dataclass(frozen=True)
+class _Query:
+    """A domain's query for a range of patients, compiled once: building and compiling it
+    through the ORM took more time than PostgreSQL took to run it."""
+
+    sql: str
+    params: tuple[Any, ...]
+    using: str
+    compiler: SQLCompiler
+    converters: dict[int, Any]  # the ORM's conversions of columns (JSON), as it applies them
+    as_text: bool  # dates, time stamps and decimals read as PostgreSQL's text (`_text_readable`)
+
+    @classmethod
+    def of(cls, queryset: models.QuerySet[Any, tuple[Any, ...]], as_text: bool) -> _Query:
+        compiler = queryset.query.get_compiler(using=queryset.db)
+        sql, params = compiler.as_sql()
+        converters = compiler.get_converters([column for column, _, _ in compiler.select])
+        assert _FIRST in params and _LAST in params, "the range of patients must be parameters"
+        # A converted column would get text where the ORM expects its own kind of value.
+        return cls(
+            sql, tuple(params), queryset.db, compiler, converters, as_text and not converters
+        )
+
+    def rows(self, first: int, last: int) -> Iterator[Sequence[Any]]:
+        """The rows of the patients whose ids are `first` to `last`."""
+        # Of the placeholders' own type: the ORM binds a big integer as psycopg's Int8.
+        params = [
+            (type(p)(first) if p == _FIRST else type(p)(last) if p == _LAST else p)
+            if isinstance(p, int)
+            else p
+            for p in self.params
+        ]
+        with connections[self.using].cursor() as cursor:
+            if self.as_text:
+                adapters = cursor.cursor.adapters  # psycopg's, of this cursor only
+                for name in _AS_TEXT:
+                    adapters.register_loader(name, TextLoader)
+            cursor.execute(self.sql, params)
+            while rows := cursor.fetchmany(2000):
+                if self.converters:
+                    yield from self.compiler.apply_converters(rows, self.converters)
+                else:
+                    yield from rows
+
+
 @dataclass(frozen=True)
 class _Form:
     """A domain's pieces of text, made once: the file is then written by joining strings."""
 
     domain: Domain
     names: list[str]
-    items: list[tuple[str, Callable[[Any], str]]]  # (the ItemData up to its value, converter)
+    items: list[tuple[str, Callable[[Any], str], bool]]  # (ItemData up to its value, converter,
+    # whether equal values are written alike)
     group: str  # the ItemGroupData's opening tag up to its repeat key
 
     @classmethod
     def of(cls, domain: Domain) -> _Form:
         fields = domain.fields()
         items = [
-            (f'        <ItemData ItemOID="{_item_oid(domain, f)}" Value="', _converter(f))
+            (f'        <ItemData ItemOID="{_item_oid(domain, f)}" Value="', _converter(f), _kept(f))
             for f in fields
         ]
         group = f'      <ItemGroupData ItemGroupOID="IG.{domain.code}" ItemGroupRepeatKey="'
         return cls(domain, [f.attname for f in fields], items, group)
 
-    def rows(
-        self, with_audit: bool, first: int, last: int, as_text: bool = False
-    ) -> Iterable[tuple[Any, ...]]:
-        """(patient, pk, *values[, transaction, user, when, reason]) of the patients whose ids
-        are `first` to `last`, in the order of the file, in one query.
+    def lines(self) -> list[_Lines]:
+        """Each column's lines, new for each chunk: memory bounded by a chunk."""
+        return [_Lines(*item) for item in self.items]
+
+    def query(self, with_audit: bool, as_text: bool = False) -> _Query:
+        """(patient, pk, *values[, transaction, user, when, reason]) of a range of patients, in
+        the order of the file, in one query.
 
         A range, not the list of the chunk's ids: the chunk is every patient in it (keyset
         pagination), and hundreds of ids cost more to send, bind and plan than a range."""
         d = self.domain
-        among = {f"{d.patient}__gte": first, f"{d.patient}__lte": last}
+        among = {f"{d.patient}__gte": _FIRST, f"{d.patient}__lte": _LAST}
         records = d.model._default_manager.filter(**among)
         if d.drafts is not None:
             records = records.exclude(d.drafts)
         if not with_audit:
             rows = records.annotate(odm_patient=F(d.patient))
-            return _rows(rows.order_by("pk").values_list("odm_patient", "pk", *self.names), as_text)
+            return _Query.of(
+                rows.order_by("pk").values_list("odm_patient", "pk", *self.names), as_text
+            )
         history = d.model.history.filter(**among)  # type: ignore[attr-defined]
         if d.drafts is not None:  # a draft's history too waits until it is completed
             history = history.filter(id__in=records.values("pk"))
         history = history.annotate(odm_patient=F(d.patient))
         extra = ("history_type", "history_user__username", "history_date", "history_change_reason")
-        return _rows(
+        return _Query.of(
             history.order_by("history_date", "history_id").values_list(
                 "odm_patient", "id", *self.names, *extra
             ),
             as_text,
         )
 
-    def write(self, out: list[str], rows: list[tuple[Any, ...]], location: str) -> None:
+    def write(
+        self, out: list[str], rows: list[Sequence[Any]], location: str, lines: list[_Lines]
+    ) -> None:
         """The FormData of one patient's rows."""
         out.append(f'    <FormData FormOID="F.{self.domain.code}">\n')
-        items, group = self.items, self.group
-        audited = len(rows[0]) > 2 + len(items)
+        group = self.group
+        audited = len(rows[0]) > 2 + len(lines)
         for row in rows:
-            values = [
-                f'{item}{convert(value)}"/>\n'
-                for (item, convert), value in zip(items, row[2:], strict=False)
-                if value is not None
-            ]
+            values = "".join(map(_line, lines, row[2:]))  # stops at the audit's columns
             if audited:
-                out.append(f"{group}{row[1]}{_audit_record(row[-4:], location)}")
+                audit = _audit_record(row[-4:], location)
+                out.append(f"{group}{row[1]}{audit}{values}      </ItemGroupData>\n")
             elif values:
-                out.append(f'{group}{row[1]}">\n')
+                out.append(f'{group}{row[1]}">\n{values}      </ItemGroupData>\n')
             else:
                 out.append(f'{group}{row[1]}"/>\n')
-                continue
-            out += values
-            out.append("      </ItemGroupData>\n")
         out.append("    </FormData>\n")
 
 
 # Read as PostgreSQL's text: the file wants them as text, and parsing them into Python objects
 # to write them back was half of the export's time.
 _AS_TEXT = ("date", "timestamptz", "numeric")
-
-
-def _rows(
-    queryset: models.QuerySet[Any, tuple[Any, ...]], as_text: bool
-) -> Iterator[tuple[Any, ...]]:
-    """The rows of a values_list queryset; with `as_text` (`_text_readable`), its dates, time
-    stamps and decimals as PostgreSQL's text, read past the ORM, unless a column needs the
-    ORM's conversion."""
-    if not as_text:
-        yield from queryset
-        return
-    compiler = queryset.query.get_compiler(using=queryset.db)
-    sql, params = compiler.as_sql()
-    if compiler.get_converters([column for column, _, _ in compiler.select]):
-        yield from queryset
-        return
-    with connections[queryset.db].cursor() as cursor:
-        raw: Any = cursor.cursor
-        for name in _AS_TEXT:
-            raw.adapters.register_loader(name, TextLoader)
-        cursor.execute(sql, params)
-        while rows := raw.fetchmany(2000):
-            yield from rows
 
 
 def _text_readable() -> bool:
@@ -385,7 +446,7 @@ def _text_readable() -> bool:
     return bool(datestyle.startswith("ISO") and zone in ("UTC", "Etc/UTC"))
 
 
-def _audit_record(audit: tuple[Any, ...], location: str) -> str:
+def _audit_record(audit: Sequence[Any], location: str) -> str:
     kind, user, when, reason = audit
     reason_line = (
         f"          <ReasonForChange>{_text(reason)}</ReasonForChange>\n" if reason else ""
@@ -436,15 +497,15 @@ def _subjects(with_audit: bool, chunk_size: int) -> Iterator[str]:
     of record."""
     forms = [_Form.of(d) for d in DOMAINS]
     as_text = _text_readable()
+    queries = [form.query(with_audit, as_text) for form in forms]
     for chunk in _patient_chunks(chunk_size):
         ids = [p[0] for p in chunk]
-        by_patient: dict[int, list[list[tuple[Any, ...]]]] = {
-            pid: [[] for _ in forms] for pid in ids
-        }
-        for i, form in enumerate(forms):
-            for row in form.rows(with_audit, ids[0], ids[-1], as_text):
+        by_patient: dict[int, list[list[Sequence[Any]]]] = {pid: [[] for _ in forms] for pid in ids}
+        for i, query in enumerate(queries):
+            for row in query.rows(ids[0], ids[-1]):
                 if row[0] in by_patient:  # not the history of a patient since deleted
                     by_patient[row[0]][i].append(row)
+        lines = [form.lines() for form in forms]
         for pid, subject_id, screening_number, site in chunk:
             key = _attribute(subject_id or f"{site}/{screening_number}")
             location = f"LOC.{_attribute(site)}"
@@ -453,9 +514,9 @@ def _subjects(with_audit: bool, chunk_size: int) -> Iterator[str]:
                 f'  <SiteRef LocationOID="{location}"/>\n'
                 f'  <StudyEventData StudyEventOID="{EVENT_OID}">\n'
             ]
-            for form, rows in zip(forms, by_patient.pop(pid), strict=True):
+            for form, form_lines, rows in zip(forms, lines, by_patient.pop(pid), strict=True):
                 if rows:
-                    form.write(out, rows, location)
+                    form.write(out, rows, location, form_lines)
             out.append("  </StudyEventData>\n</SubjectData>\n")
             yield "".join(out)  # a patient's text at a time: a chunk's would be 1,000s of strings
 

@@ -6,10 +6,11 @@ import datetime as dt
 from decimal import Decimal
 from io import StringIO
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, models
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from lxml import etree
@@ -17,8 +18,11 @@ from lxml import etree
 from analysis.odm import (
     DOMAINS,
     ODM_NS,
+    _converter,
     _date,
     _decimal,
+    _kept,
+    _Lines,
     _text_readable,
     _timestamp,
     odm_schema,
@@ -178,6 +182,37 @@ class TestValuesAsText:
 
     def test_postgresql_sessions_are_read_as_text(self, db: None) -> None:
         assert _text_readable() is (connection.vendor == "postgresql")
+
+
+class TestItemLines:
+    """A column's ItemData lines are made once per value only where equal values are written
+    alike."""
+
+    @staticmethod
+    def lines(field: models.Field[Any, Any]) -> _Lines:
+        return _Lines('<I V="', _converter(field), _kept(field))
+
+    def test_a_code_is_made_once_and_no_value_has_no_line(self) -> None:
+        lines = self.lines(models.CharField(max_length=5))
+
+        written = [lines[v] for v in ("done", None, "done", "a&b")]
+
+        assert written == ['<I V="done"/>\n', "", '<I V="done"/>\n', '<I V="a&amp;b"/>\n']
+        assert set(lines) == {None, "done", "a&b"}
+
+    def test_equal_decimals_keep_their_own_text(self) -> None:
+        lines = self.lines(models.DecimalField(max_digits=5, decimal_places=2))
+
+        assert lines[Decimal("1.0")] == '<I V="1.0"/>\n'
+        assert lines[Decimal("1.00")] == '<I V="1.00"/>\n'  # equal to 1.0, not written alike
+
+    def test_one_instant_in_two_zones_keeps_its_own_text(self) -> None:
+        lines = self.lines(models.DateTimeField())
+        utc = dt.datetime(2026, 6, 30, 12, 0, tzinfo=dt.UTC)
+
+        assert lines[utc] == '<I V="2026-06-30T12:00:00+00:00"/>\n'
+        paris = utc.astimezone(dt.timezone(dt.timedelta(hours=2)))
+        assert lines[paris] == '<I V="2026-06-30T14:00:00+02:00"/>\n'
 
 
 class TestOdmStreaming:
