@@ -25,6 +25,7 @@ from analysis.dictionary import (
 )
 from analysis.gather import STUDYID
 from randomization.models import Arm
+from trial.bulk import cycle_collection_paused
 
 _MUTATION_VARIABLES = [(g, mutation_variable(g)) for g in SUBGROUP_MUTATIONS]
 # A patient's own values, on their ADSURV row and repeated on each of their ADTTE rows.
@@ -127,6 +128,7 @@ def _frame(columns: dict[str, np.ndarray], variables: list[Variable]) -> pd.Data
     return pd.DataFrame(typed, columns=[v.name for v in variables], copy=False)
 
 
+@cycle_collection_paused()
 def survival_frames(patients: list[PatientFacts], cutoff: dt.date) -> dict[str, pd.DataFrame]:
     """ADTTE and ADSURV of the patients in the analysis (randomised by the cut-off)."""
     analysed = [p for p in patients if derive.in_analysis(p, cutoff)]

@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 import pyreadstat
 
 from analysis.dictionary import DATASET_LABELS, DATASETS, Variable
+from trial.bulk import cycle_collection_paused
 
 FORMATS = ("csv", "xpt", "dta", "sav", "parquet")
 EXTENSIONS = {"csv": "csv", "xpt": "xpt", "dta": "dta", "sav": "sav", "parquet": "parquet"}
@@ -267,6 +268,7 @@ def dictionary_frame() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@cycle_collection_paused()
 def datasets_write(
     *,
     frames: dict[str, pd.DataFrame],

@@ -32,6 +32,7 @@ from treatment.models import (
     ResponseAssessment,
     Transplant,
 )
+from trial.bulk import cycle_collection_paused
 from trial.models import (
     Baseline,
     BaselineMutation,
@@ -104,6 +105,7 @@ def _randomized_ids(cutoff: dt.date) -> QuerySet[Randomization, Any]:
     ).values("patient_id")
 
 
+@cycle_collection_paused()
 def trial_facts_gather(*, cutoff: dt.date) -> TrialFacts:
     """Every patient randomised on or before the cut-off, with the dated facts of the endpoints."""
     rand = _randomizations(cutoff)

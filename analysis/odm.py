@@ -50,6 +50,7 @@ from treatment.models import (
     ResponseAssessment,
     Transplant,
 )
+from trial.bulk import cycle_collection_paused
 from trial.models import (
     Baseline,
     BaselineMutation,
@@ -525,6 +526,7 @@ def _tag(element: etree._Element) -> str:
     return etree.tostring(element, encoding="unicode", pretty_print=True)
 
 
+@cycle_collection_paused()
 def odm_write(
     *,
     out_path: Path,

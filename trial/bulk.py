@@ -2,7 +2,8 @@
 
 Reading: `record_loaded` builds a record from a row of values as unpickling does, for batch
 jobs that read hundreds of thousands of records (Django's constructor costs more than the
-query).
+query). `cycle_collection_paused` keeps Python's cycle collector from walking millions of
+objects again and again while they are made.
 
 On PostgreSQL: ids from the table's sequence, COPY for the new rows and for the history rows,
 one UPDATE … FROM unnest(…) for changed rows (Django's bulk_update builds a CASE per field that
@@ -14,7 +15,9 @@ with the user and the reason for the change (a record's own `_change_reason` fir
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from django.db import connection, models
@@ -26,6 +29,26 @@ _M = TypeVar("_M", bound=models.Model)
 
 # The columns a history row adds to the record's own, in the order they are written.
 HISTORY_COLUMNS = ("history_date", "history_change_reason", "history_type", "history_user_id")
+
+
+@contextmanager
+def cycle_collection_paused() -> Iterator[None]:
+    """Python's cycle collector paused for the block (a function, as a decorator), then as it was.
+
+    For work that makes millions of objects and keeps them: rows, facts, frames. Each full
+    collection walks every object alive, and the collector runs one whenever the objects kept
+    since the last grew by a quarter, so reading 1.5 million rows walked them again and again:
+    a quarter of the survival datasets' time at 100,000 patients. Those objects hold no cycles,
+    and what little garbage with cycles the block leaves is collected once it is over. Nested
+    blocks leave the collector paused until the outermost ends.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def record_loaded(model: type[_M], names: Sequence[str], values: Sequence[Any], alias: str) -> _M:

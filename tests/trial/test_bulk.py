@@ -4,12 +4,18 @@ the same history, with the user and the reason."""
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import pytest
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from trial.bulk import insert_with_history, records_read, update_with_history
+from trial.bulk import (
+    cycle_collection_paused,
+    insert_with_history,
+    records_read,
+    update_with_history,
+)
 from trial.models import Site, User
 
 pytestmark = pytest.mark.django_db
@@ -145,3 +151,28 @@ class TestRecordsRead:
         assert Site.history.filter(code="Q1").latest("history_id").history_change_reason == (
             "Renamed by the sponsor"
         )
+
+
+class TestCycleCollectionPaused:
+    def test_paused_in_the_block_until_the_outermost_ends(self) -> None:
+        assert gc.isenabled()
+        with cycle_collection_paused():
+            assert not gc.isenabled()
+            with cycle_collection_paused():
+                assert not gc.isenabled()
+            assert not gc.isenabled()  # the outer block still makes its objects
+        assert gc.isenabled()
+
+    def test_enabled_again_when_the_block_fails(self) -> None:
+        with pytest.raises(ValueError), cycle_collection_paused():
+            raise ValueError
+        assert gc.isenabled()
+
+    def test_a_collector_paused_before_stays_paused(self) -> None:
+        gc.disable()
+        try:
+            with cycle_collection_paused():
+                pass
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
