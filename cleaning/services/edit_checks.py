@@ -42,7 +42,7 @@ from cleaning.models import (
     QueryStateChange,
 )
 from cleaning.rules import CleaningRules
-from trial.bulk import insert_with_history, update_with_history
+from trial.bulk import cycle_collection_paused, insert_with_history, update_with_history
 from trial.models import Patient, User
 from trial.selectors.history import patient_id_of
 
@@ -283,6 +283,7 @@ def edit_checks_after_save(*, instance: models.Model, by: User, confirmation: st
 # --- over the database -------------------------------------------------------------------------
 
 
+@cycle_collection_paused()  # its objects die with the batch
 @transaction.atomic
 def edit_checks_run_batch(
     *, patient_ids: Sequence[int], now: dt.datetime, checks: Sequence[EditCheck] | None = None

@@ -36,7 +36,7 @@ from followup.schedule import FollowupRules, PlannedVisit, plan_visit, status_on
 from followup.services.bulk import NewVisit, visits_insert, visits_update
 from randomization.models import Randomization, TrialCalendar
 from randomization.services.calendar import study_end_ensure
-from trial.bulk import records_read
+from trial.bulk import cycle_collection_paused, records_read
 from trial.dates import add_months
 from trial.models import Patient
 
@@ -156,6 +156,7 @@ def schedule_refresh_after_entered_in_error(
         patient_schedule_refresh(patient=getattr(record, "patient"), today=today)  # noqa: B009
 
 
+@cycle_collection_paused()  # its objects die with the batch
 @transaction.atomic
 def visits_refresh_batch(
     *, patient_ids: list[int], today: dt.date, calendar: TrialCalendar

@@ -4,6 +4,7 @@ and the command and nightly task that run it."""
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from io import StringIO
 from typing import Any
 
@@ -15,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 
 from cleaning.checks.base import PatientData
 from cleaning.models import DataQuery, QueryState
+from cleaning.services import edit_checks
 from cleaning.services.edit_checks import edit_checks_run, edit_checks_run_batch
 from cleaning.services.queries import query_close
 from cleaning.tasks import edit_checks_run_task
@@ -130,6 +132,22 @@ class TestEditChecksRun:
     def test_an_unknown_check_is_refused(self, db) -> None:
         with pytest.raises(ValueError, match="NOPE"):
             edit_checks_run(now=NOW, check_ids=["NOPE"])
+
+    def test_a_batch_runs_with_the_cycle_collector_paused(
+        self, old_visits, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        collecting: list[bool] = []
+
+        def patient_data(*args: Any, **kwargs: Any) -> PatientData:
+            collecting.append(gc.isenabled())
+            return PatientData(*args, **kwargs)
+
+        monkeypatch.setattr(edit_checks, "PatientData", patient_data)
+
+        edit_checks_run(now=NOW)
+
+        assert collecting == [False]  # one batch, read with the collector paused
+        assert gc.isenabled()
 
 
 class TestCommandAndTask:

@@ -1,17 +1,21 @@
 import datetime as dt
+import gc
 import threading
+from typing import Any
 
 import pytest
 from django.core.management import call_command
 from django.db import connection
 
 from followup.models import Visit, VisitStatus
+from followup.services import refresh
 from followup.services.records import death_record, withdrawal_record
 from followup.services.refresh import visits_refresh
 from randomization.models import TrialCalendar
 from randomization.services.calendar import study_end_fix
 from tests.factories import NOW
 from tests.followup.conftest import end_treatment, followup_patient
+from trial import bulk
 
 pytestmark = pytest.mark.django_db
 
@@ -148,6 +152,22 @@ class TestVisitsRefresh:
         call_command("followup_refresh", "--as-of", "2027-04-01")
 
         assert _visits(patient) == [(1, VisitStatus.DUE)]
+
+    def test_a_batch_runs_with_the_cycle_collector_paused(
+        self, patient, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        collecting: list[bool] = []
+
+        def records_read(queryset: Any) -> list[Any]:
+            collecting.append(gc.isenabled())
+            return bulk.records_read(queryset)
+
+        monkeypatch.setattr(refresh, "records_read", records_read)
+
+        visits_refresh(today=dt.date(2027, 4, 1))
+
+        assert collecting == [False]  # one batch, its visits read with the collector paused
+        assert gc.isenabled()
 
 
 class TestStudyEnd:
