@@ -91,6 +91,23 @@ class TestProductionSettings:
 
         assert result.returncode == 0, result.stderr + result.stdout
 
+    def test_the_application_keeps_what_start_up_made_out_of_the_cycle_collector(self) -> None:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings.production",
+            "SECRET_KEY": "a-long-random-production-secret-for-this-check-only-0123456789abcdef",
+            "ALLOWED_HOSTS": "trial.example.org",
+        }
+        code = "import gc, config.wsgi; print(gc.get_freeze_count(), len(gc.get_objects()))"
+
+        result = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+        )
+
+        assert result.returncode == 0, result.stderr
+        frozen, collected = map(int, result.stdout.split())
+        assert frozen > 50_000 and collected < frozen / 100  # what a full collection walks
+
     def test_production_refuses_to_start_without_a_secret_key(self) -> None:
         env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
         env["DJANGO_SETTINGS_MODULE"] = "config.settings.production"
