@@ -14,12 +14,14 @@ metadata (MetaDataVersion) is derived from the models, so a new field appears by
 
 Streamed: patients are read a chunk at a time (one query for the chunk, then one per kind of
 record, or per history table, each compiled once for the whole file), and each SubjectData is
-written as soon as it is complete, so the memory used is bounded by a chunk, not by the trial. The file validates against the CDISC ODM 1.3.2 schema vendored in `schemas/odm1-3-2/`.
+written as soon as it is complete, so the memory used is bounded by a chunk, not by the trial.
+The file validates against the CDISC ODM 1.3.2 schema vendored in `schemas/odm1-3-2/`.
 
 Written as text: the metadata and admin data are small element trees serialised by lxml, the
 clinical data (nearly all of the file) is joined from strings made once per field, and each
-item's line once per distinct value of its column in a chunk, escaped as libxml2 escapes them. Building an element per item capped the export near 1 MB/s; the file is
-the same, byte for byte (tests/analysis/odm_lxml.py keeps the element-tree writer to prove it).
+item's line once per distinct value of its column in a chunk, escaped as libxml2 escapes them.
+Building an element per item capped the export near 1 MB/s; the file is the same, byte for byte
+(tests/analysis/odm_lxml.py keeps the element-tree writer to prove it).
 """
 
 from __future__ import annotations
@@ -366,8 +368,8 @@ class _Form:
 
     domain: Domain
     names: list[str]
-    items: list[tuple[str, Callable[[Any], str], bool]]  # (ItemData up to its value, converter,
-    # whether equal values are written alike)
+    # Each field's ItemData up to its value, its converter, whether equal values are written alike
+    items: list[tuple[str, Callable[[Any], str], bool]]
     group: str  # the ItemGroupData's opening tag up to its repeat key
 
     @classmethod
