@@ -10,7 +10,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
@@ -61,8 +61,7 @@ def _by_patient(
     return {pid: tuple(values) for pid, values in grouped.items()}
 
 
-@dataclass(frozen=True)
-class _Randomized:
+class _Randomized(NamedTuple):  # one per patient: a named tuple is made fastest
     patient_id: int
     subject_id: str
     site: str
