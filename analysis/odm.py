@@ -282,9 +282,10 @@ def _converter(f: models.Field[Any, Any]) -> Callable[[Any], str]:
 
 def _kept(f: models.Field[Any, Any]) -> bool:
     """Whether equal values of the field are always written alike, so that a column's line can
-    be made once per value: not so for time stamps (the same instant in two zones), decimals
-    (1.0 == 1.00) or floats (0.0 == -0.0), whose values are mostly distinct anyway."""
-    if isinstance(f, models.DateTimeField | models.DecimalField | models.FloatField):
+    be made once per value: booleans, dates, integers and text. Not time stamps (the same
+    instant in two zones), decimals (1.0 == 1.00) or floats (0.0 == -0.0), whose values are
+    mostly distinct anyway."""
+    if isinstance(f, models.DateTimeField):  # a DateField too
         return False
     kept = models.BooleanField | models.DateField | models.IntegerField | models.ForeignKey
     return isinstance(f, kept | models.CharField | models.TextField)
@@ -310,6 +311,11 @@ class _Lines(dict[Any, str]):
 
 
 _line = dict.__getitem__  # a column's line of a value, as map() can call it
+
+
+# Read as PostgreSQL's text: the file wants them as text, and parsing them into Python objects
+# to write them back was half of the export's time.
+_AS_TEXT = ("date", "timestamptz", "numeric")
 
 
 # Stand-ins for the range of patients' ids in a query compiled once for the whole file: no id,
@@ -431,11 +437,6 @@ class _Form:
             else:
                 out.append(f'{group}{row[1]}"/>\n')
         out.append("    </FormData>\n")
-
-
-# Read as PostgreSQL's text: the file wants them as text, and parsing them into Python objects
-# to write them back was half of the export's time.
-_AS_TEXT = ("date", "timestamptz", "numeric")
 
 
 def _text_readable() -> bool:
