@@ -27,6 +27,7 @@ Building an element per item capped the export near 1 MB/s; the file is the same
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -230,6 +231,12 @@ def _text(text: str) -> str:
     return _escaped(text, _TEXT_ENTITIES)
 
 
+def _json(text: str) -> str:
+    """A JSON column's text (the minimisation record) as JSON whatever the database: its keys
+    sorted, since PostgreSQL's jsonb orders them its own way."""
+    return _attribute(json.dumps(json.loads(text), sort_keys=True))
+
+
 def _generic(value: object) -> str:
     return _attribute(_value(value) or "")
 
@@ -277,6 +284,8 @@ def _converter(f: models.Field[Any, Any]) -> Callable[[Any], str]:
         return str
     if isinstance(f, models.CharField | models.TextField):
         return _attribute
+    if isinstance(f, models.JSONField):
+        return _json
     return _generic
 
 
@@ -332,14 +341,18 @@ class _Query:
     params: tuple[Any, ...]
     using: str
     compiler: SQLCompiler
-    converters: dict[int, Any]  # the ORM's conversions of columns (JSON), as it applies them
+    converters: dict[int, Any]  # the ORM's conversions of columns (SQLite's), as it applies them
     as_text: bool  # dates, time stamps and decimals read as PostgreSQL's text (`_text_readable`)
 
     @classmethod
     def of(cls, queryset: models.QuerySet[Any, tuple[Any, ...]], as_text: bool) -> _Query:
         compiler = queryset.query.get_compiler(using=queryset.db)
         sql, params = compiler.as_sql()
-        converters = compiler.get_converters([column for column, _, _ in compiler.select])
+        converters = {  # JSON stays the database's text, for `_json` to write
+            i: converter
+            for i, converter in compiler.get_converters([c for c, _, _ in compiler.select]).items()
+            if not isinstance(converter[1].output_field, models.JSONField)
+        }
         assert _FIRST in params and _LAST in params, "the range of patients must be parameters"
         # A converted column would get text where the ORM expects its own kind of value.
         return cls(

@@ -25,6 +25,7 @@ the memory used is bounded by a chunk, not by the trial. The file validates agai
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -254,7 +255,11 @@ def _item_group(form: etree._Element, row: _Row, location: str) -> None:
         if row.reason:
             _sub(audit, "ReasonForChange", row.reason)
     for f in row.domain.fields():
-        value = _value(row.values.get(f.attname))
+        value = row.values.get(f.attname)
+        if isinstance(f, models.JSONField) and value is not None:
+            value = json.dumps(value, sort_keys=True)  # JSON, not Python's repr of it
+        else:
+            value = _value(value)
         if value is not None:
             _sub(group, "ItemData", ItemOID=_item_oid(row.domain, f), Value=value)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 from io import StringIO
 from pathlib import Path
@@ -30,6 +31,7 @@ from analysis.odm import (
 )
 from analysis.services import cutoff_freeze, export_create
 from analysis.tasks import export_build_task
+from randomization.models import Randomization
 from tests.analysis import odm_lxml
 from tests.factories import randomized_patient, screened_patient
 from tests.treatment.test_builders import STARTS, record_cycle
@@ -94,6 +96,20 @@ class TestOdmDocument:
             "Date corrected from the death certificate"
         )
         assert audit.findtext("odm:DateTimeStamp", namespaces=NS)
+
+    @pytest.mark.parametrize("with_audit", [False, True])
+    def test_a_minimisation_record_is_written_as_json(
+        self, trial: Patient, tmp_path: Path, with_audit: bool
+    ) -> None:
+        decision = {"imbalance": {"A": 2, "B": 3}, "preferred": "A", "draw": 0.25, "followed": True}
+        Randomization.objects.filter(patient=trial).update(minimization=decision)
+        Randomization.history.filter(patient=trial).update(minimization=decision)
+
+        root = odm_document(tmp_path, with_audit=with_audit).getroot()
+
+        items = root.findall(".//odm:ItemData[@ItemOID='IT.RANDOMISATION.MINIMIZATION']", NS)
+        assert items
+        assert [json.loads(i.get("Value")) for i in items] == [decision] * len(items)
 
     def test_a_document_missing_a_required_attribute_is_refused_by_the_schema(
         self, trial: Patient, tmp_path: Path
@@ -296,6 +312,10 @@ class TestOdmSameAsTheElementTreeWriter:
         assert death is not None  # free text that needs escaping, in values and in the reason
         death.cause_detail = 'Sepsis & "shock" <48 h>\n\tafter\r\nday 10: été'
         record_save(instance=death, by=investigator, reason='Detail <from> the "report" &\r\nnotes')
+        decision = {"preferred": "B", "imbalance": {"B": 1, "A": 0}, "draw": 0.5, "followed": False}
+        randomized = Randomization.objects.order_by("pk")[:1].values("pk")
+        Randomization.objects.filter(pk__in=randomized).update(minimization=decision)
+        Randomization.history.filter(id__in=randomized).update(minimization=decision)
         new, old = [
             writer(
                 out_path=tmp_path / f"{writer.__module__}.xml",
