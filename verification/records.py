@@ -7,6 +7,7 @@ One catalogue read by the SDV plan, the form status matrix, the locks and the ca
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,7 @@ from treatment.models import (
     ResponseAssessment,
     Transplant,
 )
+from trial.compiled import Compiled
 from trial.models import (
     Baseline,
     BaselineMutation,
@@ -127,8 +129,23 @@ class FormRecords:
         return {r._meta.label_lower for r in self.records}
 
 
-def _live(queryset: Any) -> list[Any]:
-    return list(queryset.filter(entered_in_error=False).order_by("pk"))
+@functools.cache
+def _live(model: type[models.Model], owner: str, related: tuple[str, ...]) -> Compiled[Any]:
+    """The live records of `model` of a patient, in the order they were entered: the patient's
+    own, or through their live `owner` (the drugs of the patient's cycles). Compiled once: a
+    patient page reads a dozen kinds of records, and building and compiling their querysets
+    took longer than running them."""
+
+    def build(patient_id: int) -> models.QuerySet[Any]:
+        path = f"{owner}__patient_id" if owner else "patient_id"
+        records = model._default_manager.filter(**{path: patient_id}, entered_in_error=False)
+        if owner:
+            records = records.filter(**{f"{owner}__entered_in_error": False})
+        if related:  # select_related() of nothing would follow every foreign key, several deep
+            records = records.select_related(*related)
+        return records.order_by("pk")
+
+    return Compiled(build)
 
 
 def _owned(records: list[Any], owner: str, owners: dict[int, Any]) -> list[Any]:
@@ -140,22 +157,33 @@ def _owned(records: list[Any], owner: str, owners: dict[int, Any]) -> list[Any]:
 
 
 def _one(model: type[models.Model], patient: Patient, *related: str) -> list[Any]:
-    records = model._default_manager.filter(patient=patient).select_related(*related)
-    return _owned(_live(records), "patient", {patient.pk: patient})
+    """The patient's live records of `model`, with their `related` records."""
+    return _owned(_live(model, "", related)(patient.pk), "patient", {patient.pk: patient})
+
+
+def _of(
+    model: type[models.Model], patient: Patient, owner: str, owners: list[Any], *related: str
+) -> list[Any]:
+    """The live records of `model` of the patient's live `owners` (no query without any)."""
+    if not owners:
+        return []
+    return _owned(_live(model, owner, related)(patient.pk), owner, {o.pk: o for o in owners})
 
 
 def _cycle_forms(patient: Patient) -> Iterator[FormRecords]:
     cycles = _one(Cycle, patient)
     drugs: dict[int, list[Any]] = {}
-    given = _live(DrugAdministration.objects.filter(cycle__in=cycles))
-    for drug in _owned(given, "cycle", {cycle.pk: cycle for cycle in cycles}):
+    for drug in _of(DrugAdministration, patient, "cycle", cycles):
         drugs.setdefault(drug.cycle_id, []).append(drug)
     for cycle in cycles:
         yield FormRecords(f"cycle-{cycle.pk}", str(cycle), [cycle, *drugs.get(cycle.pk, [])], True)
 
 
-def _each(model: type[models.Model], patient: Patient, prefix: str) -> Iterator[FormRecords]:
-    for record in _one(model, patient):
+def _each(
+    model: type[models.Model], patient: Patient, prefix: str, *related: str
+) -> Iterator[FormRecords]:
+    """A form per record; `related`: what the record's title reads (`str(record)`)."""
+    for record in _one(model, patient, *related):
         title = str(record)
         if prefix == "response":
             title = _("Response %(response)s on %(day)s") % {
@@ -190,11 +218,7 @@ def patient_forms(patient: Patient) -> list[FormRecords]:
     Records entered in error are not forms any more (the casebook still prints them).
     """
     baseline = _one(Baseline, patient)
-    mutations = _owned(
-        _live(BaselineMutation.objects.filter(baseline__in=baseline).select_related("gene")),
-        "baseline",
-        {b.pk: b for b in baseline},
-    )
+    mutations = _of(BaselineMutation, patient, "baseline", baseline, "gene")
     forms = [
         FormRecords("screening", _("Screening"), [patient], True),
         FormRecords("consent", _("Informed consent"), _one(Consent, patient), False),
@@ -208,20 +232,16 @@ def patient_forms(patient: Patient) -> list[FormRecords]:
     ]
     if patient.status == PatientStatus.ENROLLED or patient.enrolled_at is not None:
         randomization = _one(Randomization, patient)
-        corrections = _owned(
-            _live(RandomizationCorrection.objects.filter(randomization__in=randomization)),
-            "randomization",
-            {r.pk: r for r in randomization},
-        )
+        corrections = _of(RandomizationCorrection, patient, "randomization", randomization)
         forms.append(
             FormRecords("randomization", _("Randomisation"), [*randomization, *corrections], False)
         )
     forms += list(_cycle_forms(patient))
     forms += list(_each(ResponseAssessment, patient, "response"))
-    forms += list(_each(AdverseEvent, patient, "ae"))
+    forms += list(_each(AdverseEvent, patient, "ae", "term"))
     forms += list(_each(Transplant, patient, "transplant"))
     forms += list(_each(Relapse, patient, "relapse"))
-    forms += list(_each(ProtocolDeviation, patient, "deviation"))
+    forms += list(_each(ProtocolDeviation, patient, "deviation", "cycle"))
     if any(f.key == "randomization" and f.records for f in forms):
         forms.append(
             FormRecords("eot", _("End of treatment"), _one(EndOfTreatment, patient), False)

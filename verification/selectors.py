@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from cleaning.models import UNRESOLVED, DataQuery
 from treatment.models import Signature
+from trial.compiled import Compiled
 from trial.models import Patient, Site, User
 from trial.services import drafts
 from verification.models import Lock, LockScope, SdvMark
@@ -98,21 +99,37 @@ class _Facts:
     signed: bool
 
 
+# A patient's valid SDV marks, unresolved data queries and valid signatures, compiled once
+_MARKS = Compiled(
+    lambda patient_id: (
+        SdvMark.objects.filter(patient_id=patient_id, unverified_at=None)
+        .order_by()
+        .values_list("content_type_id", "object_id", "field_name")
+    )
+)
+_QUERIED = Compiled(
+    lambda patient_id: (
+        DataQuery.objects.filter(patient_id=patient_id, state__in=UNRESOLVED)
+        .order_by()
+        .values_list("content_type_id", "object_id")
+    )
+)
+_SIGNED = Compiled(
+    lambda patient_id: (
+        Signature.objects.filter(patient_id=patient_id, broken_at=None)
+        .order_by()
+        .values_list("pk", flat=True)[:1]
+    )
+)
+
+
 def _facts(patient: Patient) -> _Facts:
     marks: dict[tuple[int, int], set[str]] = {}
-    for ct, oid, name in SdvMark.objects.filter(patient=patient, unverified_at=None).values_list(
-        "content_type_id", "object_id", "field_name"
-    ):
+    for ct, oid, name in _MARKS(patient.pk):
         marks.setdefault((ct, oid), set()).add(name)
-    queries = Counter(
-        (ct, oid)
-        for ct, oid in DataQuery.objects.filter(patient=patient, state__in=UNRESOLVED).values_list(
-            "content_type_id", "object_id"
-        )
-    )
+    queries = Counter((ct, oid) for ct, oid in _QUERIED(patient.pk))
     locks = list(Lock.objects.filter(unlocked_at=None))
-    signed = Signature.objects.filter(patient=patient, broken_at=None).exists()
-    return _Facts(marks, queries, locks, signed)
+    return _Facts(marks, queries, locks, signed=bool(_SIGNED(patient.pk)))
 
 
 def _locked(record: models.Model, patient: Patient, locks: list[Lock]) -> bool:

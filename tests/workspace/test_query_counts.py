@@ -20,7 +20,8 @@ from analysis.services import cutoff_freeze
 from followup.services.refresh import visits_refresh
 from tests.factories import randomized_patient, screened_patient
 from tests.followup.conftest import end_treatment
-from tests.treatment.test_builders import STARTS, record_cycle
+from tests.treatment.test_builders import STARTS, record_cycle, salvage
+from treatment.models import AdverseEvent, CtcaeTerm, ProtocolDeviation
 from trial.audit import record_save
 from trial.models import Death, Patient, Site, User
 
@@ -166,6 +167,31 @@ class TestQueriesPerPage:
         few, more = _counts_with_more_patients(lambda: [url], coordinator, more_cycles)
 
         assert more == few
+
+    def test_the_patient_page_issues_as_many_queries_with_three_times_the_coded_records(
+        self, site_a: Site, coordinator: User, investigator: User, adverse_event_record
+    ) -> None:
+        """A coded adverse event's title reads its CTCAE term, a deviation's its cycle."""
+        patient = randomized_patient(site_a, coordinator, investigator, arm="DEX")
+        terms = list(CtcaeTerm.objects.order_by("pk")[:3])
+        url = reverse("workspace:patient_detail", args=[patient.pk])
+
+        def record(start: dt.date, term: CtcaeTerm) -> None:
+            # the dexamethasone arm given none: a protocol deviation of the cycle
+            record_cycle(patient, investigator, start, drugs=salvage("IC", dex=False))
+            adverse_event_record(patient, term=term, grade=2, start_date=start)
+
+        record(STARTS[0], terms[0])
+
+        def more() -> None:
+            for start, term in zip(STARTS[1:3], terms[1:3], strict=True):
+                record(start, term)
+
+        few, more_counts = _counts_with_more_patients(lambda: [url], coordinator, more)
+
+        assert ProtocolDeviation.objects.filter(patient=patient).count() == 3
+        assert AdverseEvent.objects.filter(patient=patient, term__isnull=False).count() == 3
+        assert more_counts == few
 
     def test_the_patient_page_reads_the_patient_and_its_screening_records_once(
         self, trial, coordinator: User
