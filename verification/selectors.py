@@ -9,6 +9,7 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -114,6 +115,15 @@ _QUERIED = Compiled(
         .values_list("content_type_id", "object_id")
     )
 )
+# The locks in force that can cover a patient's records: the patient's own (of the patient or
+# of a record) and a database lock; not every lock of the trial, which grows with its data.
+_LOCKS = Compiled(
+    lambda patient_id: (
+        Lock.objects.filter(unlocked_at=None)
+        .filter(Q(patient_id=patient_id) | Q(scope=LockScope.DATABASE))
+        .order_by("pk")
+    )
+)
 _SIGNED = Compiled(
     lambda patient_id: (
         Signature.objects.filter(patient_id=patient_id, broken_at=None)
@@ -128,8 +138,7 @@ def _facts(patient: Patient) -> _Facts:
     for ct, oid, name in _MARKS(patient.pk):
         marks.setdefault((ct, oid), set()).add(name)
     queries = Counter((ct, oid) for ct, oid in _QUERIED(patient.pk))
-    locks = list(Lock.objects.filter(unlocked_at=None))
-    return _Facts(marks, queries, locks, signed=bool(_SIGNED(patient.pk)))
+    return _Facts(marks, queries, _LOCKS(patient.pk), signed=bool(_SIGNED(patient.pk)))
 
 
 def _locked(record: models.Model, patient: Patient, locks: list[Lock]) -> bool:

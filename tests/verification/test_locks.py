@@ -12,14 +12,15 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from tests.api_errors import error_text
-from tests.factories import user_with_role
-from tests.treatment.test_builders import STARTS
+from tests.factories import randomized_patient, user_with_role
+from tests.treatment.test_builders import STARTS, record_cycle
 from tests.verification.conftest import CUTOFF, NOW, correct_weight
 from treatment.models import Cycle
 from treatment.services import response_record
 from trial.exceptions import PermissionDenied, StateConflict
 from trial.models import Consent, Role
 from verification.models import Lock
+from verification.selectors import _facts, patient_form_matrix
 from verification.services.locks import database_lock, lock_release, patient_lock, record_lock
 
 PAGE_CORRECTION = {
@@ -206,3 +207,25 @@ class TestDatabaseLock:
 
         with pytest.raises(StateConflict):
             database_lock(cutoff_date=CUTOFF, by=site_dm, now=NOW)
+
+
+@pytest.mark.usefixtures("lock_needs_nothing")
+class TestLocksOfTheFormMatrix:
+    def test_a_patients_forms_read_only_the_locks_that_can_cover_them(
+        self, cycles, site_a, coordinator, investigator, data_manager
+    ):
+        """Not every lock of the trial, whose number grows with its data."""
+        patient = cycles[0].patient
+        other = randomized_patient(site_a, coordinator, investigator)
+        record_lock(record=record_cycle(other, investigator, STARTS[0]), by=data_manager, now=NOW)
+        patient_lock(patient=other, by=data_manager, now=NOW)
+        mine = record_lock(record=cycles[1], by=data_manager, now=NOW)
+        everyone = database_lock(cutoff_date=CUTOFF, by=data_manager, now=NOW)
+
+        assert {lock.pk for lock in _facts(patient).locks} == {mine.pk, everyone.pk}
+        rows = {row.key: row for row in patient_form_matrix(patient)}
+        first, second = rows[f"cycle-{cycles[0].pk}"], rows[f"cycle-{cycles[1].pk}"]
+        assert first.locked  # dated before the cut-off: the database lock
+        # after it: the cycle by its own lock, not its drugs
+        assert [r.locked for r in second.records] == [True] + [False] * (len(second.records) - 1)
+        assert Lock.objects.filter(unlocked_at=None).count() == 4
