@@ -8,11 +8,12 @@ signed in through the login form, loading the patient list, a patient page of th
 follow-up worklist, the home page (the dashboard for data managers), the queries list and the
 analysis home page, 2 to 5 s apart. Users arrive one a second, as people sign in over a morning,
 and the pages are timed from when the last has arrived (locust `--reset-stats`) for `--minutes`:
-the figures are those of 50 signed-in users, not of 50 sign-ins in the same few seconds. With `--reports`, the report pages of a cut-off too: each is
-loaded once before the run, as its report is derived once per version of the data
-(analysis/cache.py), and that first load is printed apart (at 100,000 patients it takes longer
-than ten minutes, see README "Benchmarks"). Prints per page: requests, errors, p50 and p95 in ms; the load average before and
-after. Limits: no error, p95 under 150 ms on every page.
+the figures are those of 50 signed-in users, not of 50 sign-ins in the same few seconds.
+With `--reports`, the report pages of a cut-off too: each is loaded once before the run, as its
+report is derived once per version of the data (analysis/cache.py), and that first load is
+printed apart (`bash bench/run report` times the derivation step by step). Prints per page:
+requests, errors, p50 and p95 in ms; the load average before and after. Limits: no error, p95
+under 150 ms on every page.
 """
 
 from __future__ import annotations
