@@ -54,6 +54,7 @@ from treatment.models import (
     Transplant,
 )
 from trial.bulk import cycle_collection_paused
+from trial.compiled import STAND_INS, bound, stand_ins_check
 from trial.models import (
     Baseline,
     BaselineMutation,
@@ -327,9 +328,8 @@ _line = dict.__getitem__  # a column's line of a value, as map() can call it
 _AS_TEXT = ("date", "timestamptz", "numeric")
 
 
-# Stand-ins for the range of patients' ids in a query compiled once for the whole file: no id,
-# and within the range of a 32-bit integer, or Django would drop the condition as always true.
-_FIRST, _LAST = -2_147_483_001, -2_147_483_002
+# Stand-ins for the range of patients' ids in a query compiled once for the whole file
+_FIRST, _LAST = STAND_INS[:2]
 
 
 @dataclass(frozen=True)
@@ -353,7 +353,7 @@ class _Query:
             for i, converter in compiler.get_converters([c for c, _, _ in compiler.select]).items()
             if not isinstance(converter[1].output_field, models.JSONField)
         }
-        assert _FIRST in params and _LAST in params, "the range of patients must be parameters"
+        stand_ins_check(params, _FIRST, _LAST)
         # A converted column would get text where the ORM expects its own kind of value.
         return cls(
             sql, tuple(params), queryset.db, compiler, converters, as_text and not converters
@@ -361,13 +361,7 @@ class _Query:
 
     def rows(self, first: int, last: int) -> Iterator[Sequence[Any]]:
         """The rows of the patients whose ids are `first` to `last`."""
-        # Of the placeholders' own type: the ORM binds a big integer as psycopg's Int8.
-        params = [
-            (type(p)(first) if p == _FIRST else type(p)(last) if p == _LAST else p)
-            if isinstance(p, int)
-            else p
-            for p in self.params
-        ]
+        params = bound(self.params, {_FIRST: first, _LAST: last})
         with connections[self.using].cursor() as cursor:
             if self.as_text:
                 adapters = cursor.cursor.adapters  # psycopg's, of this cursor only

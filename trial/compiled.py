@@ -13,7 +13,7 @@ sites, a date, a setting) belongs in the key of the cache that holds the `Compil
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -23,9 +23,22 @@ from django.db.models.sql.compiler import SQLCompiler
 
 _T = TypeVar("_T")
 
-# Stands in for the value while the query is compiled: no record's id, and within the range of a
-# 32-bit integer, or Django would drop a comparison with it as always false or always true.
-STAND_IN = -2_147_483_003
+# Stand in for values while a query is compiled: no record's id, and within the range of a
+# 32-bit integer, or Django would drop a comparison with one as always false or always true.
+STAND_INS = (-2_147_483_001, -2_147_483_002)
+STAND_IN = STAND_INS[0]
+
+
+def stand_ins_check(params: Sequence[Any], *stand_ins: int) -> None:
+    """Refuse compiled parameters that lack a stand-in: its value would be part of the SQL."""
+    if not all(stand_in in params for stand_in in stand_ins):
+        raise ValueError("The value must be a parameter of the query, not part of its SQL.")
+
+
+def bound(params: Sequence[Any], values: Mapping[int, int]) -> tuple[Any, ...]:
+    """The compiled parameters with each stand-in replaced by its value, of the stand-in's own
+    type: the ORM may bind an integer as the driver's Int8."""
+    return tuple(type(p)(values[p]) if isinstance(p, int) and p in values else p for p in params)
 
 
 @dataclass(frozen=True)
@@ -51,16 +64,14 @@ class Compiled(Generic[_T]):
         queryset = self.build(STAND_IN)
         compiler = queryset.query.get_compiler(using=queryset.db)
         sql, params = compiler.as_sql()  # also fills what the iterables read: select, klass_info
-        if STAND_IN not in params:
-            raise ValueError("The value must be a parameter of the query, not part of its SQL.")
+        stand_ins_check(params, STAND_IN)
         return _Prepared(queryset, compiler, sql, tuple(params))
 
     def __call__(self, value: int) -> list[_T]:
         prepared = self._prepared
         if prepared is None:
             prepared = self._prepared = self._prepare()
-        # Of the stand-in's own type: the ORM may bind an integer as the driver's Int8.
-        params = tuple(type(p)(value) if p == STAND_IN else p for p in prepared.params)
+        params = bound(prepared.params, {STAND_IN: value})
         compiler = copy.copy(prepared.compiler)
         compiler.connection = connections[prepared.queryset.db]  # this thread's
         compiler.as_sql = lambda *args, **kwargs: (prepared.sql, params)  # type: ignore[method-assign]
