@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pyreadstat
 
+from analysis import stat_files
 from analysis.dictionary import DATASET_LABELS, DATASETS, Variable
 from trial.bulk import cycle_collection_paused
 
@@ -151,40 +152,54 @@ def _dates_as_numbers(
 
 def _write_xpt(frame: pd.DataFrame, path: Path, name: str, variables: list[Variable]) -> None:
     frame, formats = _dates_as_numbers(frame, variables, "xpt")
-    pyreadstat.write_xport(
-        frame,
-        str(path),
-        variable_format=formats,
-        file_label=DATASET_LABELS[name],
-        column_labels=_labels(variables),
-        table_name=name.upper(),
-        file_format_version=5,
-    )
+
+    def write(frame: pd.DataFrame, path: str) -> None:
+        pyreadstat.write_xport(
+            frame,
+            path,
+            variable_format=formats,
+            file_label=DATASET_LABELS[name],
+            column_labels=_labels(variables),
+            table_name=name.upper(),
+            file_format_version=5,
+        )
+
+    stat_files.write(frame, path, "xpt", {}, write)
 
 
 def _write_dta(frame: pd.DataFrame, path: Path, name: str, variables: list[Variable]) -> None:
     frame, formats = _dates_as_numbers(frame, variables, "dta")
-    pyreadstat.write_dta(
-        frame,
-        str(path),
-        variable_format=formats,
-        file_label=DATASET_LABELS[name],
-        column_labels=_labels(variables),
-        variable_value_labels=_value_labels(variables),
-        version=15,
-    )
+    labels = _value_labels(variables)
+
+    def write(frame: pd.DataFrame, path: str) -> None:
+        pyreadstat.write_dta(
+            frame,
+            path,
+            variable_format=formats,
+            file_label=DATASET_LABELS[name],
+            column_labels=_labels(variables),
+            variable_value_labels=labels,
+            version=15,
+        )
+
+    stat_files.write(frame, path, "dta", labels, write)
 
 
 def _write_sav(frame: pd.DataFrame, path: Path, name: str, variables: list[Variable]) -> None:
     frame, formats = _dates_as_numbers(frame, variables, "sav")
-    pyreadstat.write_sav(
-        frame,
-        str(path),
-        variable_format=formats,
-        file_label=DATASET_LABELS[name],
-        column_labels=_labels(variables),
-        variable_value_labels=_value_labels(variables),
-    )
+    labels = _value_labels(variables)
+
+    def write(frame: pd.DataFrame, path: str) -> None:
+        pyreadstat.write_sav(
+            frame,
+            path,
+            variable_format=formats,
+            file_label=DATASET_LABELS[name],
+            column_labels=_labels(variables),
+            variable_value_labels=labels,
+        )
+
+    stat_files.write(frame, path, "sav", labels, write)
 
 
 def _arrow_type(v: Variable) -> pa.DataType:
