@@ -1,7 +1,7 @@
 """Bulk reads of the database into the plain facts that `derive.py` works on.
 
 A constant number of queries whatever the number of patients (one per kind of record, plus
-one per source of `last_known_alive_bulk`). Records entered in error never count.
+the two of `last_known_alive_bulk`). Records entered in error never count.
 """
 
 from __future__ import annotations
