@@ -1,8 +1,10 @@
 """Writers of the analysis datasets: CSV, SAS transport, Stata, SPSS, Parquet, and the dictionary.
 
-The files are written by pandas, pyreadstat and pyarrow. The creation time the SAS, Stata and
-SPSS writers stamp into their headers is pinned to the cut-off date, so the same data at the
-same cut-off give byte-identical files and the same SHA-256 checksums.
+The CSV file is written by pyarrow in pandas' bytes, the Parquet file by pyarrow, the SAS,
+Stata and SPSS files in pyreadstat's bytes (its header, the rows laid out by numpy:
+`stat_files`). The creation time the SAS, Stata and SPSS writers stamp into their headers is
+pinned to the cut-off date, so the same data at the same cut-off give byte-identical files and
+the same SHA-256 checksums.
 """
 
 from __future__ import annotations
