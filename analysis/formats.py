@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import hashlib
 import io
 import re
@@ -152,56 +153,35 @@ def _dates_as_numbers(
     return pd.DataFrame(columns, copy=False), formats
 
 
-def _write_xpt(frame: pd.DataFrame, path: Path, name: str, variables: list[Variable]) -> None:
-    frame, formats = _dates_as_numbers(frame, variables, "xpt")
-
-    def write(frame: pd.DataFrame, path: str) -> None:
-        pyreadstat.write_xport(
-            frame,
-            path,
-            variable_format=formats,
-            file_label=DATASET_LABELS[name],
-            column_labels=_labels(variables),
-            table_name=name.upper(),
-            file_format_version=5,
-        )
-
-    stat_files.write(frame, path, "xpt", {}, write)
+# pyreadstat's writer of each format, and the options only that format takes.
+_PYREADSTAT: dict[str, tuple[Callable[..., None], Callable[[str], dict[str, object]]]] = {
+    "xpt": (
+        pyreadstat.write_xport,
+        lambda name: {"table_name": name.upper(), "file_format_version": 5},
+    ),
+    "dta": (pyreadstat.write_dta, lambda name: {"version": 15}),
+    "sav": (pyreadstat.write_sav, lambda name: {}),
+}
 
 
-def _write_dta(frame: pd.DataFrame, path: Path, name: str, variables: list[Variable]) -> None:
-    frame, formats = _dates_as_numbers(frame, variables, "dta")
-    labels = _value_labels(variables)
+def _stat_writer(fmt: str) -> Callable[[pd.DataFrame, Path, str, list[Variable]], None]:
+    """The writer of SAS transport ("xpt"), Stata ("dta") or SPSS ("sav"): dates as numbers,
+    labels, and pyreadstat's bytes (`stat_files`). SAS transport has no value labels."""
+    pyreadstat_write, options_of = _PYREADSTAT[fmt]
 
-    def write(frame: pd.DataFrame, path: str) -> None:
-        pyreadstat.write_dta(
-            frame,
-            path,
-            variable_format=formats,
-            file_label=DATASET_LABELS[name],
-            column_labels=_labels(variables),
-            variable_value_labels=labels,
-            version=15,
-        )
+    def write(frame: pd.DataFrame, path: Path, name: str, variables: list[Variable]) -> None:
+        frame, formats = _dates_as_numbers(frame, variables, fmt)
+        labels = {} if fmt == "xpt" else _value_labels(variables)
+        options = {
+            "variable_format": formats,
+            "file_label": DATASET_LABELS[name],
+            "column_labels": _labels(variables),
+            **({} if fmt == "xpt" else {"variable_value_labels": labels}),
+            **options_of(name),
+        }
+        stat_files.write(frame, path, fmt, labels, functools.partial(pyreadstat_write, **options))
 
-    stat_files.write(frame, path, "dta", labels, write)
-
-
-def _write_sav(frame: pd.DataFrame, path: Path, name: str, variables: list[Variable]) -> None:
-    frame, formats = _dates_as_numbers(frame, variables, "sav")
-    labels = _value_labels(variables)
-
-    def write(frame: pd.DataFrame, path: str) -> None:
-        pyreadstat.write_sav(
-            frame,
-            path,
-            variable_format=formats,
-            file_label=DATASET_LABELS[name],
-            column_labels=_labels(variables),
-            variable_value_labels=labels,
-        )
-
-    stat_files.write(frame, path, "sav", labels, write)
+    return write
 
 
 def _arrow_type(v: Variable) -> pa.DataType:
@@ -220,9 +200,9 @@ def _write_parquet(frame: pd.DataFrame, path: Path, name: str, variables: list[V
 
 WRITERS: dict[str, Callable[[pd.DataFrame, Path, str, list[Variable]], None]] = {
     "csv": _write_csv,
-    "xpt": _write_xpt,
-    "dta": _write_dta,
-    "sav": _write_sav,
+    "xpt": _stat_writer("xpt"),
+    "dta": _stat_writer("dta"),
+    "sav": _stat_writer("sav"),
     "parquet": _write_parquet,
 }
 
