@@ -3,7 +3,9 @@ worklist (what the SDV plan still requires), and what a patient lock still misse
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -115,15 +117,53 @@ _QUERIED = Compiled(
         .values_list("content_type_id", "object_id")
     )
 )
-# The locks in force that can cover a patient's records: the patient's own (of the patient or
-# of a record) and a database lock; not every lock of the trial, which grows with its data.
 _LOCKS = Compiled(
     lambda patient_id: (
         Lock.objects.filter(unlocked_at=None)
         .filter(Q(patient_id=patient_id) | Q(scope=LockScope.DATABASE))
+        .select_related("locked_by")
         .order_by("pk")
     )
 )
+
+
+def locks_over(patient_id: int | None) -> list[Lock]:
+    """The locks in force that can cover a patient's records: the patient's own (of the patient
+    or of a record) and a database lock; not every lock of the trial, which grows with its
+    data. Only a database lock can cover a patient not yet saved (`patient_id` None)."""
+    if patient_id is None:
+        return list(
+            Lock.objects.filter(unlocked_at=None, scope=LockScope.DATABASE)
+            .select_related("locked_by")
+            .order_by("pk")
+        )
+    return _LOCKS(patient_id)
+
+
+def lock_over(
+    locks: list[Lock],
+    *,
+    key: tuple[int, Any],
+    patient_id: int | None,
+    dates: Iterable[dt.date],
+) -> Lock | None:
+    """The first of `locks` that covers a record of the patient: one on the record (`key`: its
+    content type's id and its id), on its patient, or a database lock at a cut-off on or after
+    one of the record's `dates`."""
+    dates = list(dates)
+    for lock in locks:
+        if lock.scope == LockScope.RECORD:
+            covers = patient_id is not None and (lock.content_type_id, lock.object_id) == key
+        elif lock.scope == LockScope.PATIENT:
+            covers = lock.patient_id == patient_id
+        else:
+            cutoff = lock.cutoff_date
+            covers = cutoff is not None and any(day <= cutoff for day in dates)
+        if covers:
+            return lock
+    return None
+
+
 _SIGNED = Compiled(
     lambda patient_id: (
         Signature.objects.filter(patient_id=patient_id, broken_at=None)
@@ -138,21 +178,13 @@ def _facts(patient: Patient) -> _Facts:
     for ct, oid, name in _MARKS(patient.pk):
         marks.setdefault((ct, oid), set()).add(name)
     queries = Counter((ct, oid) for ct, oid in _QUERIED(patient.pk))
-    return _Facts(marks, queries, _LOCKS(patient.pk), signed=bool(_SIGNED(patient.pk)))
+    return _Facts(marks, queries, locks_over(patient.pk), signed=bool(_SIGNED(patient.pk)))
 
 
 def _locked(record: models.Model, patient: Patient, locks: list[Lock]) -> bool:
-    ct, pk = _key(record)
-    for lock in locks:
-        if lock.scope == LockScope.PATIENT and lock.patient_id == patient.pk:
-            return True
-        if lock.scope == LockScope.RECORD and (lock.content_type_id, lock.object_id) == (ct, pk):
-            return True
-        if lock.scope == LockScope.DATABASE and lock.cutoff_date is not None:
-            day = record_date(record)
-            if day is not None and day <= lock.cutoff_date:
-                return True
-    return False
+    day = record_date(record)
+    dates = [] if day is None else [day]
+    return lock_over(locks, key=_key(record), patient_id=patient.pk, dates=dates) is not None
 
 
 def _record_status(

@@ -24,7 +24,7 @@ from trial.permissions import Action
 from trial.selectors.history import patient_id_of
 from verification.models import Lock, LockScope
 from verification.records import record_date
-from verification.selectors import patient_lock_missing
+from verification.selectors import lock_over, locks_over, patient_lock_missing
 
 UNLOCK_REASON_REQUIRED = gettext_lazy("Give the reason for unlocking.")
 
@@ -44,27 +44,30 @@ def _refusal(lock: Lock, what: str) -> str:
 
 def lock_covering(instance: models.Model, stored: dict[str, Any] | None) -> str | None:
     """Why a lock in force covers the record (its message), or None when it may be written."""
-    locks = list(Lock.objects.filter(unlocked_at__isnull=True).select_related("locked_by"))
-    if not locks or not isinstance(instance, ClinicalRecord):
+    if not isinstance(instance, ClinicalRecord):
         return None
     patient_id = _owner_patient_id(instance)
     content_type = ContentType.objects.get_for_model(instance)
     dates = {d for d in (record_date(instance), record_date(instance, stored)) if d is not None}
-    for lock in locks:
-        if lock.scope == LockScope.RECORD and patient_id is not None:
-            if lock.content_type_id == content_type.pk and lock.object_id == instance.pk:
-                return _refusal(lock, _("This record is locked"))
-        elif lock.scope == LockScope.PATIENT and lock.patient_id == patient_id:
-            return _refusal(lock, _("Patient %(patient)s is locked") % {"patient": lock.patient})
-        elif lock.scope == LockScope.DATABASE and lock.cutoff_date is not None:
-            before = sorted(d for d in dates if d <= lock.cutoff_date)
-            if before:
-                what = _(
-                    "The database is locked at the %(cutoff)s cut-off and this record is dated "
-                    "%(day)s, on or before it"
-                ) % {"cutoff": f"{lock.cutoff_date:%Y-%m-%d}", "day": f"{before[0]:%Y-%m-%d}"}
-                return _refusal(lock, what)
-    return None
+    lock = lock_over(
+        locks_over(patient_id),
+        key=(content_type.pk, instance.pk),
+        patient_id=patient_id,
+        dates=dates,
+    )
+    if lock is None:
+        return None
+    if lock.scope == LockScope.RECORD:
+        return _refusal(lock, _("This record is locked"))
+    if lock.scope == LockScope.PATIENT:
+        return _refusal(lock, _("Patient %(patient)s is locked") % {"patient": lock.patient})
+    assert lock.cutoff_date is not None  # a database lock covers by its cut-off
+    before = min(d for d in dates if d <= lock.cutoff_date)
+    what = _(
+        "The database is locked at the %(cutoff)s cut-off and this record is dated "
+        "%(day)s, on or before it"
+    ) % {"cutoff": f"{lock.cutoff_date:%Y-%m-%d}", "day": f"{before:%Y-%m-%d}"}
+    return _refusal(lock, what)
 
 
 def locks_write_guard(*, instance: models.Model, stored: dict[str, Any] | None) -> None:
